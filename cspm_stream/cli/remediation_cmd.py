@@ -1,0 +1,16 @@
+"""`cspm-stream remediation` (not implemented yet)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("remediation", help="remediation (not implemented yet)")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    print("remediation: not implemented yet")
+    return 3

@@ -1,0 +1,115 @@
+"""The one exception tree of cspm_stream.
+
+Every error the package raises on purpose derives from :class:`CspmError`.
+Retry loops read :attr:`CspmError.retriable` instead of matching types::
+
+    CspmError                       retriable=False unless stated
+    ├── ConfigError                 a setting is wrong (key, value, reason)
+    ├── DecodeError                 untrusted bytes are not a valid message
+    ├── DefinitionError             a policy/rule/framework/spec file is invalid
+    │   ├── PolicyError             (file, path, reason)
+    │   └── RuleError               (file, reason)
+    ├── CollectionError             an AWS call failed while collecting
+    │   ├── AccessDeniedError       the reader lacks permission (not retriable)
+    │   ├── ThrottledError          AWS throttled us (retriable)
+    │   └── NotImplementedByApi     the endpoint does not implement the call
+    ├── KafkaUnavailable            the broker cannot be reached (retriable)
+    ├── SinkError                   an alert sink failed to deliver (retriable)
+    └── RemediationError            an action refused or failed
+        └── RemediationBlocked      guard rails said no (tag, stale, blast radius)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CspmError(Exception):
+    """Base of every error raised on purpose by cspm_stream."""
+
+    retriable: bool = False
+
+    def __init__(self, message: str, *, retriable: bool | None = None) -> None:
+        super().__init__(message)
+        if retriable is not None:
+            self.retriable = retriable
+
+
+class ConfigError(CspmError):
+    """A configuration value is invalid. The message names key, value and reason."""
+
+    def __init__(self, key: str, value: Any, reason: str) -> None:
+        self.key = key
+        self.value = value
+        self.reason = reason
+        super().__init__(f"config error: {key}={value!r}: {reason}")
+
+
+class DecodeError(CspmError):
+    """Bytes from an untrusted source could not be decoded into a message."""
+
+    def __init__(self, reason: str, *, schema: str | None = None) -> None:
+        self.reason = reason
+        self.schema = schema
+        super().__init__(reason)
+
+
+class DefinitionError(CspmError):
+    """A data file (policy, rule, framework, spec) is invalid."""
+
+    def __init__(self, file: str, reason: str, *, path: str = "") -> None:
+        self.file = file
+        self.path = path
+        self.reason = reason
+        where = f"{file}: {path}" if path else file
+        super().__init__(f"{where}: {reason}")
+
+
+class PolicyError(DefinitionError):
+    """A posture policy file is invalid."""
+
+
+class RuleError(DefinitionError):
+    """A detection rule file is invalid or uses something unsupported."""
+
+
+class CollectionError(CspmError):
+    """An AWS API call failed while collecting inventory."""
+
+    def __init__(self, message: str, *, code: str = "", retriable: bool | None = None) -> None:
+        self.code = code
+        super().__init__(message, retriable=retriable)
+
+
+class AccessDeniedError(CollectionError):
+    """The reader's credentials may not make this call."""
+
+
+class ThrottledError(CollectionError):
+    """AWS throttled the call; slow down and retry."""
+
+    retriable = True
+
+
+class NotImplementedByApi(CollectionError):
+    """The endpoint answered that it does not implement the call (e.g. moto gaps)."""
+
+
+class KafkaUnavailable(CspmError):
+    """The Kafka cluster cannot be reached."""
+
+    retriable = True
+
+
+class SinkError(CspmError):
+    """An alert sink could not deliver."""
+
+    retriable = True
+
+
+class RemediationError(CspmError):
+    """A remediation action failed."""
+
+
+class RemediationBlocked(RemediationError):
+    """A guard rail refused the action (exclusion tag, stale finding, blast radius)."""

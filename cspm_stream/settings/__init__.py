@@ -1,0 +1,91 @@
+"""Settings: one YAML file (``config/cspm.yaml``) plus ``CSPM_*`` environment overrides.
+
+>>> s = load(environ={})
+>>> s.kafka.topic("inventory")
+'cspm.inventory'
+>>> load(data={"kafka": {"partitions": 0}}, environ={})
+Traceback (most recent call last):
+...
+cspm_stream.errors.ConfigError: config error: kafka.partitions=0: must be >= 1
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cspm_stream.settings.loader import Secret, apply_env, build, read_yaml, reject_yaml_secrets, setting
+from cspm_stream.settings.sections import (
+    AccountSettings,
+    AlertSettings,
+    AppSettings,
+    AwsSettings,
+    CloudTrailSettings,
+    DetectionSettings,
+    KafkaSettings,
+    MonitorSettings,
+    PolicySettings,
+    RemediationSettings,
+    RouteSettings,
+    ScanSettings,
+    SinkSettings,
+    WebSettings,
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    app: AppSettings = setting(doc="Process settings.", factory=AppSettings)
+    kafka: KafkaSettings = setting(doc="Kafka connection and topics.", factory=KafkaSettings)
+    aws: AwsSettings = setting(doc="AWS accounts, regions and call budgets (reader).", factory=AwsSettings)
+    scan: ScanSettings = setting(doc="Inventory scheduling.", factory=ScanSettings)
+    cloudtrail: CloudTrailSettings = setting(doc="CloudTrail sources.", factory=CloudTrailSettings)
+    detection: DetectionSettings = setting(doc="Threat detection.", factory=DetectionSettings)
+    policy: PolicySettings = setting(doc="Posture policies and mutelist.", factory=PolicySettings)
+    alerts: AlertSettings = setting(doc="Alert routing and sinks.", factory=AlertSettings)
+    remediation: RemediationSettings = setting(doc="Remediation (off unless configured).", factory=RemediationSettings)
+    web: WebSettings = setting(doc="Metrics and health endpoints.", factory=WebSettings)
+    monitor: MonitorSettings = setting(doc="Pipeline self-monitoring.", factory=MonitorSettings)
+
+
+def load(
+    path: str | Path | None = None,
+    *,
+    data: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Read, overlay the environment, validate. Raises ConfigError naming key, value, reason."""
+    env = os.environ if environ is None else environ
+    if path is None and data is None:
+        path = env.get("CSPM_CONFIG")
+    raw: dict[str, Any] = copy.deepcopy(dict(data)) if data is not None else {}
+    if path is not None:
+        raw = read_yaml(Path(path))
+    reject_yaml_secrets(Settings, raw)
+    raw = apply_env(Settings, raw, env)
+    return build(Settings, raw)
+
+
+__all__ = [
+    "AccountSettings",
+    "AlertSettings",
+    "AppSettings",
+    "AwsSettings",
+    "CloudTrailSettings",
+    "DetectionSettings",
+    "KafkaSettings",
+    "MonitorSettings",
+    "PolicySettings",
+    "RemediationSettings",
+    "RouteSettings",
+    "ScanSettings",
+    "Secret",
+    "Settings",
+    "SinkSettings",
+    "WebSettings",
+    "load",
+]

@@ -1,0 +1,191 @@
+"""Every setting, by section. ``config/cspm.yaml`` documents the same keys.
+
+One dataclass per top-level section; the field metadata carries the doc string
+and constraints the loader enforces.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cspm_stream.errors import ConfigError
+from cspm_stream.models.enums import RemediationMode, Severity
+from cspm_stream.settings.loader import Secret, setting
+
+_HOSTPORT = re.compile(r"^[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    bootstrap: str = setting("127.0.0.1:9092", doc="Comma-separated host:port list of Kafka brokers.")
+    topic_prefix: str = setting("cspm.", doc="Prefix of every topic name (e.g. 'cspm.' gives 'cspm.inventory').")
+    partitions: int = setting(6, doc="Partitions for topics created by 'topics create'.", min=1, max=1000)
+    replication_factor: int = setting(1, doc="Replication factor for created topics.", min=1, max=10)
+    security_protocol: str = setting(
+        "PLAINTEXT",
+        doc="Kafka security protocol.",
+        choices=("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"),
+    )
+    sasl_mechanism: str = setting(
+        "PLAIN", doc="SASL mechanism.", choices=("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+    )
+    sasl_username: str = setting("", doc="SASL user name.")
+    sasl_password: Secret = setting(Secret(""), doc="SASL password (environment only).", env_only=True)
+    request_timeout_s: float = setting(30.0, doc="Producer/consumer request timeout in seconds.", min=1)
+
+    def validate(self, prefix: str) -> None:
+        for part in self.bootstrap.split(","):
+            if not _HOSTPORT.match(part.strip()):
+                raise ConfigError(f"{prefix}.bootstrap", self.bootstrap, f"{part!r} is not host:port")
+        if not re.fullmatch(r"[A-Za-z0-9._-]*", self.topic_prefix):
+            raise ConfigError(f"{prefix}.topic_prefix", self.topic_prefix, "only letters, digits, . _ - allowed")
+
+    def topic(self, name: str) -> str:
+        return self.topic_prefix + name
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    id: str = setting(doc="12-digit AWS account id.")
+    role_name: str = setting("", doc="Role to assume in this account (default: aws.role_name).")
+    external_id: str = setting("", doc="sts:ExternalId for the assume-role (not a secret by AWS's design).")
+
+    def validate(self, prefix: str) -> None:
+        if not re.fullmatch(r"\d{12}", self.id):
+            raise ConfigError(f"{prefix}.id", self.id, "must be a 12-digit account id")
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    endpoint_url: str | None = setting(None, doc="Override every AWS endpoint (moto in tests/demo).")
+    regions: list[str] = setting(doc="Regions to scan; empty = every enabled region (discovered).", factory=list)
+    exclude_regions: list[str] = setting(doc="Regions never scanned.", factory=list)
+    accounts: list[AccountSettings] = setting(
+        doc="Accounts to scan through assume-role; empty = the running credentials' account.", factory=list
+    )
+    role_name: str = setting("CspmStreamReader", doc="Default reader role name in member accounts.")
+    external_id: str = setting("", doc="Default sts:ExternalId.")
+    organization_discovery: bool = setting(False, doc="Discover every account of the AWS Organization.")
+    max_concurrency_per_account: int = setting(16, doc="Concurrent AWS calls per account.", min=1, max=256)
+    max_concurrency_per_region: int = setting(8, doc="Concurrent AWS calls per (account, region).", min=1)
+    max_concurrency_per_service: int = setting(4, doc="Concurrent calls per (account, region, service).", min=1)
+    rate_per_second: float = setting(10.0, doc="Client-side call budget per (account, region, service).", min=0.1)
+    max_attempts: int = setting(8, doc="botocore adaptive retry attempts.", min=1, max=30)
+    call_timeout_s: float = setting(30.0, doc="Read timeout of one AWS call.", min=1)
+
+    def validate(self, prefix: str) -> None:
+        for i, r in enumerate(self.regions):
+            if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", r):
+                raise ConfigError(f"{prefix}.regions[{i}]", r, "not an AWS region name")
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    interval_s: int = setting(3600, doc="Seconds between scheduled full scans.", min=10)
+    services: list[str] = setting(doc="Services to collect; empty = all supported.", factory=list)
+    rescan_dedup_s: float = setting(5.0, doc="Window in which repeated rescan requests are merged.", min=0)
+    scheduler: bool = setting(True, doc="Run the scheduler in this ingestor (one per cluster is enough).")
+
+
+@dataclass(frozen=True)
+class CloudTrailSettings:
+    sqs_queue_urls: list[str] = setting(doc="SQS queues with S3/SNS notifications of CloudTrail log files.", factory=list)
+    eventbridge_queue_urls: list[str] = setting(doc="SQS queues fed by EventBridge CloudTrail rules.", factory=list)
+    lookup_events: bool = setting(False, doc="Poll cloudtrail:LookupEvents per account and region.")
+    lookup_interval_s: float = setting(60.0, doc="Seconds between LookupEvents polls.", min=1)
+
+
+@dataclass(frozen=True)
+class DetectionSettings:
+    rules_dirs: list[str] = setting(doc="Extra Sigma rule folders (SigmaHQ CloudTrail rules load unchanged).", factory=list)
+    builtin_rules: bool = setting(True, doc="Load the built-in rule pack.")
+    placeholders: dict[str, list[str]] = setting(
+        doc="Values for Sigma %placeholders% (e.g. Legitimate_IP_Ranges).", factory=dict
+    )
+    allowed_lateness_s: int = setting(900, doc="How late (event time) a record may arrive and still count.", min=0)
+    dedup_window_s: int = setting(3600, doc="Repeats within this window update one detection.", min=0)
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    policy_dirs: list[str] = setting(doc="Extra policy folders.", factory=list)
+    framework_dirs: list[str] = setting(doc="Extra compliance framework folders.", factory=list)
+    builtin_policies: bool = setting(True, doc="Load the built-in policies.")
+    mutelist_file: str | None = setting(None, doc="Mutelist YAML (hot-reloaded).")
+    mutelist_reload_s: float = setting(10.0, doc="Seconds between mutelist reload checks.", min=1)
+
+
+@dataclass(frozen=True)
+class RouteSettings:
+    name: str = setting(doc="Route name.")
+    sink: str = setting(doc="Sink name (a key of alerts.sinks).")
+    min_severity: Severity = setting(Severity.LOW, doc="Lowest severity sent on this route.")
+    classes: list[int] = setting(doc="OCSF classes (2003, 2004); empty = both.", factory=list)
+    accounts: list[str] = setting(doc="Accounts; empty = all.", factory=list)
+    frameworks: list[str] = setting(doc="Frameworks (compliance findings only); empty = all.", factory=list)
+    tags: dict[str, str] = setting(doc="Resource tags that must match.", factory=dict)
+
+
+@dataclass(frozen=True)
+class SinkSettings:
+    type: str = setting(doc="Sink type.", choices=("kafka", "webhook", "slack", "file", "stdout"))
+    url: str = setting("", doc="Webhook/Slack URL.")
+    path: str = setting("", doc="File path for the file sink.")
+    topic: str = setting("", doc="Extra topic for the kafka sink (default: alerts).")
+    format: str = setting("ocsf", doc="Payload format.", choices=("ocsf", "asff"))
+    timeout_s: float = setting(5.0, doc="Per-request timeout.", min=0.1)
+    max_attempts: int = setting(5, doc="Attempts before the alert goes to the DLQ.", min=1)
+    hmac_secret_env: str = setting("", doc="Name of the environment variable holding the HMAC secret.")
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    dedup_window_s: int = setting(86400, doc="An alert with the same uid+state is sent once per window.", min=0)
+    sinks: dict[str, SinkSettings] = setting(doc="Named sinks.", factory=lambda: {"siem": SinkSettings(type="kafka")})
+    routes: list[RouteSettings] = setting(
+        doc="Routing rules; an alert goes to every matching route.",
+        factory=lambda: [RouteSettings(name="siem", sink="siem")],
+    )
+
+    def validate(self, prefix: str) -> None:
+        for i, r in enumerate(self.routes):
+            if r.sink not in self.sinks:
+                raise ConfigError(f"{prefix}.routes[{i}].sink", r.sink, f"no such sink (have: {', '.join(self.sinks)})")
+
+
+@dataclass(frozen=True)
+class RemediationSettings:
+    default_mode: RemediationMode = setting(RemediationMode.OFF, doc="Mode of every action unless overridden.")
+    actions: dict[str, RemediationMode] = setting(doc="Mode per action name.", factory=dict)
+    accounts: dict[str, RemediationMode] = setting(doc="Mode cap per account id.", factory=dict)
+    role_name: str = setting("CspmStreamRemediator", doc="Remediation role (never the reader's).")
+    role_arn: str = setting("", doc="Explicit remediation role ARN (single account).")
+    exclusion_tag: str = setting("cspm:remediation=skip", doc="Resources with this tag are never touched.")
+    blast_radius_max: int = setting(10, doc="Actions per account per window before pausing.", min=1)
+    blast_radius_window_s: int = setting(3600, doc="Blast-radius window.", min=1)
+    approval_ttl_s: int = setting(86400, doc="How long a command waits for approval.", min=1)
+    approval_hmac_secret: Secret = setting(Secret(""), doc="Signing key of approval messages (environment only).", env_only=True)
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    enabled: bool = setting(True, doc="Serve /metrics, /healthz, /readyz.")
+    host: str = setting("127.0.0.1", doc="Bind address (loopback by default).")
+    port: int = setting(6066, doc="Port.", min=0, max=65535)
+
+
+@dataclass(frozen=True)
+class MonitorSettings:
+    max_activity_silence_s: int = setting(3600, doc="Alert when an account/region sends no CloudTrail for this long.", min=60)
+    max_scan_age_s: int = setting(7200, doc="Alert when an account/region has no completed scan for this long.", min=60)
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    id: str = setting("cspm-stream", doc="Consumer group / faust app id.")
+    data_dir: str = setting(".data", doc="Local state folder (faust table changelogs cache).")
+    shutdown_timeout_s: float = setting(20.0, doc="Bound on graceful shutdown before a hard stop.", min=1)
+    log_level: str = setting("INFO", doc="Log level.", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    log_format: str = setting("auto", doc="auto (console on a TTY, JSON otherwise), json or console.", choices=("auto", "json", "console"))
+    stream_buffer: int = setting(4096, doc="Max in-flight records per partition buffer.", min=1)

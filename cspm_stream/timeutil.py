@@ -1,0 +1,36 @@
+"""Time helpers. The core takes times as arguments; only adapters call :func:`now_iso`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+UTC = dt.UTC
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(UTC)
+
+
+def now_iso() -> str:
+    return iso(now())
+
+
+def iso(t: dt.datetime) -> str:
+    """``2026-11-28T16:21:00.123Z`` (milliseconds, UTC, Z suffix)."""
+    t = t.astimezone(UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def parse_iso(s: str) -> dt.datetime:
+    """Parse CloudTrail/ISO 8601 timestamps (``Z`` or offset); naive means UTC."""
+    t = dt.datetime.fromisoformat(s.replace("Z", "+00:00") if s.endswith("Z") else s)
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def to_ms(s: str) -> int:
+    """Epoch milliseconds of an ISO timestamp (OCSF ``time`` fields)."""
+    return int(parse_iso(s).timestamp() * 1000)
+
+
+def ms_to_iso(ms: int) -> str:
+    return iso(dt.datetime.fromtimestamp(ms / 1000, UTC))

@@ -1,0 +1,56 @@
+"""The one table of topics: name, key, partitions, retention, compaction.
+
+``cspm-stream topics create`` creates or verifies them idempotently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cspm_stream.settings import KafkaSettings
+
+DAY_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str  # logical name, without prefix
+    key: str  # what the key is
+    compacted: bool
+    retention_ms: int  # -1 = forever (compacted topics)
+    partitions: int | None = None  # None = kafka.partitions
+    doc: str = ""
+
+    def configs(self) -> dict[str, str]:
+        if self.compacted:
+            return {
+                "cleanup.policy": "compact",
+                "min.compaction.lag.ms": "0",
+                "delete.retention.ms": str(DAY_MS),
+                "segment.ms": str(3600 * 1000),
+            }
+        return {"cleanup.policy": "delete", "retention.ms": str(self.retention_ms)}
+
+
+TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec("scan-jobs", "account|region|service", False, 1 * DAY_MS, doc="collection work units"),
+    TopicSpec("inventory", "resource ARN", True, -1, doc="current inventory (system of record)"),
+    TopicSpec("scan-status", "account|region|service", True, -1, doc="last completed scan per shard"),
+    TopicSpec("rescan", "resource ARN or id", False, 1 * DAY_MS, doc="on-demand rescans"),
+    TopicSpec("activity", "principal ARN", False, 7 * DAY_MS, doc="CloudTrail records"),
+    TopicSpec("findings", "finding uid", True, -1, doc="current posture (OCSF 2003)"),
+    TopicSpec("detections", "finding uid", False, 30 * DAY_MS, doc="threat detections (OCSF 2004)"),
+    TopicSpec("alerts", "finding uid", False, 30 * DAY_MS, doc="routed alerts for SIEMs"),
+    TopicSpec("remediation", "resource ARN", False, 7 * DAY_MS, doc="remediation commands"),
+    TopicSpec("approvals", "command id", False, 7 * DAY_MS, doc="approvals of commands"),
+    TopicSpec("remediation-results", "resource ARN", False, 90 * DAY_MS, doc="results and audit"),
+    TopicSpec("dlq", "original key", False, 30 * DAY_MS, doc="dead letters with reason + original bytes"),
+)
+
+BY_NAME = {t.name: t for t in TOPICS}
+
+
+def full_name(kafka: KafkaSettings, logical: str) -> str:
+    if logical not in BY_NAME:
+        raise KeyError(f"unknown topic {logical!r}")
+    return kafka.topic(logical)

@@ -1,0 +1,90 @@
+"""Turn split payload items into Kafka records (pure): activity records and dead letters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from cspm_stream.models.activity import ActivityRecord
+from cspm_stream.models.codec import dumps
+from cspm_stream.models.dlq import DeadLetter
+from cspm_stream.models.enums import ActivitySource
+from cspm_stream.pipeline.base import Emit, headers_for
+from cspm_stream.sources.files import Item, RecordError
+
+ACTIVITY = "activity"
+DLQ = "dlq"
+ACTIVITY_SCHEMA = "activity.v1"
+DLQ_SCHEMA = "dlq.v1"
+
+
+class EmitProducer(Protocol):
+    """What the sources need from a producer (``cspm_stream.kafka.Producer`` has it).
+
+    ``send_many`` returns only once every record was acknowledged (acks=all) and
+    raises otherwise.
+    """
+
+    async def send_many(self, emits: Iterable[Emit]) -> None: ...
+
+
+def activity_emit(record: ActivityRecord, trace_id: str = "") -> Emit:
+    return Emit(
+        topic=ACTIVITY,
+        key=record.principal,
+        value=dumps(record),
+        headers=headers_for(ACTIVITY_SCHEMA, trace_id, source=record.source.value),
+    )
+
+
+def dead_letter_emit(
+    *,
+    stage: str,
+    reason: str,
+    error_type: str,
+    at: str,
+    original: bytes,
+    key: str | None = None,
+    trace_id: str = "",
+) -> Emit:
+    dl = DeadLetter.build(
+        stage=stage, reason=reason, error_type=error_type, at=at, original=original, key=key
+    )
+    return Emit(topic=DLQ, key=key, value=dumps(dl), headers=headers_for(DLQ_SCHEMA, trace_id))
+
+
+def emits_for_items(
+    items: Iterable[Item], *, source: ActivitySource, stage: str, received_at: str, trace_id: str = ""
+) -> list[Emit]:
+    """One activity Emit per record and one dead-letter Emit per :class:`RecordError`, in order."""
+    out: list[Emit] = []
+    for it in items:
+        if isinstance(it, RecordError):
+            out.append(
+                dead_letter_emit(
+                    stage=stage,
+                    reason=f"{it.where()}: {it.reason}",
+                    error_type="RecordError",
+                    at=received_at,
+                    original=it.raw,
+                    key=it.source,
+                    trace_id=trace_id,
+                )
+            )
+            continue
+        try:
+            rec = ActivityRecord.from_cloudtrail(it, source, received_at)
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            out.append(
+                dead_letter_emit(
+                    stage=stage,
+                    reason=f"cannot wrap record: {exc!r}",
+                    error_type=type(exc).__name__,
+                    at=received_at,
+                    original=dumps(it),
+                    trace_id=trace_id,
+                )
+            )
+            continue
+        out.append(activity_emit(rec, trace_id))
+    return out

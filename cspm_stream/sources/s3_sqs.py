@@ -1,0 +1,91 @@
+"""CloudTrail log files announced on SQS (S3 event notifications or CloudTrail's SNS notifications).
+
+One SQS message may announce several log objects; they are downloaded concurrently
+(bounded by ``max_concurrent_downloads``, shared across the batch), split into records
+(:func:`cspm_stream.sources.files.split_payload`), wrapped as
+:class:`~cspm_stream.models.activity.ActivityRecord` and produced to ``<prefix>activity``
+keyed by principal. The message is deleted only after all of them were acknowledged
+(see :mod:`cspm_stream.sources.sqs`).
+
+- A body that is not a notification → dead letter (the body), message deleted.
+- An object that no longer exists (``NoSuchKey``) → dead letter naming it, message deleted.
+- An unreadable object / bad record inside an object → dead letter with the bytes, the
+  rest of the object's records still go through.
+- Any other S3 error (throttling, access denied, network) → the message stays and comes
+  back after the visibility timeout; the error is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from cspm_stream.errors import DecodeError
+from cspm_stream.models.enums import ActivitySource
+from cspm_stream.pipeline.base import Emit
+from cspm_stream.sources.emits import EmitProducer, dead_letter_emit, emits_for_items
+from cspm_stream.sources.files import split_payload
+from cspm_stream.sources.notifications import ObjectRef, parse_notification
+from cspm_stream.sources.sqs import BeforeDelete, PermanentMessageError, SqsSource, SqsSourceOptions
+
+_GONE = frozenset({"NoSuchKey", "NoSuchBucket", "404"})
+
+
+class S3SqsSource(SqsSource):
+    stage = "source.s3-sqs"
+
+    def __init__(
+        self,
+        sqs: Any,
+        s3: Any,
+        queue_url: str,
+        producer: EmitProducer,
+        options: SqsSourceOptions | None = None,
+        *,
+        max_concurrent_downloads: int = 8,
+        before_delete: BeforeDelete | None = None,
+    ) -> None:
+        super().__init__(sqs, queue_url, producer, options, before_delete=before_delete)
+        self.s3 = s3
+        self._downloads = asyncio.Semaphore(max_concurrent_downloads)
+
+    async def emits_for(self, message: dict[str, Any], received_at: str) -> list[Emit]:
+        mid = str(message.get("MessageId", ""))
+        try:
+            refs = parse_notification(message.get("Body", ""))
+        except DecodeError as exc:
+            raise PermanentMessageError(f"not a CloudTrail log notification: {exc.reason}") from None
+        parts = await asyncio.gather(*(self._object_emits(r, received_at, mid) for r in refs))
+        return [e for part in parts for e in part]
+
+    async def _object_emits(self, ref: ObjectRef, received_at: str, trace_id: str) -> list[Emit]:
+        try:
+            data = await self._download(ref)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code not in _GONE:
+                raise  # transient or permission: keep the message for redelivery
+            return [
+                dead_letter_emit(
+                    stage=self.stage,
+                    reason=f"{ref.uri()}: object not found ({code})",
+                    error_type="ClientError",
+                    at=received_at,
+                    original=f'{{"bucket":"{ref.bucket}","key":"{ref.key}"}}'.encode(),
+                    key=ref.uri(),
+                    trace_id=trace_id,
+                )
+            ]
+        items = split_payload(data, ref.uri())
+        return emits_for_items(
+            items, source=ActivitySource.S3_SQS, stage=self.stage, received_at=received_at, trace_id=trace_id
+        )
+
+    async def _download(self, ref: ObjectRef) -> bytes:
+        async with self._downloads:
+            resp = await self.s3.get_object(Bucket=ref.bucket, Key=ref.key)
+            async with resp["Body"] as body:
+                data: bytes = await body.read()
+        return data

@@ -1,0 +1,313 @@
+"""Synthetic OCSF findings shaped exactly like the posture and detection stages' output.
+
+Used by the report tests, the benchmark and the documentation screenshot. The
+builders follow the cross-team contract for classes 2003 and 2004; the
+generator is seeded, so the same arguments give the same findings.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from cspm_stream.models import ocsf
+from cspm_stream.models.enums import FindingStatus, Severity
+
+ACTIVITY_FOR_STATE = {
+    FindingStatus.NEW: ocsf.ACTIVITY_CREATE,
+    FindingStatus.FAILING: ocsf.ACTIVITY_UPDATE,
+    FindingStatus.RESOLVED: ocsf.ACTIVITY_CLOSE,
+    FindingStatus.SUPPRESSED: ocsf.ACTIVITY_UPDATE,
+    FindingStatus.ERROR: ocsf.ACTIVITY_UPDATE,
+}
+STATUS_FOR_STATE = {
+    FindingStatus.NEW: ocsf.STATUS_NEW,
+    FindingStatus.FAILING: ocsf.STATUS_NEW,
+    FindingStatus.RESOLVED: ocsf.STATUS_RESOLVED,
+    FindingStatus.SUPPRESSED: ocsf.STATUS_SUPPRESSED,
+    FindingStatus.ERROR: 99,
+}
+
+
+def compliance_finding(
+    policy_id: str,
+    resource_arn: str,
+    *,
+    passed: bool = False,
+    state: FindingStatus = FindingStatus.NEW,
+    severity: Severity = Severity.HIGH,
+    resource_type: str = "aws.s3.bucket",
+    account: str = "123456789012",
+    region: str = "us-east-1",
+    requirements: tuple[str, ...] = (),
+    first_seen_ms: int = 1_767_225_600_000,
+    last_seen_ms: int | None = None,
+    time_ms: int | None = None,
+    title: str = "",
+) -> dict[str, Any]:
+    """One class-2003 finding; ``passed`` sets compliance.status_id (RESOLVED implies a pass)."""
+    uid = ocsf.finding_uid(policy_id, resource_arn)
+    passed = passed or state is FindingStatus.RESOLVED
+    t = time_ms if time_ms is not None else (last_seen_ms or first_seen_ms)
+    f = ocsf.envelope(
+        class_uid=ocsf.COMPLIANCE_FINDING,
+        activity_id=ACTIVITY_FOR_STATE[state],
+        severity=severity,
+        time_ms=t,
+        uid=uid,
+        title=title or f"{policy_id} on {resource_arn}",
+        desc=f"Policy {policy_id}",
+        status_id=STATUS_FOR_STATE[state],
+        account_id=account,
+        region=region,
+    )
+    service = resource_type.split(".")[1]
+    f["compliance"] = {
+        "standards": sorted({r.split(":", 1)[0] for r in requirements}),
+        "requirements": list(requirements),
+        "control": policy_id,
+        "status_id": ocsf.COMPLIANCE_PASS if passed else ocsf.COMPLIANCE_FAIL,
+        "status": "Pass" if passed else "Fail",
+    }
+    f["resources"] = [
+        {"uid": resource_arn, "type": resource_type, "region": region, "account_uid": account, "labels": []}
+    ]
+    f["finding_info"].update(
+        first_seen_time=first_seen_ms,
+        last_seen_time=last_seen_ms if last_seen_ms is not None else t,
+        types=[resource_type],
+        related_analytics=[],
+    )
+    f["remediation"] = {"desc": "See the policy.", "references": []}
+    f["unmapped"] = {
+        "policy_id": policy_id,
+        "state": state.value,
+        "remediation_action": None,
+        "service": service,
+    }
+    return f
+
+
+def detection_finding(
+    rule_id: str,
+    group_key: str,
+    *,
+    severity: Severity = Severity.HIGH,
+    account: str = "123456789012",
+    region: str = "us-east-1",
+    first_seen_ms: int = 1_767_225_600_000,
+    last_seen_ms: int | None = None,
+    status_id: int = ocsf.STATUS_NEW,
+    count: int = 1,
+    title: str = "",
+    actor: str = "arn:aws:iam::123456789012:user/mallory",
+) -> dict[str, Any]:
+    """One class-2004 finding."""
+    last = last_seen_ms if last_seen_ms is not None else first_seen_ms
+    uid = ocsf.finding_uid(rule_id, group_key, str(first_seen_ms))
+    f = ocsf.envelope(
+        class_uid=ocsf.DETECTION_FINDING,
+        activity_id=ocsf.ACTIVITY_CREATE if count == 1 else ocsf.ACTIVITY_UPDATE,
+        severity=severity,
+        time_ms=last,
+        uid=uid,
+        title=title or rule_id,
+        desc=f"Rule {rule_id}",
+        status_id=status_id,
+        account_id=account,
+        region=region,
+    )
+    f["finding_info"].update(
+        first_seen_time=first_seen_ms,
+        last_seen_time=last,
+        analytic={"uid": rule_id, "name": title or rule_id, "type_id": 1, "type": "Rule"},
+        attacks=[],
+        types=["cloudtrail"],
+    )
+    f["evidences"] = [
+        {"data": {"event_id": f"ev-{uid[:8]}", "event_name": "X", "event_time": "", "event_source": ""}}
+    ]
+    f["actor"] = {
+        "user": {
+            "uid": actor,
+            "type": "IAMUser",
+            "name": actor.rsplit("/", 1)[-1],
+            "account": {"uid": account},
+        }
+    }
+    f["count"] = count
+    f["unmapped"] = {"rule_id": rule_id, "event_ids": [], "group_key": group_key, "runbook": ""}
+    return f
+
+
+# (policy id, resource type, severity, title, requirements)
+CATALOG: tuple[tuple[str, str, Severity, str, tuple[str, ...]], ...] = (
+    (
+        "s3_bucket_public_access_blocked",
+        "aws.s3.bucket",
+        Severity.CRITICAL,
+        "S3 bucket blocks public access",
+        ("cis-aws-3.0.0:2.1.4", "pci-dss-4.0:1.4.1", "aws-fsbp:S3.8"),
+    ),
+    (
+        "s3_bucket_default_encryption",
+        "aws.s3.bucket",
+        Severity.MEDIUM,
+        "S3 bucket encrypts by default",
+        ("cis-aws-3.0.0:2.1.1", "pci-dss-4.0:3.5.1", "hipaa:164.312(a)(2)(iv)"),
+    ),
+    (
+        "s3_bucket_versioning",
+        "aws.s3.bucket",
+        Severity.LOW,
+        "S3 bucket versioning enabled",
+        ("aws-fsbp:S3.14",),
+    ),
+    (
+        "ec2_sg_no_public_ssh",
+        "aws.ec2.security_group",
+        Severity.HIGH,
+        "No SSH open to the internet",
+        ("cis-aws-3.0.0:5.2", "pci-dss-4.0:1.3.1", "aws-fsbp:EC2.13"),
+    ),
+    (
+        "ec2_instance_imdsv2",
+        "aws.ec2.instance",
+        Severity.HIGH,
+        "EC2 instance requires IMDSv2",
+        ("cis-aws-3.0.0:5.6", "aws-fsbp:EC2.8"),
+    ),
+    (
+        "ec2_volume_encrypted",
+        "aws.ec2.volume",
+        Severity.MEDIUM,
+        "EBS volume encrypted",
+        ("cis-aws-3.0.0:2.2.1", "hipaa:164.312(a)(2)(iv)"),
+    ),
+    (
+        "iam_user_mfa_enabled",
+        "aws.iam.user",
+        Severity.HIGH,
+        "IAM console user has MFA",
+        ("cis-aws-3.0.0:1.10", "pci-dss-4.0:8.4.2", "soc2:CC6.1"),
+    ),
+    (
+        "iam_access_key_rotated",
+        "aws.iam.user",
+        Severity.MEDIUM,
+        "Access keys rotated within 90 days",
+        ("cis-aws-3.0.0:1.14", "soc2:CC6.1"),
+    ),
+    (
+        "rds_instance_not_public",
+        "aws.rds.instance",
+        Severity.CRITICAL,
+        "RDS instance not publicly accessible",
+        ("cis-aws-3.0.0:2.3.3", "pci-dss-4.0:1.4.1", "aws-fsbp:RDS.2"),
+    ),
+    (
+        "rds_instance_encrypted",
+        "aws.rds.instance",
+        Severity.MEDIUM,
+        "RDS storage encrypted",
+        ("cis-aws-3.0.0:2.3.1", "hipaa:164.312(a)(2)(iv)"),
+    ),
+    ("kms_key_rotation", "aws.kms.key", Severity.MEDIUM, "KMS key rotation enabled", ("cis-aws-3.0.0:3.6",)),
+    (
+        "cloudtrail_log_validation",
+        "aws.cloudtrail.trail",
+        Severity.MEDIUM,
+        "CloudTrail log file validation",
+        ("cis-aws-3.0.0:3.2", "soc2:CC7.2"),
+    ),
+    (
+        "lambda_function_not_public",
+        "aws.lambda.function",
+        Severity.HIGH,
+        "Lambda function policy not public",
+        ("aws-fsbp:Lambda.1",),
+    ),
+    ("sqs_queue_encrypted", "aws.sqs.queue", Severity.LOW, "SQS queue encrypted", ("aws-fsbp:SQS.1",)),
+)
+
+RULES = (
+    ("iam_access_key_created_for_other_user", Severity.HIGH, "Access key created for another user"),
+    ("cloudtrail_logging_stopped", Severity.CRITICAL, "CloudTrail logging stopped"),
+    ("console_login_without_mfa", Severity.MEDIUM, "Console login without MFA"),
+    ("ec2_user_data_retrieved", Severity.MEDIUM, "EC2 user data retrieved (credential hunting)"),
+    ("guardduty_detector_deleted", Severity.HIGH, "GuardDuty detector deleted"),
+    ("s3_bucket_made_public", Severity.HIGH, "S3 bucket policy made public"),
+    ("brute_force_console_logins", Severity.LOW, "Burst of failed console logins"),
+)
+
+
+def dataset(
+    n_findings: int,
+    *,
+    now_ms: int,
+    n_detections: int = 0,
+    accounts: tuple[str, ...] = ("111111111111", "222222222222", "333333333333"),
+    regions: tuple[str, ...] = ("us-east-1", "eu-west-1"),
+    days: int = 30,
+    seed: int = 7,
+) -> list[dict[str, Any]]:
+    """A realistic mix: most checks pass, some fail, some were resolved, a few errors and mutes."""
+    rng = random.Random(seed)
+    out: list[dict[str, Any]] = []
+    span = days * 86_400_000
+    for i in range(n_findings):
+        policy, rtype, sev, title, reqs = CATALOG[i % len(CATALOG)]
+        account = accounts[rng.randrange(len(accounts))]
+        region = regions[rng.randrange(len(regions))]
+        service, kind = rtype.split(".")[1:3]
+        arn = f"arn:aws:{service}:{region}:{account}:{kind}/r-{i // len(CATALOG):06d}"
+        first = now_ms - rng.randrange(span)
+        roll = rng.random()
+        # worse posture in the third account, so the breakdown tells a story
+        fail_rate = 0.35 if account == accounts[-1] else 0.15
+        if roll < fail_rate:
+            state, passed, t = FindingStatus.FAILING, False, now_ms - rng.randrange(3_600_000)
+        elif roll < fail_rate + 0.12:
+            state, passed = FindingStatus.RESOLVED, True
+            t = min(now_ms, first + rng.randrange(1, 6 * 86_400_000))
+        elif roll < fail_rate + 0.14:
+            state, passed, t = FindingStatus.ERROR, False, now_ms
+        elif roll < fail_rate + 0.16:
+            state, passed, t = FindingStatus.SUPPRESSED, False, now_ms
+        else:
+            state, passed, t = FindingStatus.NEW, True, now_ms
+        out.append(
+            compliance_finding(
+                policy,
+                arn,
+                passed=passed,
+                state=state,
+                severity=sev,
+                resource_type=rtype,
+                account=account,
+                region=region,
+                requirements=reqs,
+                first_seen_ms=first,
+                last_seen_ms=t,
+                time_ms=t,
+                title=title,
+            )
+        )
+    for j in range(n_detections):
+        rule, sev, title = RULES[j % len(RULES)]
+        first = now_ms - rng.randrange(span)
+        out.append(
+            detection_finding(
+                rule,
+                f"principal-{j}",
+                severity=sev,
+                account=accounts[rng.randrange(len(accounts))],
+                first_seen_ms=first,
+                last_seen_ms=min(now_ms, first + rng.randrange(600_000)),
+                status_id=ocsf.STATUS_NEW if rng.random() < 0.7 else ocsf.STATUS_RESOLVED,
+                count=1 + rng.randrange(5),
+                title=title,
+                actor=f"arn:aws:iam::{accounts[0]}:user/user-{j % 9}",
+            )
+        )
+    return out

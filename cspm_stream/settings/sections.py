@@ -100,6 +100,21 @@ class CloudTrailSettings:
 class DetectionSettings:
     rules_dirs: list[str] = setting(doc="Extra Sigma rule folders (SigmaHQ CloudTrail rules load unchanged).", factory=list)
     builtin_rules: bool = setting(True, doc="Load the built-in rule pack.")
+    sqs_wait_time_s: int = setting(20, doc="SQS long-poll wait (seconds).", min=0, max=20)
+    sqs_visibility_timeout_s: int = setting(
+        300, doc="SQS visibility timeout: a message not deleted by then is redelivered.", min=1, max=43200
+    )
+    sqs_max_messages: int = setting(10, doc="Messages received per SQS poll.", min=1, max=10)
+    max_concurrent_downloads: int = setting(8, doc="Concurrent S3 log-object downloads per queue.", min=1, max=256)
+    lookup_checkpoint_file: str = setting(
+        "", doc="JSON checkpoint file of the LookupEvents poller (default: <app.data_dir>/lookup-checkpoint.json)."
+    )
+    lookup_lookback_s: int = setting(
+        900, doc="LookupEvents re-reads this far behind its checkpoint (CloudTrail delivers late).", min=0
+    )
+    lookup_rate_per_s: float = setting(
+        2.0, doc="LookupEvents calls per second per account and region (AWS limit: 2).", min=0.1, max=2.0
+    )
     placeholders: dict[str, list[str]] = setting(
         doc="Values for Sigma %placeholders% (e.g. Legitimate_IP_Ranges).", factory=dict
     )

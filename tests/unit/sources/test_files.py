@@ -41,10 +41,15 @@ def test_json_lines_with_bad_line_yields_error(tmp_path: Path) -> None:
 def test_eventbridge_envelopes_lines_and_single() -> None:
     rec = cloudtrail_record("StopLogging", "cloudtrail.amazonaws.com", event_id="eb1")
     env = {
-        "version": "0", "id": "11111111-2222-3333-4444-555555555555",
-        "detail-type": "AWS API Call via CloudTrail", "source": "aws.cloudtrail",
-        "account": "123456789012", "time": "2026-01-01T00:00:00Z", "region": "us-east-1",
-        "resources": [], "detail": rec,
+        "version": "0",
+        "id": "11111111-2222-3333-4444-555555555555",
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.cloudtrail",
+        "account": "123456789012",
+        "time": "2026-01-01T00:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": rec,
     }
     assert list(split_payload(orjson.dumps(env), "m1")) == [rec]
     two = orjson.dumps(env) + b"\n" + orjson.dumps(env)

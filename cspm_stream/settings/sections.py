@@ -73,6 +73,12 @@ class AwsSettings:
     rate_per_second: float = setting(10.0, doc="Client-side call budget per (account, region, service).", min=0.1)
     max_attempts: int = setting(8, doc="botocore adaptive retry attempts.", min=1, max=30)
     call_timeout_s: float = setting(30.0, doc="Read timeout of one AWS call.", min=1)
+    global_region: str = setting(
+        "us-east-1", doc="API region of global services (IAM, S3 bucket listing, CloudFront, Organizations)."
+    )
+    throttle_retries: int = setting(
+        8, doc="Extra retries of a throttled call on top of botocore's, with capped exponential backoff.", min=0
+    )
 
     def validate(self, prefix: str) -> None:
         for i, r in enumerate(self.regions):

@@ -1,0 +1,208 @@
+"""Execution of specs for one job: list (paginated), derive id/ARN, detail calls, snapshots.
+
+Snapshots are handed over through a bounded queue, so a slow consumer (Kafka) slows
+collection instead of piling snapshots up in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import jmespath
+
+from cspm_stream.collect.collector import Collector, ScanOutcome, _JobCalls
+from cspm_stream.collect.faults import CallFailed, Fault, FaultKind
+from cspm_stream.collect.normalize import plain
+from cspm_stream.collect.spec import GLOBAL, Detail, Item, ResourceSpec
+from cspm_stream.models import AttributeFailure, ResourceSnapshot, ScanJob
+
+_DONE = object()
+ITEM_CONCURRENCY = 32  # items of one type whose details are fetched at once
+QUEUE_SIZE = 256
+
+
+def error_snapshot(job: ScanJob, spec: ResourceSpec, region: str, fault: Fault, observed_at: str) -> ResourceSnapshot:
+    """The collection-error record of a type whose listing failed (see collector docstring)."""
+    svc = spec.service_name
+    return ResourceSnapshot(
+        arn=f"arn:aws:{svc}:{region}:{job.account_id}:collection-error/{spec.resource_type}",
+        resource_type=spec.resource_type,
+        resource_id="*",
+        account_id=job.account_id,
+        region=region,
+        observed_at=observed_at,
+        scan_id=job.scan_id,
+        attributes={},
+        errors=[AttributeFailure(attribute="*", code=fault.code, message=fault.message)],
+    )
+
+
+async def run_specs(
+    c: Collector,
+    job: ScanJob,
+    specs: list[ResourceSpec],
+    outcome: ScanOutcome,
+    *,
+    only_arn: str | None = None,
+    only_id: str | None = None,
+) -> AsyncIterator[ResourceSnapshot]:
+    queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=QUEUE_SIZE)
+    calls = _JobCalls(c, job.account_id, job.role_arn, c.api_region(job.region))
+
+    async def produce() -> None:
+        try:
+            async with asyncio.TaskGroup() as tg:
+                for spec in specs:
+                    tg.create_task(_run_spec(c, job, spec, calls, queue, outcome, only_arn, only_id))
+        finally:
+            await queue.put(_DONE)
+
+    task = asyncio.create_task(produce())
+    try:
+        while True:
+            got = await queue.get()
+            if got is _DONE:
+                break
+            yield got
+        await task
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def _run_spec(
+    c: Collector,
+    job: ScanJob,
+    spec: ResourceSpec,
+    calls: _JobCalls,
+    queue: asyncio.Queue[Any],
+    outcome: ScanOutcome,
+    only_arn: str | None,
+    only_id: str | None,
+) -> None:
+    region_label = job.region
+    sem = asyncio.Semaphore(ITEM_CONCURRENCY)
+    failures: list[Fault] = []
+
+    async def one(item: Item) -> None:
+        async with sem:
+            try:
+                await _one(c, job, spec, calls, queue, outcome, item, only_arn, only_id)
+            except Exception as exc:  # noqa: BLE001 - a bug in a spec must still surface as an error record
+                failures.append(Fault(FaultKind.ERROR, type(exc).__name__, str(exc)[:300]))
+
+    try:
+        async with asyncio.TaskGroup() as tg:
+            async for item in _items(c, job, spec, calls, only_id):
+                await sem.acquire()  # bound the number of pending item tasks
+                sem.release()
+                tg.create_task(one(item))
+    except CallFailed as exc:
+        if exc.fault.code not in spec.list_not_configured:
+            failures.append(exc.fault)
+    except Exception as exc:  # noqa: BLE001 - same: an error record, never a silent gap
+        failures.append(Fault(FaultKind.ERROR, type(exc).__name__, str(exc)[:300]))
+    if failures:
+        outcome.failed_types.add(spec.resource_type)
+        outcome.errors += 1
+        await queue.put(error_snapshot(job, spec, region_label, failures[0], c.now()))
+        return
+    outcome.complete_types.add(spec.resource_type)
+
+
+async def _items(
+    c: Collector, job: ScanJob, spec: ResourceSpec, calls: _JobCalls, only_id: str | None
+) -> AsyncIterator[Item]:
+    if spec.list_op is None:
+        yield {}
+        return
+    params = dict(spec.list_params)
+    if only_id and spec.one_params:
+        params.update(spec.one_params(only_id))
+    region = calls.scope.region
+    if spec.paginated:
+        pages = c.pages(job.account_id, job.role_arn, region, spec.service, spec.list_op, params, page_size=c.page_size)
+    else:
+        pages = _single(c, job, spec, region, params)
+    async for page in pages:
+        for item in jmespath.search(spec.items, page) or [] if spec.items else [page]:
+            if spec.item_filter is None or spec.item_filter(item, calls.scope):
+                yield item
+
+
+async def _single(
+    c: Collector, job: ScanJob, spec: ResourceSpec, region: str, params: dict[str, Any]
+) -> AsyncIterator[dict[str, Any]]:
+    assert spec.list_op is not None
+    yield await c.call(job.account_id, job.role_arn, region, spec.service, spec.list_op, **params)
+
+
+async def _one(
+    c: Collector,
+    job: ScanJob,
+    spec: ResourceSpec,
+    calls: _JobCalls,
+    queue: asyncio.Queue[Any],
+    outcome: ScanOutcome,
+    item: Item,
+    only_arn: str | None,
+    only_id: str | None,
+) -> None:
+    scope = calls.scope
+    attrs: Item = plain(item)
+    rid = spec.id(attrs, scope)
+    arn = spec.arn(attrs, scope)
+    if (only_arn and arn != only_arn) or (only_id and rid != only_id):
+        return
+    errors: list[AttributeFailure] = []
+    wanted = [d for d in spec.details if d.when is None or d.when(attrs)]
+    results = await asyncio.gather(*(_detail(spec, d, calls, attrs) for d in wanted))
+    for d, (value, failure) in zip(wanted, results, strict=True):
+        if failure is None:
+            attrs[d.key] = value
+        else:
+            errors.append(failure)
+    if spec.post is not None:
+        attrs = spec.post(attrs)
+    region = spec.region_of(attrs, scope) if spec.region_of else (GLOBAL if spec.global_ else scope.region)
+    snap = ResourceSnapshot(
+        arn=arn,
+        resource_type=spec.resource_type,
+        resource_id=rid,
+        account_id=job.account_id,
+        region=region,
+        observed_at=c.now(),
+        scan_id=job.scan_id,
+        attributes=attrs,
+        tags=spec.tags(attrs) if spec.tags else {},
+        errors=errors,
+    )
+    outcome.resources += 1
+    outcome.errors += len(errors)
+    outcome.seen.setdefault(spec.resource_type, set()).add(arn)
+    await queue.put(snap)
+
+
+async def _detail(
+    spec: ResourceSpec, d: Detail, calls: _JobCalls, item: Item
+) -> tuple[Any, AttributeFailure | None]:
+    try:
+        if d.fn is not None:
+            return plain(await d.fn(calls, item)), None
+        params = d.params(item)
+        service = d.service or spec.service
+        if d.paginate_items:
+            return plain(await calls.paginate(service, d.operation, d.paginate_items, **params)), None
+        resp = await calls.call(service, d.operation, **params)
+        return plain(d.extract(resp)), None
+    except CallFailed as exc:
+        if exc.fault.kind is FaultKind.NOT_CONFIGURED or exc.fault.code in d.not_configured:
+            return None, None
+        return None, AttributeFailure(attribute=d.key, code=exc.fault.code, message=exc.fault.message)
+    except Exception as exc:  # noqa: BLE001 - a bug in a detail is an error record, never a pass
+        return None, AttributeFailure(attribute=d.key, code=type(exc).__name__, message=str(exc)[:300])

@@ -1,0 +1,257 @@
+"""The daemon runtime: a faust app built by :func:`create_app` from settings and stage handlers.
+
+Nothing happens at import time. Each :class:`~cspm_stream.pipeline.base.Handler`
+becomes one faust agent on its input topics, with one changelogged table for its
+state. The agent body is the per-message guard: whatever the handler raises, the
+record goes to the dead-letter topic with the reason and the original bytes, and
+the stream moves on (faust acks a message whose agent raised, so catching here
+is what keeps the input from being lost).
+
+Delivery is at-least-once: faust flushes the producer before committing offsets,
+so an offset is committed only after every record emitted for it was acknowledged
+(acks=all). Handlers are idempotent (deterministic ids) so a replay after a crash
+duplicates nothing downstream.
+
+Values use faust's ``raw`` serializer (bytes in, bytes out) and tables use
+``json``: the pickle codec is never enabled.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from typing import Any
+
+import faust
+import orjson
+import structlog
+
+from cspm_stream import timeutil
+from cspm_stream.models import DeadLetter, dumps
+from cspm_stream.pipeline.base import Emit, Handler, RecordMeta, headers_for
+from cspm_stream.settings import Settings
+
+log = structlog.get_logger("cspm_stream.app")
+
+#: Roles and the handler factories they run ("module:function"), resolved lazily.
+ROLE_HANDLERS: dict[str, tuple[str, ...]] = {
+    "ingest": ("cspm_stream.pipeline.ingest:build_ingest_handler",),
+    "process": (
+        "cspm_stream.pipeline.posture:build_posture_handler",
+        "cspm_stream.pipeline.detect:build_detect_handler",
+    ),
+    "alerts": ("cspm_stream.pipeline.alerts:build_alert_handler",),
+    "remediate": ("cspm_stream.pipeline.remediate:build_remediate_handler",),
+}
+ROLES = (*ROLE_HANDLERS, "all")
+
+
+def handlers_for_role(role: str, settings: Settings) -> list[Handler]:
+    """Build the handlers a role runs (``all`` = every role)."""
+    import importlib
+
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r} (one of: {', '.join(ROLES)})")
+    roles = list(ROLE_HANDLERS) if role == "all" else [role]
+    out: list[Handler] = []
+    for r in roles:
+        for ref in ROLE_HANDLERS[r]:
+            mod_name, fn = ref.split(":")
+            factory = getattr(importlib.import_module(mod_name), fn)
+            out.append(factory(settings))
+    return out
+
+
+class TrackedState(MutableMapping[str, Any]):
+    """A view of a faust table that writes back values mutated in place.
+
+    Handlers may do ``state[k]["x"] = 1``; a faust table only changelogs
+    assignments, so after each message :meth:`flush` re-assigns every key read
+    whose JSON changed. Keys are only touched by the partition that owns them.
+    """
+
+    def __init__(self, table: MutableMapping[str, Any]) -> None:
+        self._table = table
+        self._seen: dict[str, bytes] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._table[key]
+        if key not in self._seen:
+            self._seen[key] = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._table
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self._table else default
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._table[key] = value
+        self._seen.pop(key, None)
+
+    def __delitem__(self, key: str) -> None:
+        del self._table[key]
+        self._seen.pop(key, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._table.keys()))
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def flush(self) -> None:
+        for key, before in self._seen.items():
+            if key in self._table:
+                value = self._table[key]
+                if orjson.dumps(value, option=orjson.OPT_SORT_KEYS) != before:
+                    self._table[key] = value
+        self._seen.clear()
+
+
+def _headers(raw: Any) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if not raw:
+        return out
+    items = raw.items() if isinstance(raw, dict) else raw
+    for k, v in items:
+        try:
+            out[str(k)] = v.decode("utf-8") if isinstance(v, bytes | bytearray) else str(v)
+        except UnicodeDecodeError:
+            out[str(k)] = "<binary>"
+    return out
+
+
+def _header_bytes(headers: dict[str, str]) -> list[tuple[str, bytes]]:
+    return [(k, v.encode("utf-8")) for k, v in headers.items()]
+
+
+def create_app(
+    settings: Settings,
+    handlers: Sequence[Handler],
+    *,
+    on_processed: Callable[[str, RecordMeta, list[Emit], float], None] | None = None,
+    on_dead_letter: Callable[[str, str], None] | None = None,
+) -> faust.App:
+    """A faust app with one guarded agent per handler. Nothing connects until it starts."""
+    k = settings.kafka
+    app = faust.App(
+        settings.app.id,
+        broker=[f"kafka://{b.strip()}" for b in k.bootstrap.split(",")],
+        broker_credentials=_credentials(settings),
+        value_serializer="raw",
+        key_serializer="raw",
+        store="memory://",
+        datadir=settings.app.data_dir,
+        web_enabled=False,  # our own /metrics /healthz server binds 127.0.0.1; faust's /table stays off
+        processing_guarantee="at_least_once",
+        producer_acks=-1,
+        producer_max_request_size=4 * 1024 * 1024,
+        topic_partitions=k.partitions,
+        topic_replication_factor=k.replication_factor,
+        topic_allow_declare=True,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_every=100,
+        broker_commit_interval=1.0,
+        stream_buffer_maxsize=settings.app.stream_buffer,
+        table_cleanup_interval=60.0,
+        autodiscover=False,
+    )
+    outputs: dict[str, Any] = {}
+
+    def out_topic(logical: str) -> Any:
+        if logical not in outputs:
+            outputs[logical] = app.topic(k.topic(logical), value_serializer="raw", key_serializer="raw")
+        return outputs[logical]
+
+    out_topic("dlq")
+    for h in handlers:
+        _add_agent(app, settings, h, out_topic, on_processed, on_dead_letter)
+    return app
+
+
+def _credentials(settings: Settings) -> Any:
+    k = settings.kafka
+    if k.security_protocol.startswith("SASL"):
+        from faust.auth import SASLCredentials
+
+        return SASLCredentials(
+            username=k.sasl_username, password=k.sasl_password.get(), mechanism=k.sasl_mechanism
+        )
+    if k.security_protocol == "SSL":
+        import ssl
+
+        return faust.SSLCredentials(ssl.create_default_context())
+    return None
+
+
+def _add_agent(
+    app: faust.App,
+    settings: Settings,
+    handler: Handler,
+    out_topic: Callable[[str], Any],
+    on_processed: Callable[[str, RecordMeta, list[Emit], float], None] | None,
+    on_dead_letter: Callable[[str, str], None] | None,
+) -> None:
+    k = settings.kafka
+    source = app.topic(*(k.topic(t) for t in handler.inputs), value_serializer="raw", key_serializer="raw")
+    table = app.Table(
+        f"{handler.name}-state",
+        default=None,
+        partitions=k.partitions,
+        schema=faust.Schema(key_serializer="json", value_serializer="json"),
+    )
+    dlq = out_topic("dlq")
+    stage_log = log.bind(stage=handler.name)
+
+    async def guarded(stream: Any) -> None:
+        async for event in stream.events():
+            msg = event.message
+            meta = RecordMeta(
+                topic=msg.topic,
+                partition=msg.partition,
+                offset=msg.offset,
+                timestamp_ms=int(msg.timestamp * 1000) if msg.timestamp else None,
+                headers=_headers(msg.headers),
+            )
+            state = TrackedState(table)
+            started = time.perf_counter()
+            try:
+                with structlog.contextvars.bound_contextvars(
+                    topic=msg.topic, partition=msg.partition, offset=msg.offset
+                ):
+                    emits = await handler.handle(msg.key, msg.value, meta, state)
+                    state.flush()
+                    for e in emits:
+                        await out_topic(e.topic).send(
+                            key=e.key.encode("utf-8") if e.key is not None else None,
+                            value=e.value,
+                            headers=_header_bytes(e.headers),
+                        )
+            except Exception as exc:  # the one per-message boundary: never lose the input
+                reason = f"{type(exc).__name__}: {exc}"
+                stage_log.warning(
+                    "dead-letter", topic=msg.topic, partition=msg.partition, offset=msg.offset, reason=reason[:300]
+                )
+                letter = DeadLetter.build(
+                    stage=handler.name,
+                    reason=reason,
+                    error_type=type(exc).__name__,
+                    at=timeutil.now_iso(),
+                    original=msg.value,
+                    source_topic=msg.topic,
+                    partition=msg.partition,
+                    offset=msg.offset,
+                    key=msg.key,
+                    headers=meta.headers,
+                )
+                await dlq.send(key=msg.key, value=dumps(letter), headers=_header_bytes(headers_for("dlq.v1")))
+                if on_dead_letter:
+                    on_dead_letter(handler.name, msg.topic)
+                continue
+            if on_processed:
+                on_processed(handler.name, meta, emits, time.perf_counter() - started)
+
+    guarded.__name__ = f"{handler.name.replace('-', '_')}_agent"
+    guarded.__qualname__ = guarded.__name__
+    app.agent(source, name=f"cspm.{handler.name}")(guarded)

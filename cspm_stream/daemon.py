@@ -1,0 +1,109 @@
+"""Run a role of the daemon: ensure topics, build handlers + extra services, run a faust Worker.
+
+Shutdown: SIGTERM/SIGINT stop the worker gracefully (agents drain, the producer is
+flushed, offsets committed). A watchdog thread bounds the whole stop at
+``app.shutdown_timeout_s``; past it the process exits hard with status 1 so an
+orchestrator never waits on a hung group join.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import faust
+import mode
+
+from cspm_stream.app import create_app, handlers_for_role
+from cspm_stream.kafka import ensure_topics
+from cspm_stream.logging import configure, get_logger
+from cspm_stream.settings import Settings
+
+log = get_logger("cspm_stream.daemon")
+
+
+class BoundedWorker(faust.Worker):
+    """A faust Worker whose shutdown cannot hang past ``timeout`` seconds."""
+
+    def __init__(self, *args: Any, stop_timeout: float, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._stop_timeout = stop_timeout
+        self._watchdog: threading.Timer | None = None
+
+    def _arm(self) -> None:
+        if self._watchdog is None:
+            log.info("shutdown requested", timeout_s=self._stop_timeout)
+            self._watchdog = threading.Timer(self._stop_timeout, self._hard_exit)
+            self._watchdog.daemon = True
+            self._watchdog.start()
+
+    def _hard_exit(self) -> None:
+        log.error("graceful shutdown exceeded its bound; exiting hard", timeout_s=self._stop_timeout)
+        os._exit(1)
+
+    def _on_sigterm(self) -> None:
+        self._arm()
+        super()._on_sigterm()
+
+    def _on_sigint(self) -> None:
+        self._arm()
+        super()._on_sigint()
+
+
+class ServiceAdapter(mode.Service):
+    """Run any object with async ``start()``/``stop()`` alongside the faust app."""
+
+    def __init__(self, name: str, obj: Any, **kw: Any) -> None:
+        super().__init__(**kw)
+        self._name = name
+        self._obj = obj
+
+    @property
+    def label(self) -> str:
+        return f"service:{self._name}"
+
+    async def on_start(self) -> None:
+        await self._obj.start()
+
+    async def on_stop(self) -> None:
+        await self._obj.stop()
+
+
+ExtraFactory = Callable[[Settings, str], list[tuple[str, Any]]]
+
+
+def extra_services(settings: Settings, role: str) -> list[tuple[str, Any]]:
+    """Long-lived side services a role runs (scheduler, CloudTrail sources, sinks, web)."""
+    from cspm_stream import services as svc
+
+    return svc.for_role(settings, role)
+
+
+def run(settings: Settings, role: str, handlers: list[Any] | None = None) -> int:
+    """Run ``role`` until SIGTERM/SIGINT. ``handlers`` overrides the role's stages (tests)."""
+    configure(settings.app.log_level, settings.app.log_format)
+    asyncio.run(ensure_topics(settings.kafka))
+    if handlers is None:
+        handlers = handlers_for_role(role, settings)
+        services = [ServiceAdapter(name, obj) for name, obj in extra_services(settings, role)]
+    else:
+        services = []
+    app = create_app(settings, handlers)
+    log.info("starting", role=role, app_id=settings.app.id, stages=[h.name for h in handlers])
+    worker = BoundedWorker(
+        app,
+        *services,
+        stop_timeout=settings.app.shutdown_timeout_s,
+        loglevel=settings.app.log_level,
+        quiet=True,
+        redirect_stdouts=False,
+        override_logging=False,
+    )
+    try:
+        worker.execute_from_commandline()
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0

@@ -1,0 +1,88 @@
+"""IAM/resource policy document helpers shared by the named checks (pure)."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import urllib.parse
+from functools import lru_cache
+from typing import Any
+
+import orjson
+
+
+def as_list(v: Any) -> list[Any]:
+    if v is None:
+        return []
+    if isinstance(v, list):
+        return v
+    return [v]
+
+
+@lru_cache(maxsize=16384)
+def _parse_doc_text(text: str) -> Any:
+    for candidate in (text, urllib.parse.unquote(text)):
+        try:
+            return orjson.loads(candidate)
+        except orjson.JSONDecodeError:
+            continue
+    return None
+
+
+def statements(doc: Any) -> list[dict[str, Any]]:
+    """The statements of a policy document (dict, or JSON text as a fallback)."""
+    if isinstance(doc, str):
+        doc = _parse_doc_text(doc)
+    if not isinstance(doc, dict):
+        return []
+    return [s for s in as_list(doc.get("Statement")) if isinstance(s, dict)]
+
+
+@lru_cache(maxsize=16384)
+def _iglob(pattern: str) -> re.Pattern[str]:
+    return re.compile(fnmatch.translate(pattern), re.IGNORECASE)
+
+
+def iam_match(pattern: str, value: str) -> bool:
+    """IAM-style case-insensitive wildcard match (``*`` and ``?``)."""
+    return _iglob(pattern).match(value) is not None
+
+
+def is_allow(st: dict[str, Any]) -> bool:
+    return str(st.get("Effect", "")).lower() == "allow"
+
+
+def is_deny(st: dict[str, Any]) -> bool:
+    return str(st.get("Effect", "")).lower() == "deny"
+
+
+def grants_action(st: dict[str, Any], action: str) -> bool:
+    """Does the statement's Action/NotAction cover ``action``?"""
+    if "NotAction" in st:
+        return not any(isinstance(p, str) and iam_match(p, action) for p in as_list(st["NotAction"]))
+    return any(isinstance(p, str) and iam_match(p, action) for p in as_list(st.get("Action")))
+
+
+def all_actions(st: dict[str, Any]) -> bool:
+    """Action is ``*`` or ``*:*`` (every action of every service)."""
+    if "NotAction" in st:
+        return False
+    return any(p in ("*", "*:*") for p in as_list(st.get("Action")))
+
+
+def all_resources(st: dict[str, Any]) -> bool:
+    """Resource ``*`` (or a NotResource, which leaves nearly everything)."""
+    if "NotResource" in st:
+        return True
+    return "*" in as_list(st.get("Resource"))
+
+
+def resource_covers(st: dict[str, Any], resource: str) -> bool:
+    if "NotResource" in st:
+        return not any(isinstance(p, str) and iam_match(p, resource) for p in as_list(st["NotResource"]))
+    return any(isinstance(p, str) and iam_match(p, resource) for p in as_list(st.get("Resource")))
+
+
+def has_condition(st: dict[str, Any]) -> bool:
+    c = st.get("Condition")
+    return isinstance(c, dict) and bool(c)

@@ -1,0 +1,76 @@
+"""Evaluate compiled policies against snapshots (pure: ``now`` is an argument)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from cspm_stream.models.enums import Verdict
+from cspm_stream.models.inventory import ResourceSnapshot
+from cspm_stream.policy.model import EvalContext, Policy
+from cspm_stream.policy.operators import epoch_seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    policy: Policy
+    verdict: Verdict
+    #: why ERROR (failed attributes or the exception), else ""
+    detail: str = ""
+
+
+def evaluate_policy(
+    policy: Policy,
+    attributes: dict[str, object],
+    ctx: EvalContext,
+    failed: frozenset[str] = frozenset(),
+) -> Result:
+    """One policy on one resource. ERROR when the condition reads a failed attribute."""
+    if failed and policy.depends_on_any(failed):
+        hit = sorted(e for e in failed if policy.depends_on_any(frozenset({e})))
+        return Result(policy, Verdict.ERROR, "could not read: " + ", ".join(hit))
+    try:
+        matched = policy.condition.predicate(attributes, ctx)
+    except Exception as exc:  # evaluation must never turn a crash into PASS
+        return Result(policy, Verdict.ERROR, f"evaluation failed: {type(exc).__name__}: {exc}")
+    return Result(policy, Verdict.FAIL if matched else Verdict.PASS)
+
+
+def context_for(snapshot: ResourceSnapshot, now_ts: float) -> EvalContext:
+    return EvalContext(
+        now_ts=now_ts,
+        tags=snapshot.tags,
+        region=snapshot.region,
+        account_id=snapshot.account_id,
+        resource_id=snapshot.resource_id,
+        arn=snapshot.arn,
+        resource_type=snapshot.resource_type,
+    )
+
+
+class PolicyEngine:
+    """Policies indexed by resource type."""
+
+    def __init__(self, policies: Iterable[Policy]) -> None:
+        self.policies: dict[str, Policy] = {}
+        by_type: dict[str, list[Policy]] = {}
+        for p in policies:
+            self.policies[p.id] = p
+            by_type.setdefault(p.resource_type, []).append(p)
+        self.by_type: dict[str, tuple[Policy, ...]] = {k: tuple(v) for k, v in by_type.items()}
+
+    def for_type(self, resource_type: str) -> Sequence[Policy]:
+        return self.by_type.get(resource_type, ())
+
+    def evaluate(self, snapshot: ResourceSnapshot, now_ts: float | None = None) -> list[Result]:
+        """Every policy of the snapshot's type. ``now_ts`` defaults to its ``observed_at``
+        (so a replayed snapshot gives the same verdicts)."""
+        policies = self.by_type.get(snapshot.resource_type)
+        if not policies:
+            return []
+        if now_ts is None:
+            now_ts = epoch_seconds(snapshot.observed_at) or 0.0
+        ctx = context_for(snapshot, now_ts)
+        failed = frozenset(e.attribute for e in snapshot.errors) if snapshot.errors else frozenset()
+        attrs = snapshot.attributes
+        return [evaluate_policy(p, attrs, ctx, failed) for p in policies]

@@ -1,0 +1,192 @@
+"""The policy file schema, generated from the operator and check registries.
+
+:func:`policy_json_schema` returns a JSON Schema (draft 2020-12) document for
+editors and external tooling; the loader enforces the same rules itself and
+names file, path and reason on failure.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from cspm_stream.policy.checks import registry as check_registry
+from cspm_stream.policy.operators import OPERATORS
+
+POLICY_ID_RE = re.compile(r"[a-z0-9][a-z0-9_]{2,127}")
+RESOURCE_TYPE_RE = re.compile(r"aws\.[a-z0-9]+(_[a-z0-9]+)*\.[a-z0-9]+(_[a-z0-9]+)*")
+SEVERITIES = ("informational", "low", "medium", "high", "critical")
+TOP_LEVEL_KEYS = (
+    "id",
+    "title",
+    "description",
+    "rationale",
+    "severity",
+    "resource_type",
+    "condition",
+    "remediation",
+    "related",
+    "compliance",
+    "tests",
+)
+
+#: remediation action names (shared_contracts.md), referenced by policies
+KNOWN_ACTIONS = frozenset(
+    {
+        "s3_block_public_access",
+        "s3_account_block_public_access",
+        "s3_enable_default_encryption",
+        "s3_enable_versioning",
+        "s3_remove_public_acl_grants",
+        "ec2_revoke_public_ingress",
+        "ec2_enable_ebs_default_encryption",
+        "ec2_remove_public_snapshot_sharing",
+        "ec2_remove_public_ami_sharing",
+        "ec2_require_imdsv2",
+        "iam_deactivate_access_key",
+        "iam_delete_login_profile",
+        "iam_detach_admin_policy",
+        "iam_set_password_policy",
+        "rds_make_private",
+        "rds_enable_deletion_protection",
+        "rds_remove_public_snapshot_sharing",
+        "kms_enable_rotation",
+        "cloudtrail_start_logging",
+        "cloudtrail_enable_log_validation",
+        "guardduty_enable",
+        "ecr_enable_scan_on_push",
+        "sqs_enable_encryption",
+    }
+)
+
+
+def condition_schema() -> dict[str, Any]:
+    """``$defs.condition`` as a oneOf over every operator, boolean form and check."""
+    leafs: list[dict[str, Any]] = []
+    for op in OPERATORS.values():
+        props: dict[str, Any] = {"path": {"type": "string", "minLength": 1}, "op": {"const": op.name}}
+        required = ["path", "op"]
+        if op.needs_value:
+            props["value"] = op.value_schema or {}
+            required.append("value")
+        leafs.append(
+            {
+                "type": "object",
+                "properties": props,
+                "required": required,
+                "additionalProperties": False,
+                "description": op.doc,
+            }
+        )
+    ref = {"$ref": "#/$defs/condition"}
+    forms: list[dict[str, Any]] = [
+        *leafs,
+        {
+            "type": "object",
+            "properties": {"all": {"type": "array", "items": ref, "minItems": 1}},
+            "required": ["all"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {"any": {"type": "array", "items": ref, "minItems": 1}},
+            "required": ["any"],
+            "additionalProperties": False,
+        },
+        {"type": "object", "properties": {"not": ref}, "required": ["not"], "additionalProperties": False},
+    ]
+    for k in ("any-of", "all-of", "none-of"):
+        forms.append(
+            {
+                "type": "object",
+                "properties": {k: {"type": "string"}, "where": ref},
+                "required": [k, "where"],
+                "additionalProperties": False,
+            }
+        )
+    for chk in check_registry().values():
+        forms.append(
+            {
+                "type": "object",
+                "properties": {"check": {"const": chk.name}, "args": chk.args_schema()},
+                "required": ["check"],
+                "additionalProperties": False,
+                "description": chk.doc,
+            }
+        )
+    return {"oneOf": forms}
+
+
+def policy_json_schema() -> dict[str, Any]:
+    """JSON Schema of a policy file."""
+    strs = {"type": "array", "items": {"type": "string", "minLength": 1}}
+    test = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "expect": {"enum": ["pass", "fail", "error"]},
+            "attributes": {"type": "object"},
+            "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+            "errors": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "attribute": {"type": "string"},
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                    },
+                    "required": ["attribute"],
+                },
+            },
+            "now": {"type": "string"},
+            "region": {"type": "string"},
+            "account_id": {"type": "string"},
+        },
+        "required": ["name", "expect"],
+        "additionalProperties": False,
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "cspm_stream posture policy",
+        "type": "object",
+        "additionalProperties": False,
+        "required": [
+            "id",
+            "title",
+            "description",
+            "rationale",
+            "severity",
+            "resource_type",
+            "condition",
+            "remediation",
+            "tests",
+        ],
+        "properties": {
+            "id": {"type": "string", "pattern": f"^{POLICY_ID_RE.pattern}$"},
+            "title": {"type": "string", "minLength": 1},
+            "description": {"type": "string"},
+            "rationale": {"type": "string"},
+            "severity": {"enum": list(SEVERITIES)},
+            "resource_type": {"type": "string", "pattern": f"^{RESOURCE_TYPE_RE.pattern}$"},
+            "condition": {"$ref": "#/$defs/condition"},
+            "remediation": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "text": {"type": "string"},
+                    "references": strs,
+                    "action": {"enum": sorted(KNOWN_ACTIONS)},
+                },
+                "required": ["text"],
+            },
+            "related": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"prowler": strs, "securityhub": strs},
+            },
+            "compliance": {"type": "object", "additionalProperties": strs},
+            "tests": {"type": "array", "items": test, "minItems": 2},
+        },
+        "$defs": {"condition": condition_schema()},
+    }

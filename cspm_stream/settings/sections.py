@@ -146,6 +146,14 @@ class RouteSettings:
     accounts: list[str] = setting(doc="Accounts; empty = all.", factory=list)
     frameworks: list[str] = setting(doc="Frameworks (compliance findings only); empty = all.", factory=list)
     tags: dict[str, str] = setting(doc="Resource tags that must match.", factory=dict)
+    states: list[str] = setting(
+        doc="Finding states sent on this route ('updated' = a detection repeated in its window).",
+        factory=lambda: ["new", "resolved", "error", "updated"],
+        choices=("new", "failing", "resolved", "suppressed", "error", "updated"),
+    )
+    exclude: list[str] = setting(
+        doc="Route-level mute: glob patterns on policy/rule id or resource ARN never sent here.", factory=list
+    )
 
 
 @dataclass(frozen=True)
@@ -158,6 +166,9 @@ class SinkSettings:
     timeout_s: float = setting(5.0, doc="Per-request timeout.", min=0.1)
     max_attempts: int = setting(5, doc="Attempts before the alert goes to the DLQ.", min=1)
     hmac_secret_env: str = setting("", doc="Name of the environment variable holding the HMAC secret.")
+    backoff_s: float = setting(0.5, doc="First retry delay; doubles per attempt (with jitter).", min=0)
+    backoff_max_s: float = setting(30.0, doc="Longest retry delay.", min=0)
+    queue_size: int = setting(10000, doc="Bounded queue per sink; when full the alert goes to the DLQ.", min=1)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from cspm_stream.errors import ConfigError
 from cspm_stream.report import Outcome, build_report, collect
 from cspm_stream.report.model import Report
 
-from .conftest import A, B, DAY, FW1, NOW
+from .conftest import DAY, FW1, NOW, A, B
 
 
 def build(world: list[dict[str, Any]], **kw: Any) -> Report:
@@ -36,8 +36,12 @@ def test_control_score(world: list[dict[str, Any]]) -> None:
     assert s.value == pytest.approx(100 / 3)
     status = {c.policy_id: c.status for c in r.controls}
     assert status == {
-        "p1": Outcome.FAIL, "p2": Outcome.PASS, "p3": Outcome.ERROR,
-        "p5": Outcome.ERROR, "p6": Outcome.MUTED, "p7": Outcome.FAIL,
+        "p1": Outcome.FAIL,
+        "p2": Outcome.PASS,
+        "p3": Outcome.ERROR,
+        "p5": Outcome.ERROR,
+        "p6": Outcome.MUTED,
+        "p7": Outcome.FAIL,
     }
 
 
@@ -95,7 +99,12 @@ def test_citation_adds_policy_to_defined_requirement(world: list[dict[str, Any]]
 def test_breakdowns(world: list[dict[str, Any]]) -> None:
     r = build(world)
     acc = {b.key: b for b in r.accounts}
-    assert (acc[A].checks.passed, acc[A].checks.failed, acc[A].checks.error, acc[A].checks.muted) == (2, 1, 1, 1)
+    assert (acc[A].checks.passed, acc[A].checks.failed, acc[A].checks.error, acc[A].checks.muted) == (
+        2,
+        1,
+        1,
+        1,
+    )
     assert acc[A].score.value == pytest.approx(200 / 3)
     assert acc[B].score.value == pytest.approx(80.0)  # 4 pass, 1 fail (p7), 1 error
     assert acc[A].controls.value == pytest.approx(50.0)  # p1 fail, p2 pass, p5 error, p6 muted

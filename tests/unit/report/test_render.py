@@ -41,17 +41,19 @@ def test_csv_rows(world: list[dict[str, Any]]) -> None:
 
 
 def test_csv_neutralises_formulas() -> None:
-    assert safe_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert safe_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert safe_cell("+1") == "'+1" and safe_cell("-1") == "'-1" and safe_cell("@a") == "'@a"
     assert safe_cell("arn:aws:s3:::b") == "arn:aws:s3:::b"
     f = compliance_finding("p", "=cmd|' /C calc'!A0", title="=1+1")
     text = render(build_report(collect([f]), [], now_ms=NOW), "csv").decode()
-    row = list(csv.DictReader(io.StringIO(text)))[0]
+    row = next(iter(csv.DictReader(io.StringIO(text))))
     assert row["resource_uid"].startswith("'=") and row["control_title"] == "'=1+1"
 
 
 def _evil_world() -> list[dict[str, Any]]:
-    f = compliance_finding(EVIL, f"arn:aws:s3:::{EVIL}", title=EVIL, account=EVIL, requirements=(f"{EVIL}:{EVIL}",))
+    f = compliance_finding(
+        EVIL, f"arn:aws:s3:::{EVIL}", title=EVIL, account=EVIL, requirements=(f"{EVIL}:{EVIL}",)
+    )
     f["unmapped"]["service"] = EVIL
     d = detection_finding(EVIL, "g", title=EVIL, actor=EVIL, account=EVIL)
     return [f, d]

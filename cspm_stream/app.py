@@ -146,7 +146,7 @@ def create_app(
         web_enabled=False,  # our own /metrics /healthz server binds 127.0.0.1; faust's /table stays off
         processing_guarantee="at_least_once",
         producer_acks=-1,
-        producer_max_request_size=4 * 1024 * 1024,
+        producer_max_request_size=32 * 1024 * 1024,  # dead letters of oversize inputs
         topic_partitions=k.partitions,
         topic_replication_factor=k.replication_factor,
         topic_allow_declare=True,

@@ -40,7 +40,7 @@ class Producer:
     def __init__(self, kafka: KafkaSettings, **overrides: Any) -> None:
         self._kafka = kafka
         opts = client_options(kafka)
-        opts.update(acks="all", enable_idempotence=True, linger_ms=5, max_request_size=4 * 1024 * 1024)
+        opts.update(acks="all", enable_idempotence=True, linger_ms=5, max_request_size=32 * 1024 * 1024)
         opts.update(overrides)
         self._producer = AIOKafkaProducer(**opts)
 

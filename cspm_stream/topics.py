@@ -21,15 +21,18 @@ class TopicSpec:
     partitions: int | None = None  # None = kafka.partitions
     doc: str = ""
 
+    max_message_bytes: int = 4 * 1024 * 1024
+
     def configs(self) -> dict[str, str]:
+        common = {"max.message.bytes": str(self.max_message_bytes)}
         if self.compacted:
-            return {
+            return common | {
                 "cleanup.policy": "compact",
                 "min.compaction.lag.ms": "0",
                 "delete.retention.ms": str(DAY_MS),
                 "segment.ms": str(3600 * 1000),
             }
-        return {"cleanup.policy": "delete", "retention.ms": str(self.retention_ms)}
+        return common | {"cleanup.policy": "delete", "retention.ms": str(self.retention_ms)}
 
 
 TOPICS: tuple[TopicSpec, ...] = (
@@ -44,7 +47,10 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("remediation", "resource ARN", False, 7 * DAY_MS, doc="remediation commands"),
     TopicSpec("approvals", "command id", False, 7 * DAY_MS, doc="approvals of commands"),
     TopicSpec("remediation-results", "resource ARN", False, 90 * DAY_MS, doc="results and audit"),
-    TopicSpec("dlq", "original key", False, 30 * DAY_MS, doc="dead letters with reason + original bytes"),
+    TopicSpec(
+        "dlq", "original key", False, 30 * DAY_MS, doc="dead letters with reason + original bytes",
+        max_message_bytes=32 * 1024 * 1024,
+    ),
 )
 
 BY_NAME = {t.name: t for t in TOPICS}

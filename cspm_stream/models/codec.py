@@ -21,7 +21,7 @@ from cspm_stream.errors import DecodeError
 #: Values larger than this are refused before parsing (Kafka's default max is 1 MiB).
 MAX_VALUE_BYTES = 4 * 1024 * 1024
 
-T = TypeVar("T", bound="Message")
+T = TypeVar("T")
 
 
 class Message(Protocol):
@@ -37,11 +37,16 @@ def message(schema: str) -> Callable[[type[T]], type[T]]:
     def wrap(cls: type[T]) -> type[T]:
         if schema in _REGISTRY:
             raise RuntimeError(f"schema {schema} registered twice")
-        cls.SCHEMA = schema
+        cls.SCHEMA = schema  # type: ignore[attr-defined]
         _REGISTRY[schema] = cls
         return cls
 
     return wrap
+
+
+def schema_of(model: Any) -> str:
+    """The schema name a registered model (class or instance) carries."""
+    return str(model.SCHEMA)
 
 
 def registry() -> dict[str, type[Any]]:
@@ -59,7 +64,7 @@ def _default(obj: Any) -> Any:
 
 def to_dict(msg: Any) -> dict[str, Any]:
     """Plain dict of a registered dataclass message, ``schema`` first."""
-    out: dict[str, Any] = {"schema": msg.SCHEMA}
+    out: dict[str, Any] = {"schema": schema_of(msg)}
     for f in dataclasses.fields(msg):
         out[f.name] = _plain(getattr(msg, f.name))
     return out
@@ -84,14 +89,16 @@ def dumps(value: Any) -> bytes:
     return orjson.dumps(value, default=_default)
 
 
-def loads_object(data: bytes | bytearray | memoryview | str | None) -> dict[str, Any]:
+def loads_object(
+    data: bytes | bytearray | memoryview | str | None, max_bytes: int = MAX_VALUE_BYTES
+) -> dict[str, Any]:
     """Parse untrusted bytes into a JSON object, or raise DecodeError saying why."""
     if data is None:
         raise DecodeError("empty value (null)")
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogatepass")
-    if len(data) > MAX_VALUE_BYTES:
-        raise DecodeError(f"value too large: {len(data)} bytes > {MAX_VALUE_BYTES}")
+    if len(data) > max_bytes:
+        raise DecodeError(f"value too large: {len(data)} bytes > {max_bytes}")
     if len(data) == 0:
         raise DecodeError("empty value (0 bytes)")
     try:
@@ -106,7 +113,7 @@ def loads_object(data: bytes | bytearray | memoryview | str | None) -> dict[str,
 
 def decode(data: bytes | bytearray | memoryview | str | None, model: type[T]) -> T:
     """Decode untrusted bytes into ``model``; DecodeError names what was wrong."""
-    obj = loads_object(data)
+    obj = loads_object(data, getattr(model, "MAX_BYTES", MAX_VALUE_BYTES))
     return from_dict(obj, model)
 
 
@@ -115,16 +122,16 @@ def decode_any(data: bytes | None, allowed: tuple[type[Any], ...]) -> Any:
     obj = loads_object(data)
     schema = obj.get("schema")
     for model in allowed:
-        if model.SCHEMA == schema:
+        if schema_of(model) == schema:
             return from_dict(obj, model)
-    names = ", ".join(m.SCHEMA for m in allowed)
+    names = ", ".join(schema_of(m) for m in allowed)
     raise DecodeError(f"schema {schema!r} not accepted here (expected one of: {names})", schema=str(schema))
 
 
 def from_dict(obj: dict[str, Any], model: type[T]) -> T:
     schema = obj.get("schema")
-    if schema != model.SCHEMA:
-        raise DecodeError(f"wrong schema {schema!r}, expected {model.SCHEMA!r}", schema=str(schema))
+    if schema != schema_of(model):
+        raise DecodeError(f"wrong schema {schema!r}, expected {schema_of(model)!r}", schema=str(schema))
     return typing.cast(T, _build(model, obj, ""))
 
 
@@ -153,7 +160,7 @@ def _build(cls: type[Any], obj: Any, path: str) -> Any:
     return cls(**kwargs)
 
 
-def _coerce(tp: Any, v: Any, where: str) -> Any:  # noqa: PLR0911, PLR0912
+def _coerce(tp: Any, v: Any, where: str) -> Any:
     if tp is Any:
         return v
     origin = get_origin(tp)

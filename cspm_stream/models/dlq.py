@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from cspm_stream.models.codec import message
 
@@ -11,7 +12,13 @@ from cspm_stream.models.codec import message
 @message("dlq.v1")
 @dataclass(slots=True)
 class DeadLetter:
-    """A message some stage could not process. ``original_b64`` is the exact input."""
+    """A message some stage could not process. ``original_b64`` is the exact input.
+
+    Dead letters may be large (base64 of an oversize input): the DLQ topic allows
+    ``MAX_BYTES`` per record, more than any input topic, so nothing is cut.
+    """
+
+    MAX_BYTES: ClassVar[int] = 24 * 1024 * 1024
 
     stage: str
     reason: str

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import os
 import types
 import typing
 from collections.abc import Mapping
@@ -106,7 +105,7 @@ def env_name(key: str) -> str:
     return "CSPM_" + key.replace(".", "_").upper()
 
 
-def _value(tp: Any, v: Any, key: str, meta: Mapping[str, Any]) -> Any:  # noqa: PLR0911, PLR0912
+def _value(tp: Any, v: Any, key: str, meta: Mapping[str, Any]) -> Any:
     origin = get_origin(tp)
     if origin is typing.Union or origin is types.UnionType:
         args = [a for a in get_args(tp) if a is not type(None)]

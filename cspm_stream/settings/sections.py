@@ -100,12 +100,6 @@ class CloudTrailSettings:
     eventbridge_queue_urls: list[str] = setting(doc="SQS queues fed by EventBridge CloudTrail rules.", factory=list)
     lookup_events: bool = setting(False, doc="Poll cloudtrail:LookupEvents per account and region.")
     lookup_interval_s: float = setting(60.0, doc="Seconds between LookupEvents polls.", min=1)
-
-
-@dataclass(frozen=True)
-class DetectionSettings:
-    rules_dirs: list[str] = setting(doc="Extra Sigma rule folders (SigmaHQ CloudTrail rules load unchanged).", factory=list)
-    builtin_rules: bool = setting(True, doc="Load the built-in rule pack.")
     sqs_wait_time_s: int = setting(20, doc="SQS long-poll wait (seconds).", min=0, max=20)
     sqs_visibility_timeout_s: int = setting(
         300, doc="SQS visibility timeout: a message not deleted by then is redelivered.", min=1, max=43200
@@ -121,11 +115,29 @@ class DetectionSettings:
     lookup_rate_per_s: float = setting(
         2.0, doc="LookupEvents calls per second per account and region (AWS limit: 2).", min=0.1, max=2.0
     )
+
+
+@dataclass(frozen=True)
+class DetectionSettings:
+    rules_dirs: list[str] = setting(doc="Extra Sigma rule folders (SigmaHQ CloudTrail rules load unchanged).", factory=list)
+    builtin_rules: bool = setting(True, doc="Load the built-in rule pack.")
     placeholders: dict[str, list[str]] = setting(
         doc="Values for Sigma %placeholders% (e.g. Legitimate_IP_Ranges).", factory=dict
     )
     allowed_lateness_s: int = setting(900, doc="How late (event time) a record may arrive and still count.", min=0)
     dedup_window_s: int = setting(3600, doc="Repeats within this window update one detection.", min=0)
+    event_dedup_window_s: int = setting(
+        3600, doc="Remember eventIDs this long (event time) to drop at-least-once duplicates.", min=0
+    )
+    max_evidence: int = setting(
+        256, doc="Most evidences (eventIDs) kept in one detection; the rest are counted as truncated.", min=1
+    )
+    extra_fields: list[str] = setting(
+        doc="Extra top-level record fields rules may use (records enriched beyond CloudTrail).", factory=list
+    )
+    rescan_map: str | None = setting(
+        None, doc="eventName -> resource rescan table (YAML); default: the built-in table."
+    )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,48 @@
+# cspm_stream — the two commands: `make demo` and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-unit test-integration install kafka-start kafka-stop lint typecheck bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+kafka-start:
+	@scripts/kafka-local start
+
+kafka-stop:
+	@scripts/kafka-local stop
+
+## The demo: installs, starts Kafka, runs the daemon against an embedded moto account.
+demo: install kafka-start
+	$(BIN)/cspm-stream demo
+
+## All tests: installs, starts Kafka, runs unit + integration tests.
+test: install kafka-start
+	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+test-unit: install
+	$(BIN)/pytest -q -m "not integration" $(PYTEST_ARGS)
+
+test-integration: install kafka-start
+	$(BIN)/pytest -q -m integration $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check cspm_stream tests bench
+
+typecheck: install
+	$(BIN)/mypy cspm_stream
+
+bench: install kafka-start
+	$(BIN)/python -m bench.kafka_passthrough
+
+clean:
+	rm -rf out .data .pytest_cache

@@ -1,16 +1,107 @@
-"""`cspm-stream report` (not implemented yet)."""
+"""`cspm-stream report`: the compliance picture from the compacted findings topic.
+
+Reads the current value of every finding from ``findings`` (compacted) and
+``detections`` to their current end — or, offline, from a JSONL file of OCSF
+findings (``--findings-file``; later lines replace earlier ones with the same
+uid, as on the topic) — and writes an HTML, JSON or CSV report.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+
+from cspm_stream import settings as settings_mod
+from cspm_stream.errors import CspmError
+from cspm_stream.report import FORMATS, build_report, collect, load_dirs, render
+from cspm_stream.report.findings import Inputs
+from cspm_stream.timeutil import now, parse_iso
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("report", help="report (not implemented yet)")
+    p = sub.add_parser(
+        "report",
+        help="write a compliance report (HTML, JSON or CSV) from the findings topic",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+    )
+    p.add_argument("--framework", metavar="ID", help="only this framework (e.g. cis-aws-3.0.0)")
+    p.add_argument("--account", metavar="ID", help="only this AWS account")
+    p.add_argument("--format", choices=FORMATS, default="html", help="output format (default: html)")
+    p.add_argument("--output", "-o", metavar="FILE", default="-", help="output file ('-' = stdout, the default)")
+    p.add_argument(
+        "--findings-file",
+        metavar="F.jsonl",
+        help="build offline from a JSONL file of OCSF findings (both classes) instead of Kafka",
+    )
+    p.add_argument("--trend-days", type=int, default=30, metavar="N", help="days in the trend (default: 30)")
+    p.add_argument("--top", type=int, default=10, metavar="N", help="rows in top lists (default: 10)")
+    p.add_argument("--now", metavar="ISO", help="report time (default: the current time)")
+    p.add_argument("--timeout", type=float, default=120.0, metavar="S", help="Kafka read timeout in seconds")
     p.set_defaults(func=_run)
 
 
+def _jsonl(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as fh:
+        for line in fh:
+            line = line.strip()
+            if line:
+                yield line
+
+
+async def _from_kafka(settings: settings_mod.Settings, timeout_s: float) -> Inputs:
+    from cspm_stream.report.reader import read_latest
+
+    findings, detections = await asyncio.gather(
+        read_latest(settings.kafka, "findings", timeout_s=timeout_s),
+        read_latest(settings.kafka, "detections", timeout_s=timeout_s),
+    )
+    return collect([*findings.values.values(), *detections.values.values()])
+
+
 def _run(args: argparse.Namespace) -> int:
-    print("report: not implemented yet")
-    return 3
+    settings = settings_mod.load(args.config)
+    if args.trend_days < 1 or args.top < 1:
+        print("cspm-stream report: --trend-days and --top must be >= 1", file=sys.stderr)
+        return 2
+    now_ms = int((parse_iso(args.now) if args.now else now()).timestamp() * 1000)
+    frameworks = load_dirs(settings.policy.framework_dirs)
+    try:
+        if args.findings_file:
+            inputs = collect(_jsonl(Path(args.findings_file)))
+        else:
+            inputs = asyncio.run(_from_kafka(settings, args.timeout))
+    except OSError as exc:
+        print(f"cspm-stream report: cannot read {args.findings_file}: {exc}", file=sys.stderr)
+        return 1
+    except CspmError as exc:
+        print(f"cspm-stream report: {exc}", file=sys.stderr)
+        return 1
+    report = build_report(
+        inputs,
+        frameworks,
+        now_ms=now_ms,
+        framework=args.framework,
+        account=args.account,
+        trend_days=args.trend_days,
+        top_n=args.top,
+    )
+    data = render(report, args.format)
+    if args.output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        Path(args.output).write_bytes(data)
+    s = report.summary
+    score = "n/a" if s.score.value is None else f"{s.score.value:.1f}%"
+    rejected = sum(report.rejected.values())
+    print(
+        f"report: {s.checks.total} checks, posture score {score}, {report.detections.open_total} open detections"
+        + (f", {rejected} unreadable records skipped" if rejected else "")
+        + (f" -> {args.output}" if args.output != "-" else ""),
+        file=sys.stderr,
+    )
+    return 0

@@ -57,6 +57,7 @@ def _dirs(args: argparse.Namespace) -> tuple[list[Path], list[Path]]:
     paths = getattr(args, "paths", None)
     if paths:
         pdirs = [Path(p) for p in paths]
+        fdirs = []  # explicit policy paths: cross-check only against explicit --frameworks
     fw = getattr(args, "frameworks", None)
     if fw:
         fdirs = [Path(p) for p in fw]

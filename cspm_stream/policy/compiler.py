@@ -51,13 +51,15 @@ class Condition:
     reads: frozenset[str]
     #: named checks used (for listings)
     checks: frozenset[str]
+    #: uses ``now`` (age-days-*): must be re-evaluated even when the resource is unchanged
+    time_dependent: bool = False
 
 
 def compile_condition(src: Any, where: str = "condition") -> Condition:
     """Compile a condition tree; raises ConditionError naming the path and reason."""
     c = _Compiler()
     pred = c.node(src, where, relative=False)
-    return Condition(pred, frozenset(c.reads), frozenset(c.checks))
+    return Condition(pred, frozenset(c.reads), frozenset(c.checks), c.time_dependent)
 
 
 def _join(where: str, key: str) -> str:
@@ -68,6 +70,7 @@ class _Compiler:
     def __init__(self) -> None:
         self.reads: set[str] = set()
         self.checks: set[str] = set()
+        self.time_dependent = False
 
     def _path(self, text: Any, where: str, relative: bool) -> CompiledPath:
         if not isinstance(text, str):
@@ -92,9 +95,7 @@ class _Compiler:
             if k in keys:
                 return self.list_node(k, src, where, relative)
         if len(keys) != 1:
-            raise ConditionError(
-                where, f"expected exactly one of all/any/not, got keys {sorted(map(str, keys))}"
-            )
+            raise ConditionError(where, f"expected exactly one of all/any/not, got keys {sorted(map(str, keys))}")
         (k,) = keys
         if k not in BOOLEAN_KEYS:
             allowed = "path/op/value, all, any, not, any-of/all-of/none-of + where, check + args"
@@ -119,14 +120,14 @@ class _Compiler:
         opname = src["op"]
         op = OPERATORS.get(opname) if isinstance(opname, str) else None
         if op is None:
-            raise ConditionError(
-                _join(where, "op"), f"unknown operator {opname!r} (known: {', '.join(OPERATORS)})"
-            )
+            raise ConditionError(_join(where, "op"), f"unknown operator {opname!r} (known: {', '.join(OPERATORS)})")
         if op.needs_value and "value" not in src:
             raise ConditionError(where, f"operator {op.name} needs a 'value'")
         if not op.needs_value and "value" in src:
             raise ConditionError(_join(where, "value"), f"operator {op.name} takes no value")
         path = self._path(src["path"], _join(where, "path"), relative)
+        if op.name.startswith("age-"):
+            self.time_dependent = True
         value = src.get("value")
         try:
             test = op.compile(value)
@@ -217,9 +218,7 @@ class _Compiler:
         checks = registry()
         chk = checks.get(name) if isinstance(name, str) else None
         if chk is None:
-            raise ConditionError(
-                _join(where, "check"), f"unknown check {name!r} (known: {', '.join(sorted(checks))})"
-            )
+            raise ConditionError(_join(where, "check"), f"unknown check {name!r} (known: {', '.join(sorted(checks))})")
         try:
             compiled = chk.compile(src.get("args"))
         except CheckArgError as exc:

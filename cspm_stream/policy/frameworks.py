@@ -74,9 +74,7 @@ def parse_framework(raw: Any, file: str, *, stem: str | None = None) -> Framewor
             raise err(f"{where}.automated", "must be true or false")
         desc = r.get("description") or ""
         reqs.append(
-            Requirement(
-                id=rid, title=title.strip(), policies=tuple(pols), automated=automated, description=str(desc)
-            )
+            Requirement(id=rid, title=title.strip(), policies=tuple(pols), automated=automated, description=str(desc))
         )
     return Framework(
         id=fid,
@@ -88,9 +86,7 @@ def parse_framework(raw: Any, file: str, *, stem: str | None = None) -> Framewor
     )
 
 
-def load_frameworks(
-    dirs: Iterable[str | Path], *, errors: list[DefinitionError] | None = None
-) -> list[Framework]:
+def load_frameworks(dirs: Iterable[str | Path], *, errors: list[DefinitionError] | None = None) -> list[Framework]:
     out: list[Framework] = []
     seen: dict[str, str] = {}
     for f in policy_files(dirs):
@@ -101,9 +97,7 @@ def load_frameworks(
                 raise FrameworkError(str(f), str(exc)) from None
             fw = parse_framework(raw, str(f), stem=f.stem)
             if fw.id in seen:
-                raise FrameworkError(
-                    str(f), f"duplicate framework id {fw.id!r} (also in {seen[fw.id]})", path="id"
-                )
+                raise FrameworkError(str(f), f"duplicate framework id {fw.id!r} (also in {seen[fw.id]})", path="id")
         except DefinitionError as exc:
             if errors is None:
                 raise
@@ -123,16 +117,12 @@ def check_references(frameworks: Iterable[Framework], policy_ids: Iterable[str])
             for j, pid in enumerate(req.policies):
                 if pid not in known:
                     errs.append(
-                        FrameworkError(
-                            fw.source, f"unknown policy id {pid!r}", path=f"requirements[{i}].policies[{j}]"
-                        )
+                        FrameworkError(fw.source, f"unknown policy id {pid!r}", path=f"requirements[{i}].policies[{j}]")
                     )
     return errs
 
 
-def mapping(
-    frameworks: Iterable[Framework], policies: Mapping[str, Policy]
-) -> dict[str, list[tuple[str, str]]]:
+def mapping(frameworks: Iterable[Framework], policies: Mapping[str, Policy]) -> dict[str, list[tuple[str, str]]]:
     """policy id → [(framework id, requirement id)], from framework files plus each
     policy's own ``compliance`` map (deduplicated, in order)."""
     out: dict[str, list[tuple[str, str]]] = {pid: [] for pid in policies}

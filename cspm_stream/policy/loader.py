@@ -56,9 +56,7 @@ class _V:
     def err(self, path: str, reason: str) -> PolicyError:
         return PolicyError(self.file, reason, path=path)
 
-    def str_(
-        self, obj: dict[str, Any], key: str, path: str, *, required: bool = True, empty: bool = False
-    ) -> str:
+    def str_(self, obj: dict[str, Any], key: str, path: str, *, required: bool = True, empty: bool = False) -> str:
         if key not in obj or obj[key] is None:
             if required:
                 raise self.err(f"{path}{key}", "required field missing")
@@ -152,9 +150,7 @@ def _remediation(v: _V, raw: Any, strict: bool) -> Remediation:
     action = m.get("action")
     if action is not None:
         if not isinstance(action, str) or action not in KNOWN_ACTIONS:
-            raise v.err(
-                "remediation.action", f"{action!r} is not a known action ({', '.join(sorted(KNOWN_ACTIONS))})"
-            )
+            raise v.err("remediation.action", f"{action!r} is not a known action ({', '.join(sorted(KNOWN_ACTIONS))})")
     return Remediation(text=text, references=refs, action=action)
 
 
@@ -205,13 +201,9 @@ def _tests(v: _V, raw: Any, strict: bool) -> tuple[PolicyTest, ...]:
         expect = m.get("expect")
         if expect not in {x.value for x in Verdict}:
             raise v.err(f"{where}.expect", f"{expect!r} is not one of pass, fail, error")
-        attrs = v.mapping(
-            m.get("attributes", {}) if m.get("attributes") is not None else {}, f"{where}.attributes"
-        )
+        attrs = v.mapping(m.get("attributes", {}) if m.get("attributes") is not None else {}, f"{where}.attributes")
         tags = m.get("tags") or {}
-        if not isinstance(tags, dict) or not all(
-            isinstance(k, str) and isinstance(x, str) for k, x in tags.items()
-        ):
+        if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(x, str) for k, x in tags.items()):
             raise v.err(f"{where}.tags", "must map strings to strings")
         errors: list[tuple[str, str, str]] = []
         for j, e in enumerate(m.get("errors") or []):
@@ -272,9 +264,7 @@ def load_policies(
             is_strict = strict if strict is not None else f.resolve().is_relative_to(builtin)
             pol = load_policy_file(f, strict=is_strict)
             if pol.id in seen:
-                raise PolicyError(
-                    str(f), f"duplicate policy id {pol.id!r} (also in {seen[pol.id]})", path="id"
-                )
+                raise PolicyError(str(f), f"duplicate policy id {pol.id!r} (also in {seen[pol.id]})", path="id")
         except PolicyError as exc:
             if errors is None:
                 raise

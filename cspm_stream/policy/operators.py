@@ -325,9 +325,7 @@ def _install() -> None:
         Operator("eq", S, True, _ANY, _c_eq, doc="equal"),
         Operator("ne", N, True, _ANY, _c_ne, positive="eq", doc="not equal (absent is not equal)"),
         Operator("in", S, True, {"type": "array"}, _c_in, doc="one of the listed values"),
-        Operator(
-            "not-in", N, True, {"type": "array"}, _c_not_in, positive="in", doc="none of the listed values"
-        ),
+        Operator("not-in", N, True, {"type": "array"}, _c_not_in, positive="in", doc="none of the listed values"),
         Operator("contains", W, True, _ANY, _c_contains, doc="substring / list element / object key"),
         Operator("not-contains", W, True, _ANY, _c_not_contains, doc="negation of contains"),
         Operator("regex", S, True, {"type": "string"}, _c_regex, doc="re.search on a string"),

@@ -50,9 +50,7 @@ def run_test(policy: Policy, test: PolicyTest) -> TestOutcome:
     snap = snapshot_of(policy, test)
     now_ts = epoch_seconds(snap.observed_at)
     if now_ts is None:
-        return TestOutcome(
-            policy.id, test.name, test.expect, "invalid-now", f"bad now {test.now!r}", policy.source
-        )
+        return TestOutcome(policy.id, test.name, test.expect, "invalid-now", f"bad now {test.now!r}", policy.source)
     failed = frozenset(e.attribute for e in snap.errors)
     res = evaluate_policy(policy, snap.attributes, context_for(snap, now_ts), failed)
     return TestOutcome(policy.id, test.name, test.expect, res.verdict.value, res.detail, policy.source)

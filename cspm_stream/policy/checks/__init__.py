@@ -84,9 +84,7 @@ class Check:
             raise CheckArgError("args", "must be a mapping")
         unknown = sorted(set(raw) - set(self.args))
         if unknown:
-            raise CheckArgError(
-                unknown[0], f"unknown argument (allowed: {', '.join(sorted(self.args)) or 'none'})"
-            )
+            raise CheckArgError(unknown[0], f"unknown argument (allowed: {', '.join(sorted(self.args)) or 'none'})")
         full: dict[str, Any] = {}
         for name, spec in self.args.items():
             if name not in raw:

@@ -84,10 +84,7 @@ def document_allows(doc: Any, actions: list[str], resource: str, *, include_cond
         if not allowed:
             continue
         denied = any(
-            is_deny(st)
-            and not has_condition(st)
-            and grants_action(st, action)
-            and resource_covers(st, resource)
+            is_deny(st) and not has_condition(st) and grants_action(st, action) and resource_covers(st, resource)
             for st in sts
         )
         if not denied:
@@ -109,10 +106,7 @@ def _build_admin(args: dict[str, Any]) -> Compiled:
     inc, na = args["include_conditional"], args["not_action"]
 
     def pred(doc: Any, ctx: Any) -> bool:
-        return any(
-            document_allows_admin(d, include_conditional=inc, not_action=na)
-            for d in _docs(get(doc, ctx), proj)
-        )
+        return any(document_allows_admin(d, include_conditional=inc, not_action=na) for d in _docs(get(doc, ctx), proj))
 
     return Compiled(pred, (path,))
 
@@ -127,9 +121,7 @@ def _build_allows(args: dict[str, Any]) -> Compiled:
         raise CheckArgError("actions", "must list at least one action")
 
     def pred(doc: Any, ctx: Any) -> bool:
-        return any(
-            document_allows(d, actions, resource, include_conditional=inc) for d in _docs(get(doc, ctx), proj)
-        )
+        return any(document_allows(d, actions, resource, include_conditional=inc) for d in _docs(get(doc, ctx), proj))
 
     return Compiled(pred, (path,))
 
@@ -140,9 +132,7 @@ register(
         doc="The IAM policy document(s) at `path` allow every action on every resource (*:*), "
         "NotAction/Deny aware. `path` may be a projection (any document).",
         args={
-            "path": Arg(
-                "path", "PolicyVersion.Document", doc="path to a policy document or a projection of them"
-            ),
+            "path": Arg("path", "PolicyVersion.Document", doc="path to a policy document or a projection of them"),
             "include_conditional": Arg("boolean", True, doc="count Allow statements that carry a Condition"),
             "not_action": Arg("boolean", True, doc="count Allow+NotAction on * that keeps IAM privileges"),
         },
@@ -156,9 +146,7 @@ register(
         doc="The IAM policy document(s) at `path` allow any of `actions` on `resource` "
         "(default '*': the literal all-resources wildcard), minus unconditional Denies.",
         args={
-            "path": Arg(
-                "path", "PolicyVersion.Document", doc="path to a policy document or a projection of them"
-            ),
+            "path": Arg("path", "PolicyVersion.Document", doc="path to a policy document or a projection of them"),
             "actions": Arg("strings", required=True, doc="IAM actions, e.g. kms:Decrypt"),
             "resource": Arg("string", "*", doc="resource ARN the grant must cover"),
             "include_conditional": Arg("boolean", True, doc="count Allow statements that carry a Condition"),

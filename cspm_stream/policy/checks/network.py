@@ -64,9 +64,7 @@ def sg_rule_open_to_world(rule: Any, ports: list[int], all_ports: bool, ipv6: bo
         return False
     world = any(isinstance(r, dict) and is_world(r.get("CidrIp")) for r in as_list(rule.get("IpRanges")))
     if not world and ipv6:
-        world = any(
-            isinstance(r, dict) and is_world(r.get("CidrIpv6")) for r in as_list(rule.get("Ipv6Ranges"))
-        )
+        world = any(isinstance(r, dict) and is_world(r.get("CidrIpv6")) for r in as_list(rule.get("Ipv6Ranges")))
     if not world:
         return False
     proto, lo, hi = rule.get("IpProtocol"), rule.get("FromPort"), rule.get("ToPort")
@@ -197,8 +195,7 @@ register(
 register(
     Check(
         name="cidr_is_public",
-        doc="The CIDR (or any CIDR of a projection) at `path` reaches public addresses "
-        "(`world_only`: only /0 counts).",
+        doc="The CIDR (or any CIDR of a projection) at `path` reaches public addresses (`world_only`: only /0 counts).",
         args={
             "path": Arg("path", required=True, doc="path to a CIDR string or a projection of them"),
             "world_only": Arg("boolean", False, doc="only 0.0.0.0/0 and ::/0 count"),

@@ -1,16 +1,81 @@
-"""`cspm-stream rules` (not implemented yet)."""
+"""``cspm-stream rules list|validate|test``: inspect, check and test Sigma rules.
+
+- ``rules list [PATH…]`` — every loaded rule: id, level, kind, title, MITRE tactics.
+- ``rules validate PATH…`` — load exactly these files/folders; print each rule that
+  fails with its file and reason, then ``loaded N, failed M``; exit 1 if any failed.
+- ``rules test [PATH…]`` — run the ``<rule>.tests.yml`` files found beside the rules
+  (default: the built-in pack and ``detection.rules_dirs``); exit 1 on any failure.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
+
+from cspm_stream.settings import load
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("rules", help="rules (not implemented yet)")
-    p.set_defaults(func=_run)
+    p = sub.add_parser("rules", help="list, validate and test Sigma detection rules")
+    rsub = p.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
+
+    pl = rsub.add_parser("list", help="list loaded rules (built-ins + detection.rules_dirs + PATHs)")
+    pl.add_argument("paths", nargs="*", metavar="PATH")
+    pl.add_argument("--no-builtin", action="store_true", help="do not load the built-in pack")
+    pl.set_defaults(func=_list)
+
+    pv = rsub.add_parser("validate", help="load rule files/folders and report every rule that fails")
+    pv.add_argument("paths", nargs="+", metavar="PATH")
+    pv.set_defaults(func=_validate)
+
+    pt = rsub.add_parser("test", help="run <rule>.tests.yml examples beside the rules")
+    pt.add_argument("paths", nargs="*", metavar="PATH")
+    pt.add_argument("--verbose", "-v", action="store_true", help="print passing tests too")
+    pt.set_defaults(func=_test)
 
 
-def _run(args: argparse.Namespace) -> int:
-    print("rules: not implemented yet")
-    return 3
+def _list(args: argparse.Namespace) -> int:
+    from cspm_stream.detect.catalog import load_rules
+
+    settings = load(args.config)
+    rs = load_rules(settings.detection, args.paths, builtin=not args.no_builtin)
+    for info in sorted(rs.infos(), key=lambda i: (i.file, i.title)):
+        tactics = ",".join(info.tactics) or "-"
+        print(f"{info.id}\t{info.level}\t{info.kind}\t{info.title}\t{tactics}")
+    for err in rs.errors:
+        print(f"FAILED {err}", file=sys.stderr)
+    print(f"loaded {rs.loaded}, failed {len(rs.errors)}", file=sys.stderr)
+    return 1 if rs.errors else 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from cspm_stream.detect.loader import load_paths
+
+    settings = load(args.config)
+    rs = load_paths(args.paths, settings.detection.placeholders, settings.detection.extra_fields)
+    for err in rs.errors:
+        print(str(err))
+    print(f"loaded {rs.loaded}, failed {len(rs.errors)}")
+    return 1 if rs.errors else 0
+
+
+def _test(args: argparse.Namespace) -> int:
+    from cspm_stream.detect.catalog import rule_paths
+    from cspm_stream.detect.ruletests import run_rule_tests
+
+    settings = load(args.config)
+    paths = [*args.paths] if args.paths else rule_paths(settings.detection)
+    report = run_rule_tests(paths, settings.detection)
+    for err in report.load_errors:
+        print(f"LOAD FAILED {err}")
+    for res in report.results:
+        if not res.ok or args.verbose:
+            status = "ok  " if res.ok else "FAIL"
+            print(f"{status} {res.file} :: {res.rule} :: {res.name}{'' if res.ok else ' — ' + res.reason}")
+    failed = sum(1 for r in report.results if not r.ok)
+    print(
+        f"{len(report.results)} tests in {report.files} files: {len(report.results) - failed} passed, "
+        f"{failed} failed, {len(report.load_errors)} rule load errors"
+    )
+    return 1 if failed or report.load_errors or report.file_errors else 0

@@ -1,0 +1,39 @@
+"""Which rules a process loads: the built-in pack, ``detection.rules_dirs`` and explicit paths."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from cspm_stream.detect.loader import load_paths
+from cspm_stream.detect.rules import RuleSet
+from cspm_stream.settings import DetectionSettings
+
+
+def builtin_rules_dir() -> Path:
+    """Folder of the built-in rule pack (``cspm_stream/rules/builtin``)."""
+    return Path(__file__).resolve().parent.parent / "rules" / "builtin"
+
+
+def rule_paths(
+    settings: DetectionSettings, extra: Iterable[str | Path] = (), *, builtin: bool | None = None
+) -> list[Path]:
+    """Paths to load: built-ins (if enabled and present), configured folders, then ``extra``."""
+    paths: list[Path] = []
+    use_builtin = settings.builtin_rules if builtin is None else builtin
+    if use_builtin and builtin_rules_dir().is_dir():
+        paths.append(builtin_rules_dir())
+    paths.extend(Path(p) for p in settings.rules_dirs)
+    paths.extend(Path(p) for p in extra)
+    return paths
+
+
+def load_rules(
+    settings: DetectionSettings, extra: Iterable[str | Path] = (), *, builtin: bool | None = None
+) -> RuleSet:
+    """Load every rule the settings name (plus ``extra`` paths); errors are in ``RuleSet.errors``."""
+    return load_paths(
+        rule_paths(settings, extra, builtin=builtin),
+        placeholders=settings.placeholders,
+        extra_fields=settings.extra_fields,
+    )

@@ -1,0 +1,250 @@
+"""Compile a parsed Sigma rule (pySigma) into a predicate over CloudTrail records.
+
+pySigma parses the YAML, applies the value modifiers and turns the condition
+(``and``/``or``/``not``, parentheses, ``1 of sel*``, ``all of them``, ...) into a
+tree whose leaves are field/value expressions. This module walks that tree once,
+at load time, and builds nested closures; evaluating a record does no parsing.
+
+It also works out which ``eventName``/``eventSource`` values a rule *requires*
+(its "pins") so the engine only evaluates a rule for records that can match.
+
+Placeholders (``field|expand: '%Name%'``) take their values from
+``detection.placeholders.Name`` in the settings; a value written ``cidr:10.0.0.0/8``
+is matched as a network. A placeholder without configured values fails the rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sigma.conditions import (
+    ConditionAND,
+    ConditionFieldEqualsValueExpression,
+    ConditionItem,
+    ConditionNOT,
+    ConditionOR,
+    ConditionValueExpression,
+)
+from sigma.rule import SigmaRule
+from sigma.types import (
+    Placeholder,
+    SigmaCasedString,
+    SigmaCIDRExpression,
+    SigmaExpansion,
+    SigmaRegularExpression,
+    SigmaString,
+    SigmaType,
+    SpecialChars,
+)
+
+from cspm_stream.detect.fields import FieldError
+from cspm_stream.detect.matchers import Predicate, Record, Unsupported, keyword, leaf, one_of
+
+Node = ConditionItem | ConditionFieldEqualsValueExpression | ConditionValueExpression
+Placeholders = Mapping[str, Sequence[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    predicate: Predicate
+    #: lower-cased eventName values the rule requires (None = not pinned)
+    event_names: frozenset[str] | None
+    #: lower-cased eventSource values the rule requires (None = not pinned)
+    event_sources: frozenset[str] | None
+
+
+def compile_rule(rule: SigmaRule, placeholders: Placeholders, extra_fields: frozenset[str] = frozenset()) -> Compiled:
+    """Compile every condition of ``rule`` (several conditions are OR-ed). Raises Unsupported/FieldError."""
+    trees: list[Node] = []
+    for cond in rule.detection.parsed_condition:
+        tree = cond.parsed
+        if tree is None:
+            raise Unsupported("condition resolves to nothing")
+        trees.append(tree)
+    c = _Compiler(placeholders, extra_fields)
+    preds = [c.node(t) for t in trees]
+    pred = preds[0] if len(preds) == 1 else _any(preds)
+    names = _union([pins(t, "eventName") for t in trees])
+    sources = _union([pins(t, "eventSource") for t in trees])
+    return Compiled(pred, names, sources)
+
+
+def _union(sets: list[frozenset[str] | None]) -> frozenset[str] | None:
+    if any(s is None for s in sets):
+        return None
+    out: frozenset[str] = frozenset()
+    for s in sets:
+        assert s is not None
+        out |= s
+    return out
+
+
+def _plain_ci(v: SigmaType) -> str | None:
+    """The lower-cased text of a plain case-insensitive string without wildcards, else None."""
+    if (
+        isinstance(v, SigmaString)
+        and not isinstance(v, SigmaCasedString)
+        and not v.contains_special()
+        and not v.contains_placeholder()
+    ):
+        return "".join(str(p) for p in v.s).lower()
+    return None
+
+
+def pins(node: Node, field: str) -> frozenset[str] | None:
+    """Values of ``field`` that every match must have (case-insensitive), or None if unconstrained."""
+    if isinstance(node, ConditionFieldEqualsValueExpression):
+        if node.field != field:
+            return None
+        s = _plain_ci(node.value)
+        return frozenset({s}) if s is not None else None
+    if isinstance(node, ConditionOR):
+        parts = [pins(a, field) for a in node.args if a is not None]  # type: ignore[arg-type]
+        return _union(parts) if parts else None
+    if isinstance(node, ConditionAND):
+        best: frozenset[str] | None = None
+        for a in node.args:
+            p = pins(a, field)  # type: ignore[arg-type]
+            if p is not None:
+                best = p if best is None else best & p
+        return best
+    return None
+
+
+def _all(ps: list[Predicate]) -> Predicate:
+    if len(ps) == 1:
+        return ps[0]
+    if len(ps) == 2:
+        a, b = ps
+        return lambda r: a(r) and b(r)
+    if len(ps) == 3:
+        a, b, c = ps
+        return lambda r: a(r) and b(r) and c(r)
+    tup = tuple(ps)
+
+    def every(r: Record) -> bool:
+        for p in tup:
+            if not p(r):
+                return False
+        return True
+
+    return every
+
+
+def _any(ps: list[Predicate]) -> Predicate:
+    if len(ps) == 1:
+        return ps[0]
+    if len(ps) == 2:
+        a, b = ps
+        return lambda r: a(r) or b(r)
+    tup = tuple(ps)
+
+    def some(r: Record) -> bool:
+        for p in tup:
+            if p(r):
+                return True
+        return False
+
+    return some
+
+
+class _Compiler:
+    def __init__(self, placeholders: Placeholders, extra: frozenset[str]) -> None:
+        self.placeholders = placeholders
+        self.extra = extra
+
+    def node(self, node: Node) -> Predicate:
+        if isinstance(node, ConditionAND):
+            # cheap pinned comparisons first: eventName/eventSource equality short-circuits most records
+            args = sorted(node.args, key=_cost)  # type: ignore[arg-type]
+            return _all([self.node(a) for a in args if a is not None])  # type: ignore[arg-type]
+        if isinstance(node, ConditionOR):
+            return self._or([a for a in node.args if a is not None])  # type: ignore[misc]
+        if isinstance(node, ConditionNOT):
+            inner = self.node(node.args[0])  # type: ignore[arg-type]
+            return lambda r: not inner(r)
+        if isinstance(node, ConditionFieldEqualsValueExpression):
+            return self.field(node.field, node.value)
+        if isinstance(node, ConditionValueExpression):
+            vals = self.expand(node.value)
+            return _any([keyword(v) for v in vals])
+        raise Unsupported(f"condition element {type(node).__name__} is not supported")
+
+    def _or(self, args: list[Node]) -> Predicate:
+        by_field: dict[str, set[str]] = {}
+        rest: list[Node] = []
+        for a in args:
+            if isinstance(a, ConditionFieldEqualsValueExpression) and (s := _plain_ci(a.value)) is not None:
+                by_field.setdefault(a.field, set()).add(s)
+            else:
+                rest.append(a)
+        preds = [one_of(f, frozenset(vals), self.extra) for f, vals in by_field.items()]
+        preds += [self.node(a) for a in rest]
+        return _any(preds)
+
+    def field(self, name: str, value: SigmaType) -> Predicate:
+        vals = self.expand(value)
+        plain = [_plain_ci(v) for v in vals]
+        if len(vals) > 1 and all(p is not None for p in plain):
+            return one_of(name, frozenset(p for p in plain if p is not None), self.extra)
+        return _any([leaf(name, v, self.extra) for v in vals])
+
+    def expand(self, value: SigmaType) -> list[SigmaType]:
+        """Resolve %placeholders% from settings (values OR-ed)."""
+        if isinstance(value, SigmaString) and value.contains_placeholder():
+            return self._expand_string(value)
+        if isinstance(value, SigmaRegularExpression) and value.contains_placeholder():
+            return [
+                SigmaRegularExpression(s, value.flags)
+                for s in value.regexp.replace_placeholders(self._callback)  # type: ignore[arg-type]
+            ]
+        if isinstance(value, SigmaExpansion):
+            out: list[SigmaType] = []
+            for v in value.values:
+                out.extend(self.expand(v))
+            return [SigmaExpansion(out)] if out else []
+        return [value]
+
+    def _values(self, name: str) -> Sequence[str]:
+        vals = self.placeholders.get(name)
+        if not vals:
+            raise Unsupported(f"placeholder %{name}% has no value: set detection.placeholders.{name} in the config")
+        return vals
+
+    def _callback(self, p: Placeholder) -> list[str]:
+        vals = list(self._values(p.name))
+        if any(v.startswith("cidr:") for v in vals):
+            raise Unsupported(f"placeholder %{p.name}% has cidr: values but is embedded in a longer string")
+        return vals
+
+    def _expand_string(self, s: SigmaString) -> list[SigmaType]:
+        parts = [p for p in s.s if p is not SpecialChars.WILDCARD_MULTI]
+        if len(parts) == 1 and isinstance(parts[0], Placeholder) and len(s.s) == 1:
+            out: list[SigmaType] = []
+            for v in self._values(parts[0].name):
+                if v.startswith("cidr:"):
+                    try:
+                        out.append(SigmaCIDRExpression(v.removeprefix("cidr:").strip()))
+                    except Exception as exc:  # pySigma raises its own SigmaTypeError
+                        raise Unsupported(f"placeholder %{parts[0].name}%: {exc}") from None
+                else:
+                    out.append(SigmaString(v))
+            return out
+        return list(s.replace_placeholders(self._callback))  # type: ignore[arg-type]
+
+
+def _cost(node: Node) -> int:
+    if isinstance(node, ConditionFieldEqualsValueExpression) and node.field in ("eventName", "eventSource"):
+        return 0
+    if isinstance(node, ConditionOR) and all(
+        isinstance(a, ConditionFieldEqualsValueExpression) and a.field in ("eventName", "eventSource")
+        for a in node.args
+    ):
+        return 0
+    if isinstance(node, ConditionNOT):
+        return 2
+    return 1
+
+
+__all__ = ["Compiled", "FieldError", "Unsupported", "compile_rule", "pins"]

@@ -1,0 +1,417 @@
+"""The detection engine: CloudTrail records in, OCSF detections and rescan targets out.
+
+Pure: no I/O and no clock. Time is the record's ``eventTime`` (event time); the
+watermark is the highest event time seen on the partition (or a higher one the
+caller passes). Everything that must survive a restart lives in the ``state``
+mapping the caller provides (a faust Table in the daemon, a dict elsewhere),
+as JSON-able values under these keys::
+
+    wm|<partition>              watermark (event-time ms), persisted every >= 1 s of progress
+    seen|<principal>|<minute>   {eventID: 1}: eventIDs already processed (at-least-once dedup)
+    cor|<rule>|<group key>      correlation buffer: [[t_ms, eventID, ref#, value, name, source], ...]
+    det|<rule>|<group key>      the current detection of (rule, group): uid, window, count, evidence, ...
+    reg|<partition>             {key: expiry ms} of every key above, swept as the watermark passes
+
+Semantics:
+
+- a record whose eventID was already seen (within ``event_dedup_window_s`` of event
+  time) is dropped; a duplicate is also never counted twice by a correlation or a
+  detection, whose evidence lists are checked;
+- single-event rules fire on every matching record, however late; a rule referenced
+  only by correlations with ``generate: false`` does not fire on its own;
+- correlations count records whose event time is at least ``watermark - allowed
+  lateness``; windows are sliding, of the rule's ``timespan``, and a late or
+  out-of-order record is placed by its event time. When a window satisfies the
+  condition its records are consumed (the next alert needs new records);
+- detection identity is ``finding_uid(rule id, group key, window start)``; a repeat
+  of the same (rule, group) within ``dedup_window_s`` of the window start updates
+  that detection (activity 2, count and last_seen bumped, evidence appended up to
+  ``max_evidence``) instead of opening a new one. Single-event rules group by the
+  principal (the partition key).
+"""
+
+from __future__ import annotations
+
+from bisect import insort
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cspm_stream.detect import findings
+from cspm_stream.detect.fields import text
+from cspm_stream.detect.rescan import RescanMap, RescanTarget
+from cspm_stream.detect.rules import CorrelationRule, CorrelationType, DetectionRule, RuleInfo, RuleSet
+from cspm_stream.models import ocsf
+from cspm_stream.models.activity import principal_key
+from cspm_stream.timeutil import ms_to_iso, to_ms
+
+State = MutableMapping[str, Any]
+SWEEP_EVERY_MS = 60_000
+_CANDIDATE_CACHE_MAX = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    allowed_lateness_s: int = 900
+    dedup_window_s: int = 3600
+    event_dedup_window_s: int = 3600
+    max_evidence: int = 256
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What one record produced."""
+
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    rescans: list[RescanTarget] = field(default_factory=list)
+    duplicate: bool = False
+    late: bool = False
+    matched: list[str] = field(default_factory=list)  # ids of rules whose predicate matched
+
+
+class DetectionEngine:
+    """Evaluates records against a loaded :class:`RuleSet`; see the module doc for semantics."""
+
+    def __init__(
+        self,
+        rules: RuleSet,
+        config: EngineConfig | None = None,
+        rescan_map: RescanMap | None = None,
+        *,
+        force_generate: frozenset[str] = frozenset(),
+    ) -> None:
+        self.rules = rules
+        self.config = config or EngineConfig()
+        self.rescan_map = rescan_map
+        self._lateness = self.config.allowed_lateness_s * 1000
+        self._dedup = self.config.dedup_window_s * 1000
+        self._event_dedup = self.config.event_dedup_window_s * 1000
+        self._generate = {r.info.id: (r.generate or r.info.id in force_generate) for r in rules.rules}
+        self._by_name: dict[str, list[DetectionRule]] = {}
+        self._by_source: dict[str, list[DetectionRule]] = {}
+        self._generic: list[DetectionRule] = []
+        for r in rules.rules:
+            if not self._generate[r.info.id] and not r.feeds:
+                continue  # neither fires nor feeds anything
+            c = r.compiled
+            if c.event_names is not None:
+                for n in c.event_names:
+                    self._by_name.setdefault(n, []).append(r)
+            elif c.event_sources is not None:
+                for s in c.event_sources:
+                    self._by_source.setdefault(s, []).append(r)
+            else:
+                self._generic.append(r)
+        self._cache: dict[tuple[Any, Any], tuple[DetectionRule, ...]] = {}
+        self._wm: dict[int, int] = {}
+        self._next_sweep: dict[int, int] = {}
+        self.stats = {"records": 0, "duplicates": 0, "late": 0, "findings": 0, "rescans": 0}
+
+    # ------------------------------------------------------------------ entry point
+    def process(
+        self,
+        rec: dict[str, Any],
+        state: State,
+        *,
+        partition: int = 0,
+        principal: str | None = None,
+        event_time_ms: int | None = None,
+        watermark_ms: int | None = None,
+    ) -> Outcome:
+        """Evaluate one CloudTrail record. Raises ValueError for a record without eventID/eventTime."""
+        eid = rec.get("eventID")
+        if not eid:
+            raise ValueError("record has no eventID")
+        eid = str(eid)
+        if event_time_ms is None:
+            et = rec.get("eventTime")
+            if not isinstance(et, str):
+                raise ValueError("record has no eventTime")
+            event_time_ms = to_ms(et)
+        t = event_time_ms
+        if principal is None:
+            principal = principal_key(rec)
+        self.stats["records"] += 1
+        out = Outcome()
+        wm = self._watermark(state, partition)
+        if self._seen(state, partition, principal, eid, t, wm):
+            self.stats["duplicates"] += 1
+            out.duplicate = True
+            return out
+        new_wm = max(wm, t, watermark_ms or 0)
+        if new_wm > wm:
+            self._advance(state, partition, new_wm)
+        late = t < new_wm - self._lateness
+        if late:
+            self.stats["late"] += 1
+            out.late = True
+        for rule in self._candidates(rec):
+            if not rule.compiled.predicate(rec):
+                continue
+            out.matched.append(rule.info.id)
+            if self._generate[rule.info.id]:
+                f = self._record_detection(
+                    state, partition, rule.info, principal, rec, t, [_evidence(rec, eid, t)], new_wm
+                )
+                if f is not None:
+                    out.findings.append(f)
+            if not late:
+                for corr in rule.feeds:
+                    f = self._correlate(state, partition, corr, rule, rec, eid, t, new_wm)
+                    if f is not None:
+                        out.findings.append(f)
+        if self.rescan_map is not None:
+            out.rescans = self.rescan_map.targets(rec)
+        self.stats["findings"] += len(out.findings)
+        self.stats["rescans"] += len(out.rescans)
+        return out
+
+    # ------------------------------------------------------------------ rule index
+    def _candidates(self, rec: dict[str, Any]) -> tuple[DetectionRule, ...]:
+        name = rec.get("eventName")
+        source = rec.get("eventSource")
+        key = (name, source)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        lst: list[DetectionRule] = []
+        if isinstance(name, str):
+            lst.extend(self._by_name.get(name.lower(), ()))
+        if isinstance(source, str):
+            lst.extend(self._by_source.get(source.lower(), ()))
+        lst.extend(self._generic)
+        hit = tuple(lst)
+        if len(self._cache) >= _CANDIDATE_CACHE_MAX:
+            self._cache.clear()
+        if isinstance(name, str | None) and isinstance(source, str | None):
+            self._cache[key] = hit
+        return hit
+
+    def candidate_count(self, rec: dict[str, Any]) -> int:
+        """How many rules the index selects for ``rec`` (for tests and benchmarks)."""
+        return len(self._candidates(rec))
+
+    # ------------------------------------------------------------------ watermark, dedup, expiry
+    def _watermark(self, state: State, partition: int) -> int:
+        mem = self._wm.get(partition, 0)
+        stored = state.get(f"wm|{partition}", 0)
+        return mem if mem >= stored else int(stored)
+
+    def _advance(self, state: State, partition: int, wm: int) -> None:
+        self._wm[partition] = wm
+        key = f"wm|{partition}"
+        if wm - int(state.get(key, 0)) >= 1000:
+            state[key] = wm
+        nxt = self._next_sweep.get(partition)
+        if nxt is None:
+            self._next_sweep[partition] = wm + SWEEP_EVERY_MS
+        elif wm >= nxt:
+            self.sweep(state, partition, wm)
+            self._next_sweep[partition] = wm + SWEEP_EVERY_MS
+
+    def _register(self, state: State, partition: int, key: str, expiry: int) -> None:
+        rkey = f"reg|{partition}"
+        reg = state.get(rkey)
+        if reg is None:
+            reg = {}
+        if reg.get(key) != expiry:
+            reg[key] = expiry
+            state[rkey] = reg
+
+    def sweep(self, state: State, partition: int, watermark: int) -> int:
+        """Delete every registered key of ``partition`` that expired before ``watermark``."""
+        rkey = f"reg|{partition}"
+        reg = state.get(rkey)
+        if not reg:
+            return 0
+        expired = [k for k, exp in reg.items() if exp < watermark]
+        for k in expired:
+            del reg[k]
+            state.pop(k, None)
+        if expired:
+            state[rkey] = reg
+        return len(expired)
+
+    def _seen(self, state: State, partition: int, principal: str, eid: str, t: int, wm: int) -> bool:
+        minute = t // 60_000
+        skey = f"seen|{principal}|{minute}"
+        bucket = state.get(skey)
+        if bucket is not None and eid in bucket:
+            return True
+        if t < wm - self._event_dedup:
+            return False  # too old to remember; downstream evidence checks still apply
+        if bucket is None:
+            bucket = {}
+            self._register(state, partition, skey, (minute + 1) * 60_000 + self._event_dedup)
+        bucket[eid] = 1
+        state[skey] = bucket
+        return False
+
+    # ------------------------------------------------------------------ detections
+    def _record_detection(
+        self,
+        state: State,
+        partition: int,
+        info: RuleInfo,
+        group: str,
+        rec: dict[str, Any],
+        t: int,
+        evidence: list[list[Any]],
+        wm: int,
+        window_start: int | None = None,
+    ) -> dict[str, Any] | None:
+        dkey = f"det|{info.id}|{group}"
+        det = state.get(dkey)
+        ws = t if window_start is None else window_start
+        ctx = findings.context_of(rec)
+        resources = self._resources(rec)
+        if det is not None and abs(ws - int(det["ws"])) < self._dedup:
+            known = {e[0] for e in det["ev"]}
+            fresh = [e for e in evidence if e[0] not in known]
+            if not fresh:
+                return None  # a redelivered record: nothing new
+            det["count"] = int(det["count"]) + len(fresh)
+            room = self.config.max_evidence - len(det["ev"])
+            det["ev"].extend(fresh[: max(room, 0)])
+            if len(fresh) > room:
+                det["trunc"] = int(det.get("trunc", 0)) + len(fresh) - max(room, 0)
+            det["first"] = min(int(det["first"]), min(e[4] for e in fresh))
+            det["last"] = max(int(det["last"]), max(e[4] for e in fresh))
+            det.update(ctx)
+            for r in resources:
+                if r not in det["resources"]:
+                    det["resources"].append(r)
+            activity = ocsf.ACTIVITY_UPDATE
+        else:
+            ws_iso = ms_to_iso(ws)
+            det = {
+                "uid": ocsf.finding_uid(info.id, group, ws_iso),
+                "rule": info.id,
+                "group": group,
+                "ws": ws,
+                "ws_iso": ws_iso,
+                "first": min(e[4] for e in evidence),
+                "last": max(e[4] for e in evidence),
+                "count": len(evidence),
+                "ev": evidence[: self.config.max_evidence],
+                "resources": resources,
+                **ctx,
+            }
+            if len(evidence) > self.config.max_evidence:
+                det["trunc"] = len(evidence) - self.config.max_evidence
+            activity = ocsf.ACTIVITY_CREATE
+            self._register(state, partition, dkey, ws + self._dedup + self._lateness)
+        state[dkey] = det
+        return findings.build(info, det, activity)
+
+    def _resources(self, rec: dict[str, Any]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        if self.rescan_map is not None:
+            for tg in self.rescan_map.targets(rec):
+                out.append({"uid": tg.arn or tg.resource_id, "type": tg.resource_type})
+        if not out:
+            for r in rec.get("resources") or []:
+                if isinstance(r, dict) and r.get("ARN"):
+                    out.append({"uid": str(r["ARN"]), "type": str(r.get("type") or "")})
+        return out
+
+    # ------------------------------------------------------------------ correlations
+    def _correlate(
+        self,
+        state: State,
+        partition: int,
+        corr: CorrelationRule,
+        rule: DetectionRule,
+        rec: dict[str, Any],
+        eid: str,
+        t: int,
+        wm: int,
+    ) -> dict[str, Any] | None:
+        rid = rule.info.id
+        parts = []
+        for name, get in zip(corr.group_by, corr.group_getters[rid], strict=True):
+            vals = [x for v in get(rec) if (x := text(v)) is not None]
+            parts.append(f"{name}={vals[0] if vals else ''}")
+        group = "|".join(parts) if parts else "*"
+        ckey = f"cor|{corr.info.id}|{group}"
+        buf: list[list[Any]] = state.get(ckey) or []
+        if any(e[1] == eid for e in buf):
+            return None
+        value = None
+        if corr.value_getters:
+            vals = [x for v in corr.value_getters[rid](rec) if (x := text(v)) is not None]
+            value = vals[0] if vals else None
+        cutoff = wm - self._lateness - corr.span_ms
+        buf = [e for e in buf if e[0] >= cutoff]
+        entry = [
+            t,
+            eid,
+            corr.refs.index(rid),
+            value,
+            str(rec.get("eventName") or ""),
+            str(rec.get("eventSource") or ""),
+        ]
+        insort(buf, entry, key=lambda e: (e[0], e[1]))
+        window = _satisfied(corr, buf, t)
+        finding = None
+        if window is not None:
+            ids = {e[1] for e in window}
+            buf = [e for e in buf if e[1] not in ids]
+            evidence = [[e[1], e[4], ms_to_iso(e[0]), e[5], e[0]] for e in window]
+            finding = self._record_detection(
+                state, partition, corr.info, group, rec, t, evidence, wm, window_start=window[0][0]
+            )
+        if buf:
+            state[ckey] = buf
+            self._register(state, partition, ckey, buf[-1][0] + corr.span_ms + self._lateness)
+        else:
+            state.pop(ckey, None)
+        return finding
+
+
+def _evidence(rec: dict[str, Any], eid: str, t: int) -> list[Any]:
+    """[eventID, eventName, eventTime, eventSource, t_ms] — the last item is internal (ordering)."""
+    return [
+        eid,
+        str(rec.get("eventName") or ""),
+        str(rec.get("eventTime") or ms_to_iso(t)),
+        str(rec.get("eventSource") or ""),
+        t,
+    ]
+
+
+def _satisfied(corr: CorrelationRule, buf: list[list[Any]], t_new: int) -> list[list[Any]] | None:
+    """The earliest window [start, start + timespan] containing ``t_new`` that meets the condition."""
+    span = corr.span_ms
+    n = len(buf)
+    j = 0
+    for i in range(n):
+        start = buf[i][0]
+        if start < t_new - span:
+            continue
+        if start > t_new:
+            break
+        j = max(j, i)
+        while j < n and buf[j][0] <= start + span:
+            j += 1
+        window = buf[i:j]
+        if _holds(corr, window):
+            return window
+    return None
+
+
+def _holds(corr: CorrelationRule, window: list[list[Any]]) -> bool:
+    ct = corr.ctype
+    if ct is CorrelationType.EVENT_COUNT:
+        return corr.op.holds(len(window), corr.threshold)
+    if ct is CorrelationType.VALUE_COUNT:
+        return corr.op.holds(len({e[3] for e in window if e[3] is not None}), corr.threshold)
+    if ct is CorrelationType.TEMPORAL:
+        return corr.op.holds(len({e[2] for e in window}), corr.threshold)
+    want = 0  # temporal_ordered: the referenced rules matched in their order
+    for e in window:
+        if e[2] == want:
+            want += 1
+            if want == len(corr.refs):
+                break
+    return corr.op.holds(want, corr.threshold)

@@ -1,0 +1,301 @@
+"""Load Sigma rule files (SigmaHQ layout) into a :class:`~cspm_stream.detect.rules.RuleSet`.
+
+A folder is searched recursively for ``*.yml``/``*.yaml``; ``*.tests.yml`` files
+(rule examples) are skipped. A file may hold several YAML documents (a
+correlation rule next to the rules it references). Every document that fails —
+invalid YAML, a Sigma error, an unknown CloudTrail field, an unsupported modifier
+or value, a placeholder without configured values, a log source that is not AWS
+CloudTrail, a duplicate id, a correlation referencing an unknown rule — becomes a
+:class:`~cspm_stream.detect.rules.LoadError` naming the file and the reason; the
+other rules still load.
+
+Rule identity: the Sigma ``id`` (UUID) if present, else its ``name``, else the
+file stem. Custom attribute ``runbook`` (a line telling the responder what to do
+first) is carried into findings. ``level`` maps to the finding severity
+(missing level = medium).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sigma.correlations import SigmaCorrelationCondition, SigmaCorrelationConditionOperator, SigmaCorrelationRule
+from sigma.exceptions import SigmaError
+from sigma.rule import SigmaRule
+
+from cspm_stream.detect.compiler import Placeholders, compile_rule
+from cspm_stream.detect.fields import FieldError, check_field, getter
+from cspm_stream.detect.matchers import Unsupported
+from cspm_stream.detect.mitre import parse_tags
+from cspm_stream.detect.rules import (
+    CorrelationRule,
+    CorrelationType,
+    DetectionRule,
+    LoadError,
+    Op,
+    RuleInfo,
+    RuleSet,
+)
+from cspm_stream.models.enums import Severity
+
+TEST_SUFFIXES = (".tests.yml", ".tests.yaml")
+
+
+def rule_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Every rule file under ``paths`` (files kept as given, folders searched), sorted, tests excluded."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = [f for f in p.rglob("*") if f.suffix in (".yml", ".yaml") and f.is_file()]
+            out.extend(sorted(f for f in found if not f.name.endswith(TEST_SUFFIXES)))
+        else:
+            out.append(p)
+    return out
+
+
+def load_paths(
+    paths: Iterable[str | Path],
+    placeholders: Placeholders | None = None,
+    extra_fields: Iterable[str] = (),
+) -> RuleSet:
+    """Load every rule under ``paths``. Never raises for a bad rule: see ``RuleSet.errors``."""
+    docs: list[tuple[str, int, Any]] = []
+    errors: list[LoadError] = []
+    for f in rule_files(paths):
+        try:
+            text = f.read_text(encoding="utf-8")
+        except OSError as exc:
+            errors.append(LoadError(str(f), "", f"cannot read: {exc.strerror or exc}"))
+            continue
+        try:
+            loaded = [d for d in yaml.safe_load_all(text) if d is not None]
+        except yaml.YAMLError as exc:
+            errors.append(LoadError(str(f), "", f"invalid YAML: {exc}"))
+            continue
+        docs.extend((str(f), i, d) for i, d in enumerate(loaded))
+    return load_documents(docs, placeholders or {}, errors, frozenset(extra_fields))
+
+
+def load_documents(
+    docs: Sequence[tuple[str, int, Any]],
+    placeholders: Placeholders,
+    errors: list[LoadError] | None = None,
+    extra_fields: frozenset[str] = frozenset(),
+) -> RuleSet:
+    """Load parsed YAML documents ``(file, index in file, document)``."""
+    rs = RuleSet(errors=list(errors or []))
+    by_ref: dict[str, DetectionRule] = {}
+    seen_ids: dict[str, str] = {}
+    corr_docs: list[tuple[str, int, dict[str, Any], SigmaCorrelationRule]] = []
+    multi = {f for f, i, _ in docs if i > 0}
+    for file, idx, doc in docs:
+        label = _label(doc)
+        if not isinstance(doc, dict):
+            rs.errors.append(LoadError(file, label, "a rule document must be a YAML mapping"))
+            continue
+        if "action" in doc:
+            rs.errors.append(LoadError(file, label, "Sigma v1 multi-document 'action' collections are not supported"))
+            continue
+        if "filter" in doc and "detection" not in doc:
+            rs.errors.append(LoadError(file, label, "Sigma meta-filters are not supported"))
+            continue
+        try:
+            if "correlation" in doc:
+                corr = SigmaCorrelationRule.from_dict(doc)
+                corr_docs.append((file, idx, doc, corr))
+                continue
+            rule = SigmaRule.from_dict(doc)
+            _check_logsource(rule)
+            compiled = compile_rule(rule, placeholders, extra_fields)
+        except (SigmaError, Unsupported, FieldError) as exc:
+            rs.errors.append(LoadError(file, label, _reason(exc)))
+            continue
+        except Exception as exc:  # pySigma raises plain errors on some malformed input
+            rs.errors.append(LoadError(file, label, f"{type(exc).__name__}: {exc}"))
+            continue
+        info = _info(rule, doc, file, idx, file in multi, "rule")
+        if info.id in seen_ids:
+            rs.errors.append(LoadError(file, label, f"duplicate rule id {info.id} (first in {seen_ids[info.id]})"))
+            continue
+        seen_ids[info.id] = file
+        dr = DetectionRule(info=info, compiled=compiled)
+        rs.rules.append(dr)
+        for ref in {info.id, info.name or "", str(rule.id or "")} - {""}:
+            by_ref.setdefault(ref, dr)
+    generate_off: set[str] = set()
+    generate_on: set[str] = set()
+    for file, idx, doc, corr in corr_docs:
+        label = _label(doc)
+        try:
+            cr = _correlation(corr, doc, file, idx, file in multi, by_ref, extra_fields)
+        except (Unsupported, FieldError) as exc:
+            rs.errors.append(LoadError(file, label, _reason(exc)))
+            continue
+        if cr.info.id in seen_ids:
+            rs.errors.append(
+                LoadError(file, label, f"duplicate rule id {cr.info.id} (first in {seen_ids[cr.info.id]})")
+            )
+            continue
+        seen_ids[cr.info.id] = file
+        rs.correlations.append(cr)
+        for rid in cr.refs:
+            (generate_on if corr.generate else generate_off).add(rid)
+    by_id = {r.info.id: r for r in rs.rules}
+    for cr in rs.correlations:
+        for rid in cr.refs:
+            by_id[rid].feeds.append(cr)
+    for rid in generate_off - generate_on:
+        by_id[rid].generate = False
+    return rs
+
+
+def _label(doc: Any) -> str:
+    if isinstance(doc, dict):
+        return str(doc.get("title") or doc.get("name") or doc.get("id") or "")
+    return ""
+
+
+def _reason(exc: Exception) -> str:
+    msg = str(exc).strip() or type(exc).__name__
+    return msg
+
+
+def _check_logsource(rule: SigmaRule) -> None:
+    ls = rule.logsource
+    product = (ls.product or "").lower()
+    service = (ls.service or "").lower()
+    if product not in ("", "aws") or service not in ("", "cloudtrail"):
+        raise Unsupported(f"log source product={ls.product} service={ls.service} is not AWS CloudTrail")
+
+
+_LEVELS = {
+    "informational": Severity.INFORMATIONAL,
+    "low": Severity.LOW,
+    "medium": Severity.MEDIUM,
+    "high": Severity.HIGH,
+    "critical": Severity.CRITICAL,
+}
+
+
+def _info(
+    rule: SigmaRule | SigmaCorrelationRule, doc: Mapping[str, Any], file: str, idx: int, multi: bool, kind: str
+) -> RuleInfo:
+    rid = str(rule.id) if rule.id is not None else (rule.name or Path(file).stem + (f"#{idx}" if multi else ""))
+    level = str(rule.level).lower() if rule.level is not None else "medium"
+    tactics, techniques = parse_tags([str(t) for t in rule.tags])
+    runbook = doc.get("runbook")
+    return RuleInfo(
+        id=rid,
+        title=rule.title or rid,
+        description=(rule.description or "").strip(),
+        severity=_LEVELS.get(level, Severity.MEDIUM),
+        level=level,
+        tactics=tuple(tactics),
+        techniques=tuple(techniques),
+        runbook=str(runbook).strip() if runbook else "",
+        file=file,
+        name=rule.name,
+        status=str(rule.status) if rule.status is not None else "",
+        kind=kind,
+        references=tuple(str(r) for r in rule.references),
+    )
+
+
+def _correlation(
+    corr: SigmaCorrelationRule,
+    doc: Mapping[str, Any],
+    file: str,
+    idx: int,
+    multi: bool,
+    by_ref: Mapping[str, DetectionRule],
+    extra: frozenset[str],
+) -> CorrelationRule:
+    try:
+        ctype = CorrelationType(str(corr.type))
+    except ValueError:
+        raise Unsupported(
+            f"correlation type {corr.type} is not supported (supported: {', '.join(t.value for t in CorrelationType)})"
+        ) from None
+    cond = corr.condition
+    if not isinstance(cond, SigmaCorrelationCondition):
+        raise Unsupported("extended (boolean) correlation conditions are not supported")
+    refs: list[str] = []
+    for ref in corr.rules or []:
+        target = by_ref.get(ref.reference)
+        if target is None:
+            raise Unsupported(
+                f"references rule {ref.reference!r}, which is not loaded "
+                "(unknown, failed, or a correlation: chaining is not supported)"
+            )
+        if target.info.id not in refs:
+            refs.append(target.info.id)
+    if not refs:
+        raise Unsupported("correlation references no rules")
+    raw_cond = (doc.get("correlation") or {}).get("condition")
+    temporal = ctype in (CorrelationType.TEMPORAL, CorrelationType.TEMPORAL_ORDERED)
+    if temporal and raw_cond is None:
+        op, threshold = Op.GTE, float(len(refs))
+    else:
+        opname = cond.op
+        if opname is SigmaCorrelationConditionOperator.GTE:
+            op = Op.GTE
+        elif opname is SigmaCorrelationConditionOperator.GT:
+            op = Op.GT
+        else:
+            raise Unsupported(
+                f"correlation condition '{opname.name.lower()}' is not supported: only gte/gt "
+                "fire on arrival (lt/lte/eq/neq need window-close evaluation)"
+            )
+        threshold = float(cond.count)
+    group_by = tuple(corr.group_by or ())
+    aliases = {a.alias: a for a in corr.aliases}
+    group_getters = {}
+    for rid in refs:
+        gets = []
+        for g in group_by:
+            fname = g
+            if g in aliases:
+                mapped = {
+                    by_ref[r.reference].info.id: f for r, f in aliases[g].mapping.items() if r.reference in by_ref
+                }
+                if rid not in mapped:
+                    raise Unsupported(f"alias {g!r} has no field for rule {rid}")
+                fname = mapped[rid]
+            gets.append(getter(check_field(fname, extra)))
+        group_getters[rid] = tuple(gets)
+    value_getters = {}
+    value_field = None
+    if ctype is CorrelationType.VALUE_COUNT:
+        fref = cond.fieldref
+        if isinstance(fref, list):
+            if len(fref) != 1:
+                raise Unsupported("value_count over several fields is not supported")
+            fref = fref[0]
+        if not fref:
+            raise Unsupported("value_count needs condition.field")
+        value_field = str(fref)
+        for rid in refs:
+            fname = value_field
+            if value_field in aliases:
+                mapped = {
+                    by_ref[r.reference].info.id: f
+                    for r, f in aliases[value_field].mapping.items()
+                    if r.reference in by_ref
+                }
+                fname = mapped.get(rid, value_field)
+            value_getters[rid] = getter(check_field(fname, extra))
+    return CorrelationRule(
+        info=_info(corr, doc, file, idx, multi, "correlation"),
+        ctype=ctype,
+        refs=tuple(refs),
+        group_by=group_by,
+        group_getters=group_getters,
+        span_ms=int(corr.timespan.seconds) * 1000,
+        op=op,
+        threshold=threshold,
+        value_getters=value_getters,
+        value_field=value_field,
+    )

@@ -1,0 +1,278 @@
+"""Compile one Sigma field/value leaf into a predicate over a CloudTrail record.
+
+Every supported Sigma value type maps to a small closure; anything else raises
+:class:`Unsupported` with the reason, which the loader reports per rule.
+
+Matching semantics (Sigma's, applied to CloudTrail JSON):
+
+- plain strings are case-insensitive; ``*`` and ``?`` are wildcards; ``|cased`` makes
+  the match case-sensitive; ``contains``/``startswith``/``endswith`` add wildcards;
+- ``|re`` is a Python regular expression searched anywhere in the value (unanchored,
+  like PCRE ``=~``), case-sensitive unless ``|i``; ``|m`` and ``|s`` set the flags;
+- ``|cidr`` matches IPv4/IPv6 addresses inside the network (``sourceIPAddress`` values
+  such as ``AWS Internal`` never match);
+- ``|lt|lte|gt|gte`` compare numbers (numeric strings are accepted);
+- ``|exists: true`` needs a non-null value; ``field: null`` matches an absent or null field;
+- ``|fieldref`` compares with another field of the same record (with ``contains``/
+  ``startswith``/``endswith``, case-insensitively);
+- ``|base64``, ``|base64offset``, ``|wide``, ``|utf16*`` and ``|windash`` work as pySigma
+  expands them (the value list is OR-ed);
+- ``|minute|hour|day|week|month|year`` compare that part of an ISO timestamp field.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from typing import Any
+
+from sigma.types import (
+    CompareOperators,
+    Placeholder,
+    SigmaBool,
+    SigmaCasedString,
+    SigmaCIDRExpression,
+    SigmaCompareExpression,
+    SigmaExists,
+    SigmaExpansion,
+    SigmaFieldReference,
+    SigmaNull,
+    SigmaNumber,
+    SigmaRegularExpression,
+    SigmaRegularExpressionFlag,
+    SigmaString,
+    SigmaTimestampPart,
+    SigmaType,
+    SpecialChars,
+    TimestampPart,
+)
+
+from cspm_stream.detect.fields import Getter, check_field, getter, text
+from cspm_stream.timeutil import parse_iso
+
+Record = dict[str, Any]
+Predicate = Callable[[Record], bool]
+ValueMatcher = Callable[[Any], bool]
+
+
+class Unsupported(ValueError):
+    """A rule uses a Sigma feature this engine cannot evaluate (the message says which)."""
+
+
+def string_matcher(s: SigmaString) -> ValueMatcher:
+    """Wildcard/case semantics of a Sigma string, specialised to str methods when possible."""
+    if s.contains_placeholder():
+        names = ", ".join(sorted({p.name for p in s.s if isinstance(p, Placeholder)}))
+        raise Unsupported(f"unresolved placeholder %{names}%")
+    cased = isinstance(s, SigmaCasedString)
+    parts = list(s.s)
+    norm: Callable[[str], str] = (lambda x: x) if cased else str.lower
+    literal = [p for p in parts if isinstance(p, str)]
+    specials = [p for p in parts if isinstance(p, SpecialChars)]
+    if not specials:
+        want = norm("".join(literal))
+
+        def eq(v: Any) -> bool:
+            t = text(v)
+            return t is not None and norm(t) == want
+
+        return eq
+    if all(p is SpecialChars.WILDCARD_MULTI for p in specials):
+        if len(parts) == 1:
+            return lambda v: v is not None
+        if len(parts) == 2 and parts[1] is SpecialChars.WILDCARD_MULTI:
+            pre = norm(str(parts[0]))
+            return lambda v: (t := text(v)) is not None and norm(t).startswith(pre)
+        if len(parts) == 2 and parts[0] is SpecialChars.WILDCARD_MULTI:
+            suf = norm(str(parts[1]))
+            return lambda v: (t := text(v)) is not None and norm(t).endswith(suf)
+        if len(parts) == 3 and parts[0] is parts[2] is SpecialChars.WILDCARD_MULTI:
+            mid = norm(str(parts[1]))
+            return lambda v: (t := text(v)) is not None and mid in norm(t)
+    rx = []
+    for p in parts:
+        if p is SpecialChars.WILDCARD_MULTI:
+            rx.append(".*")
+        elif p is SpecialChars.WILDCARD_SINGLE:
+            rx.append(".")
+        else:
+            rx.append(re.escape(str(p)))
+    flags = re.DOTALL | (0 if cased else re.IGNORECASE)
+    pat = re.compile("".join(rx), flags)
+    return lambda v: (t := text(v)) is not None and pat.fullmatch(t) is not None
+
+
+_RE_FLAGS = {
+    SigmaRegularExpressionFlag.IGNORECASE: re.IGNORECASE,
+    SigmaRegularExpressionFlag.MULTILINE: re.MULTILINE,
+    SigmaRegularExpressionFlag.DOTALL: re.DOTALL,
+}
+
+
+def regex_matcher(r: SigmaRegularExpression) -> ValueMatcher:
+    if r.regexp.contains_placeholder():
+        raise Unsupported("unresolved placeholder in regular expression")
+    flags = 0
+    for f in r.flags:
+        flags |= _RE_FLAGS[f]
+    try:
+        pat = re.compile(r.regexp.to_plain(regex=True), flags)
+    except re.error as exc:
+        raise Unsupported(f"invalid regular expression: {exc}") from None
+    return lambda v: (t := text(v)) is not None and pat.search(t) is not None
+
+
+def _number(v: Any) -> float | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, int | float):
+        return float(v)
+    if isinstance(v, str):
+        try:
+            return float(v.strip())
+        except ValueError:
+            return None
+    return None
+
+
+_CMP: dict[CompareOperators, Callable[[float, float], bool]] = {
+    CompareOperators.LT: lambda a, b: a < b,
+    CompareOperators.LTE: lambda a, b: a <= b,
+    CompareOperators.GT: lambda a, b: a > b,
+    CompareOperators.GTE: lambda a, b: a >= b,
+    CompareOperators.NEQ: lambda a, b: a != b,
+}
+
+
+def _timestamp_part(part: TimestampPart, v: Any) -> int | None:
+    t = text(v)
+    if not t:
+        return None
+    try:
+        d = parse_iso(t)
+    except ValueError:
+        return None
+    if part is TimestampPart.MINUTE:
+        return d.minute
+    if part is TimestampPart.HOUR:
+        return d.hour
+    if part is TimestampPart.DAY:
+        return d.day
+    if part is TimestampPart.WEEK:
+        return d.isocalendar().week
+    if part is TimestampPart.MONTH:
+        return d.month
+    return d.year
+
+
+def value_matcher(val: SigmaType) -> ValueMatcher:
+    """A matcher for one leaf value of a field (not null/exists/fieldref: those need the whole field)."""
+    if isinstance(val, SigmaString):
+        return string_matcher(val)
+    if isinstance(val, SigmaRegularExpression):
+        return regex_matcher(val)
+    if isinstance(val, SigmaTimestampPart):
+        part, want = val.timestamp_part, int(val.number)
+        return lambda v: _timestamp_part(part, v) == want
+    if isinstance(val, SigmaNumber):
+        num = float(val.number)
+        txt = str(val.number)
+        return lambda v: _number(v) == num if not isinstance(v, str) else (v.strip() == txt or _number(v) == num)
+    if isinstance(val, SigmaBool):
+        b = bool(val.boolean)
+        word = "true" if b else "false"
+        return lambda v: v is b or (isinstance(v, str) and v.lower() == word)
+    if isinstance(val, SigmaCIDRExpression):
+        net = val.network
+
+        def in_net(v: Any) -> bool:
+            if not isinstance(v, str):
+                return False
+            try:
+                return ipaddress.ip_address(v.strip()) in net
+            except ValueError:
+                return False
+
+        return in_net
+    if isinstance(val, SigmaCompareExpression):
+        op = _CMP[val.op]
+        bound = float(val.number.number)
+        return lambda v: (n := _number(v)) is not None and op(n, bound)
+    if isinstance(val, SigmaExpansion):
+        subs = [value_matcher(x) for x in val.values]
+        return lambda v: any(m(v) for m in subs)
+    raise Unsupported(f"value type {type(val).__name__} is not supported")
+
+
+def leaf(field: str, val: SigmaType, extra: frozenset[str] = frozenset()) -> Predicate:
+    """Predicate for ``field == val`` under Sigma semantics (field validated against the vocabulary)."""
+    get = getter(check_field(field, extra))
+    if isinstance(val, SigmaNull):
+        return lambda rec: all(v is None for v in get(rec))
+    if isinstance(val, SigmaExists):
+        if val.exists:
+            return lambda rec: any(v is not None for v in get(rec))
+        return lambda rec: all(v is None for v in get(rec))
+    if isinstance(val, SigmaFieldReference):
+        return _fieldref(get, val, extra)
+    m = value_matcher(val)
+
+    def pred(rec: Record) -> bool:
+        for v in get(rec):
+            if m(v):
+                return True
+        return False
+
+    return pred
+
+
+def one_of(field: str, values: frozenset[str], extra: frozenset[str] = frozenset()) -> Predicate:
+    """Fast path for an OR of plain case-insensitive strings on one field (a set lookup)."""
+    get = getter(check_field(field, extra))
+
+    def pred(rec: Record) -> bool:
+        for v in get(rec):
+            t = text(v)
+            if t is not None and t.lower() in values:
+                return True
+        return False
+
+    return pred
+
+
+def _fieldref(get: Getter, ref: SigmaFieldReference, extra: frozenset[str]) -> Predicate:
+    other = getter(check_field(ref.field, extra))
+    starts, ends = ref.starts_with, ref.ends_with
+
+    def cmp(a: str, b: str) -> bool:
+        if starts and ends:
+            return b in a
+        if starts:
+            return a.startswith(b)
+        if ends:
+            return a.endswith(b)
+        return a == b
+
+    def pred(rec: Record) -> bool:
+        left = [t.lower() for v in get(rec) if (t := text(v)) is not None]
+        right = [t.lower() for v in other(rec) if (t := text(v)) is not None]
+        return any(cmp(a, b) for a in left for b in right)
+
+    return pred
+
+
+def keyword(val: SigmaType) -> Predicate:
+    """A keyword (field-less) value: searched in the record's JSON text, case-insensitively."""
+    if isinstance(val, SigmaString):
+        s = val
+        if not s.startswith(SpecialChars.WILDCARD_MULTI):
+            s = SpecialChars.WILDCARD_MULTI + s
+        if not s.endswith(SpecialChars.WILDCARD_MULTI):
+            s = s + SpecialChars.WILDCARD_MULTI
+        m = string_matcher(s)
+    elif isinstance(val, SigmaRegularExpression):
+        m = regex_matcher(val)
+    else:
+        raise Unsupported(f"keyword of type {type(val).__name__} is not supported")
+    return lambda rec: m(text(rec))

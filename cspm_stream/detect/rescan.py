@@ -1,0 +1,187 @@
+"""The eventName → touched resources table, validated at load, and its pure resolver.
+
+See ``rescan_map.yaml`` for the format. :func:`load_map` raises
+:class:`~cspm_stream.errors.DefinitionError` naming the file, the entry and the
+reason; :meth:`RescanMap.targets` turns one CloudTrail record into the resources
+to re-scan (no I/O, no clock).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cspm_stream.detect.fields import FieldError, Getter, check_field, getter, text
+from cspm_stream.errors import DefinitionError
+
+#: Resource types of the shared contract (what the inventory collects).
+RESOURCE_TYPES = frozenset(
+    """aws.s3.bucket aws.s3.account aws.ec2.security_group aws.ec2.instance aws.ec2.volume aws.ec2.snapshot
+    aws.ec2.image aws.ec2.vpc aws.ec2.network_acl aws.ec2.region aws.iam.user aws.iam.role aws.iam.group
+    aws.iam.policy aws.iam.account aws.rds.instance aws.rds.cluster aws.rds.snapshot aws.kms.key
+    aws.cloudtrail.trail aws.cloudtrail.region aws.logs.monitoring aws.config.region aws.guardduty.region
+    aws.lambda.function aws.sns.topic aws.sqs.queue aws.secretsmanager.secret aws.ecr.repository
+    aws.eks.cluster aws.elbv2.load_balancer aws.cloudfront.distribution aws.dynamodb.table
+    aws.efs.file_system aws.organizations.account aws.accessanalyzer.region aws.securityhub.region""".split()
+)
+
+_TEMPLATE_KEYS = frozenset({"partition", "region", "account", "id"})
+_SPECIAL_IDS = {"{region}", "{account}"}
+_LAMBDA_VERSION = re.compile(r"\d{8}(v\d+)?$")
+
+
+def default_map_path() -> Path:
+    return Path(__file__).resolve().parent / "rescan_map.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceSpec:
+    type: str
+    ids: tuple[str | Getter, ...]  # a getter, or "{region}" / "{account}"
+    arn: str | None
+    unless: Getter | None
+
+
+@dataclass(frozen=True, slots=True)
+class RescanTarget:
+    """One resource to re-scan because of one CloudTrail record."""
+
+    resource_type: str
+    resource_id: str
+    arn: str | None
+    account_id: str
+    region: str
+    event_id: str
+    event_name: str
+
+
+class RescanMap:
+    def __init__(self, entries: dict[tuple[str, str], tuple[ResourceSpec, ...]]) -> None:
+        self.entries = entries
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def event_names(self) -> set[str]:
+        return {name for _, name in self.entries}
+
+    def targets(self, rec: dict[str, Any]) -> list[RescanTarget]:
+        """Resources a successful mutating call touched (``[]`` for reads, failures, unknown events)."""
+        name = rec.get("eventName")
+        source = rec.get("eventSource")
+        if not isinstance(name, str) or not isinstance(source, str) or rec.get("errorCode"):
+            return []
+        specs = self.entries.get((source, name))
+        if specs is None:
+            specs = self.entries.get((source, _LAMBDA_VERSION.sub("", name)))
+            if specs is None:
+                return []
+        account = str(rec.get("recipientAccountId") or _ident(rec).get("accountId") or "")
+        region = str(rec.get("awsRegion") or "")
+        arn0 = str(_ident(rec).get("arn") or "")
+        partition = arn0.split(":")[1] if arn0.startswith("arn:") and arn0.count(":") > 2 else "aws"
+        out: list[RescanTarget] = []
+        eid = str(rec.get("eventID") or "")
+        for spec in specs:
+            if spec.unless is not None and any(v not in (None, "") for v in spec.unless(rec)):
+                continue
+            for rid in _ids(spec, rec, account, region):
+                if rid.startswith("arn:"):
+                    arn: str | None = rid
+                elif spec.arn:
+                    arn = spec.arn.format(partition=partition, region=region, account=account, id=rid)
+                else:
+                    arn = None
+                out.append(RescanTarget(spec.type, rid, arn, account, region, eid, name))
+        return out
+
+
+def _ident(rec: dict[str, Any]) -> dict[str, Any]:
+    ident = rec.get("userIdentity")
+    return ident if isinstance(ident, dict) else {}
+
+
+def _ids(spec: ResourceSpec, rec: dict[str, Any], account: str, region: str) -> list[str]:
+    for src in spec.ids:
+        if src == "{region}":
+            vals = [region] if region else []
+        elif src == "{account}":
+            vals = [account] if account else []
+        else:
+            assert not isinstance(src, str)
+            vals = [t for v in src(rec) if (t := text(v))]
+        if vals:
+            return list(dict.fromkeys(vals))
+    return []
+
+
+def load_map(path: str | Path | None = None) -> RescanMap:
+    """Read and validate the table (default: the built-in one)."""
+    p = Path(path) if path else default_map_path()
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DefinitionError(str(p), f"cannot read: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise DefinitionError(str(p), f"invalid YAML: {exc}") from None
+    return parse_map(raw, str(p))
+
+
+def parse_map(raw: Any, file: str = "<rescan map>") -> RescanMap:
+    if not isinstance(raw, dict):
+        raise DefinitionError(file, "top level must be a mapping of '<eventSource> <eventName>' to resources")
+    entries: dict[tuple[str, str], tuple[ResourceSpec, ...]] = {}
+    for key, value in raw.items():
+        where = str(key)
+        parts = str(key).split()
+        if len(parts) != 2 or not parts[0].endswith(".amazonaws.com"):
+            raise DefinitionError(file, "key must be '<service>.amazonaws.com <EventName>'", path=where)
+        if isinstance(value, dict):
+            value = [value]
+        if not isinstance(value, list) or not value:
+            raise DefinitionError(file, "value must be a non-empty list of resources", path=where)
+        entries[(parts[0], parts[1])] = tuple(_spec(v, file, f"{where}[{i}]") for i, v in enumerate(value))
+    return RescanMap(entries)
+
+
+def _spec(v: Any, file: str, where: str) -> ResourceSpec:
+    if not isinstance(v, dict):
+        raise DefinitionError(file, "resource must be a mapping", path=where)
+    unknown = set(v) - {"type", "id", "arn", "unless"}
+    if unknown:
+        raise DefinitionError(file, f"unknown keys {sorted(unknown)}", path=where)
+    rtype = v.get("type")
+    if rtype not in RESOURCE_TYPES:
+        raise DefinitionError(file, f"type {rtype!r} is not a contract resource type", path=where)
+    ids_raw = v.get("id")
+    if isinstance(ids_raw, str):
+        ids_raw = [ids_raw]
+    if not isinstance(ids_raw, list) or not ids_raw:
+        raise DefinitionError(file, "id must be a non-empty list of paths", path=where)
+    ids: list[str | Getter] = []
+    for src in ids_raw:
+        if src in _SPECIAL_IDS:
+            ids.append(str(src))
+            continue
+        try:
+            ids.append(getter(check_field(str(src))))
+        except FieldError as exc:
+            raise DefinitionError(file, f"id {src!r}: {exc}", path=where) from None
+    arn = v.get("arn")
+    if arn is not None:
+        keys = set(re.findall(r"{([^}]*)}", str(arn)))
+        if not str(arn).startswith("arn:") or keys - _TEMPLATE_KEYS:
+            raise DefinitionError(
+                file, f"arn template {arn!r} must start with 'arn:' and use only {sorted(_TEMPLATE_KEYS)}", path=where
+            )
+    unless = None
+    if v.get("unless") is not None:
+        try:
+            unless = getter(check_field(str(v["unless"])))
+        except FieldError as exc:
+            raise DefinitionError(file, f"unless: {exc}", path=where) from None
+    return ResourceSpec(type=str(rtype), ids=tuple(ids), arn=str(arn) if arn else None, unless=unless)

@@ -88,6 +88,9 @@ class _JobCalls:
     async def call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
         return await self._c.call(self._account, self._role, self.scope.region, service, operation, **params)
 
+    async def call_in(self, region: str, service: str, operation: str, **params: Any) -> dict[str, Any]:
+        return await self._c.call(self._account, self._role, region, service, operation, **params)
+
     async def paginate(self, service: str, operation: str, items: str, **params: Any) -> list[Any]:
         out: list[Any] = []
         async for page in self._c.pages(self._account, self._role, self.scope.region, service, operation, params):
@@ -182,9 +185,10 @@ class Collector:
                 max_pool_connections=max(10, self.aws.max_concurrency_per_service * 2),
                 user_agent_extra="cspm-stream",
             )
-            c = await self._stack.enter_async_context(
+            new: Any = await self._stack.enter_async_context(
                 session.create_client(service, region_name=region, endpoint_url=self.aws.endpoint_url, config=cfg)
             )
+            c = new
             c.meta.events.register_first("needs-retry.*", _no_retry_not_implemented)
             if self.aws.endpoint_url and service == "s3control":
                 fix_s3control_host(c)
@@ -240,7 +244,7 @@ class Collector:
     async def _attempt(
         self, k: tuple[str, str, str], method: Callable[..., Awaitable[dict[str, Any]]], params: dict[str, Any]
     ) -> dict[str, Any] | Fault:
-        account, region, service = k
+        account, region, _service = k
         # Lock order is always account → region → service, so the semaphores cannot deadlock.
         async with (
             self._sem((account,), self.aws.max_concurrency_per_account),
@@ -251,7 +255,7 @@ class Collector:
             self.calls_made += 1
             try:
                 return await method(**params)
-            except Exception as exc:  # noqa: BLE001 - classified, never swallowed
+            except Exception as exc:
                 return classify(exc)
 
     async def pages(

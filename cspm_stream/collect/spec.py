@@ -41,6 +41,8 @@ class Calls(Protocol):
 
     async def call(self, service: str, operation: str, **params: Any) -> dict[str, Any]: ...
 
+    async def call_in(self, region: str, service: str, operation: str, **params: Any) -> dict[str, Any]: ...
+
     async def paginate(self, service: str, operation: str, items: str, **params: Any) -> list[Any]: ...
 
     async def cached(self, key: str, factory: Callable[[], Awaitable[Any]]) -> Any: ...
@@ -103,6 +105,23 @@ class ResourceSpec:
     @property
     def service_name(self) -> str:
         return self.resource_type.split(".")[1]
+
+
+def unwrap_or_whole(resp: dict[str, Any]) -> Any:
+    """The only member of a response, or the whole response (minus metadata) when it has several."""
+    body = {k: v for k, v in resp.items() if k != "ResponseMetadata"}
+    return next(iter(body.values())) if len(body) == 1 else body
+
+
+def policy_member(name: str) -> Callable[[dict[str, Any]], Any]:
+    """A policy document member, parsed into a dict."""
+    from cspm_stream.collect.normalize import parse_policy
+
+    def get(resp: dict[str, Any]) -> Any:
+        return parse_policy(resp.get(name))
+
+    get.__name__ = f"policy_{name}"
+    return get
 
 
 def tags_from_list(key: str = "Tags", k: str = "Key", v: str = "Value") -> Callable[[Item], dict[str, str]]:

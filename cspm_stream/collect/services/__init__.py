@@ -5,12 +5,55 @@ One module per AWS service; adding a service is adding a module and a line here.
 
 from __future__ import annotations
 
-from cspm_stream.collect.services import ec2, s3
+from cspm_stream.collect.services import (
+    accessanalyzer,
+    cloudfront,
+    cloudtrail,
+    config,
+    dynamodb,
+    ec2,
+    ecr,
+    efs,
+    eks,
+    elbv2,
+    guardduty,
+    iam,
+    kms,
+    lambda_,
+    logs,
+    organizations,
+    rds,
+    s3,
+    secretsmanager,
+    securityhub,
+    sns,
+    sqs,
+)
 from cspm_stream.collect.spec import ResourceSpec
 
 SPECS: dict[str, list[ResourceSpec]] = {
     "s3": s3.SPECS,
     "ec2": ec2.SPECS,
+    "iam": iam.SPECS,
+    "rds": rds.SPECS,
+    "kms": kms.SPECS,
+    "cloudtrail": cloudtrail.SPECS,
+    "logs": logs.SPECS,
+    "config": config.SPECS,
+    "guardduty": guardduty.SPECS,
+    "lambda": lambda_.SPECS,
+    "sns": sns.SPECS,
+    "sqs": sqs.SPECS,
+    "secretsmanager": secretsmanager.SPECS,
+    "ecr": ecr.SPECS,
+    "eks": eks.SPECS,
+    "elbv2": elbv2.SPECS,
+    "cloudfront": cloudfront.SPECS,
+    "dynamodb": dynamodb.SPECS,
+    "efs": efs.SPECS,
+    "organizations": organizations.SPECS,
+    "accessanalyzer": accessanalyzer.SPECS,
+    "securityhub": securityhub.SPECS,
 }
 
 
@@ -18,17 +61,18 @@ def all_types() -> list[str]:
     return sorted(s.resource_type for specs in SPECS.values() for s in specs)
 
 
-def service_of(resource_type: str) -> str:
-    """The ScanJob.service that collects ``resource_type``."""
+def spec_for(resource_type: str) -> tuple[str, ResourceSpec]:
+    """(ScanJob.service, spec) of ``resource_type``."""
     for service, specs in SPECS.items():
-        if any(s.resource_type == resource_type for s in specs):
-            return service
+        for s in specs:
+            if s.resource_type == resource_type:
+                return service, s
     raise KeyError(f"no collector for resource type {resource_type!r}")
+
+
+def service_of(resource_type: str) -> str:
+    return spec_for(resource_type)[0]
 
 
 def is_global(resource_type: str) -> bool:
-    for specs in SPECS.values():
-        for s in specs:
-            if s.resource_type == resource_type:
-                return s.global_
-    raise KeyError(f"no collector for resource type {resource_type!r}")
+    return spec_for(resource_type)[1].global_

@@ -63,7 +63,7 @@ BUCKET_DETAILS = (
         frozenset({"ServerSideEncryptionConfigurationNotFoundError"}),
     ),
     Detail("Versioning", "get_bucket_versioning", _bucket),
-    Detail("Logging", "get_bucket_logging", _bucket, member("LoggingEnabled")),
+    Detail("Logging", "get_bucket_logging", _bucket),  # {} or {"LoggingEnabled": {...}}
     Detail(
         "OwnershipControls",
         "get_bucket_ownership_controls",
@@ -75,7 +75,7 @@ BUCKET_DETAILS = (
         "LifecycleConfiguration",
         "get_bucket_lifecycle_configuration",
         _bucket,
-        member("Rules"),
+        lambda r: {"Rules": r.get("Rules", [])},
         frozenset({"NoSuchLifecycleConfiguration"}),
     ),
     Detail(

@@ -138,18 +138,6 @@ class DetectionSettings:
     rescan_map: str | None = setting(
         None, doc="eventName -> resource rescan table (YAML); default: the built-in table."
     )
-    event_dedup_window_s: int = setting(
-        3600, doc="Remember eventIDs this long (event time) to drop at-least-once duplicates.", min=0
-    )
-    max_evidence: int = setting(
-        256, doc="Most evidences (eventIDs) kept in one detection; the rest are counted as truncated.", min=1
-    )
-    extra_fields: list[str] = setting(
-        doc="Extra top-level record fields rules may use (records enriched beyond CloudTrail).", factory=list
-    )
-    rescan_map: str | None = setting(
-        None, doc="eventName -> resource rescan table (YAML); default: the built-in table."
-    )
 
 
 @dataclass(frozen=True)

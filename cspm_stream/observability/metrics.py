@@ -1,0 +1,156 @@
+"""Prometheus metrics of one process, in a registry built by :func:`create_metrics`.
+
+Nothing is registered at import time: each call builds a fresh
+``CollectorRegistry`` (so tests and several apps in one process never clash).
+The daemon creates one :class:`Metrics` and hands it to the stages and
+adapters; ``/metrics`` serves its registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from cspm_stream.report.model import Report
+
+#: AWS error codes that mean "slow down" (counted as throttles as well as errors)
+THROTTLE_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "SlowDown",
+        "ProvisionedThroughputExceededException",
+        "BandwidthLimitExceeded",
+        "PriorRequestNotComplete",
+    }
+)
+
+EVAL_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+ALERT_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    registry: CollectorRegistry
+    events_in: Counter
+    events_out: Counter
+    consumer_lag: Gauge
+    evaluation_seconds: Histogram
+    event_to_alert_seconds: Histogram
+    aws_calls: Counter
+    aws_errors: Counter
+    aws_throttles: Counter
+    dlq: Counter
+    last_full_scan: Gauge
+    posture_score: Gauge
+    report_checks: Gauge
+    open_detections: Gauge
+    mttr_seconds: Gauge
+    report_time: Gauge
+
+    def aws_call(self, service: str, operation: str, error_code: str | None = None) -> None:
+        """Count one AWS API call and, if it failed, its error (and throttle)."""
+        self.aws_calls.labels(service=service, operation=operation).inc()
+        if error_code:
+            self.aws_errors.labels(service=service, code=error_code).inc()
+            if error_code in THROTTLE_CODES:
+                self.aws_throttles.labels(service=service).inc()
+
+    def set_lag(self, topic: str, lags: Mapping[int, int]) -> None:
+        """Consumer lag per partition (end offset - committed/position) of one topic."""
+        for partition, lag in lags.items():
+            self.consumer_lag.labels(topic=topic, partition=str(partition)).set(max(0, lag))
+
+    def full_scan_completed(self, account: str, region: str, finished_at_s: float) -> None:
+        """A complete scan of (account, region) finished at ``finished_at_s`` (Unix seconds)."""
+        self.last_full_scan.labels(account=account, region=region).set(finished_at_s)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+def create_metrics(namespace: str = "cspm") -> Metrics:
+    """A fresh registry with every cspm_stream metric registered in it."""
+    reg = CollectorRegistry(auto_describe=True)
+
+    def counter(name: str, doc: str, labels: tuple[str, ...]) -> Counter:
+        return Counter(name, doc, labels, namespace=namespace, registry=reg)
+
+    def gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> Gauge:
+        return Gauge(name, doc, labels, namespace=namespace, registry=reg)
+
+    return Metrics(
+        registry=reg,
+        events_in=counter("events_in", "Records consumed, per topic and stage.", ("topic", "stage")),
+        events_out=counter("events_out", "Records produced, per topic.", ("topic",)),
+        consumer_lag=gauge("consumer_lag", "Records behind the end of the partition.", ("topic", "partition")),
+        evaluation_seconds=Histogram(
+            "evaluation_seconds",
+            "Time to handle one record, per stage (policy evaluation, detection, ...).",
+            ("stage",),
+            namespace=namespace,
+            registry=reg,
+            buckets=EVAL_BUCKETS,
+        ),
+        event_to_alert_seconds=Histogram(
+            "event_to_alert_seconds",
+            "From the source event's time (CloudTrail eventTime or snapshot time) to the alert being sent.",
+            ("kind",),
+            namespace=namespace,
+            registry=reg,
+            buckets=ALERT_BUCKETS,
+        ),
+        aws_calls=counter("aws_api_calls", "AWS API calls, per service and operation.", ("service", "operation")),
+        aws_errors=counter("aws_api_errors", "Failed AWS API calls, per service and error code.", ("service", "code")),
+        aws_throttles=counter("aws_api_throttles", "Throttled AWS API calls, per service.", ("service",)),
+        dlq=counter(
+            "dlq_records", "Records sent to the dead-letter topic, per stage and source topic.", ("stage", "topic")
+        ),
+        last_full_scan=gauge(
+            "last_full_scan_timestamp_seconds",
+            "Unix time the last complete scan of an account/region finished (freshness).",
+            ("account", "region"),
+        ),
+        posture_score=gauge(
+            "posture_score_percent",
+            "Posture score (passed/(passed+failed) checks, percent) per framework and account; '' = all.",
+            ("framework", "account"),
+        ),
+        report_checks=gauge(
+            "report_checks",
+            "Current checks (compliance findings) per framework, account and outcome; '' = all.",
+            ("framework", "account", "outcome"),
+        ),
+        open_detections=gauge("open_detections", "Open threat detections per severity.", ("severity",)),
+        mttr_seconds=gauge("mean_time_to_resolve_seconds", "Mean time to resolve failing checks."),
+        report_time=gauge("report_timestamp_seconds", "Unix time of the report the gauges come from."),
+    )
+
+
+def record_report(metrics: Metrics, report: Report, now_s: float) -> None:
+    """Expose a report's numbers as gauges, replacing the previous report's series."""
+    metrics.posture_score.clear()
+    metrics.report_checks.clear()
+    for s in report.scores:
+        if s.score.value is not None:
+            metrics.posture_score.labels(framework=s.framework, account=s.account).set(s.score.value)
+        for outcome, n in (
+            ("pass", s.score.passed),
+            ("fail", s.score.failed),
+            ("error", s.score.error),
+            ("muted", s.score.muted),
+        ):
+            metrics.report_checks.labels(framework=s.framework, account=s.account, outcome=outcome).set(n)
+    metrics.open_detections.clear()
+    for sev, n in report.detections.open_by_severity.items():
+        metrics.open_detections.labels(severity=sev).set(n)
+    if report.mttr.mean_s is not None:
+        metrics.mttr_seconds.set(report.mttr.mean_s)
+    metrics.report_time.set(now_s)

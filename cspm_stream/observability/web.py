@@ -1,0 +1,81 @@
+"""``/metrics``, ``/healthz`` and ``/readyz`` on an aiohttp server (127.0.0.1 by default).
+
+* ``/healthz`` — liveness: 200 while the event loop answers.
+* ``/readyz`` — readiness: 200 when the ``ready`` callable (plain or async)
+  returns true, 503 otherwise or if it raises (the reason is in the body).
+* ``/metrics`` — the Prometheus exposition of the process's registry.
+
+Nothing else is served (no table contents, no debug pages).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from cspm_stream.observability.metrics import Metrics
+from cspm_stream.settings import WebSettings
+
+ReadyCheck = Callable[[], bool | Awaitable[bool]]
+
+
+class WebServer:
+    """The health and metrics listener. ``start()``/``stop()`` or ``async with``."""
+
+    def __init__(self, web_settings: WebSettings, metrics: Metrics, ready: ReadyCheck) -> None:
+        self._settings = web_settings
+        self._metrics = metrics
+        self._ready = ready
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/readyz", self._readyz)
+        app.router.add_get("/metrics", self._metrics_view)
+        return app
+
+    async def start(self) -> None:
+        runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self._settings.host, self._settings.port, reuse_address=True)
+        try:
+            await site.start()
+        except OSError:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        addresses = runner.addresses  # the bound sockets: the real port when port 0 was asked
+        self.port = int(addresses[0][1]) if addresses else self._settings.port
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> WebServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        await self.stop()
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def _readyz(self, request: web.Request) -> web.Response:
+        try:
+            result = self._ready()
+            ready = bool(await result) if inspect.isawaitable(result) else bool(result)
+        except Exception as exc:  # a failing readiness check means "not ready", with the reason shown
+            return web.json_response({"ready": False, "reason": f"{type(exc).__name__}: {exc}"}, status=503)
+        return web.json_response({"ready": ready}, status=200 if ready else 503)
+
+    async def _metrics_view(self, request: web.Request) -> web.Response:
+        body = self._metrics.exposition()
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

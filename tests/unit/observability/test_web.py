@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from cspm_stream.observability import WebServer, create_metrics
+from cspm_stream.settings import WebSettings
+
+
+async def _get(port: int, path: str) -> tuple[int, str, str]:
+    async with aiohttp.ClientSession() as s, s.get(f"http://127.0.0.1:{port}{path}") as r:
+        return r.status, await r.text(), r.headers.get("Content-Type", "")
+
+
+def test_default_bind_is_loopback() -> None:
+    assert WebSettings().host == "127.0.0.1"
+
+
+async def test_endpoints_and_readiness() -> None:
+    m = create_metrics()
+    m.events_out.labels(topic="cspm.findings").inc(3)
+    state = {"ready": False}
+    async with WebServer(WebSettings(port=0), m, lambda: state["ready"]) as server:
+        assert server.port
+        status, body, _ = await _get(server.port, "/healthz")
+        assert status == 200 and "ok" in body
+        assert (await _get(server.port, "/readyz"))[0] == 503
+        state["ready"] = True
+        assert (await _get(server.port, "/readyz"))[0] == 200
+        status, body, ctype = await _get(server.port, "/metrics")
+        assert status == 200 and ctype.startswith("text/plain")
+        assert 'cspm_events_out_total{topic="cspm.findings"} 3.0' in body
+        assert (await _get(server.port, "/table"))[0] == 404
+
+
+async def test_async_and_failing_readiness() -> None:
+    async def ready() -> bool:
+        raise RuntimeError("consumer not assigned")
+
+    async with WebServer(WebSettings(port=0), create_metrics(), ready) as server:
+        status, body, _ = await _get(server.port, "/readyz")
+        assert status == 503 and "consumer not assigned" in body
+
+
+async def test_stop_releases_the_port() -> None:
+    server = WebServer(WebSettings(port=0), create_metrics(), lambda: True)
+    await server.start()
+    port = server.port
+    await server.stop()
+    assert port is not None
+    with pytest.raises(aiohttp.ClientConnectorError):
+        await _get(port, "/healthz")

@@ -12,7 +12,7 @@ ACCOUNT_ID = "123456789012"  # moto's default account
 
 _FAKE_CREDS = {
     "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's fake credentials
+    "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
@@ -35,7 +35,11 @@ class MotoServer:
             os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         for k, v in _FAKE_CREDS.items():
             os.environ.setdefault(k, v)
+        import logging
+
         from moto.server import ThreadedMotoServer  # imported lazily: heavy
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per call otherwise
 
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()

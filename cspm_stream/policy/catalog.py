@@ -52,7 +52,9 @@ class Catalog:
 def dirs_for(settings: PolicySettings) -> tuple[list[Path], list[Path]]:
     pdirs = [builtin_policy_dir()] if settings.builtin_policies else []
     pdirs += [Path(d) for d in settings.policy_dirs]
-    fdirs = [builtin_framework_dir()] + [Path(d) for d in settings.framework_dirs]
+    # built-in frameworks map built-in policies: without those they would not resolve
+    fdirs = [builtin_framework_dir()] if settings.builtin_policies else []
+    fdirs += [Path(d) for d in settings.framework_dirs]
     return pdirs, fdirs
 
 

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import pytest
+
+from cspm_stream.models.enums import FindingStatus as S
+from cspm_stream.models.enums import Verdict as V
+from cspm_stream.policy.lifecycle import FindingState, MuteInfo, resolve_deleted, step
+
+MUTE = MuteInfo("m1", "accepted", None)
+
+
+def st(status: S, verdict: V = V.FAIL, first: int = 100) -> FindingState:
+    return FindingState(status, verdict, first, first)
+
+
+@pytest.mark.parametrize(
+    ("prev", "verdict", "mute", "new_status", "emitted", "activity"),
+    [
+        (None, V.PASS, None, None, None, None),
+        (st(S.RESOLVED, V.PASS), V.PASS, None, S.RESOLVED, None, None),
+        (st(S.NEW), V.PASS, None, S.RESOLVED, S.RESOLVED, 3),
+        (st(S.FAILING), V.PASS, None, S.RESOLVED, S.RESOLVED, 3),
+        (st(S.SUPPRESSED), V.PASS, MUTE, S.RESOLVED, S.RESOLVED, 3),
+        (st(S.ERROR, V.ERROR), V.PASS, None, S.RESOLVED, S.RESOLVED, 3),
+        (None, V.FAIL, None, S.NEW, S.NEW, 1),
+        (st(S.RESOLVED, V.PASS), V.FAIL, None, S.NEW, S.NEW, 1),
+        (st(S.NEW), V.FAIL, None, S.FAILING, None, None),
+        (st(S.FAILING), V.FAIL, None, S.FAILING, None, None),
+        (st(S.SUPPRESSED), V.FAIL, None, S.NEW, S.NEW, 2),
+        (st(S.ERROR, V.ERROR), V.FAIL, None, S.NEW, S.NEW, 2),
+        (None, V.ERROR, None, S.ERROR, S.ERROR, 1),
+        (st(S.ERROR, V.ERROR), V.ERROR, None, S.ERROR, None, None),
+        (st(S.FAILING), V.ERROR, None, S.ERROR, S.ERROR, 2),
+        (None, V.FAIL, MUTE, S.SUPPRESSED, S.SUPPRESSED, 1),
+        (st(S.FAILING), V.FAIL, MUTE, S.SUPPRESSED, S.SUPPRESSED, 2),
+        (st(S.SUPPRESSED), V.FAIL, MUTE, S.SUPPRESSED, None, None),
+        (st(S.SUPPRESSED), V.ERROR, MUTE, S.SUPPRESSED, None, None),
+    ],
+)
+def test_table(
+    prev: FindingState | None,
+    verdict: V,
+    mute: MuteInfo | None,
+    new_status: S | None,
+    emitted: S | None,
+    activity: int | None,
+) -> None:
+    new, tr = step(prev, verdict, mute, 500)
+    assert (new.status if new else None) == new_status
+    assert (tr.status if tr else None) == emitted
+    assert (tr.activity_id if tr else None) == activity
+    if tr:
+        assert tr.previous == (prev.status if prev else None)
+
+
+def test_first_seen_kept_while_open_and_reset_after_resolve() -> None:
+    s1, _ = step(None, V.FAIL, None, 100)
+    s2, _ = step(s1, V.FAIL, None, 200)
+    assert s2 is not None and (s2.first_seen, s2.last_seen) == (100, 200)
+    s3, _ = step(s2, V.PASS, None, 300)
+    assert s3 is not None and s3.first_seen == 100 and s3.last_seen == 300
+    s4, _ = step(s3, V.FAIL, None, 400)
+    assert s4 is not None and s4.first_seen == 400
+
+
+def test_mute_recorded_and_json_round_trip() -> None:
+    new, _ = step(None, V.FAIL, MuteInfo("m", "why", 123.0), 5, "d")
+    assert new is not None
+    back = FindingState.from_json(new.to_json())
+    assert back == new and back.mute_reason == "why" and back.mute_expires_ts == 123.0
+
+
+def test_resolve_deleted() -> None:
+    new, tr = resolve_deleted(st(S.SUPPRESSED), 900)
+    assert new is not None and new.status is S.RESOLVED and tr is not None and tr.activity_id == 3
+    assert resolve_deleted(st(S.RESOLVED, V.PASS), 900) == (None, None)
+    assert resolve_deleted(None, 900) == (None, None)

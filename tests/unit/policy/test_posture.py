@@ -1,0 +1,232 @@
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+
+from cspm_stream.errors import DecodeError
+from cspm_stream.models import AttributeFailure, ResourceDeleted, dumps
+from cspm_stream.models.ocsf import finding_uid
+from cspm_stream.pipeline.base import Emit, RecordMeta
+from cspm_stream.pipeline.posture import PostureHandler
+from cspm_stream.policy.catalog import Catalog
+from cspm_stream.policy.mutelist import parse_mutelist
+from cspm_stream.testing import snapshot
+
+ARN = "arn:aws:s3:::bucket-1"
+PUBLIC = {
+    "Acl": {"Grants": [{"Grantee": {"URI": "http://acs.amazonaws.com/groups/global/AllUsers"}}]},
+    "Encryption": {"Rules": []},
+    "Policy": None,
+}
+PRIVATE = {"Acl": {"Grants": []}, "Encryption": {"Rules": []}, "Policy": None}
+META = RecordMeta(topic="t.inventory", partition=0, offset=0)
+
+
+class Clock:
+    def __init__(self, t: float = 1767225600.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def snap(attrs: dict[str, Any], at: str, **kw: Any) -> bytes:
+    return dumps(snapshot("aws.s3.bucket", attrs, arn=ARN, resource_id="bucket-1", observed_at=at, **kw))
+
+
+def states(emits: list[Emit]) -> list[tuple[str, str]]:
+    out = []
+    for e in emits:
+        f = orjson.loads(e.value or b"null")
+        assert e.topic == "findings" and e.key == f["finding_info"]["uid"]
+        out.append((f["unmapped"]["policy_id"], f["unmapped"]["state"]))
+    return sorted(out)
+
+
+async def feed(
+    h: PostureHandler, state: dict[str, Any], value: bytes | None, key: str = ARN, ts: int | None = None
+) -> list[tuple[str, str]]:
+    meta = RecordMeta(topic="t.inventory", partition=0, offset=0, timestamp_ms=ts)
+    return states(await h.handle(key.encode(), value, meta, state))
+
+
+@pytest.fixture
+def handler(fixture_catalog: Catalog) -> PostureHandler:
+    return PostureHandler(fixture_catalog, clock=Clock())
+
+
+async def test_fail_then_fix_resolves(handler: PostureHandler) -> None:
+    state: dict[str, Any] = {}
+    assert await feed(handler, state, snap(PUBLIC, "2026-01-01T00:00:00Z")) == [("fx_s3_public_acl", "new")]
+    # still failing with another change: no new alert
+    assert await feed(handler, state, snap({**PUBLIC, "X": 1}, "2026-01-01T01:00:00Z")) == []
+    assert state[ARN]["p"]["fx_s3_public_acl"]["s"] == "failing"
+    assert await feed(handler, state, snap(PRIVATE, "2026-01-01T02:00:00Z")) == [("fx_s3_public_acl", "resolved")]
+    emits = await handler.handle(ARN.encode(), snap(PUBLIC, "2026-01-01T03:00:00Z"), META, state)
+    f = orjson.loads(emits[0].value or b"")
+    assert emits[0].key == finding_uid("fx_s3_public_acl", ARN)
+    assert f["activity_id"] == 1 and f["finding_info"]["first_seen_time"] == 1767236400000  # re-opened: new first_seen
+
+
+async def test_first_pass_is_not_emitted(handler: PostureHandler) -> None:
+    state: dict[str, Any] = {}
+    assert await feed(handler, state, snap(PRIVATE, "2026-01-01T00:00:00Z")) == []
+    assert state[ARN]["p"] == {}
+
+
+async def test_tombstone_and_deleted_resolve_every_open_finding(handler: PostureHandler) -> None:
+    state: dict[str, Any] = {}
+    await feed(handler, state, snap({**PUBLIC, "Encryption": None}, "2026-01-01T00:00:00Z"))
+    assert await feed(handler, state, None, ts=1767229200000) == [
+        ("fx_s3_no_encryption", "resolved"),
+        ("fx_s3_public_acl", "resolved"),
+    ]
+    assert state[ARN]["del"] is True
+    assert await feed(handler, state, None, ts=1767229200000) == []  # second tombstone: nothing
+    # replaying the pre-deletion snapshot does not resurrect it
+    assert await feed(handler, state, snap(PUBLIC, "2026-01-01T00:00:00Z")) == []
+    # a re-created resource is evaluated afresh
+    assert await feed(handler, state, snap(PUBLIC, "2026-01-02T00:00:00Z")) == [("fx_s3_public_acl", "new")]
+    deleted = ResourceDeleted(ARN, "aws.s3.bucket", "123456789012", "us-east-1", "2026-01-03T00:00:00Z", "s")
+    assert await feed(handler, state, dumps(deleted)) == [("fx_s3_public_acl", "resolved")]
+    assert await feed(handler, state, None, ts=1767398400000) == []  # tombstone after ResourceDeleted
+
+
+async def test_error_when_read_attribute_failed(handler: PostureHandler) -> None:
+    state: dict[str, Any] = {}
+    attrs = {"Encryption": {"Rules": []}, "Policy": None}  # Acl absent: could not be read
+    value = dumps(snapshot("aws.s3.bucket", attrs, arn=ARN, observed_at="2026-01-01T00:00:00Z"))
+    s = snapshot("aws.s3.bucket", attrs, arn=ARN, observed_at="2026-01-01T00:00:00Z")
+    s.errors.append(AttributeFailure("Acl", "AccessDenied", "denied"))
+    value = dumps(s)
+    assert await feed(handler, state, value) == [("fx_s3_public_acl", "error")]
+    # fixed permissions, resource is public: error -> new
+    assert await feed(handler, state, snap(PUBLIC, "2026-01-01T01:00:00Z")) == [("fx_s3_public_acl", "new")]
+
+
+async def test_replay_and_restart_emit_no_duplicates(fixture_catalog: Catalog) -> None:
+    history = [
+        snap(PUBLIC, "2026-01-01T00:00:00Z"),
+        snap(PUBLIC, "2026-01-01T01:00:00Z"),
+        snap(PRIVATE, "2026-01-01T02:00:00Z"),
+        snap({**PUBLIC, "Encryption": None}, "2026-01-01T03:00:00Z"),
+    ]
+    state: dict[str, Any] = {}
+    h1 = PostureHandler(fixture_catalog, clock=Clock())
+    first = [await feed(h1, state, v) for v in history]
+    assert first == [
+        [("fx_s3_public_acl", "new")],
+        [],
+        [("fx_s3_public_acl", "resolved")],
+        [("fx_s3_no_encryption", "new"), ("fx_s3_public_acl", "new")],
+    ]
+    saved = orjson.loads(orjson.dumps(state))  # the table is JSON: restored after a restart
+    h2 = PostureHandler(fixture_catalog, clock=Clock())
+    for v in history:  # replay from the beginning
+        assert await feed(h2, saved, v) == []
+    for v in history[-2:]:  # redelivery of the uncommitted tail
+        assert await feed(h2, saved, v) == []
+
+
+async def test_mute_suppresses_and_expiry_reopens(fixture_catalog: Catalog) -> None:
+    clock = Clock(1767225600.0)  # 2026-01-01
+    ml = parse_mutelist(
+        "mutes: [{id: m1, reason: dev bucket, owner: sec, policy: 'fx_s3_*', arn: 'arn:aws:s3:::bucket-.*',"
+        " expires: '2026-02-01T00:00:00Z'}]"
+    )
+    h = PostureHandler(fixture_catalog, ml, clock=clock)
+    state: dict[str, Any] = {}
+    emits = await h.handle(ARN.encode(), snap(PUBLIC, "2026-01-01T00:00:00Z"), META, state)
+    f = orjson.loads(emits[0].value or b"")
+    assert states(emits) == [("fx_s3_public_acl", "suppressed")]
+    assert f["status_id"] == 3 and f["unmapped"]["mute_reason"] == "dev bucket"
+    assert h.tick(state) == []  # nothing changed
+    clock.t = 1769990400.0  # 2026-02-02: the mute expired
+    assert states(h.tick(state)) == [("fx_s3_public_acl", "new")]
+    assert h.tick(state) == []
+
+
+async def test_expiry_reopens_on_unchanged_snapshot(fixture_catalog: Catalog) -> None:
+    clock = Clock(1767225600.0)
+    ml = parse_mutelist(
+        "mutes: [{id: m1, reason: r, owner: o, policy: fx_s3_public_acl, expires: '2026-01-02T00:00:00Z'}]"
+    )
+    h = PostureHandler(fixture_catalog, ml, clock=clock)
+    state: dict[str, Any] = {}
+    assert await feed(h, state, snap(PUBLIC, "2026-01-01T00:00:00Z")) == [("fx_s3_public_acl", "suppressed")]
+    assert await feed(h, state, snap(PUBLIC, "2026-01-01T06:00:00Z")) == []
+    clock.t += 2 * 86400
+    assert await feed(h, state, snap(PUBLIC, "2026-01-03T00:00:00Z")) == [("fx_s3_public_acl", "new")]
+
+
+async def test_mutelist_change_applies_without_rescan(fixture_catalog: Catalog) -> None:
+    current = {"ml": parse_mutelist("")}
+
+    class Source:
+        def get(self, now: float) -> Any:
+            return current["ml"]
+
+    h = PostureHandler(fixture_catalog, Source(), clock=Clock())  # type: ignore[arg-type]
+    state: dict[str, Any] = {}
+    assert await feed(h, state, snap(PUBLIC, "2026-01-01T00:00:00Z")) == [("fx_s3_public_acl", "new")]
+    current["ml"] = parse_mutelist("mutes: [{id: a, reason: r, owner: o, tags: {env: dev}}]")
+    assert h.tick(state) == []  # no such tag on the resource
+    current["ml"] = parse_mutelist("mutes: [{id: a, reason: r, owner: o, account: '123456789012'}]")
+    assert states(h.tick(state)) == [("fx_s3_public_acl", "suppressed")]
+    current["ml"] = parse_mutelist("")
+    assert states(h.tick(state)) == [("fx_s3_public_acl", "new")]
+
+
+async def test_time_dependent_policies_reevaluated_on_unchanged_content(fixture_catalog: Catalog) -> None:
+    h = PostureHandler(fixture_catalog, clock=Clock())
+    state: dict[str, Any] = {}
+    arn = "arn:aws:iam::123456789012:user/alice"
+    attrs = {"AccessKeys": [{"Status": "Active", "CreateDate": "2025-12-01T00:00:00Z"}]}
+
+    async def at(t: str) -> list[Emit]:
+        v = dumps(snapshot("aws.iam.user", attrs, arn=arn, observed_at=t))
+        return await h.handle(arn.encode(), v, META, state)
+
+    assert await at("2026-01-01T00:00:00Z") == []
+    assert states(await at("2026-03-15T00:00:00Z")) == [("fx_iam_old_access_key", "new")]
+    assert await at("2026-03-15T00:00:00Z") == []
+
+
+async def test_older_snapshot_ignored(handler: PostureHandler) -> None:
+    state: dict[str, Any] = {}
+    await feed(handler, state, snap(PRIVATE, "2026-01-02T00:00:00Z"))
+    assert await feed(handler, state, snap(PUBLIC, "2026-01-01T00:00:00Z")) == []
+
+
+async def test_bad_input_raises_decode_error(handler: PostureHandler) -> None:
+    with pytest.raises(DecodeError):
+        await handler.handle(b"k", b"not json", META, {})
+    with pytest.raises(DecodeError):
+        await handler.handle(None, None, META, {})
+    with pytest.raises(DecodeError):
+        await handler.handle(b"k", dumps({"schema": "activity.v1"}), META, {})
+
+
+def test_build_handler_from_settings(tmp_path: Any) -> None:
+    from cspm_stream import settings as settings_mod
+    from cspm_stream.pipeline.posture import build_handler
+    from tests.unit.policy.conftest import FIXTURES
+
+    ml = tmp_path / "ml.yaml"
+    ml.write_text("mutes: [{id: a, reason: r, owner: o, policy: fx_*}]")
+    s = settings_mod.load(
+        data={
+            "policy": {
+                "builtin_policies": False,
+                "policy_dirs": [str(FIXTURES / "policies")],
+                "framework_dirs": [str(FIXTURES / "frameworks")],
+                "mutelist_file": str(ml),
+            }
+        },
+        environ={},
+    )
+    h = build_handler(s)
+    assert h.name == "posture" and h.inputs == ("inventory",)
+    assert "fx_s3_public_acl" in h.engine.policies and len(h.mutelist()) == 1

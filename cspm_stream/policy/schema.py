@@ -30,6 +30,24 @@ TOP_LEVEL_KEYS = (
     "tests",
 )
 
+#: resource types of the inventory contract (shared_contracts.md)
+KNOWN_RESOURCE_TYPES = frozenset(
+    """
+    aws.s3.bucket aws.s3.account aws.ec2.security_group aws.ec2.instance aws.ec2.volume aws.ec2.snapshot
+    aws.ec2.image aws.ec2.vpc aws.ec2.network_acl aws.ec2.region aws.iam.user aws.iam.role aws.iam.group
+    aws.iam.policy aws.iam.account aws.rds.instance aws.rds.cluster aws.rds.snapshot aws.kms.key
+    aws.cloudtrail.trail aws.cloudtrail.region aws.logs.monitoring aws.config.region aws.guardduty.region
+    aws.lambda.function aws.sns.topic aws.sqs.queue aws.secretsmanager.secret aws.ecr.repository
+    aws.eks.cluster aws.elbv2.load_balancer aws.cloudfront.distribution aws.dynamodb.table
+    aws.efs.file_system aws.organizations.account aws.accessanalyzer.region aws.securityhub.region
+    """.split()
+)
+
+#: framework ids of the contract
+KNOWN_FRAMEWORKS = frozenset(
+    "cis-aws-3.0.0 cis-aws-5.0.0 pci-dss-4.0 hipaa gdpr nist-800-53-rev5 soc2 iso-27001-2022 aws-fsbp".split()
+)
+
 #: remediation action names (shared_contracts.md), referenced by policies
 KNOWN_ACTIONS = frozenset(
     {

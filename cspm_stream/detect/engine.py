@@ -7,10 +7,15 @@ mapping the caller provides (a faust Table in the daemon, a dict elsewhere),
 as JSON-able values under these keys::
 
     wm|<partition>              watermark (event-time ms), persisted every >= 1 s of progress
-    seen|<principal>|<minute>   {eventID: 1}: eventIDs already processed (at-least-once dedup)
-    cor|<rule>|<group key>      correlation buffer: [[t_ms, eventID, ref#, value, name, source], ...]
-    det|<rule>|<group key>      the current detection of (rule, group): uid, window, count, evidence, ...
-    reg|<partition>             {key: expiry ms} of every key above, swept as the watermark passes
+    seen|<principal>|<10 s>     {eventID: 1}: eventIDs already processed (at-least-once dedup)
+    cor|<rule>|<group key>      {"exp": ms, "b": [[t_ms, eventID, ref#, value, name, source], ...]}
+    det|<rule>|<group key>      the current detection of (rule, group): uid, window, count, evidence, exp
+    reg|<partition>|<minute>    [key, ...]: keys due to expire in that minute (swept as the watermark passes)
+    sweep|<partition>           the last minute swept
+
+No value grows with the traffic of the partition (only with one principal's
+10-second burst, one correlation window, or one detection's evidence cap), so
+a changelogged table writes small records.
 
 Semantics:
 
@@ -47,6 +52,8 @@ from cspm_stream.timeutil import ms_to_iso, to_ms
 
 State = MutableMapping[str, Any]
 SWEEP_EVERY_MS = 60_000
+SEEN_BUCKET_MS = 10_000
+MAX_SWEEP_MINUTES = 7 * 24 * 60
 _CANDIDATE_CACHE_MAX = 50_000
 
 
@@ -210,31 +217,50 @@ class DetectionEngine:
             self._next_sweep[partition] = wm + SWEEP_EVERY_MS
 
     def _register(self, state: State, partition: int, key: str, expiry: int) -> None:
-        rkey = f"reg|{partition}"
-        reg = state.get(rkey)
-        if reg is None:
-            reg = {}
-        if reg.get(key) != expiry:
-            reg[key] = expiry
-            state[rkey] = reg
+        minute = expiry // 60_000
+        skey = f"sweep|{partition}"
+        if skey not in state:
+            state[skey] = minute - 1
+        rkey = f"reg|{partition}|{minute}"
+        lst = state.get(rkey)
+        lst = [key] if lst is None else [*lst, key]
+        state[rkey] = lst
+
+    def _expiry(self, key: str, value: Any) -> int:
+        if key.startswith("seen|"):
+            return (int(key.rsplit("|", 1)[1]) + 1) * SEEN_BUCKET_MS + self._event_dedup
+        if isinstance(value, dict) and "exp" in value:
+            return int(value["exp"])
+        return 0
 
     def sweep(self, state: State, partition: int, watermark: int) -> int:
-        """Delete every registered key of ``partition`` that expired before ``watermark``."""
-        rkey = f"reg|{partition}"
-        reg = state.get(rkey)
-        if not reg:
+        """Delete the keys of ``partition`` that expired before ``watermark``; returns how many."""
+        skey = f"sweep|{partition}"
+        last = state.get(skey)
+        if last is None:
             return 0
-        expired = [k for k, exp in reg.items() if exp < watermark]
-        for k in expired:
-            del reg[k]
-            state.pop(k, None)
-        if expired:
-            state[rkey] = reg
-        return len(expired)
+        upto = watermark // 60_000 - 1
+        start = max(int(last) + 1, upto - MAX_SWEEP_MINUTES)
+        deleted = 0
+        for minute in range(start, upto + 1):
+            keys = state.pop(f"reg|{partition}|{minute}", None)
+            for key in keys or ():
+                value = state.get(key)
+                if value is None:
+                    continue
+                exp = self._expiry(key, value)
+                if exp < watermark:
+                    del state[key]
+                    deleted += 1
+                else:
+                    self._register(state, partition, key, exp)
+        if upto > int(last):
+            state[skey] = upto
+        return deleted
 
     def _seen(self, state: State, partition: int, principal: str, eid: str, t: int, wm: int) -> bool:
-        minute = t // 60_000
-        skey = f"seen|{principal}|{minute}"
+        bucket_no = t // SEEN_BUCKET_MS
+        skey = f"seen|{principal}|{bucket_no}"
         bucket = state.get(skey)
         if bucket is not None and eid in bucket:
             return True
@@ -242,7 +268,7 @@ class DetectionEngine:
             return False  # too old to remember; downstream evidence checks still apply
         if bucket is None:
             bucket = {}
-            self._register(state, partition, skey, (minute + 1) * 60_000 + self._event_dedup)
+            self._register(state, partition, skey, (bucket_no + 1) * SEEN_BUCKET_MS + self._event_dedup)
         bucket[eid] = 1
         state[skey] = bucket
         return False
@@ -300,7 +326,8 @@ class DetectionEngine:
             if len(evidence) > self.config.max_evidence:
                 det["trunc"] = len(evidence) - self.config.max_evidence
             activity = ocsf.ACTIVITY_CREATE
-            self._register(state, partition, dkey, ws + self._dedup + self._lateness)
+            det["exp"] = ws + self._dedup + self._lateness
+            self._register(state, partition, dkey, det["exp"])
         state[dkey] = det
         return findings.build(info, det, activity)
 
@@ -334,7 +361,8 @@ class DetectionEngine:
             parts.append(f"{name}={vals[0] if vals else ''}")
         group = "|".join(parts) if parts else "*"
         ckey = f"cor|{corr.info.id}|{group}"
-        buf: list[list[Any]] = state.get(ckey) or []
+        held = state.get(ckey)
+        buf: list[list[Any]] = held["b"] if held else []
         if any(e[1] == eid for e in buf):
             return None
         value = None
@@ -362,10 +390,12 @@ class DetectionEngine:
                 state, partition, corr.info, group, rec, t, evidence, wm, window_start=window[0][0]
             )
         if buf:
-            state[ckey] = buf
-            self._register(state, partition, ckey, buf[-1][0] + corr.span_ms + self._lateness)
-        else:
-            state.pop(ckey, None)
+            exp = buf[-1][0] + corr.span_ms + self._lateness
+            state[ckey] = {"exp": exp, "b": buf}
+            if not held:
+                self._register(state, partition, ckey, exp)
+        elif held:
+            del state[ckey]
         return finding
 
 

@@ -14,7 +14,9 @@ Resolution semantics (documented for rule writers):
 - a list on the way is flattened: ``requestParameters.ipPermissions.items.ipRanges``
   yields every element, and a value matches if *any* element matches;
 - a value that is an object or list at the end of the path is compared through its
-  compact JSON text (so ``requestParameters|contains: Suspended`` works);
+  compact JSON text (sorted keys) and through every string nested inside it (so
+  ``requestParameters|contains: Suspended`` works, and a quoted ``"s3:GetObject"``
+  is found inside a policy document held as a JSON string);
 - booleans compare as ``true``/``false``, numbers through their decimal text, except
   for the numeric ``lt/lte/gt/gte`` modifiers.
 """
@@ -179,6 +181,28 @@ def text(value: Any) -> str | None:
     if isinstance(value, int | float):
         return str(value)
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+
+
+def strings_in(value: Any) -> list[Any]:
+    """What an object/list value is matched through: its JSON text, then every string inside it.
+
+    A rule's ``requestParameters|contains: '"s3:GetObject"'`` then also finds text inside a
+    nested JSON document (IAM policy documents are JSON strings inside requestParameters).
+    Scalars are returned as they are.
+    """
+    if not isinstance(value, dict | list):
+        return [value]
+    out: list[Any] = [text(value)]
+    stack: list[Any] = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str):
+            out.append(node)
+    return out
 
 
 def first_text(rec: dict[str, Any], path: str) -> str | None:

@@ -48,7 +48,7 @@ from sigma.types import (
     TimestampPart,
 )
 
-from cspm_stream.detect.fields import Getter, check_field, getter, text
+from cspm_stream.detect.fields import Getter, check_field, getter, strings_in, text
 from cspm_stream.timeutil import parse_iso
 
 Record = dict[str, Any]
@@ -220,7 +220,10 @@ def leaf(field: str, val: SigmaType, extra: frozenset[str] = frozenset()) -> Pre
 
     def pred(rec: Record) -> bool:
         for v in get(rec):
-            if m(v):
+            if isinstance(v, dict):
+                if any(m(x) for x in strings_in(v)):
+                    return True
+            elif m(v):
                 return True
         return False
 
@@ -233,6 +236,10 @@ def one_of(field: str, values: frozenset[str], extra: frozenset[str] = frozenset
 
     def pred(rec: Record) -> bool:
         for v in get(rec):
+            if isinstance(v, dict):
+                if any(isinstance(x, str) and x.lower() in values for x in strings_in(v)):
+                    return True
+                continue
             t = text(v)
             if t is not None and t.lower() in values:
                 return True

@@ -26,8 +26,9 @@ def evaluate_policy(
     failed: frozenset[str] = frozenset(),
 ) -> Result:
     """One policy on one resource. ERROR when the condition reads a failed attribute."""
-    if failed and policy.depends_on_any(failed):
-        hit = sorted(e for e in failed if policy.depends_on_any(frozenset({e})))
+    if failed and ("*" in failed or policy.depends_on_any(failed)):
+        # "*": the whole resource type could not be listed (collection-error snapshot)
+        hit = sorted(e for e in failed if e == "*" or policy.depends_on_any(frozenset({e})))
         return Result(policy, Verdict.ERROR, "could not read: " + ", ".join(hit))
     try:
         matched = policy.condition.predicate(attributes, ctx)

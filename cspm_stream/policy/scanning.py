@@ -1,0 +1,93 @@
+"""One-shot evaluation for ``cspm-stream scan`` (pure: no lifecycle, no Kafka).
+
+Each (policy, resource) gives one OCSF Compliance Finding: FAIL → state ``new``
+(or ``suppressed`` when muted), ERROR → ``error``, PASS → ``resolved`` with
+``compliance.status_id`` 1 (emitted only when passes are requested).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from cspm_stream.models.enums import FindingStatus, Severity, Verdict
+from cspm_stream.models.inventory import ResourceSnapshot
+from cspm_stream.models.ocsf import ACTIVITY_CREATE
+from cspm_stream.policy.catalog import Catalog
+from cspm_stream.policy.engine import PolicyEngine
+from cspm_stream.policy.mutelist import EMPTY, Mutelist, Subject
+from cspm_stream.policy.ocsf import ResourceRef, build_compliance_finding
+from cspm_stream.policy.operators import epoch_seconds
+
+
+@dataclass
+class ScanTotals:
+    resources: int = 0
+    evaluations: int = 0
+    passed: int = 0
+    failed: int = 0
+    suppressed: int = 0
+    errors: int = 0
+    #: failed (not muted) count per severity
+    failed_by_severity: dict[Severity, int] = field(default_factory=dict)
+
+    def failed_at_or_above(self, threshold: Severity) -> int:
+        return sum(n for sev, n in self.failed_by_severity.items() if sev >= threshold)
+
+
+class ScanEvaluator:
+    def __init__(self, catalog: Catalog, engine: PolicyEngine, mutelist: Mutelist = EMPTY, *, now_ts: float) -> None:
+        self.catalog = catalog
+        self.engine = engine
+        self.mutelist = mutelist
+        self.now_ts = now_ts  # for mute expiry
+        self.totals = ScanTotals()
+
+    def findings(self, snap: ResourceSnapshot, *, include_passed: bool) -> Iterator[dict[str, Any]]:
+        """Findings of one snapshot, updating :attr:`totals`. Policies are evaluated at
+        the snapshot's ``observed_at``."""
+        results = self.engine.evaluate(snap)
+        if not results:
+            return
+        t = self.totals
+        t.resources += 1
+        t.evaluations += len(results)
+        obs_ms = int((epoch_seconds(snap.observed_at) or 0.0) * 1000)
+        ref = ResourceRef(snap.arn, snap.resource_type, snap.region, snap.account_id, dict(snap.tags))
+        for res in results:
+            pol = res.policy
+            mute_reason: str | None = None
+            if res.verdict is Verdict.PASS:
+                t.passed += 1
+                if not include_passed:
+                    continue
+                status = FindingStatus.RESOLVED
+            else:
+                m = None
+                if len(self.mutelist):
+                    subj = Subject(pol.id, snap.arn, snap.account_id, snap.region, snap.resource_type, snap.tags)
+                    m = self.mutelist.match(subj, self.now_ts)
+                if m is not None:
+                    t.suppressed += 1
+                    status, mute_reason = FindingStatus.SUPPRESSED, m.reason
+                elif res.verdict is Verdict.ERROR:
+                    t.errors += 1
+                    status = FindingStatus.ERROR
+                else:
+                    t.failed += 1
+                    t.failed_by_severity[pol.severity] = t.failed_by_severity.get(pol.severity, 0) + 1
+                    status = FindingStatus.NEW
+            yield build_compliance_finding(
+                policy=pol,
+                resource=ref,
+                status=status,
+                verdict=res.verdict,
+                activity_id=ACTIVITY_CREATE,
+                first_seen_ms=obs_ms,
+                last_seen_ms=obs_ms,
+                time_ms=obs_ms,
+                compliance=self.catalog.compliance(pol.id),
+                mute_reason=mute_reason,
+                detail=res.detail,
+            )

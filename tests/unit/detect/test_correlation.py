@@ -1,0 +1,227 @@
+"""Correlation rules over event time: thresholds, windows, lateness, order, restart recovery."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from cspm_stream.detect.engine import DetectionEngine, EngineConfig
+from cspm_stream.detect.rules import RuleSet
+from cspm_stream.timeutil import ms_to_iso
+from tests.unit.detect.helpers import ev, rules
+
+T0 = 1767225600000  # 2026-01-01T00:00:00Z
+
+BASE = """
+title: Console login failure
+id: 10000000-0000-4000-8000-000000000001
+name: login_failed
+logsource: {product: aws, service: cloudtrail}
+detection:
+    sel:
+        eventName: ConsoleLogin
+        errorMessage: Failed authentication
+    condition: sel
+"""
+
+
+def corr(
+    ctype: str,
+    condition: str,
+    *,
+    rules_: str = "[login_failed]",
+    group: str = "[sourceIPAddress]",
+    timespan: str = "5m",
+    generate: bool = False,
+) -> str:
+    return f"""
+title: Correlation
+id: 20000000-0000-4000-8000-000000000002
+level: high
+tags: [attack.credential-access, attack.t1110]
+correlation:
+    type: {ctype}
+    rules: {rules_}
+    group-by: {group}
+    timespan: {timespan}
+    generate: {str(generate).lower()}
+{condition}
+"""
+
+
+def fail(sec: float, ip: str = "203.0.113.5", user: str = "alice", **kw: Any) -> dict[str, Any]:
+    rec = ev(
+        "ConsoleLogin",
+        "signin.amazonaws.com",
+        event_time=ms_to_iso(int(T0 + sec * 1000)),
+        source_ip=ip,
+        user_arn=f"arn:aws:iam::123456789012:user/{user}",
+        **kw,
+    )
+    rec["errorMessage"] = "Failed authentication"
+    return rec
+
+
+def run(
+    engine: DetectionEngine, recs: list[dict[str, Any]], state: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    state = {} if state is None else state
+    out = []
+    for r in recs:
+        out.extend(f for f in engine.process(r, state).findings if f["unmapped"]["rule_kind"] == "correlation")
+    return out
+
+
+def count_rules(threshold: int = 5, **kw: Any) -> RuleSet:
+    rs = rules(BASE + "---\n" + corr("event_count", f"    condition: {{gte: {threshold}}}", **kw))
+    assert not rs.errors, [str(e) for e in rs.errors]
+    return rs
+
+
+def test_event_count_fires_at_threshold_within_timespan() -> None:
+    eng = DetectionEngine(count_rules())
+    found = run(eng, [fail(i * 30) for i in range(5)])
+    assert len(found) == 1
+    f = found[0]
+    assert f["count"] == 5 and len(f["evidences"]) == 5
+    assert f["unmapped"]["group_key"] == "sourceIPAddress=203.0.113.5"
+    assert f["finding_info"]["attacks"][0]["technique"]["uid"] == "T1110"
+
+
+def test_event_count_does_not_fire_when_spread_beyond_timespan() -> None:
+    eng = DetectionEngine(count_rules())
+    assert run(eng, [fail(i * 90) for i in range(5)]) == []  # 6 minutes end to end
+
+
+def test_groups_are_counted_separately() -> None:
+    eng = DetectionEngine(count_rules())
+    state: dict[str, Any] = {}
+    recs = [fail(i, ip="198.51.100.1" if i % 2 else "198.51.100.2") for i in range(8)]
+    assert run(eng, recs, state) == []
+    assert len(run(eng, [fail(10, ip="198.51.100.1")], state)) == 1
+
+
+def test_base_rule_with_generate_false_emits_nothing_alone() -> None:
+    eng = DetectionEngine(count_rules())
+    out = eng.process(fail(0), {})
+    assert out.matched and out.findings == []
+    eng2 = DetectionEngine(count_rules(generate=True))
+    assert len(eng2.process(fail(0), {}).findings) == 1
+
+
+def test_out_of_order_and_late_records_within_lateness_count() -> None:
+    eng = DetectionEngine(count_rules(), EngineConfig(allowed_lateness_s=600))
+    recs = [fail(600), fail(590), fail(400), fail(420), fail(610)]  # 200 s spread, arrives shuffled
+    found = run(eng, recs)
+    assert len(found) == 1
+    assert found[0]["finding_info"]["first_seen_time"] == T0 + 400_000
+    assert found[0]["unmapped"]["window_start"] == ms_to_iso(T0 + 400_000)
+
+
+def test_records_later_than_allowed_lateness_are_not_counted() -> None:
+    eng = DetectionEngine(count_rules(), EngineConfig(allowed_lateness_s=60))
+    state: dict[str, Any] = {}
+    run(eng, [fail(3600)], state)  # watermark jumps an hour
+    late = [fail(3400 + i) for i in range(6)]  # 200 s behind the watermark, lateness 60 s
+    assert run(eng, late, state) == []
+    assert eng.stats["late"] == 6
+
+
+def test_value_count_counts_distinct_values() -> None:
+    rs = rules(BASE + "---\n" + corr("value_count", "    condition: {gte: 3, field: userIdentity.arn}"))
+    eng = DetectionEngine(rs)
+    state: dict[str, Any] = {}
+    same_user = [fail(i, user="alice") for i in range(5)]
+    assert run(eng, same_user, state) == []
+    found = run(eng, [fail(10, user="bob"), fail(11, user="carol")], state)
+    assert len(found) == 1
+
+
+def _two_step() -> RuleSet:
+    step2 = """
+title: Console login success
+id: 10000000-0000-4000-8000-000000000003
+name: login_ok
+logsource: {product: aws, service: cloudtrail}
+detection:
+    sel:
+        eventName: ConsoleLogin
+        responseElements.ConsoleLogin: Success
+    condition: sel
+"""
+    return rules(
+        BASE
+        + "---\n"
+        + step2
+        + "---\n"
+        + corr("temporal_ordered", "", rules_="[login_failed, login_ok]", group="[userIdentity.arn]")
+    )
+
+
+def ok(sec: float, user: str = "alice") -> dict[str, Any]:
+    return ev(
+        "ConsoleLogin",
+        "signin.amazonaws.com",
+        event_time=ms_to_iso(int(T0 + sec * 1000)),
+        user_arn=f"arn:aws:iam::123456789012:user/{user}",
+        response_elements={"ConsoleLogin": "Success"},
+    )
+
+
+def test_temporal_ordered_needs_the_order() -> None:
+    rs = _two_step()
+    assert not rs.errors, [str(e) for e in rs.errors]
+    assert len(run(DetectionEngine(rs), [fail(0), ok(60)])) == 1
+    assert run(DetectionEngine(rs), [ok(0), fail(60)]) == []
+    assert run(DetectionEngine(rs), [fail(0), ok(400)]) == []  # beyond 5m
+
+
+def test_temporal_any_order() -> None:
+    rs = _two_step()
+    text = (
+        BASE
+        + "---\n"
+        + """
+title: Console login success
+id: 10000000-0000-4000-8000-000000000003
+name: login_ok
+logsource: {product: aws, service: cloudtrail}
+detection: {sel: {eventName: ConsoleLogin, responseElements.ConsoleLogin: Success}, condition: sel}
+---
+"""
+        + corr("temporal", "", rules_="[login_failed, login_ok]", group="[userIdentity.arn]")
+    )
+    rs = rules(text)
+    assert len(run(DetectionEngine(rs), [ok(0), fail(60)])) == 1
+    assert run(DetectionEngine(rs), [ok(0), ok(60)]) == []
+
+
+def test_restart_recovers_window_from_json_state() -> None:
+    rs = count_rules()
+    state: dict[str, Any] = {}
+    assert run(DetectionEngine(rs), [fail(i) for i in range(3)], state) == []
+    restored = orjson.loads(orjson.dumps(state))  # what a faust table changelog gives back
+    found = run(DetectionEngine(rs), [fail(3), fail(4)], restored)  # a new process
+    assert len(found) == 1 and found[0]["count"] == 5
+
+
+def test_window_is_consumed_and_repeats_update_the_same_detection() -> None:
+    eng = DetectionEngine(count_rules(threshold=3))
+    state: dict[str, Any] = {}
+    first = run(eng, [fail(i) for i in range(3)], state)
+    second = run(eng, [fail(10 + i) for i in range(3)], state)
+    assert len(first) == len(second) == 1
+    assert first[0]["activity_id"] == 1 and second[0]["activity_id"] == 2
+    assert second[0]["finding_info"]["uid"] == first[0]["finding_info"]["uid"]
+    assert second[0]["count"] == 6
+    assert run(eng, [fail(20)], state) == []  # one new record alone does not fire again
+
+
+def test_unsupported_correlations_are_reported() -> None:
+    lt = rules(BASE + "---\n" + corr("event_count", "    condition: {lt: 2}"))
+    assert any("only gte/gt" in e.reason for e in lt.errors)
+    unknown = rules(corr("event_count", "    condition: {gte: 2}", rules_="[nope]"))
+    assert any("'nope'" in e.reason for e in unknown.errors)
+    bad_field = rules(BASE + "---\n" + corr("event_count", "    condition: {gte: 2}", group="[ipAddress]"))
+    assert any("unknown CloudTrail field 'ipAddress'" in e.reason for e in bad_field.errors)

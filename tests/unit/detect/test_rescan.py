@@ -1,0 +1,116 @@
+"""The eventName → resource table: validation at load and the targets it yields."""
+
+from __future__ import annotations
+
+import pytest
+
+from cspm_stream.detect.rescan import RESOURCE_TYPES, load_map, parse_map
+from cspm_stream.errors import DefinitionError
+from tests.unit.detect.helpers import ev
+
+REQUIRED = {
+    ("s3.amazonaws.com", "PutBucketAcl"),
+    ("s3.amazonaws.com", "PutBucketPolicy"),
+    ("s3.amazonaws.com", "DeleteBucketPolicy"),
+    ("s3.amazonaws.com", "PutPublicAccessBlock"),
+    ("s3.amazonaws.com", "DeletePublicAccessBlock"),
+    ("s3.amazonaws.com", "PutBucketEncryption"),
+    ("ec2.amazonaws.com", "AuthorizeSecurityGroupIngress"),
+    ("ec2.amazonaws.com", "RevokeSecurityGroupIngress"),
+    ("iam.amazonaws.com", "CreateAccessKey"),
+    ("iam.amazonaws.com", "UpdateAccessKey"),
+    ("iam.amazonaws.com", "AttachUserPolicy"),
+    ("iam.amazonaws.com", "CreateLoginProfile"),
+    ("ec2.amazonaws.com", "ModifySnapshotAttribute"),
+    ("ec2.amazonaws.com", "ModifyImageAttribute"),
+    ("rds.amazonaws.com", "ModifyDBInstance"),
+    ("cloudtrail.amazonaws.com", "StopLogging"),
+    ("cloudtrail.amazonaws.com", "UpdateTrail"),
+    ("kms.amazonaws.com", "DisableKeyRotation"),
+    ("guardduty.amazonaws.com", "DeleteDetector"),
+}
+
+
+def test_builtin_map_loads_and_covers_the_required_events() -> None:
+    m = load_map()
+    assert REQUIRED <= set(m.entries)
+    assert {s.type for specs in m.entries.values() for s in specs} <= RESOURCE_TYPES
+
+
+def test_bucket_and_security_group_targets() -> None:
+    m = load_map()
+    (t,) = m.targets(ev("PutBucketAcl", "s3.amazonaws.com", request_parameters={"bucketName": "data"}))
+    assert (t.resource_type, t.resource_id, t.arn) == ("aws.s3.bucket", "data", "arn:aws:s3:::data")
+    (sg,) = m.targets(
+        ev(
+            "AuthorizeSecurityGroupIngress",
+            "ec2.amazonaws.com",
+            region="eu-west-1",
+            request_parameters={"groupId": "sg-1"},
+        )
+    )
+    assert sg.arn == "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-1"
+    assert sg.account_id == "123456789012" and sg.region == "eu-west-1"
+
+
+def test_failed_calls_and_reads_request_nothing() -> None:
+    m = load_map()
+    assert (
+        m.targets(
+            ev("PutBucketAcl", "s3.amazonaws.com", request_parameters={"bucketName": "b"}, error_code="AccessDenied")
+        )
+        == []
+    )
+    assert m.targets(ev("GetBucketAcl", "s3.amazonaws.com", request_parameters={"bucketName": "b"})) == []
+
+
+def test_multiple_ids_account_level_and_versioned_names() -> None:
+    m = load_map()
+    run = ev(
+        "RunInstances",
+        "ec2.amazonaws.com",
+        response_elements={"instancesSet": {"items": [{"instanceId": "i-1"}, {"instanceId": "i-2"}]}},
+    )
+    assert [t.resource_id for t in m.targets(run)] == ["i-1", "i-2"]
+    (acct,) = m.targets(ev("PutPublicAccessBlock", "s3.amazonaws.com", request_parameters={}))
+    assert acct.resource_type == "aws.s3.account" and acct.arn == "arn:aws:s3::123456789012:account-settings"
+    (bucket,) = m.targets(ev("PutPublicAccessBlock", "s3.amazonaws.com", request_parameters={"bucketName": "b"}))
+    assert bucket.resource_type == "aws.s3.bucket"
+    (fn,) = m.targets(ev("AddPermission20150331v2", "lambda.amazonaws.com", request_parameters={"functionName": "f"}))
+    assert fn.resource_type == "aws.lambda.function"
+    (key,) = m.targets(
+        ev(
+            "ScheduleKeyDeletion",
+            "kms.amazonaws.com",
+            response_elements={"keyId": "arn:aws:kms:us-east-1:123456789012:key/k1"},
+        )
+    )
+    assert key.arn == "arn:aws:kms:us-east-1:123456789012:key/k1"
+    trail = m.targets(ev("StopLogging", "cloudtrail.amazonaws.com", request_parameters={"name": "main"}))
+    assert {t.resource_type for t in trail} == {"aws.cloudtrail.trail", "aws.cloudtrail.region"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ({"PutBucketAcl": [{"type": "aws.s3.bucket", "id": ["requestParameters.bucketName"]}]}, "key must be"),
+        ({"s3.amazonaws.com PutBucketAcl": [{"type": "aws.s3.bukket", "id": ["x"]}]}, "not a contract resource"),
+        (
+            {"s3.amazonaws.com PutBucketAcl": [{"type": "aws.s3.bucket", "id": ["requestParams.x"]}]},
+            "unknown CloudTrail field",
+        ),
+        (
+            {
+                "s3.amazonaws.com PutBucketAcl": [
+                    {"type": "aws.s3.bucket", "id": ["requestParameters.b"], "arn": "arn:{nope}"}
+                ]
+            },
+            "arn template",
+        ),
+        ({"s3.amazonaws.com PutBucketAcl": []}, "non-empty list"),
+    ],
+)
+def test_invalid_entries_fail_at_load_naming_the_entry(raw: object, reason: str) -> None:
+    with pytest.raises(DefinitionError) as exc:
+        parse_map(raw, "map.yaml")
+    assert reason in str(exc.value) and "map.yaml" in str(exc.value)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cspm_stream.models import Severity, dumps
-from cspm_stream.models import ocsf
+from cspm_stream.models import Severity, dumps, ocsf
 
 ACCOUNT = "123456789012"
 

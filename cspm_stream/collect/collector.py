@@ -255,7 +255,7 @@ class Collector:
             self.calls_made += 1
             try:
                 return await method(**params)
-            except Exception as exc:
+            except Exception as exc:  # classified below, never swallowed
                 return classify(exc)
 
     async def pages(

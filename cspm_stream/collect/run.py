@@ -93,7 +93,7 @@ async def _run_spec(
         async with sem:
             try:
                 await _one(c, job, spec, calls, queue, outcome, item, only_arn, only_id)
-            except Exception as exc:
+            except Exception as exc:  # a bug in a spec must still surface as an error record
                 failures.append(Fault(FaultKind.ERROR, type(exc).__name__, str(exc)[:300]))
 
     try:
@@ -102,17 +102,26 @@ async def _run_spec(
                 await sem.acquire()  # bound the number of pending item tasks
                 sem.release()
                 tg.create_task(one(item))
-    except CallFailed as exc:
-        if exc.fault.code not in spec.list_not_configured:
-            failures.append(exc.fault)
-    except Exception as exc:
-        failures.append(Fault(FaultKind.ERROR, type(exc).__name__, str(exc)[:300]))
+    except Exception as exc:  # an error record, never a silent gap
+        leaf = _leaf(exc)
+        if isinstance(leaf, CallFailed):
+            if leaf.fault.code not in spec.list_not_configured:
+                failures.append(leaf.fault)
+        else:
+            failures.append(Fault(FaultKind.ERROR, type(leaf).__name__, str(leaf)[:300]))
     if failures:
         outcome.failed_types.add(spec.resource_type)
         outcome.errors += 1
         await queue.put(error_snapshot(job, spec, region_label, failures[0], c.now()))
         return
     outcome.complete_types.add(spec.resource_type)
+
+
+def _leaf(exc: BaseException) -> BaseException:
+    """The first real error inside (nested) exception groups raised by a TaskGroup."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
 
 
 async def _items(
@@ -204,5 +213,5 @@ async def _detail(
         if exc.fault.kind is FaultKind.NOT_CONFIGURED or exc.fault.code in d.not_configured:
             return None, None
         return None, AttributeFailure(attribute=d.key, code=exc.fault.code, message=exc.fault.message)
-    except Exception as exc:
+    except Exception as exc:  # a bug in a detail is an error record, never a pass
         return None, AttributeFailure(attribute=d.key, code=type(exc).__name__, message=str(exc)[:300])

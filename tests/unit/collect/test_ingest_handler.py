@@ -1,0 +1,143 @@
+"""The ingest handler with plain calls (state is a dict): snapshots, status, deletions, rescans."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from cspm_stream.collect import Collector
+from cspm_stream.models import RescanRequest, ScanJob
+from cspm_stream.models.codec import decode, dumps, loads_object
+from cspm_stream.pipeline.base import Emit, RecordMeta
+from cspm_stream.pipeline.ingest import IngestHandler, build_ingest_handler, reconcile, seen_key
+from cspm_stream.settings import Settings
+from cspm_stream.testing.moto import ACCOUNT_ID, MotoServer
+from tests.unit.collect.conftest import failing
+
+pytestmark = pytest.mark.moto
+META = RecordMeta(topic="t.scan-jobs", partition=0, offset=0)
+
+
+def job(n: int, full: bool = True) -> ScanJob:
+    return ScanJob(job_id=f"j{n}", scan_id=f"scan-{n}", account_id=ACCOUNT_ID, region="global", service="s3",
+                   requested_at="2026-11-28T00:00:00.000Z", full=full)
+
+
+def by_topic(emits: list[Emit], topic: str) -> list[Emit]:
+    return [e for e in emits if e.topic == topic]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.t
+
+
+@pytest.fixture(scope="module")
+def s3_only(moto_server: MotoServer) -> MotoServer:
+    """One reset per module (moto's reset is slow); each test deletes its own bucket."""
+    moto_server.reset()
+    s3 = moto_server.boto3_client("s3")
+    for n in ("keep-bucket", "gone-bucket", "gone2-bucket"):
+        s3.create_bucket(Bucket=n)
+    return moto_server
+
+
+async def test_scan_emits_snapshots_status_and_deletions(
+    s3_only: MotoServer, settings_for: Callable[..., Settings]
+) -> None:
+    clock = Clock()
+    h = IngestHandler(settings_for(), clock=clock)
+    state: dict[str, Any] = {}
+    try:
+        first = await h.handle(None, dumps(job(1)), META, state)
+        inv = by_topic(first, "inventory")
+        assert {e.key for e in inv} == {"arn:aws:s3:::keep-bucket", "arn:aws:s3:::gone-bucket",
+                                        "arn:aws:s3:::gone2-bucket", f"arn:aws:s3::{ACCOUNT_ID}:account-settings"}
+        status = loads_object(by_topic(first, "scan-status")[0].value)
+        assert status["complete"] is True and status["resources"] == 4
+        assert by_topic(first, "scan-status")[0].key == f"{ACCOUNT_ID}|global|s3"
+        hashes = {e.key: loads_object(e.value)["content_hash"] for e in inv}
+
+        s3_only.boto3_client("s3").delete_bucket(Bucket="gone-bucket")
+        second = await h.handle(None, dumps(job(2)), META, state)
+        inv2 = by_topic(second, "inventory")
+        gone = [e for e in inv2 if e.key == "arn:aws:s3:::gone-bucket"]
+        assert loads_object(gone[0].value)["schema"] == "inventory-deleted.v1"
+        assert gone[1].value is None  # the tombstone follows the deletion event
+        keep = [loads_object(e.value) for e in inv2 if e.key == "arn:aws:s3:::keep-bucket"][0]
+        assert keep["content_hash"] == hashes["arn:aws:s3:::keep-bucket"]  # unchanged: same hash
+        assert "arn:aws:s3:::gone-bucket" not in state[seen_key(ACCOUNT_ID, "global", "aws.s3.bucket")]
+        assert not [e for e in inv2 if e.value is None and e.key != "arn:aws:s3:::gone-bucket"]
+    finally:
+        await h.stop()
+
+
+async def test_incomplete_scan_never_deletes(s3_only: MotoServer, settings_for: Callable[..., Settings]) -> None:
+    state: dict[str, Any] = {}
+    h = IngestHandler(settings_for())
+    try:
+        await h.handle(None, dumps(job(1)), META, state)
+    finally:
+        await h.stop()
+    before = list(state[seen_key(ACCOUNT_ID, "global", "aws.s3.bucket")])
+    s3_only.boto3_client("s3").delete_bucket(Bucket="gone2-bucket")
+    broken = Collector(settings_for().aws, event_hooks=[("before-call.s3.ListBuckets", failing("AccessDenied", status=403))])
+    h2 = IngestHandler(settings_for(), collector=broken)
+    try:
+        emits = await h2.handle(None, dumps(job(2)), META, state)
+    finally:
+        await broken.stop()
+    assert not [e for e in emits if e.value is None]
+    assert loads_object(by_topic(emits, "scan-status")[0].value)["complete"] is False
+    assert state[seen_key(ACCOUNT_ID, "global", "aws.s3.bucket")] == before  # previous set kept
+
+
+async def test_rescan_fresh_snapshot_dedup_and_deletion(
+    s3_only: MotoServer, settings_for: Callable[..., Settings]
+) -> None:
+    clock = Clock()
+    h = IngestHandler(settings_for(), clock=clock)
+    state: dict[str, Any] = {}
+
+    def req(arn: str, rid: str) -> bytes:
+        return dumps(RescanRequest(request_id=rid, account_id=ACCOUNT_ID, region="us-east-1",
+                                   resource_type="aws.s3.bucket", requested_at="2026-11-28T00:00:00.000Z",
+                                   reason="PutBucketPolicy", arn=arn))
+
+    try:
+        s3_only.boto3_client("s3").put_bucket_versioning(
+            Bucket="keep-bucket", VersioningConfiguration={"Status": "Enabled"})
+        got = await h.handle(None, req("arn:aws:s3:::keep-bucket", "r1"), META, state)
+        assert len(got) == 1 and got[0].key == "arn:aws:s3:::keep-bucket"
+        from cspm_stream.models import ResourceSnapshot
+
+        snap = decode(got[0].value, ResourceSnapshot)
+        assert snap.attributes["Versioning"]["Status"] == "Enabled"
+        assert await h.handle(None, req("arn:aws:s3:::keep-bucket", "r2"), META, state) == []  # deduplicated
+        clock.t += dt.timedelta(seconds=60)
+        assert len(await h.handle(None, req("arn:aws:s3:::keep-bucket", "r3"), META, state)) == 1
+        gone = await h.handle(None, req("arn:aws:s3:::no-such-bucket", "r4"), META, state)
+        assert [e.value is None for e in gone] == [False, True]
+    finally:
+        await h.stop()
+
+
+def test_reconcile_is_pure_and_partial_jobs_delete_nothing() -> None:
+    from cspm_stream.collect import ScanOutcome
+
+    state: dict[str, Any] = {seen_key(ACCOUNT_ID, "global", "aws.s3.bucket"): ["a", "b"]}
+    out = ScanOutcome(complete_types={"aws.s3.bucket"}, seen={"aws.s3.bucket": {"a"}})
+    assert reconcile(job(1, full=False), out, state, "t") == []
+    emits = reconcile(job(1), out, state, "t")
+    assert [(e.key, e.value is None) for e in emits] == [("b", False), ("b", True)]
+
+
+def test_factory(settings_for: Callable[..., Settings]) -> None:
+    h = build_ingest_handler(settings_for())
+    assert h.name == "ingest" and set(h.inputs) == {"scan-jobs", "rescan"}

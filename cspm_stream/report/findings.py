@@ -160,7 +160,7 @@ def to_check(obj: Mapping[str, Any]) -> Check:
             if fw and req:
                 reqs.add((fw, req))
     return Check(
-        uid=ocsf.uid_of(dict(obj)),
+        uid=str(_dict(obj.get("finding_info")).get("uid")),
         policy_id=policy_id,
         title=_str(info.get("title"), policy_id),
         severity=_severity(obj),
@@ -187,7 +187,7 @@ def to_detection(obj: Mapping[str, Any]) -> Detection:
     user = _dict(_dict(obj.get("actor")).get("user"))
     time_ms = _int(obj.get("time"), 0)
     return Detection(
-        uid=ocsf.uid_of(dict(obj)),
+        uid=str(_dict(obj.get("finding_info")).get("uid")),
         rule_id=_str(analytic.get("uid")) or _str(unmapped.get("rule_id"), "unknown"),
         title=_str(info.get("title")) or _str(analytic.get("name"), "detection"),
         severity=_severity(obj),
@@ -205,10 +205,15 @@ def collect(values: Iterable[bytes | Mapping[str, Any] | None]) -> Inputs:
     """Current findings from values in log order: the last value per uid wins.
 
     ``None`` values are skipped (a tombstone has already been applied by the
-    reader). Undecodable or invalid values are counted in ``Inputs.rejected``.
+    reader). Undecodable or invalid values are counted in ``Inputs.rejected``;
+    a later invalid value for a known uid also removes the earlier one (the
+    current state of that finding is unreadable).
+
+    Each value is turned into a small record at once, so 100,000 findings never
+    sit in memory as nested dicts.
     """
-    compliance: dict[str, dict[str, Any]] = {}
-    detections: dict[str, dict[str, Any]] = {}
+    checks: dict[str, Check] = {}
+    detections: dict[str, Detection] = {}
     out = Inputs()
     for raw in values:
         if raw is None:
@@ -219,14 +224,16 @@ def collect(values: Iterable[bytes | Mapping[str, Any] | None]) -> Inputs:
         except DecodeError as exc:
             out.reject(exc.reason)
             continue
-        target = compliance if obj["class_uid"] == ocsf.COMPLIANCE_FINDING else detections
         uid = ocsf.uid_of(obj)
-        target.pop(uid, None)  # keep log order of the latest value
-        target[uid] = obj
-    for obj in compliance.values():
         try:
-            out.checks.append(to_check(obj))
+            if obj["class_uid"] == ocsf.COMPLIANCE_FINDING:
+                checks.pop(uid, None)  # keep log order of the latest value
+                checks[uid] = to_check(obj)
+            else:
+                detections.pop(uid, None)
+                detections[uid] = to_detection(obj)
         except DecodeError as exc:
             out.reject(exc.reason)
-    out.detections = [to_detection(o) for o in detections.values()]
+    out.checks = list(checks.values())
+    out.detections = list(detections.values())
     return out

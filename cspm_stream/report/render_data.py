@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections import defaultdict
 
 import orjson
 
 from cspm_stream.report.findings import Check
 from cspm_stream.report.model import Report, RequirementRow, to_dict
-from cspm_stream.timeutil import ms_to_iso
 
 CSV_COLUMNS = (
     "framework",
@@ -42,7 +42,7 @@ CSV_COLUMNS = (
     "finding_uid",
 )
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = frozenset("=+-@\t\r")
 
 
 def render_json(report: Report) -> bytes:
@@ -52,7 +52,16 @@ def render_json(report: Report) -> bytes:
 def safe_cell(value: object) -> str:
     """The text of a CSV cell, defused against spreadsheet formula injection."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if text[:1] in _FORMULA_START else text
+
+
+def _iso(ms: int) -> str:
+    """``ms_to_iso`` without datetime (the CSV formats three per check)."""
+    t = time.gmtime(ms // 1000)
+    return (
+        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+        f".{ms % 1000:03d}Z"
+    )
 
 
 def _check_cells(c: Check) -> list[str]:
@@ -67,35 +76,34 @@ def _check_cells(c: Check) -> list[str]:
         c.service,
         c.resource_type,
         c.resource_uid,
-        ms_to_iso(c.first_seen_ms),
-        ms_to_iso(c.last_seen_ms),
-        ms_to_iso(c.resolved_ms) if c.resolved_ms is not None else "",
+        _iso(c.first_seen_ms),
+        _iso(c.last_seen_ms),
+        _iso(c.resolved_ms) if c.resolved_ms is not None else "",
         c.uid,
     ]
 
 
 def render_csv(report: Report) -> str:
-    by_policy: dict[str, list[Check]] = defaultdict(list)
+    by_policy: dict[str, list[list[str]]] = defaultdict(list)
     for c in sorted(report.checks, key=lambda c: (c.policy_id, c.account, c.resource_uid, c.uid)):
-        by_policy[c.policy_id].append(c)
+        # each check's cells are built (and defused) once, however many requirements it maps to
+        by_policy[c.policy_id].append([safe_cell(x) for x in _check_cells(c)])
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
+    empty = [""] * (len(CSV_COLUMNS) - 4)
     mapped: set[str] = set()
     for fw in report.frameworks:
         for req in fw.requirements:
-            head = _req_cells(fw.id, req)
-            rows = [c for p in req.policies for c in by_policy.get(p, [])]
+            head = [safe_cell(x) for x in _req_cells(fw.id, req)]
             mapped.update(req.policies)
-            if not rows:
-                w.writerow([safe_cell(x) for x in head + [""] * (len(CSV_COLUMNS) - len(head))])
-            for c in rows:
-                w.writerow([safe_cell(x) for x in head + _check_cells(c)])
+            rows = [head + cells for p in req.policies for cells in by_policy.get(p, ())]
+            w.writerows(rows or [head + empty])
     if report.framework_filter is None:
+        none = ["", "", "", ""]
         for policy, checks in by_policy.items():
             if policy not in mapped:
-                for c in checks:
-                    w.writerow([safe_cell(x) for x in ["", "", "", "", *_check_cells(c)]])
+                w.writerows(none + cells for cells in checks)
     return out.getvalue()
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from cspm_stream.models import ocsf
 from cspm_stream.models.enums import FindingStatus, Severity
+from cspm_stream.report.frameworks import Framework, Requirement
 
 ACTIVITY_FOR_STATE = {
     FindingStatus.NEW: ocsf.ACTIVITY_CREATE,
@@ -124,9 +125,7 @@ def detection_finding(
         attacks=[],
         types=["cloudtrail"],
     )
-    f["evidences"] = [
-        {"data": {"event_id": f"ev-{uid[:8]}", "event_name": "X", "event_time": "", "event_source": ""}}
-    ]
+    f["evidences"] = [{"data": {"event_id": f"ev-{uid[:8]}", "event_name": "X", "event_time": "", "event_source": ""}}]
     f["actor"] = {
         "user": {
             "uid": actor,
@@ -310,4 +309,30 @@ def dataset(
                 actor=f"arn:aws:iam::{accounts[0]}:user/user-{j % 9}",
             )
         )
+    return out
+
+
+FRAMEWORK_NAMES = {
+    "cis-aws-3.0.0": ("CIS Amazon Web Services Foundations Benchmark", "3.0.0"),
+    "pci-dss-4.0": ("PCI DSS", "4.0"),
+    "hipaa": ("HIPAA Security Rule", "2013"),
+    "soc2": ("SOC 2 Trust Services Criteria", "2017"),
+    "aws-fsbp": ("AWS Foundational Security Best Practices", "1.0"),
+}
+
+
+def frameworks() -> list[Framework]:
+    """Framework definitions covering :data:`CATALOG` (plus one manual requirement each)."""
+    reqs: dict[str, dict[str, list[str]]] = {fw: {} for fw in FRAMEWORK_NAMES}
+    titles: dict[tuple[str, str], str] = {}
+    for policy, _rtype, _sev, title, mapped in CATALOG:
+        for item in mapped:
+            fw, _, req = item.partition(":")
+            reqs[fw].setdefault(req, []).append(policy)
+            titles.setdefault((fw, req), title)
+    out = []
+    for fw, (name, version) in FRAMEWORK_NAMES.items():
+        rows = [Requirement(r, titles[(fw, r)], tuple(p)) for r, p in sorted(reqs[fw].items())]
+        rows.append(Requirement("manual-review", "Documented review of access (manual)", (), automated=False))
+        out.append(Framework(fw, name, version, tuple(rows)))
     return out

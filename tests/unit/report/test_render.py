@@ -85,3 +85,11 @@ def test_html_shows_the_figures(world: list[dict[str, Any]]) -> None:
 def test_unknown_format() -> None:
     with pytest.raises(ValueError, match="unknown report format"):
         render(build_report(collect([]), [], now_ms=NOW), "pdf")
+
+
+def test_csv_times_match_the_iso_helper() -> None:
+    from cspm_stream.report.render_data import _iso
+    from cspm_stream.timeutil import ms_to_iso
+
+    for ms in (0, 1, 999, 1_767_225_600_123, 1_795_000_000_000, 4_102_444_799_999):
+        assert _iso(ms) == ms_to_iso(ms)

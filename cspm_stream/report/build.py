@@ -208,9 +208,7 @@ def _breakdown(key: str, checks: Sequence[Check], idx: _Index, account: str | No
     )
 
 
-def _trend(
-    checks: Sequence[Check], detections: Sequence[Detection], now_ms: int, days: int
-) -> list[TrendPoint]:
+def _trend(checks: Sequence[Check], detections: Sequence[Detection], now_ms: int, days: int) -> list[TrendPoint]:
     episodes = [c for c in checks if c.was_failing]
     opened = sorted(c.first_seen_ms for c in episodes)
     resolved = sorted(c.resolved_ms for c in episodes if c.resolved_ms is not None)
@@ -314,9 +312,7 @@ def build_report(
     for p in policies:
         title, sev, service = idx.meta[p]
         counts = idx.by_policy[p]
-        controls.append(
-            ControlRow(p, title, sev.label, service, counts.status(), counts, idx.accounts_failing[p])
-        )
+        controls.append(ControlRow(p, title, sev.label, service, counts.status(), counts, idx.accounts_failing[p]))
     sev_rank = {s.label: int(s) for s in Severity}
     failing = [c for c in controls if c.checks.failed]
     failing.sort(key=lambda c: (-c.checks.failed, -sev_rank[c.severity], c.policy_id))

@@ -40,8 +40,7 @@ def from_definition(fw: Any) -> Framework:
         name=str(fw.name),
         version=str(fw.version),
         requirements=tuple(
-            Requirement(str(r.id), str(r.title), tuple(r.policies), bool(r.automated))
-            for r in fw.requirements
+            Requirement(str(r.id), str(r.title), tuple(r.policies), bool(r.automated)) for r in fw.requirements
         ),
     )
 

@@ -212,9 +212,7 @@ def to_dict(value: Any) -> Any:
     """Plain JSON-able data of any report object (enums by value, tuples as lists)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
-            f.name: to_dict(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if f.metadata.get("export", True)
+            f.name: to_dict(getattr(value, f.name)) for f in dataclasses.fields(value) if f.metadata.get("export", True)
         }
     if isinstance(value, enum.Enum):
         return value.value

@@ -59,8 +59,7 @@ def _iso(ms: int) -> str:
     """``ms_to_iso`` without datetime (the CSV formats three per check)."""
     t = time.gmtime(ms // 1000)
     return (
-        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
-        f".{ms % 1000:03d}Z"
+        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}.{ms % 1000:03d}Z"
     )
 
 

@@ -53,6 +53,8 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 details{margin:6px 0}
 summary{cursor:pointer;font-weight:600;padding:4px 0}
 code{font-size:12px;color:#37474f}
+.nowrap{white-space:nowrap}
+.actor{word-break:break-all;font-size:12px}
 .muted{color:#78909c;font-size:12px}
 """
 
@@ -79,13 +81,16 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds / 86400:.1f} d"
 
 
+def _short_time(iso: str) -> str:
+    """``2026-11-15T11:15:33.026Z`` → ``2026-11-15 11:15Z``."""
+    return f"{iso[:10]} {iso[11:16]}Z" if len(iso) >= 16 else iso
+
+
 def _table(headers: Iterable[str], rows: Iterable[Iterable[str]], numeric: Iterable[int] = ()) -> str:
     nums = set(numeric)
     head = "".join(f"<th{' class=num' if i in nums else ''}>{esc(h)}</th>" for i, h in enumerate(headers))
     body = "".join(
-        "<tr>"
-        + "".join(f"<td{' class=num' if i in nums else ''}>{c}</td>" for i, c in enumerate(r))
-        + "</tr>"
+        "<tr>" + "".join(f"<td{' class=num' if i in nums else ''}>{c}</td>" for i, c in enumerate(r)) + "</tr>"
         for r in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -274,9 +279,7 @@ def _top_failing(r: Report) -> str:
         ]
         for c in r.top_failing
     ]
-    body = _table(
-        ["Control", "Title", "Severity", "Service", "Failing", "Checked", "Accounts"], rows, (4, 5, 6)
-    )
+    body = _table(["Control", "Title", "Severity", "Service", "Failing", "Checked", "Accounts"], rows, (4, 5, 6))
     return f"<section><h2>Top failing controls</h2>{body if rows else '<p>No failing control.</p>'}</section>"
 
 
@@ -293,9 +296,9 @@ def _detections(r: Report) -> str:
             esc(x.title),
             f"<code>{esc(x.rule_id)}</code>",
             esc(x.account),
-            esc(x.actor),
+            f'<span class="actor">{esc(x.actor)}</span>',
             str(x.count),
-            esc(x.last_seen),
+            f'<span class="nowrap">{esc(_short_time(x.last_seen))}</span>',
         ]
         for x in d.recent_open
     ]

@@ -83,9 +83,7 @@ def hbars(
     top = max_value if max_value is not None else max([v or 0 for _, v, _ in items] + [1])
     top = top or 1
     plot = width - label_width - 70
-    parts = [
-        f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">'
-    ]
+    parts = [f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">']
     for i, (label, value, color) in enumerate(items):
         y = 4 + i * row
         w = 0.0 if value is None else plot * max(0.0, value) / top
@@ -111,9 +109,7 @@ def stacked_hbars(
     row = 24
     height = row * max(1, len(items)) + 8
     plot = width - label_width - 60
-    parts = [
-        f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">'
-    ]
+    parts = [f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">']
     for i, (label, segments) in enumerate(items):
         y = 4 + i * row
         total = sum(n for n, _ in segments)
@@ -126,13 +122,9 @@ def stacked_hbars(
         for n, color in segments:
             if total and n:
                 w = plot * n / total
-                parts.append(
-                    f'<rect x="{_n(x)}" y="{y + 3}" width="{_n(w)}" height="16" fill="{esc(color)}"/>'
-                )
+                parts.append(f'<rect x="{_n(x)}" y="{y + 3}" width="{_n(w)}" height="16" fill="{esc(color)}"/>')
                 x += w
-        parts.append(
-            f'<text x="{label_width + plot + 6}" y="{y + 16}" font-size="12" fill="{LINE}">{total}</text>'
-        )
+        parts.append(f'<text x="{label_width + plot + 6}" y="{y + 16}" font-size="12" fill="{LINE}">{total}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -156,9 +148,7 @@ def trend_chart(
     def y(v: float) -> float:
         return top + ph - ph * v / ymax
 
-    parts = [
-        f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">'
-    ]
+    parts = [f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">']
     for k in range(5):
         v = ymax * k / 4
         parts.append(
@@ -191,9 +181,7 @@ def trend_chart(
         pts = " ".join(f"{_n(left + i * step + step / 2)},{_n(y(v))}" for i, v in enumerate(line))
         parts.append(f'<polyline points="{pts}" fill="none" stroke="{LINE}" stroke-width="2.5"/>')
         for i, v in enumerate(line):
-            parts.append(
-                f'<circle cx="{_n(left + i * step + step / 2)}" cy="{_n(y(v))}" r="2.5" fill="{LINE}"/>'
-            )
+            parts.append(f'<circle cx="{_n(left + i * step + step / 2)}" cy="{_n(y(v))}" r="2.5" fill="{LINE}"/>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -203,10 +191,7 @@ def _open(width: int, height: int) -> str:
 
 
 def _label(x: float, y: float, text: str, anchor: str = "start") -> str:
-    return (
-        f'<text x="{_n(x)}" y="{_n(y)}" text-anchor="{anchor}" font-size="12" fill="{LINE}">'
-        f"{esc(text)}</text>"
-    )
+    return f'<text x="{_n(x)}" y="{_n(y)}" text-anchor="{anchor}" font-size="12" fill="{LINE}">{esc(text)}</text>'
 
 
 def legend(items: Sequence[tuple[str, str]]) -> str:

@@ -3,6 +3,8 @@
 * :func:`create_metrics` builds a fresh registry with every metric (nothing at import time).
 * :class:`WebServer` serves ``/metrics``, ``/healthz`` and ``/readyz`` on ``web.host`` (127.0.0.1).
 * :func:`blind_spots` turns silent accounts/regions into OCSF Detection Findings.
+* :func:`cspm_stream.observability.report_metrics.refresh_report_gauges` exposes the report's
+  numbers (posture score per framework/account, ...) as gauges (imported on use: it needs Kafka).
 """
 
 from __future__ import annotations

@@ -8,8 +8,9 @@ adapters; ``/metrics`` serves its registry.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -71,6 +72,21 @@ class Metrics:
     def full_scan_completed(self, account: str, region: str, finished_at_s: float) -> None:
         """A complete scan of (account, region) finished at ``finished_at_s`` (Unix seconds)."""
         self.last_full_scan.labels(account=account, region=region).set(finished_at_s)
+
+    def on_processed(self, stage: str, meta: Any, emits: Sequence[Any], elapsed_s: float) -> None:
+        """Runtime hook after a handler ran: one record in, its emits out, its latency.
+
+        ``meta`` is a :class:`~cspm_stream.pipeline.base.RecordMeta`, ``emits`` a list of
+        :class:`~cspm_stream.pipeline.base.Emit` (logical topic names).
+        """
+        self.events_in.labels(topic=meta.topic, stage=stage).inc()
+        for e in emits:
+            self.events_out.labels(topic=e.topic).inc()
+        self.evaluation_seconds.labels(stage=stage).observe(elapsed_s)
+
+    def on_dead_letter(self, stage: str, topic: str) -> None:
+        """Runtime hook: a record of ``topic`` went to the DLQ from ``stage``."""
+        self.dlq.labels(stage=stage, topic=topic).inc()
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -17,8 +17,8 @@ from types import TracebackType
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from cspm_stream.observability.metrics import Metrics
-from cspm_stream.settings import WebSettings
+from cspm_stream.observability.metrics import Metrics, create_metrics
+from cspm_stream.settings import Settings, WebSettings
 
 ReadyCheck = Callable[[], bool | Awaitable[bool]]
 
@@ -26,10 +26,10 @@ ReadyCheck = Callable[[], bool | Awaitable[bool]]
 class WebServer:
     """The health and metrics listener. ``start()``/``stop()`` or ``async with``."""
 
-    def __init__(self, web_settings: WebSettings, metrics: Metrics, ready: ReadyCheck) -> None:
+    def __init__(self, web_settings: WebSettings, metrics: Metrics, ready: ReadyCheck | None = None) -> None:
         self._settings = web_settings
         self._metrics = metrics
-        self._ready = ready
+        self._ready: ReadyCheck = ready if ready is not None else (lambda: self._runner is not None)
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -79,3 +79,16 @@ class WebServer:
     async def _metrics_view(self, request: web.Request) -> web.Response:
         body = self._metrics.exposition()
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def build_web_service(
+    settings: Settings, metrics: Metrics | None = None, ready: ReadyCheck | None = None
+) -> WebServer | None:
+    """The daemon's side service (``cspm_stream.services``); None when ``web.enabled`` is false.
+
+    Pass the process's :class:`Metrics` (the one the runtime hooks feed) and a real
+    readiness check; without them it serves a fresh registry and is ready once listening.
+    """
+    if not settings.web.enabled:
+        return None
+    return WebServer(settings.web, metrics if metrics is not None else create_metrics(), ready)

@@ -75,3 +75,17 @@ def test_report_numbers_become_gauges_and_old_series_go() -> None:
     record_report(m, build_report(collect(world[:2]), [], now_ms=1_800_000_000_000), now_s=1.0)
     s = samples(m)
     assert ("cspm_posture_score_percent", (("account", "222222222222"), ("framework", ""))) not in s
+
+
+def test_runtime_hooks() -> None:
+    from cspm_stream.pipeline.base import Emit, RecordMeta
+
+    m = create_metrics()
+    meta = RecordMeta(topic="cspm.inventory", partition=0, offset=1)
+    m.on_processed("posture", meta, [Emit("findings", "k", b"{}"), Emit("findings", "k2", None)], 0.003)
+    m.on_dead_letter("posture", "cspm.inventory")
+    s = samples(m)
+    assert s[("cspm_events_in_total", (("stage", "posture"), ("topic", "cspm.inventory")))] == 1
+    assert s[("cspm_events_out_total", (("topic", "findings"),))] == 2
+    assert s[("cspm_evaluation_seconds_count", (("stage", "posture"),))] == 1
+    assert s[("cspm_dlq_records_total", (("stage", "posture"), ("topic", "cspm.inventory")))] == 1

@@ -50,3 +50,18 @@ async def test_stop_releases_the_port() -> None:
     assert port is not None
     with pytest.raises(aiohttp.ClientConnectorError):
         await _get(port, "/healthz")
+
+
+async def test_build_web_service_follows_settings() -> None:
+    from cspm_stream import settings as settings_mod
+    from cspm_stream.observability.web import build_web_service
+
+    assert build_web_service(settings_mod.load(data={"web": {"enabled": False}}, environ={})) is None
+    svc = build_web_service(settings_mod.load(data={"web": {"port": 0}}, environ={}))
+    assert svc is not None
+    await svc.start()
+    try:
+        assert svc.port
+        assert (await _get(svc.port, "/readyz"))[0] == 200  # ready once listening by default
+    finally:
+        await svc.stop()

@@ -98,9 +98,20 @@ class Remediator:
             return self._finish(
                 state, cmd, mode, RemediationStatus.BLOCKED, now, actor=cx.identity, before=before, error=blocked
             )
-        calls = action.plan(cmd, before)
-        if action.compliant(before) or not calls:
+        if action.compliant(before):
             return self._finish(state, cmd, mode, RemediationStatus.NOOP, now, actor=cx.identity, before=before)
+        calls = action.plan(cmd, before)
+        if not calls:
+            return self._finish(
+                state,
+                cmd,
+                mode,
+                RemediationStatus.FAILED,
+                now,
+                actor=cx.identity,
+                before=before,
+                error="non-compliant, but this action has no change to make here",
+            )
         planned = [c.to_dict() for c in calls]
         if mode is RemediationMode.DRY_RUN:
             return self._finish(
@@ -169,8 +180,19 @@ class Remediator:
             return self._finish(
                 state, cmd, mode, RemediationStatus.BLOCKED, now, actor=actor, before=before, error=blocked
             )
-        if action.compliant(before) or not action.plan(cmd, before):
+        if action.compliant(before):
             return self._finish(state, cmd, mode, RemediationStatus.NOOP, now, actor=actor, before=before)
+        if not action.plan(cmd, before):
+            return self._finish(
+                state,
+                cmd,
+                mode,
+                RemediationStatus.FAILED,
+                now,
+                actor=actor,
+                before=before,
+                error="non-compliant, but this action has no change to make here",
+            )
         return await self._act(state, action, cx, cmd, mode, before, now, actor=actor)
 
     def sweep(self, state: MutableMapping[str, Any]) -> list[Emit]:
@@ -236,7 +258,7 @@ class Remediator:
         try:
             await action.apply(cx, calls)
             after = await action.check(cx, cmd)
-            if not action.compliant(after) and action.plan(cmd, after):
+            if not action.compliant(after):
                 error = "still non-compliant after the change"
         except RemediationError as exc:
             error = str(exc)

@@ -42,7 +42,9 @@ class IamDeactivateAccessKey(_User):
             {"AccessKeyId": k["AccessKeyId"], "Status": k["Status"], "CreateDate": _iso(k.get("CreateDate"))}
             for k in r.get("AccessKeyMetadata", [])
         ]
-        return {"AccessKeys": keys, "CheckedAt": iso(now())}
+        state: dict[str, Any] = {"AccessKeys": keys, "CheckedAt": iso(now())}
+        state["Targets"] = self._targets(cmd, state)
+        return state
 
     def _targets(self, cmd: RemediationCommand, state: dict[str, Any]) -> list[str]:
         active = [k for k in state["AccessKeys"] if k["Status"] == "Active"]
@@ -55,8 +57,7 @@ class IamDeactivateAccessKey(_User):
         return [k["AccessKeyId"] for k in active if k["CreateDate"] and parse_iso(k["CreateDate"]) < cutoff]
 
     def compliant(self, state: dict[str, Any]) -> bool:
-        # without the command we can only say "no active key at all"; plan() narrows to the targets
-        return not any(k["Status"] == "Active" for k in state["AccessKeys"])
+        return not state["Targets"]
 
     def plan(self, cmd: RemediationCommand, state: dict[str, Any]) -> list[ApiCall]:
         return [
@@ -66,7 +67,7 @@ class IamDeactivateAccessKey(_User):
                 IAM_REGION,
                 {"UserName": cmd.resource_id, "AccessKeyId": key, "Status": "Inactive"},
             )
-            for key in self._targets(cmd, state)
+            for key in state["Targets"]
         ]
 
 
@@ -107,14 +108,25 @@ _PRINCIPAL = {
 }
 
 
+_ENTITY_LISTS = ("PolicyUsers", "PolicyRoles", "PolicyGroups")
+
+
 @register
 class IamDetachAdminPolicy(Action):
     name = "iam_detach_admin_policy"
-    summary = "Detach the AWS managed AdministratorAccess policy from the user, role or group."
-    resource_types = tuple(_PRINCIPAL)
-    read_permissions = ("iam:ListAttachedUserPolicies", "iam:ListAttachedRolePolicies", "iam:ListAttachedGroupPolicies")
+    summary = (
+        "Detach AWS managed AdministratorAccess from the user, role or group; for an admin-granting "
+        "customer-managed policy (aws.iam.policy), detach that policy from every principal using it."
+    )
+    resource_types = (*_PRINCIPAL, "aws.iam.policy")
+    read_permissions = (
+        "iam:ListAttachedUserPolicies",
+        "iam:ListAttachedRolePolicies",
+        "iam:ListAttachedGroupPolicies",
+        "iam:ListEntitiesForPolicy",
+    )
     write_permissions = ("iam:DetachUserPolicy", "iam:DetachRolePolicy", "iam:DetachGroupPolicy")
-    tag_permissions = ("iam:ListUserTags", "iam:ListRoleTags")
+    tag_permissions = ("iam:ListUserTags", "iam:ListRoleTags", "iam:ListPolicyTags")
 
     def _kind(self, cmd: RemediationCommand) -> tuple[str, str]:
         return _PRINCIPAL.get(cmd.resource_type, _PRINCIPAL["aws.iam.user"])
@@ -123,19 +135,36 @@ class IamDetachAdminPolicy(Action):
         return f"arn:{_partition(cmd)}:iam::aws:policy/AdministratorAccess"
 
     async def check(self, cx: Clients, cmd: RemediationCommand) -> dict[str, Any]:
+        if cmd.resource_type == "aws.iam.policy":
+            # a customer-managed policy granting admin: detach it from every principal using it
+            r = await aws(cx, "iam", IAM_REGION, "list_entities_for_policy", PolicyArn=cmd.resource_arn)
+            return {
+                "AdminPolicyArn": cmd.resource_arn,
+                "Entities": {k: [e[f"{k[6:-1]}Name"] for e in r.get(k, [])] for k in _ENTITY_LISTS},
+            }
         kind, key = self._kind(cmd)
         r = await aws(cx, "iam", IAM_REGION, f"list_attached_{kind.lower()}_policies", **{key: cmd.resource_id})
-        return {"AttachedPolicies": r.get("AttachedPolicies", []), "AdminPolicyArn": self._admin_arn(cmd)}
+        attached = r.get("AttachedPolicies", [])
+        admin = self._admin_arn(cmd)
+        hit = [cmd.resource_id] if any(p.get("PolicyArn") == admin for p in attached) else []
+        return {"AdminPolicyArn": admin, "AttachedPolicies": attached, "Entities": {f"Policy{kind}s": hit}}
 
     def compliant(self, state: dict[str, Any]) -> bool:
-        return not any(p.get("PolicyArn") == state["AdminPolicyArn"] for p in state["AttachedPolicies"])
+        return not any(state["Entities"].values())
 
     def plan(self, cmd: RemediationCommand, state: dict[str, Any]) -> list[ApiCall]:
-        kind, key = self._kind(cmd)
-        params = {key: cmd.resource_id, "PolicyArn": state["AdminPolicyArn"]}
-        return [ApiCall("iam", f"detach_{kind.lower()}_policy", IAM_REGION, params)]
+        out = []
+        for listname, names in state["Entities"].items():
+            kind = listname[6:-1]  # PolicyUsers -> User
+            for n in names:
+                params = {f"{kind}Name": n, "PolicyArn": state["AdminPolicyArn"]}
+                out.append(ApiCall("iam", f"detach_{kind.lower()}_policy", IAM_REGION, params))
+        return out
 
     async def tags(self, cx: Clients, cmd: RemediationCommand) -> dict[str, str]:
+        if cmd.resource_type == "aws.iam.policy":
+            r = await aws(cx, "iam", IAM_REGION, "list_policy_tags", PolicyArn=cmd.resource_arn)
+            return tag_list(r.get("Tags"))
         kind, key = self._kind(cmd)
         if kind == "Group":
             return {}  # IAM groups cannot be tagged

@@ -48,19 +48,36 @@ class _Trail(Action):
 @register
 class CloudTrailStartLogging(_Trail):
     name = "cloudtrail_start_logging"
-    summary = "Start logging on the stopped trail."
-    read_permissions = ("cloudtrail:GetTrailStatus",)
+    summary = (
+        "Start logging on the stopped trail; for a region (aws.cloudtrail.region) start the stopped "
+        "multi-region trails visible there (none to start → FAILED, never a silent no-op)."
+    )
+    resource_types = ("aws.cloudtrail.trail", "aws.cloudtrail.region")
+    read_permissions = ("cloudtrail:GetTrailStatus", "cloudtrail:DescribeTrails")
     write_permissions = ("cloudtrail:StartLogging",)
 
     async def check(self, cx: Clients, cmd: RemediationCommand) -> dict[str, Any]:
-        r = await aws(cx, "cloudtrail", region_of(cmd), "get_trail_status", Name=self._trail(cmd))
-        return {"IsLogging": bool(r.get("IsLogging"))}
+        if cmd.resource_type == "aws.cloudtrail.region":
+            r = await aws(cx, "cloudtrail", region_of(cmd), "describe_trails", includeShadowTrails=True)
+            names = [t["TrailARN"] for t in r.get("trailList", []) if t.get("IsMultiRegionTrail")]
+            scope = "region"
+        else:
+            names, scope = [self._trail(cmd)], "trail"
+        trails = []
+        for n in names:
+            st = await aws(cx, "cloudtrail", region_of(cmd), "get_trail_status", Name=n)
+            trails.append({"Name": n, "IsLogging": bool(st.get("IsLogging"))})
+        return {"Scope": scope, "Trails": trails}
 
     def compliant(self, state: dict[str, Any]) -> bool:
-        return bool(state["IsLogging"])
+        return any(t["IsLogging"] for t in state["Trails"])
 
     def plan(self, cmd: RemediationCommand, state: dict[str, Any]) -> list[ApiCall]:
-        return [ApiCall("cloudtrail", "start_logging", region_of(cmd), {"Name": self._trail(cmd)})]
+        return [
+            ApiCall("cloudtrail", "start_logging", region_of(cmd), {"Name": t["Name"]})
+            for t in state["Trails"]
+            if not t["IsLogging"]
+        ]
 
 
 @register

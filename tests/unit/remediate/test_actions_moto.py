@@ -3,12 +3,14 @@ exact calls fix it → check says compliant; resources that are fine need no cal
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from cspm_stream.remediate.base import registry
+from cspm_stream.remediate.session import RemediatorSession
 from cspm_stream.testing.moto import MotoServer
 
 from .moto_util import command, new_account, seed_client, session, uniq
@@ -125,8 +127,12 @@ def _db(m: MotoServer, a: str) -> tuple[Any, str]:
     rds = seed_client(m, a, "rds")
     db = uniq("db")
     rds.create_db_instance(
-        DBInstanceIdentifier=db, DBInstanceClass="db.t3.micro", Engine="postgres",
-        MasterUsername="admin1", MasterUserPassword="password123", AllocatedStorage=20,
+        DBInstanceIdentifier=db,
+        DBInstanceClass="db.t3.micro",
+        Engine="postgres",
+        MasterUsername="admin1",
+        MasterUserPassword="password123",
+        AllocatedStorage=20,
         PubliclyAccessible=True,
     )
     return rds, db
@@ -201,68 +207,102 @@ CASES: dict[str, Seeder] = {
 }
 
 
+def seed_trail_region(m: MotoServer, a: str) -> tuple[str, str, dict[str, Any]]:
+    s3 = seed_client(m, a, "s3")
+    bucket = uniq("trail")
+    s3.create_bucket(Bucket=bucket)
+    seed_client(m, a, "cloudtrail").create_trail(Name=uniq("org"), S3BucketName=bucket, IsMultiRegionTrail=True)
+    return f"arn:aws:cloudtrail:{R}:{a}:region-settings", "aws.cloudtrail.region", {}
+
+
+def seed_admin_policy(m: MotoServer, a: str) -> tuple[str, str, dict[str, Any]]:
+    iam, user_arn = _user(m, a)
+    doc = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+    arn = iam.create_policy(PolicyName=uniq("god"), PolicyDocument=doc)["Policy"]["Arn"]
+    role = uniq("role")
+    trust = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}'
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)
+    iam.attach_user_policy(UserName=user_arn.rsplit("/", 1)[1], PolicyArn=arn)
+    iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+    return arn, "aws.iam.policy", {}
+
+
+EXTRA: dict[str, tuple[str, Seeder]] = {
+    "trail-region": ("cloudtrail_start_logging", seed_trail_region),
+    "customer-admin-policy": ("iam_detach_admin_policy", seed_admin_policy),
+}
+
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def sess(moto_server: MotoServer) -> AsyncIterator[RemediatorSession]:
+    async with session(moto_server) as s:
+        yield s
+
+
 @pytest.fixture(scope="module")
 def acct() -> str:
     """One fresh account for this module (a new moto account costs seconds to initialise)."""
     return new_account()
 
 
-def test_every_registered_action_has_a_moto_case() -> None:
-    assert set(CASES) == set(registry())
-
-
-@pytest.mark.parametrize("name", sorted(CASES))
-async def test_action_fixes_the_resource(moto_server: MotoServer, name: str, acct: str) -> None:
-    arn, rtype, params = CASES[name](moto_server, acct)
+@pytest.mark.parametrize("case", sorted(CASES) + sorted(EXTRA))
+async def test_action_fixes_the_resource(
+    moto_server: MotoServer, case: str, acct: str, sess: RemediatorSession
+) -> None:
+    name, seeder = EXTRA.get(case, (case, CASES.get(case)))
+    assert seeder is not None
+    arn, rtype, params = seeder(moto_server, acct)
+    assert rtype in registry()[name].resource_types
     action = registry()[name]
     cmd = command(name, arn, acct, resource_type=rtype, params=params)
-    async with session(moto_server) as sess:
-        cx = await sess.for_account(acct)
-        assert cx.identity.startswith(f"arn:aws:sts::{acct}:assumed-role/CspmStreamRemediator/")
-        assert await action.tags(cx, cmd) == {}
-        before = await action.check(cx, cmd)
-        assert not action.compliant(before), before
-        calls = action.plan(cmd, before)
-        assert calls and all(c.service for c in calls)
-        await action.apply(cx, calls)
-        after = await action.check(cx, cmd)
-        assert action.compliant(after) or not action.plan(cmd, after), after
-        assert action.plan(cmd, after) == [] or action.compliant(after)
+    cx = await sess.for_account(acct)
+    assert cx.identity.startswith(f"arn:aws:sts::{acct}:assumed-role/CspmStreamRemediator/")
+    assert await action.tags(cx, cmd) == {}
+    before = await action.check(cx, cmd)
+    assert not action.compliant(before), before
+    calls = action.plan(cmd, before)
+    assert calls and all(c.service for c in calls)
+    await action.apply(cx, calls)
+    after = await action.check(cx, cmd)
+    assert action.compliant(after) or not action.plan(cmd, after), after
+    assert action.plan(cmd, after) == [] or action.compliant(after)
 
 
-async def test_sg_revoke_keeps_the_harmless_rules(moto_server: MotoServer, acct: str) -> None:
+async def test_sg_revoke_keeps_the_harmless_rules(moto_server: MotoServer, acct: str, sess: RemediatorSession) -> None:
     arn, rtype, _ = seed_sg(moto_server, acct)
     action = registry()["ec2_revoke_public_ingress"]
     cmd = command("ec2_revoke_public_ingress", arn, acct, resource_type=rtype)
-    async with session(moto_server) as sess:
-        cx = await sess.for_account(acct)
-        before = await action.check(cx, cmd)
-        (call,) = action.plan(cmd, before)
-        assert call.params["IpPermissions"] == [
-            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
-        ]
-        await action.apply(cx, [call])
-        kept = {(p["FromPort"], p["IpRanges"][0]["CidrIp"]) for p in (await action.check(cx, cmd))["IpPermissions"]}
-        assert kept == {(443, "0.0.0.0/0"), (5432, "10.0.0.0/8")}
+    cx = await sess.for_account(acct)
+    before = await action.check(cx, cmd)
+    (call,) = action.plan(cmd, before)
+    assert call.params["IpPermissions"] == [
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+    ]
+    await action.apply(cx, [call])
+    kept = {(p["FromPort"], p["IpRanges"][0]["CidrIp"]) for p in (await action.check(cx, cmd))["IpPermissions"]}
+    assert kept == {(443, "0.0.0.0/0"), (5432, "10.0.0.0/8")}
 
 
-async def test_password_policy_keeps_stronger_and_expiry(moto_server: MotoServer, acct: str) -> None:
+async def test_password_policy_keeps_stronger_and_expiry(
+    moto_server: MotoServer, acct: str, sess: RemediatorSession
+) -> None:
     arn, rtype, _ = seed_pwpolicy(moto_server, acct)
     action = registry()["iam_set_password_policy"]
     cmd = command("iam_set_password_policy", arn, acct, resource_type=rtype, params={"MinimumPasswordLength": 20})
-    async with session(moto_server) as sess:
-        cx = await sess.for_account(acct)
-        (call,) = action.plan(cmd, await action.check(cx, cmd))
-        assert call.params["MinimumPasswordLength"] == 20 and call.params["MaxPasswordAge"] == 90
-        assert call.params["PasswordReusePrevention"] == 24
+    cx = await sess.for_account(acct)
+    (call,) = action.plan(cmd, await action.check(cx, cmd))
+    assert call.params["MinimumPasswordLength"] == 20 and call.params["MaxPasswordAge"] == 90
+    assert call.params["PasswordReusePrevention"] == 24
 
 
-async def test_detach_admin_keeps_other_policies(moto_server: MotoServer, acct: str) -> None:
+async def test_detach_admin_keeps_other_policies(moto_server: MotoServer, acct: str, sess: RemediatorSession) -> None:
     arn, rtype, _ = seed_admin(moto_server, acct)
     action = registry()["iam_detach_admin_policy"]
     cmd = command("iam_detach_admin_policy", arn, acct, resource_type=rtype)
-    async with session(moto_server) as sess:
-        cx = await sess.for_account(acct)
-        await action.apply(cx, action.plan(cmd, await action.check(cx, cmd)))
-        left = [p["PolicyName"] for p in (await action.check(cx, cmd))["AttachedPolicies"]]
-        assert left == ["ReadOnlyAccess"]
+    cx = await sess.for_account(acct)
+    await action.apply(cx, action.plan(cmd, await action.check(cx, cmd)))
+    left = [p["PolicyName"] for p in (await action.check(cx, cmd))["AttachedPolicies"]]
+    assert left == ["ReadOnlyAccess"]

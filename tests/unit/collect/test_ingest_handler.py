@@ -70,7 +70,7 @@ async def test_scan_emits_snapshots_status_and_deletions(
         gone = [e for e in inv2 if e.key == "arn:aws:s3:::gone-bucket"]
         assert loads_object(gone[0].value)["schema"] == "inventory-deleted.v1"
         assert gone[1].value is None  # the tombstone follows the deletion event
-        keep = [loads_object(e.value) for e in inv2 if e.key == "arn:aws:s3:::keep-bucket"][0]
+        keep = next(loads_object(e.value) for e in inv2 if e.key == "arn:aws:s3:::keep-bucket")
         assert keep["content_hash"] == hashes["arn:aws:s3:::keep-bucket"]  # unchanged: same hash
         assert "arn:aws:s3:::gone-bucket" not in state[seen_key(ACCOUNT_ID, "global", "aws.s3.bucket")]
         assert not [e for e in inv2 if e.value is None and e.key != "arn:aws:s3:::gone-bucket"]

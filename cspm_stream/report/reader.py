@@ -43,7 +43,7 @@ async def read_latest(
     exist or the read does not finish within ``timeout_s``.
     """
     topic = kafka.topic(logical)
-    parts = await _partitions(kafka, topic)
+    parts = await partitions(kafka, topic)
     consumer = AIOKafkaConsumer(
         **client_options(kafka),
         group_id=None,
@@ -89,7 +89,8 @@ async def read_latest(
     return snap
 
 
-async def _partitions(kafka: KafkaSettings, topic: str) -> list[int]:
+async def partitions(kafka: KafkaSettings, topic: str) -> list[int]:
+    """The partition ids of ``topic`` (full name); KafkaUnavailable if it does not exist."""
     admin = AIOKafkaAdminClient(**client_options(kafka))
     try:
         await admin.start()

@@ -50,7 +50,9 @@ def _run(args: argparse.Namespace) -> int:
         print(f"rule failed to load: {err}", file=sys.stderr)
     engine = DetectionEngine(
         rules,
-        EngineConfig(d.allowed_lateness_s, d.dedup_window_s, d.event_dedup_window_s, d.max_evidence),
+        EngineConfig(
+            d.allowed_lateness_s, d.dedup_window_s, d.event_dedup_window_s, d.max_evidence, d.update_interval_s
+        ),
         load_map(d.rescan_map),
     )
     bad = 0
@@ -80,6 +82,8 @@ def _run(args: argparse.Namespace) -> int:
             continue
         for f in out.findings:
             final[f["finding_info"]["uid"]] = f
+    for f in engine.flush(state):  # repeats folded into a not-yet-published update
+        final[f["finding_info"]["uid"]] = f
     out_stream = sys.stdout.buffer
     by_rule: dict[str, int] = {}
     for f in final.values():

@@ -45,13 +45,23 @@ Node = ConditionItem | ConditionFieldEqualsValueExpression | ConditionValueExpre
 Placeholders = Mapping[str, Sequence[str]]
 
 
+#: Fields the engine indexes rules by, in order of preference (most selective first).
+INDEX_FIELDS: tuple[str, ...] = ("eventName", "eventSource", "userIdentity.type", "errorCode")
+
+
 @dataclass(frozen=True, slots=True)
 class Compiled:
     predicate: Predicate
-    #: lower-cased eventName values the rule requires (None = not pinned)
-    event_names: frozenset[str] | None
-    #: lower-cased eventSource values the rule requires (None = not pinned)
-    event_sources: frozenset[str] | None
+    #: for each field of INDEX_FIELDS the rule pins: the lower-cased values a match must have
+    pins: dict[str, frozenset[str]]
+
+    @property
+    def event_names(self) -> frozenset[str] | None:
+        return self.pins.get("eventName")
+
+    @property
+    def event_sources(self) -> frozenset[str] | None:
+        return self.pins.get("eventSource")
 
 
 def compile_rule(rule: SigmaRule, placeholders: Placeholders, extra_fields: frozenset[str] = frozenset()) -> Compiled:
@@ -65,9 +75,12 @@ def compile_rule(rule: SigmaRule, placeholders: Placeholders, extra_fields: froz
     c = _Compiler(placeholders, extra_fields)
     preds = [c.node(t) for t in trees]
     pred = preds[0] if len(preds) == 1 else _any(preds)
-    names = _union([pins(t, "eventName") for t in trees])
-    sources = _union([pins(t, "eventSource") for t in trees])
-    return Compiled(pred, names, sources)
+    pinned: dict[str, frozenset[str]] = {}
+    for f in INDEX_FIELDS:
+        vals = _union([pins(t, f) for t in trees])
+        if vals is not None:
+            pinned[f] = vals
+    return Compiled(pred, pinned)
 
 
 def _union(sets: list[frozenset[str] | None]) -> frozenset[str] | None:
@@ -235,11 +248,10 @@ class _Compiler:
 
 
 def _cost(node: Node) -> int:
-    if isinstance(node, ConditionFieldEqualsValueExpression) and node.field in ("eventName", "eventSource"):
+    if isinstance(node, ConditionFieldEqualsValueExpression) and node.field in INDEX_FIELDS:
         return 0
     if isinstance(node, ConditionOR) and all(
-        isinstance(a, ConditionFieldEqualsValueExpression) and a.field in ("eventName", "eventSource")
-        for a in node.args
+        isinstance(a, ConditionFieldEqualsValueExpression) and a.field in INDEX_FIELDS for a in node.args
     ):
         return 0
     if isinstance(node, ConditionNOT):
@@ -247,4 +259,4 @@ def _cost(node: Node) -> int:
     return 1
 
 
-__all__ = ["Compiled", "FieldError", "Unsupported", "compile_rule", "pins"]
+__all__ = ["INDEX_FIELDS", "Compiled", "FieldError", "Unsupported", "compile_rule", "pins"]

@@ -32,7 +32,11 @@ Semantics:
   of the same (rule, group) within ``dedup_window_s`` of the window start updates
   that detection (activity 2, count and last_seen bumped, evidence appended up to
   ``max_evidence``) instead of opening a new one. Single-event rules group by the
-  principal (the partition key).
+  principal (the partition key);
+- an update is published at most once per ``update_interval_s`` of event time per
+  detection (0 = every repeat); repeats in between are folded into the next update,
+  and a detection closing with unpublished repeats publishes its final update when
+  the sweep removes it (or on :meth:`DetectionEngine.flush`).
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cspm_stream.detect import findings
+from cspm_stream.detect.compiler import INDEX_FIELDS
 from cspm_stream.detect.fields import text
 from cspm_stream.detect.rescan import RescanMap, RescanTarget
 from cspm_stream.detect.rules import CorrelationRule, CorrelationType, DetectionRule, RuleInfo, RuleSet
@@ -63,6 +68,7 @@ class EngineConfig:
     dedup_window_s: int = 3600
     event_dedup_window_s: int = 3600
     max_evidence: int = 256
+    update_interval_s: int = 60
 
 
 @dataclass(slots=True)
@@ -93,23 +99,24 @@ class DetectionEngine:
         self._lateness = self.config.allowed_lateness_s * 1000
         self._dedup = self.config.dedup_window_s * 1000
         self._event_dedup = self.config.event_dedup_window_s * 1000
+        self._update_ms = self.config.update_interval_s * 1000
+        self._infos = {i.id: i for i in rules.infos()}
         self._generate = {r.info.id: (r.generate or r.info.id in force_generate) for r in rules.rules}
-        self._by_name: dict[str, list[DetectionRule]] = {}
-        self._by_source: dict[str, list[DetectionRule]] = {}
+        #: per index field (see compiler.INDEX_FIELDS): lower-cased value -> rules pinned to it
+        self._index: dict[str, dict[str, list[DetectionRule]]] = {f: {} for f in INDEX_FIELDS}
         self._generic: list[DetectionRule] = []
         for r in rules.rules:
             if not self._generate[r.info.id] and not r.feeds:
                 continue  # neither fires nor feeds anything
-            c = r.compiled
-            if c.event_names is not None:
-                for n in c.event_names:
-                    self._by_name.setdefault(n, []).append(r)
-            elif c.event_sources is not None:
-                for s in c.event_sources:
-                    self._by_source.setdefault(s, []).append(r)
+            for f in INDEX_FIELDS:
+                vals = r.compiled.pins.get(f)
+                if vals is not None:
+                    for v in vals:
+                        self._index[f].setdefault(v, []).append(r)
+                    break
             else:
                 self._generic.append(r)
-        self._cache: dict[tuple[Any, Any], tuple[DetectionRule, ...]] = {}
+        self._cache: dict[tuple[Any, ...], tuple[DetectionRule, ...]] = {}
         self._wm: dict[int, int] = {}
         self._next_sweep: dict[int, int] = {}
         self.stats = {"records": 0, "duplicates": 0, "late": 0, "findings": 0, "rescans": 0}
@@ -141,56 +148,71 @@ class DetectionEngine:
         self.stats["records"] += 1
         out = Outcome()
         wm = self._watermark(state, partition)
-        if self._seen(state, partition, principal, eid, t, wm):
+        seen = self._seen(state, partition, principal, eid, t, wm)
+        if seen is None:
             self.stats["duplicates"] += 1
             out.duplicate = True
             return out
         new_wm = max(wm, t, watermark_ms or 0)
         if new_wm > wm:
-            self._advance(state, partition, new_wm)
+            out.findings.extend(self._advance(state, partition, new_wm))
         late = t < new_wm - self._lateness
         if late:
             self.stats["late"] += 1
             out.late = True
+        targets = self.rescan_map.targets(rec) if self.rescan_map is not None else []
+        out.rescans = targets
+        resources: list[dict[str, Any]] | None = None
         for rule in self._candidates(rec):
             if not rule.compiled.predicate(rec):
                 continue
             out.matched.append(rule.info.id)
+            if resources is None:
+                resources = self._resources(rec, targets)
             if self._generate[rule.info.id]:
                 f = self._record_detection(
-                    state, partition, rule.info, principal, rec, t, [_evidence(rec, eid, t)], new_wm
+                    state,
+                    partition,
+                    rule.info,
+                    principal,
+                    rec,
+                    [_evidence(rec, eid, t)],
+                    resources,
+                    window_start=t,
+                    check_known=not seen,
                 )
                 if f is not None:
                     out.findings.append(f)
             if not late:
                 for corr in rule.feeds:
-                    f = self._correlate(state, partition, corr, rule, rec, eid, t, new_wm)
+                    f = self._correlate(state, partition, corr, rule, rec, eid, t, new_wm, resources)
                     if f is not None:
                         out.findings.append(f)
-        if self.rescan_map is not None:
-            out.rescans = self.rescan_map.targets(rec)
         self.stats["findings"] += len(out.findings)
         self.stats["rescans"] += len(out.rescans)
         return out
 
     # ------------------------------------------------------------------ rule index
     def _candidates(self, rec: dict[str, Any]) -> tuple[DetectionRule, ...]:
-        name = rec.get("eventName")
-        source = rec.get("eventSource")
-        key = (name, source)
+        ident = rec.get("userIdentity")
+        key = (
+            rec.get("eventName"),
+            rec.get("eventSource"),
+            ident.get("type") if isinstance(ident, dict) else None,
+            rec.get("errorCode"),
+        )
         hit = self._cache.get(key)
         if hit is not None:
             return hit
         lst: list[DetectionRule] = []
-        if isinstance(name, str):
-            lst.extend(self._by_name.get(name.lower(), ()))
-        if isinstance(source, str):
-            lst.extend(self._by_source.get(source.lower(), ()))
+        for f, v in zip(INDEX_FIELDS, key, strict=True):
+            if isinstance(v, str):
+                lst.extend(self._index[f].get(v.lower(), ()))
         lst.extend(self._generic)
         hit = tuple(lst)
         if len(self._cache) >= _CANDIDATE_CACHE_MAX:
             self._cache.clear()
-        if isinstance(name, str | None) and isinstance(source, str | None):
+        if all(isinstance(v, str | None) for v in key):
             self._cache[key] = hit
         return hit
 
@@ -204,7 +226,7 @@ class DetectionEngine:
         stored = state.get(f"wm|{partition}", 0)
         return mem if mem >= stored else int(stored)
 
-    def _advance(self, state: State, partition: int, wm: int) -> None:
+    def _advance(self, state: State, partition: int, wm: int) -> list[dict[str, Any]]:
         self._wm[partition] = wm
         key = f"wm|{partition}"
         if wm - int(state.get(key, 0)) >= 1000:
@@ -213,14 +235,16 @@ class DetectionEngine:
         if nxt is None:
             self._next_sweep[partition] = wm + SWEEP_EVERY_MS
         elif wm >= nxt:
-            self.sweep(state, partition, wm)
             self._next_sweep[partition] = wm + SWEEP_EVERY_MS
+            return self.sweep(state, partition, wm)
+        return []
 
     def _register(self, state: State, partition: int, key: str, expiry: int) -> None:
         minute = expiry // 60_000
         skey = f"sweep|{partition}"
-        if skey not in state:
-            state[skey] = minute - 1
+        last = state.get(skey)
+        if last is None or minute <= int(last):
+            state[skey] = minute - 1  # the sweep pointer never passes a registered minute
         rkey = f"reg|{partition}|{minute}"
         lst = state.get(rkey)
         lst = [key] if lst is None else [*lst, key]
@@ -233,15 +257,18 @@ class DetectionEngine:
             return int(value["exp"])
         return 0
 
-    def sweep(self, state: State, partition: int, watermark: int) -> int:
-        """Delete the keys of ``partition`` that expired before ``watermark``; returns how many."""
+    def sweep(self, state: State, partition: int, watermark: int) -> list[dict[str, Any]]:
+        """Delete the keys of ``partition`` that expired before ``watermark``.
+
+        A closing detection with repeats not yet published yields its final update.
+        """
         skey = f"sweep|{partition}"
         last = state.get(skey)
         if last is None:
-            return 0
+            return []
         upto = watermark // 60_000 - 1
         start = max(int(last) + 1, upto - MAX_SWEEP_MINUTES)
-        deleted = 0
+        final: list[dict[str, Any]] = []
         for minute in range(start, upto + 1):
             keys = state.pop(f"reg|{partition}|{minute}", None)
             for key in keys or ():
@@ -249,29 +276,51 @@ class DetectionEngine:
                 if value is None:
                     continue
                 exp = self._expiry(key, value)
-                if exp < watermark:
-                    del state[key]
-                    deleted += 1
-                else:
+                if exp >= watermark:
                     self._register(state, partition, key, exp)
+                    continue
+                if key.startswith("det|") and value.get("pe"):
+                    f = self._publish(value)
+                    if f is not None:
+                        final.append(f)
+                del state[key]
         if upto > int(last):
             state[skey] = upto
-        return deleted
+        return final
 
-    def _seen(self, state: State, partition: int, principal: str, eid: str, t: int, wm: int) -> bool:
+    def flush(self, state: State) -> list[dict[str, Any]]:
+        """Publish every detection with repeats not yet published (end of an offline run)."""
+        out = []
+        for key in [k for k in state if k.startswith("det|")]:
+            det = state[key]
+            if det.get("pe"):
+                f = self._publish(det)
+                det["pe"] = 0
+                det["le"] = det["last"]
+                state[key] = det
+                if f is not None:
+                    out.append(f)
+        return out
+
+    def _publish(self, det: dict[str, Any]) -> dict[str, Any] | None:
+        info = self._infos.get(det["rule"])
+        return findings.build(info, det, ocsf.ACTIVITY_UPDATE) if info is not None else None
+
+    def _seen(self, state: State, partition: int, principal: str, eid: str, t: int, wm: int) -> bool | None:
+        """None = a duplicate; True = remembered now; False = too old to remember (not a known duplicate)."""
         bucket_no = t // SEEN_BUCKET_MS
         skey = f"seen|{principal}|{bucket_no}"
         bucket = state.get(skey)
         if bucket is not None and eid in bucket:
-            return True
+            return None
         if t < wm - self._event_dedup:
-            return False  # too old to remember; downstream evidence checks still apply
+            return False  # downstream evidence checks still apply
         if bucket is None:
             bucket = {}
             self._register(state, partition, skey, (bucket_no + 1) * SEEN_BUCKET_MS + self._event_dedup)
         bucket[eid] = 1
         state[skey] = bucket
-        return False
+        return True
 
     # ------------------------------------------------------------------ detections
     def _record_detection(
@@ -281,61 +330,73 @@ class DetectionEngine:
         info: RuleInfo,
         group: str,
         rec: dict[str, Any],
-        t: int,
-        evidence: list[list[Any]],
-        wm: int,
-        window_start: int | None = None,
+        evidence: list[tuple[str, str, str, str, int]],
+        resources: list[dict[str, Any]],
+        *,
+        window_start: int,
+        check_known: bool,
     ) -> dict[str, Any] | None:
+        """Open or update the detection of (rule, group); evidence = (id, name, time, source, t_ms)."""
         dkey = f"det|{info.id}|{group}"
         det = state.get(dkey)
-        ws = t if window_start is None else window_start
+        ws = window_start
         ctx = findings.context_of(rec)
-        resources = self._resources(rec)
         if det is not None and abs(ws - int(det["ws"])) < self._dedup:
-            known = {e[0] for e in det["ev"]}
-            fresh = [e for e in evidence if e[0] not in known]
-            if not fresh:
-                return None  # a redelivered record: nothing new
-            det["count"] = int(det["count"]) + len(fresh)
-            room = self.config.max_evidence - len(det["ev"])
-            det["ev"].extend(fresh[: max(room, 0)])
-            if len(fresh) > room:
-                det["trunc"] = int(det.get("trunc", 0)) + len(fresh) - max(room, 0)
-            det["first"] = min(int(det["first"]), min(e[4] for e in fresh))
-            det["last"] = max(int(det["last"]), max(e[4] for e in fresh))
+            if check_known:  # the record is too old for the eventID memory: look in the evidence
+                known = set(det["ids"])
+                evidence = [e for e in evidence if e[0] not in known]
+                if not evidence:
+                    return None  # a redelivered record: nothing new
+            det["count"] = int(det["count"]) + len(evidence)
+            room = max(self.config.max_evidence - len(det["ids"]), 0)
+            kept = evidence[:room]
+            det["ids"].extend(e[0] for e in kept)
+            det["evd"].extend(_ocsf_evidence(e) for e in kept)
+            if len(evidence) > room:
+                det["trunc"] = int(det.get("trunc", 0)) + len(evidence) - room
+            det["first"] = min(int(det["first"]), min(e[4] for e in evidence))
+            det["last"] = max(int(det["last"]), max(e[4] for e in evidence))
             det.update(ctx)
             for r in resources:
                 if r not in det["resources"]:
                     det["resources"].append(r)
+            newest = max(e[4] for e in evidence)
+            if self._update_ms and newest - int(det.get("le", det["ws"])) < self._update_ms:
+                det["pe"] = int(det.get("pe", 0)) + 1  # published later (interval passed, or at close)
+                state[dkey] = det
+                return None
+            det["le"] = newest
+            det["pe"] = 0
             activity = ocsf.ACTIVITY_UPDATE
         else:
             ws_iso = ms_to_iso(ws)
+            kept = evidence[: self.config.max_evidence]
             det = {
                 "uid": ocsf.finding_uid(info.id, group, ws_iso),
                 "rule": info.id,
                 "group": group,
                 "ws": ws,
                 "ws_iso": ws_iso,
+                "exp": ws + self._dedup + self._lateness,
                 "first": min(e[4] for e in evidence),
                 "last": max(e[4] for e in evidence),
                 "count": len(evidence),
-                "ev": evidence[: self.config.max_evidence],
-                "resources": resources,
+                "le": max(e[4] for e in evidence),
+                "pe": 0,
+                "ids": [e[0] for e in kept],
+                "evd": [_ocsf_evidence(e) for e in kept],
+                "resources": list(resources),
                 **ctx,
             }
-            if len(evidence) > self.config.max_evidence:
-                det["trunc"] = len(evidence) - self.config.max_evidence
+            if len(evidence) > len(kept):
+                det["trunc"] = len(evidence) - len(kept)
             activity = ocsf.ACTIVITY_CREATE
-            det["exp"] = ws + self._dedup + self._lateness
             self._register(state, partition, dkey, det["exp"])
         state[dkey] = det
         return findings.build(info, det, activity)
 
-    def _resources(self, rec: dict[str, Any]) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        if self.rescan_map is not None:
-            for tg in self.rescan_map.targets(rec):
-                out.append({"uid": tg.arn or tg.resource_id, "type": tg.resource_type})
+    def _resources(self, rec: dict[str, Any], targets: list[RescanTarget]) -> list[dict[str, Any]]:
+        out = [{"uid": tg.arn or tg.resource_id, "type": tg.resource_type} for tg in targets]
         if not out:
             for r in rec.get("resources") or []:
                 if isinstance(r, dict) and r.get("ARN"):
@@ -353,6 +414,7 @@ class DetectionEngine:
         eid: str,
         t: int,
         wm: int,
+        resources: list[dict[str, Any]],
     ) -> dict[str, Any] | None:
         rid = rule.info.id
         parts = []
@@ -385,9 +447,17 @@ class DetectionEngine:
         if window is not None:
             ids = {e[1] for e in window}
             buf = [e for e in buf if e[1] not in ids]
-            evidence = [[e[1], e[4], ms_to_iso(e[0]), e[5], e[0]] for e in window]
+            evidence = [(e[1], e[4], ms_to_iso(e[0]), e[5], e[0]) for e in window]
             finding = self._record_detection(
-                state, partition, corr.info, group, rec, t, evidence, wm, window_start=window[0][0]
+                state,
+                partition,
+                corr.info,
+                group,
+                rec,
+                evidence,
+                resources,
+                window_start=window[0][0],
+                check_known=True,
             )
         if buf:
             exp = buf[-1][0] + corr.span_ms + self._lateness
@@ -399,15 +469,19 @@ class DetectionEngine:
         return finding
 
 
-def _evidence(rec: dict[str, Any], eid: str, t: int) -> list[Any]:
-    """[eventID, eventName, eventTime, eventSource, t_ms] — the last item is internal (ordering)."""
-    return [
+def _evidence(rec: dict[str, Any], eid: str, t: int) -> tuple[str, str, str, str, int]:
+    """(eventID, eventName, eventTime, eventSource, t_ms)."""
+    return (
         eid,
         str(rec.get("eventName") or ""),
         str(rec.get("eventTime") or ms_to_iso(t)),
         str(rec.get("eventSource") or ""),
         t,
-    ]
+    )
+
+
+def _ocsf_evidence(e: tuple[str, str, str, str, int]) -> dict[str, Any]:
+    return {"data": {"event_id": e[0], "event_name": e[1], "event_time": e[2], "event_source": e[3]}}
 
 
 def _satisfied(corr: CorrelationRule, buf: list[list[Any]], t_new: int) -> list[list[Any]] | None:

@@ -147,6 +147,53 @@ def getter(parts: tuple[str, ...]) -> Getter:
     return getn
 
 
+#: :func:`scalar` results: the path is absent / crosses a list or ends on an object (use :func:`getter`).
+MISSING: Any = _MISSING
+COMPLEX: Any = object()
+
+
+def scalar(parts: tuple[str, ...]) -> Callable[[dict[str, Any]], Any]:
+    """Fast access to the common case: the path leads through objects to one scalar (or None).
+
+    Returns the value, :data:`MISSING`, or :data:`COMPLEX` when a list is crossed or the leaf
+    is an object/list (the caller then falls back to :func:`getter`).
+    """
+    if len(parts) == 1:
+        (k,) = parts
+
+        def one(rec: dict[str, Any]) -> Any:
+            v = rec.get(k, _MISSING)
+            return COMPLEX if v.__class__ is dict or v.__class__ is list else v
+
+        return one
+    if len(parts) == 2:
+        k1, k2 = parts
+
+        def two(rec: dict[str, Any]) -> Any:
+            d = rec.get(k1)
+            if d.__class__ is dict:
+                v = d.get(k2, _MISSING)  # type: ignore[union-attr]
+                return COMPLEX if v.__class__ is dict or v.__class__ is list else v
+            return COMPLEX if d.__class__ is list else _MISSING
+
+        return two
+
+    def many(rec: dict[str, Any]) -> Any:
+        cur: Any = rec
+        for k in parts:
+            if cur.__class__ is dict:
+                cur = cur.get(k, _MISSING)
+                if cur is _MISSING:
+                    return _MISSING
+            elif cur.__class__ is list:
+                return COMPLEX
+            else:
+                return _MISSING
+        return COMPLEX if cur.__class__ is dict or cur.__class__ is list else cur
+
+    return many
+
+
 def _walk(nodes: list[Any], parts: tuple[str, ...]) -> list[Any]:
     for i, key in enumerate(parts):
         nxt: list[Any] = []

@@ -39,13 +39,17 @@ def actor_of(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def context_of(rec: dict[str, Any]) -> dict[str, Any]:
-    """The per-record parts of a finding the detection record keeps (from the latest trigger)."""
+    """The per-record parts of a finding the detection record keeps (from the latest trigger).
+
+    Only references are taken here (it runs for every repeat); :func:`build` renders them.
+    """
+    ident = rec.get("userIdentity")
     return {
-        "actor": actor_of(rec),
-        "ip": str(rec.get("sourceIPAddress") or ""),
-        "ua": str(rec.get("userAgent") or ""),
-        "account": str(rec.get("recipientAccountId") or actor_of(rec)["user"]["account"]["uid"]),
-        "region": str(rec.get("awsRegion") or ""),
+        "ui": ident if isinstance(ident, dict) else {},
+        "ip": rec.get("sourceIPAddress") or "",
+        "ua": rec.get("userAgent") or "",
+        "account": rec.get("recipientAccountId") or (ident.get("accountId") if isinstance(ident, dict) else "") or "",
+        "region": rec.get("awsRegion") or "",
     }
 
 
@@ -60,8 +64,8 @@ def build(info: RuleInfo, det: dict[str, Any], activity_id: int) -> dict[str, An
         title=info.title,
         desc=info.description,
         status_id=ocsf.STATUS_NEW,
-        account_id=det["account"],
-        region=det["region"],
+        account_id=str(det["account"]),
+        region=str(det["region"]),
     )
     fi = f["finding_info"]
     fi["first_seen_time"] = int(det["first"])
@@ -69,18 +73,15 @@ def build(info: RuleInfo, det: dict[str, Any], activity_id: int) -> dict[str, An
     fi["analytic"] = {"uid": info.id, "name": info.title, "type_id": 1, "type": "Rule"}
     fi["attacks"] = info.attacks()
     fi["types"] = ["cloudtrail"]
-    evidence = det["ev"]
-    f["evidences"] = [
-        {"data": {"event_id": e[0], "event_name": e[1], "event_time": e[2], "event_source": e[3]}} for e in evidence
-    ]
-    f["actor"] = det["actor"]
-    f["src_endpoint"] = {"ip": det["ip"]}
-    f["http_request"] = {"user_agent": det["ua"]}
-    f["resources"] = det["resources"]
+    f["evidences"] = list(det["evd"])  # evidence dicts are never mutated: a shallow copy is a snapshot
+    f["actor"] = actor_of({"userIdentity": det["ui"], "recipientAccountId": det["account"]})
+    f["src_endpoint"] = {"ip": str(det["ip"])}
+    f["http_request"] = {"user_agent": str(det["ua"])}
+    f["resources"] = list(det["resources"])
     f["count"] = int(det["count"])
     unmapped: dict[str, Any] = {
         "rule_id": info.id,
-        "event_ids": [e[0] for e in evidence],
+        "event_ids": list(det["ids"]),
         "group_key": det["group"],
         "runbook": info.runbook,
         "rule_kind": info.kind,

@@ -48,7 +48,7 @@ from sigma.types import (
     TimestampPart,
 )
 
-from cspm_stream.detect.fields import Getter, check_field, getter, strings_in, text
+from cspm_stream.detect.fields import COMPLEX, MISSING, Getter, check_field, getter, scalar, strings_in, text
 from cspm_stream.timeutil import parse_iso
 
 Record = dict[str, Any]
@@ -74,6 +74,8 @@ def string_matcher(s: SigmaString) -> ValueMatcher:
         want = norm("".join(literal))
 
         def eq(v: Any) -> bool:
+            if v.__class__ is str:
+                return norm(v) == want
             t = text(v)
             return t is not None and norm(t) == want
 
@@ -208,17 +210,28 @@ def value_matcher(val: SigmaType) -> ValueMatcher:
 def leaf(field: str, val: SigmaType, extra: frozenset[str] = frozenset()) -> Predicate:
     """Predicate for ``field == val`` under Sigma semantics (field validated against the vocabulary)."""
     get = getter(check_field(field, extra))
-    if isinstance(val, SigmaNull):
-        return lambda rec: all(v is None for v in get(rec))
+    fast = scalar(check_field(field, extra))
+
+    def present(rec: Record) -> bool:
+        v = fast(rec)
+        if v is COMPLEX:
+            return any(x is not None for x in get(rec))
+        return v is not MISSING and v is not None
+
+    if isinstance(val, SigmaNull) or (isinstance(val, SigmaExists) and not val.exists):
+        return lambda rec: not present(rec)
     if isinstance(val, SigmaExists):
-        if val.exists:
-            return lambda rec: any(v is not None for v in get(rec))
-        return lambda rec: all(v is None for v in get(rec))
+        return present
     if isinstance(val, SigmaFieldReference):
         return _fieldref(get, val, extra)
     m = value_matcher(val)
 
     def pred(rec: Record) -> bool:
+        v0 = fast(rec)
+        if v0 is MISSING:
+            return False
+        if v0 is not COMPLEX:
+            return v0 is not None and m(v0)
         for v in get(rec):
             if isinstance(v, dict):
                 if any(m(x) for x in strings_in(v)):
@@ -233,8 +246,14 @@ def leaf(field: str, val: SigmaType, extra: frozenset[str] = frozenset()) -> Pre
 def one_of(field: str, values: frozenset[str], extra: frozenset[str] = frozenset()) -> Predicate:
     """Fast path for an OR of plain case-insensitive strings on one field (a set lookup)."""
     get = getter(check_field(field, extra))
+    fast = scalar(check_field(field, extra))
 
     def pred(rec: Record) -> bool:
+        v0 = fast(rec)
+        if v0.__class__ is str:
+            return v0.lower() in values  # type: ignore[no-any-return]
+        if v0 is MISSING or v0 is None:
+            return False
         for v in get(rec):
             if isinstance(v, dict):
                 if any(isinstance(x, str) and x.lower() in values for x in strings_in(v)):

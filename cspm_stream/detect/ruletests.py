@@ -75,6 +75,7 @@ def run_rule_tests(paths: Iterable[str | Path], settings: DetectionSettings | No
         dedup_window_s=settings.dedup_window_s,
         event_dedup_window_s=settings.event_dedup_window_s,
         max_evidence=settings.max_evidence,
+        update_interval_s=settings.update_interval_s,
     )
     for f in test_files(paths):
         report.files += 1

@@ -99,6 +99,7 @@ def engine_from_settings(settings: Settings, extra_rule_paths: tuple[str, ...] =
         dedup_window_s=d.dedup_window_s,
         event_dedup_window_s=d.event_dedup_window_s,
         max_evidence=d.max_evidence,
+        update_interval_s=d.update_interval_s,
     )
     return DetectionEngine(rules, config, load_map(d.rescan_map))
 

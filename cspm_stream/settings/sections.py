@@ -138,6 +138,9 @@ class DetectionSettings:
     rescan_map: str | None = setting(
         None, doc="eventName -> resource rescan table (YAML); default: the built-in table."
     )
+    update_interval_s: int = setting(
+        60, doc="Publish a repeating detection's update at most this often (event time); 0 = every repeat.", min=0
+    )
 
 
 @dataclass(frozen=True)

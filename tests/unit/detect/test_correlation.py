@@ -207,7 +207,7 @@ def test_restart_recovers_window_from_json_state() -> None:
 
 
 def test_window_is_consumed_and_repeats_update_the_same_detection() -> None:
-    eng = DetectionEngine(count_rules(threshold=3))
+    eng = DetectionEngine(count_rules(threshold=3), EngineConfig(update_interval_s=0))
     state: dict[str, Any] = {}
     first = run(eng, [fail(i) for i in range(3)], state)
     second = run(eng, [fail(10 + i) for i in range(3)], state)

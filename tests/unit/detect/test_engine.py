@@ -85,7 +85,7 @@ def test_duplicate_event_ids_are_dropped() -> None:
 
 
 def test_repeats_within_dedup_window_update_one_detection() -> None:
-    eng = DetectionEngine(ROOT, EngineConfig(dedup_window_s=600))
+    eng = DetectionEngine(ROOT, EngineConfig(dedup_window_s=600, update_interval_s=0))
     state: dict[str, Any] = {}
     (a,) = eng.process(root(0), state).findings
     (b,) = eng.process(root(120), state).findings
@@ -99,6 +99,32 @@ def test_repeats_within_dedup_window_update_one_detection() -> None:
     assert d["activity_id"] == 1 and d["finding_info"]["uid"] != a["finding_info"]["uid"]
 
 
+def test_updates_are_throttled_and_the_final_one_published_at_close() -> None:
+    eng = DetectionEngine(ROOT, EngineConfig(dedup_window_s=600, update_interval_s=60, allowed_lateness_s=0))
+    state: dict[str, Any] = {}
+    (a,) = eng.process(root(0), state).findings
+    assert eng.process(root(10), state).findings == []  # folded into the next update
+    assert eng.process(root(20), state).findings == []
+    (b,) = eng.process(root(70), state).findings  # 60 s after the last publication
+    assert b["activity_id"] == 2 and b["count"] == 4
+    assert eng.process(root(80), state).findings == []
+    # the window closes (600 s) and the sweep runs: the pending repeat is published
+    out = eng.process(ev("GetCallerIdentity", "sts.amazonaws.com", event_time=ms_to_iso(T0 + 900_000)), state)
+    finals = [f for f in out.findings if f["finding_info"]["uid"] == a["finding_info"]["uid"]]
+    assert len(finals) == 1 and finals[0]["count"] == 5 and finals[0]["activity_id"] == 2
+    assert not any(k.startswith("det|") for k in state)
+
+
+def test_flush_publishes_pending_updates() -> None:
+    eng = DetectionEngine(ROOT, EngineConfig(update_interval_s=60))
+    state: dict[str, Any] = {}
+    eng.process(root(0), state)
+    eng.process(root(5), state)
+    (f,) = eng.flush(state)
+    assert f["count"] == 2
+    assert eng.flush(state) == []
+
+
 def test_other_principals_get_their_own_detection() -> None:
     eng = DetectionEngine(ROOT)
     state: dict[str, Any] = {}
@@ -109,7 +135,7 @@ def test_other_principals_get_their_own_detection() -> None:
 
 
 def test_evidence_is_capped_and_truncation_counted() -> None:
-    eng = DetectionEngine(ROOT, EngineConfig(max_evidence=3))
+    eng = DetectionEngine(ROOT, EngineConfig(max_evidence=3, update_interval_s=0))
     state: dict[str, Any] = {}
     last = None
     for i in range(5):

@@ -1,0 +1,5 @@
+import sys
+
+from bench.detect.run import main
+
+sys.exit(main())

@@ -59,9 +59,7 @@ def build_sinks(conf: AlertSettings, environ: Mapping[str, str] | None = None) -
             if s.hmac_secret_env:
                 val = env.get(s.hmac_secret_env, "")
                 if not val:
-                    raise ConfigError(
-                        f"{key}.hmac_secret_env", s.hmac_secret_env, "environment variable is unset"
-                    )
+                    raise ConfigError(f"{key}.hmac_secret_env", s.hmac_secret_env, "environment variable is unset")
                 secret = val.encode("utf-8")
             out.append(WebhookSink(name, s.url, timeout_s=s.timeout_s, secret=secret))
         elif s.type == "file":
@@ -139,10 +137,7 @@ class AlertRouterHandler:
         expires = None
         if mode is RemediationMode.APPROVE:
             expires = ms_to_iso(
-                int(
-                    (parse_iso(requested) + dt.timedelta(seconds=self.remediation.approval_ttl_s)).timestamp()
-                    * 1000
-                )
+                int((parse_iso(requested) + dt.timedelta(seconds=self.remediation.approval_ttl_s)).timestamp() * 1000)
             )
         rtype = a.resource_types[0] if a.resource_types else ""
         return RemediationCommand(
@@ -198,6 +193,8 @@ class AlertStage:
         self._stack = AsyncExitStack()
 
     async def start(self) -> None:
+        if not self.runner.sink_names:
+            return  # Kafka-only routing: everything leaves as Emits, nothing to run
         await self.dlq.start()
         self._stack.push_async_callback(self.dlq.stop)
         await self.runner.start()
@@ -212,6 +209,30 @@ class AlertStage:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+
+#: one AlertStage per Settings object, so the handler factory and the service factory that the
+#: daemon calls separately share the same SinkRunner (filled lazily, never at import time)
+_STAGES: dict[int, tuple[Settings, AlertStage]] = {}
+
+
+def _stage_for(settings: Settings) -> AlertStage:
+    hit = _STAGES.get(id(settings))
+    if hit is None or hit[0] is not settings:
+        hit = (settings, AlertStage(settings))
+        _STAGES[id(settings)] = hit
+    return hit[1]
+
+
+def build_alert_handler(settings: Settings) -> AlertRouterHandler:
+    """Daemon factory (role ``alerts``): the router handler, sharing its runner with the sink service."""
+    return _stage_for(settings).handler
+
+
+def build_sink_service(settings: Settings) -> AlertStage | None:
+    """Daemon factory (role ``alerts``): start/stop of the delivery sinks + DLQ producer (None if none)."""
+    stage = _stage_for(settings)
+    return stage if stage.runner.sink_names else None
 
 
 def build_alert_stage(

@@ -42,9 +42,11 @@ class RemediationHandler:
         self, key: bytes | None, value: bytes | None, meta: RecordMeta, state: MutableMapping[str, Any]
     ) -> list[Emit]:
         msg = decode_any(value, (RemediationCommand, Approval))
+        # expiries ride on traffic too, so they happen even where no timer calls sweep()
+        expired = self.remediator.sweep(state)
         if isinstance(msg, Approval):
-            return await self.remediator.on_approval(msg, state)
-        return await self.remediator.on_command(msg, state)
+            return expired + await self.remediator.on_approval(msg, state)
+        return expired + await self.remediator.on_command(msg, state)
 
     def sweep(self, state: MutableMapping[str, Any]) -> list[Emit]:
         """Expire commands still waiting for an approval past their TTL."""
@@ -57,5 +59,12 @@ def build_remediation_stage(settings: Settings) -> tuple[RemediationHandler, Rem
     return RemediationHandler(settings.remediation, session), session
 
 
-def build_handler(settings: Settings, provider: ClientsProvider) -> RemediationHandler:
+def build_remediate_handler(settings: Settings) -> RemediationHandler:
+    """Daemon factory (role ``remediate``): its own AWS session starts lazily on first use."""
+    return RemediationHandler(settings.remediation, RemediatorSession(settings.remediation, settings.aws))
+
+
+def build_handler(settings: Settings, provider: ClientsProvider | None = None) -> RemediationHandler:
+    if provider is None:
+        return build_remediate_handler(settings)
     return RemediationHandler(settings.remediation, provider)

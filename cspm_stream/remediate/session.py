@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from cspm_stream.errors import RemediationError
 from cspm_stream.settings import AwsSettings, RemediationSettings
 
 SESSION_NAME = "cspm-stream-remediator"
@@ -85,7 +84,7 @@ class RemediatorSession:
         if cur is not None and cur.expires - time.time() > REFRESH_BEFORE_S:
             return cur
         if self._session is None:
-            raise RemediationError("remediator session not started")
+            await self.start()  # lazily: the daemon builds handlers without a start hook
         role = self.role_arn(account_id)
         if role is None:
             sts = await self._new_client("sts", self._region(), {})

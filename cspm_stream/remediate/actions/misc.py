@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from cspm_stream.models import RemediationCommand
 from cspm_stream.remediate.base import Action, ApiCall, Clients, aws, region_of, register, tag_list
@@ -33,7 +33,7 @@ class KmsEnableRotation(Action):
 
 
 class _Trail(Action):
-    resource_types = ("aws.cloudtrail.trail",)
+    resource_types: ClassVar[tuple[str, ...]] = ("aws.cloudtrail.trail",)
     tag_permissions = ("cloudtrail:ListTags",)
 
     def _trail(self, cmd: RemediationCommand) -> str:

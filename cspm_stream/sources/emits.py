@@ -47,9 +47,7 @@ def dead_letter_emit(
     key: str | None = None,
     trace_id: str = "",
 ) -> Emit:
-    dl = DeadLetter.build(
-        stage=stage, reason=reason, error_type=error_type, at=at, original=original, key=key
-    )
+    dl = DeadLetter.build(stage=stage, reason=reason, error_type=error_type, at=at, original=original, key=key)
     return Emit(topic=DLQ, key=key, value=dumps(dl), headers=headers_for(DLQ_SCHEMA, trace_id))
 
 

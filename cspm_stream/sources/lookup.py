@@ -43,9 +43,7 @@ from cspm_stream.timeutil import iso, now, parse_iso
 log = structlog.get_logger(__name__)
 
 STAGE = "source.lookup-events"
-_THROTTLED = frozenset(
-    {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
-)
+_THROTTLED = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"})
 
 
 # -- checkpoints --------------------------------------------------------------------------------
@@ -123,9 +121,7 @@ def parse_events(events: list[dict[str, Any]], source: str) -> list[Item]:
         raw = ev.get("CloudTrailEvent")
         if not isinstance(raw, str):
             out.append(
-                RecordError(
-                    source, "event has no CloudTrailEvent string", orjson.dumps(ev, default=str), index=i
-                )
+                RecordError(source, "event has no CloudTrailEvent string", orjson.dumps(ev, default=str), index=i)
             )
             continue
         out.extend(split_payload(raw.encode("utf-8"), f"{source}[{ev.get('EventId', i)}]"))
@@ -148,9 +144,7 @@ def advance(cp: Checkpoint, items: list[Item], lookback_s: int) -> tuple[list[It
         try:
             t = parse_iso(t_s)
         except ValueError:
-            fresh.append(
-                RecordError(STAGE, f"record {eid} has an invalid eventTime {t_s!r}", orjson.dumps(it))
-            )
+            fresh.append(RecordError(STAGE, f"record {eid} has an invalid eventTime {t_s!r}", orjson.dumps(it)))
             continue
         seen[eid] = iso(t)
         fresh.append(it)
@@ -293,8 +287,6 @@ class LookupEventsPoller:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # boundary: log, keep the checkpoint, retry next interval
-                log.error(
-                    "lookup_events.poll_failed", account=self.account_id, region=self.region, error=repr(exc)
-                )
+                log.error("lookup_events.poll_failed", account=self.account_id, region=self.region, error=repr(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.interval_s)

@@ -39,11 +39,7 @@ class ObjectRef:
 
 def is_log_object(key: str) -> bool:
     """False for CloudTrail digest files and folder markers (they hold no records)."""
-    return (
-        not key.endswith("/")
-        and "/CloudTrail-Digest/" not in key
-        and not key.startswith("CloudTrail-Digest/")
-    )
+    return not key.endswith("/") and "/CloudTrail-Digest/" not in key and not key.startswith("CloudTrail-Digest/")
 
 
 def parse_notification(body: bytes | str) -> list[ObjectRef]:
@@ -63,14 +59,8 @@ def _refs(obj: dict[str, Any]) -> list[ObjectRef]:
         return []
     if "s3Bucket" in obj:
         bucket, keys = obj.get("s3Bucket"), obj.get("s3ObjectKey")
-        if (
-            not isinstance(bucket, str)
-            or not isinstance(keys, list)
-            or not all(isinstance(k, str) for k in keys)
-        ):
-            raise DecodeError(
-                "CloudTrail notification needs s3Bucket (string) and s3ObjectKey (list of strings)"
-            )
+        if not isinstance(bucket, str) or not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise DecodeError("CloudTrail notification needs s3Bucket (string) and s3ObjectKey (list of strings)")
         return [ObjectRef(bucket, k) for k in keys]
     if isinstance(obj.get("Records"), list):
         return [ref for i, rec in enumerate(obj["Records"]) if (ref := _s3_record(rec, i)) is not None]
@@ -83,9 +73,7 @@ def _refs(obj: dict[str, Any]) -> list[ObjectRef]:
         if not isinstance(bucket, str) or not isinstance(key, str):
             raise DecodeError("EventBridge S3 event without detail.bucket.name / detail.object.key")
         return [ObjectRef(bucket, key)]
-    raise DecodeError(
-        "not an S3 event notification, a CloudTrail SNS notification or an EventBridge S3 event"
-    )
+    raise DecodeError("not an S3 event notification, a CloudTrail SNS notification or an EventBridge S3 event")
 
 
 def _s3_record(rec: Any, i: int) -> ObjectRef | None:

@@ -52,6 +52,7 @@ class SqsSourceOptions:
     visibility_timeout_s: int = 300
     max_messages: int = 10
     error_backoff_s: float = 5.0
+    idle_sleep_s: float = 1.0  # pause after an empty short poll (wait_time_s == 0)
 
 
 @dataclass
@@ -124,7 +125,13 @@ class SqsSource:
     async def run(self) -> None:
         while not self._stopping.is_set():
             try:
-                await self.poll_once()
+                got = await self.poll_once()
+                if got == 0 and self.options.wait_time_s == 0:
+                    # short polling found nothing: do not spin on the queue
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), self.options.idle_sleep_s)
+                else:
+                    await asyncio.sleep(0)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # boundary: one failed poll must not kill the source
@@ -198,9 +205,7 @@ class SqsSource:
             )
             for f in resp.get("Failed", []):
                 # Not deleted: it will be redelivered and its records produced again (duplicates only).
-                log.error(
-                    "source.delete_failed", queue=self.queue_url, code=f.get("Code"), reason=f.get("Message")
-                )
+                log.error("source.delete_failed", queue=self.queue_url, code=f.get("Code"), reason=f.get("Message"))
             deleted += len(resp.get("Successful", []))
         self.stats.deleted += deleted
         return deleted

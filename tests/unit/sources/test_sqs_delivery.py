@@ -1,0 +1,86 @@
+"""Delete-after-ack rules of the SQS sources, with an in-memory SQS stand-in and producer (no AWS, no Kafka)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+import pytest
+
+from cspm_stream.models.activity import ActivityRecord
+from cspm_stream.models.codec import decode
+from cspm_stream.models.dlq import DeadLetter
+from cspm_stream.pipeline.base import Emit
+from cspm_stream.sources.eventbridge import EventBridgeSqsSource
+from cspm_stream.sources.sqs import SqsSourceOptions
+from cspm_stream.testing import cloudtrail_record
+
+pytestmark = pytest.mark.timeout(20)
+
+
+class FakeSqs:
+    def __init__(self, bodies: list[str]) -> None:
+        self.messages = [{"MessageId": f"m{i}", "ReceiptHandle": f"rh{i}", "Body": b} for i, b in enumerate(bodies)]
+        self.deleted: list[str] = []
+
+    async def receive_message(self, **kw: Any) -> dict[str, Any]:
+        live = [m for m in self.messages if m["ReceiptHandle"] not in self.deleted]
+        return {"Messages": live[: kw["MaxNumberOfMessages"]]} if live else {}
+
+    async def delete_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> dict[str, Any]:
+        self.deleted.extend(e["ReceiptHandle"] for e in Entries)
+        return {"Successful": [{"Id": e["Id"]} for e in Entries]}
+
+
+class FakeProducer:
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.sent: list[Emit] = []
+
+    async def send_many(self, emits: Iterable[Emit]) -> None:
+        emits = list(emits)
+        if self.fail:
+            raise RuntimeError("broker unavailable")
+        self.sent.extend(emits)
+
+
+def envelope(rec: dict[str, Any]) -> str:
+    return orjson.dumps({"detail-type": "AWS API Call via CloudTrail", "source": "aws.iam", "detail": rec}).decode()
+
+
+async def test_records_produced_then_deleted_and_garbage_dead_lettered() -> None:
+    recs = [cloudtrail_record("CreateUser", event_id=f"e{i}") for i in range(3)]
+    sqs = FakeSqs([*(envelope(r) for r in recs), "garbage"])
+    prod = FakeProducer()
+    src = EventBridgeSqsSource(sqs, "q", prod, clock=lambda: "2026-01-01T00:00:00.000Z")
+    assert await src.poll_once(wait_time_s=0) == 4
+    assert sorted(sqs.deleted) == ["rh0", "rh1", "rh2", "rh3"]
+    acts = [decode(e.value, ActivityRecord) for e in prod.sent if e.topic == "activity"]
+    assert [a.event_id for a in acts] == ["e0", "e1", "e2"]
+    assert all(e.key == a.principal for e, a in zip([e for e in prod.sent if e.topic == "activity"], acts, strict=True))
+    (dead,) = [decode(e.value, DeadLetter) for e in prod.sent if e.topic == "dlq"]
+    assert dead.original() == b"garbage" and "not valid JSON" in dead.reason and dead.stage == "source.eventbridge"
+    assert src.stats.records == 3 and src.stats.dead_letters == 1 and src.stats.deleted == 4
+
+
+async def test_nothing_deleted_when_kafka_does_not_acknowledge() -> None:
+    sqs = FakeSqs([envelope(cloudtrail_record("CreateUser", event_id="e1"))])
+    src = EventBridgeSqsSource(sqs, "q", FakeProducer(fail=True))
+    assert await src.poll_once(wait_time_s=0) == 0
+    assert sqs.deleted == [] and src.stats.failed == 1
+
+
+async def test_run_loop_survives_failures_and_stops() -> None:
+    import asyncio
+
+    sqs = FakeSqs([envelope(cloudtrail_record("CreateUser", event_id="e1"))])
+    prod = FakeProducer()
+    src = EventBridgeSqsSource(sqs, "q", prod, SqsSourceOptions(wait_time_s=0, idle_sleep_s=0.05))
+    await src.start()
+    for _ in range(100):
+        if sqs.deleted:
+            break
+        await asyncio.sleep(0.01)
+    await src.stop(timeout_s=2)
+    assert sqs.deleted == ["rh0"] and len(prod.sent) == 1

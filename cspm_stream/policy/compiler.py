@@ -20,11 +20,15 @@ ERROR verdict instead of a guess.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from cspm_stream.policy.checks import CheckArgError, registry
+from cspm_stream.policy.fastpath import fused_leaf
 from cspm_stream.policy.operators import OPERATORS, OperatorValueError
 from cspm_stream.policy.paths import MISSING as _MISSING
 from cspm_stream.policy.paths import CompiledPath, PathSyntaxError, compile_path
@@ -53,13 +57,20 @@ class Condition:
     checks: frozenset[str]
     #: uses ``now`` (age-days-*): must be re-evaluated even when the resource is unchanged
     time_dependent: bool = False
+    #: ids of the expensive nodes (list forms, checks), one per occurrence
+    node_ids: tuple[int, ...] = ()
 
 
-def compile_condition(src: Any, where: str = "condition") -> Condition:
-    """Compile a condition tree; raises ConditionError naming the path and reason."""
-    c = _Compiler()
+def compile_condition(src: Any, where: str = "condition", *, memo_ids: frozenset[int] | None = None) -> Condition:
+    """Compile a condition tree; raises ConditionError naming the path and reason.
+
+    ``memo_ids``: expensive nodes (by id) shared with other policies of the same
+    resource type; their results are cached per document in ``ctx.memo`` for the
+    duration of one resource evaluation (the engine passes these; see PolicyEngine).
+    """
+    c = _Compiler(memo_ids or frozenset())
     pred = c.node(src, where, relative=False)
-    return Condition(pred, frozenset(c.reads), frozenset(c.checks), c.time_dependent)
+    return Condition(pred, frozenset(c.reads), frozenset(c.checks), c.time_dependent, tuple(c.node_ids))
 
 
 def _join(where: str, key: str) -> str:
@@ -67,7 +78,9 @@ def _join(where: str, key: str) -> str:
 
 
 class _Compiler:
-    def __init__(self) -> None:
+    def __init__(self, memo_ids: frozenset[int]) -> None:
+        self.memo_ids = memo_ids
+        self.node_ids: list[int] = []
         self.reads: set[str] = set()
         self.checks: set[str] = set()
         self.time_dependent = False
@@ -106,8 +119,16 @@ class _Compiler:
         items = src[k]
         if not isinstance(items, list) or not items:
             raise ConditionError(_join(where, k), "must be a non-empty list of conditions")
+        fused = _fuse_port_ranges(k, items)
+        if fused is not None:
+            return fused
         preds = tuple(self.node(x, f"{_join(where, k)}[{i}]", relative) for i, x in enumerate(items))
         return _all(preds) if k == "all" else _any(preds)
+
+    def memo(self, src: Any, pred: Predicate) -> Predicate:
+        nid = _node_id(src)
+        self.node_ids.append(nid)
+        return _memo(nid, pred) if nid in self.memo_ids else pred
 
     def leaf(self, src: dict[str, Any], where: str, relative: bool) -> Predicate:
         extra = set(src) - {"path", "op", "value"}
@@ -134,6 +155,10 @@ class _Compiler:
             positive = OPERATORS[op.positive].compile(value) if op.mode == "negated" else test
         except OperatorValueError as exc:
             raise ConditionError(_join(where, "value"), f"{op.name}: {exc}") from None
+        if path.context_root is None and all(st.kind == "key" for st in path.steps):
+            fused = fused_leaf(tuple(st.key for st in path.steps), op.name, value)
+            if fused is not None:
+                return fused
         get = path.get
         if not path.projection or op.mode == "whole":
 
@@ -175,40 +200,42 @@ class _Compiler:
         inner = self.node(src["where"], _join(where, "where"), relative=True)
         get = path.get
 
-        def items(d: Any, c: Any) -> list[Any]:
-            v = get(d, c)
-            if type(v) is list:
-                return v
-            if v is None or v is _MISSING:
-                return []
-            return [v]
-
+        # the item list is inlined: a list as is, absent/null as [], anything else as [v]
         if kind == "any-of":
 
             def any_of(d: Any, c: Any) -> bool:
-                for x in items(d, c):
+                v = get(d, c)
+                if type(v) is not list:
+                    v = [] if v is None or v is _MISSING else [v]
+                for x in v:
                     if inner(x, c):
                         return True
                 return False
 
-            return any_of
+            return self.memo(src, any_of)
         if kind == "all-of":
 
             def all_of(d: Any, c: Any) -> bool:
-                for x in items(d, c):
+                v = get(d, c)
+                if type(v) is not list:
+                    v = [] if v is None or v is _MISSING else [v]
+                for x in v:
                     if not inner(x, c):
                         return False
                 return True
 
-            return all_of
+            return self.memo(src, all_of)
 
         def none_of(d: Any, c: Any) -> bool:
-            for x in items(d, c):
+            v = get(d, c)
+            if type(v) is not list:
+                v = [] if v is None or v is _MISSING else [v]
+            for x in v:
                 if inner(x, c):
                     return False
             return True
 
-        return none_of
+        return self.memo(src, none_of)
 
     def check(self, src: dict[str, Any], where: str, relative: bool) -> Predicate:
         extra = set(src) - {"check", "args"}
@@ -228,7 +255,95 @@ class _Compiler:
             for p in compiled.paths:
                 if p.context_root is None:
                     self.reads.add(p.attribute_path)
-        return compiled.predicate
+        return self.memo(src, compiled.predicate)
+
+
+#: canonical node source → node id, shared by every policy so that identical
+#: sub-conditions (e.g. "rule open to the world" in 20 security-group policies)
+#: are evaluated once per document per resource evaluation (see _memo)
+_NODE_IDS: dict[bytes, int] = {}
+
+
+def _node_id(src: Any) -> int:
+    key = orjson.dumps(src, option=orjson.OPT_SORT_KEYS, default=str)
+    nid = _NODE_IDS.get(key)
+    if nid is None:
+        nid = _NODE_IDS[key] = len(_NODE_IDS)
+    return nid
+
+
+def _memo(nid: int, pred: Predicate) -> Predicate:
+    """Cache an expensive node's result per (node, document) in the evaluation
+    context's ``memo`` (a fresh dict per resource evaluation). The document is kept
+    in the entry so its id cannot be reused while the memo lives."""
+
+    def memoized(d: Any, c: Any) -> bool:
+        memo = c.memo
+        key = (nid, id(d))
+        hit = memo.get(key)
+        if hit is not None:
+            return hit[0]  # type: ignore[no-any-return]
+        r = pred(d, c)
+        memo[key] = (r, d)
+        return r
+
+    return memoized
+
+
+def _range_leaf_pair(src: Any) -> tuple[str, str, float] | None:
+    """``{all: [{path: A, op: le, value: n}, {path: B, op: ge, value: n}]}`` with 1-key
+    paths and a number n (in either order) → (A, B, n): "range A..B includes n"."""
+    if not isinstance(src, dict) or set(src) != {"all"}:
+        return None
+    items = src["all"]
+    if not isinstance(items, list) or len(items) != 2:
+        return None
+    lo = hi = None
+    for it in items:
+        if not isinstance(it, dict) or set(it) != {"path", "op", "value"}:
+            return None
+        v, path = it["value"], it["path"]
+        if not (type(v) is int or type(v) is float) or not isinstance(path, str):
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_]+", path):
+            return None
+        if it["op"] == "le":
+            lo = (path, v)
+        elif it["op"] == "ge":
+            hi = (path, v)
+    if lo is None or hi is None or lo[1] != hi[1]:
+        return None
+    return lo[0], hi[0], lo[1]
+
+
+def _fuse_port_ranges(kind: str, items: list[Any]) -> Predicate | None:
+    """Peephole: a range-includes pair, or an ``any`` of such pairs over the same
+    keys, becomes one closure (same semantics as the tree it replaces)."""
+    if kind == "all":
+        pair = _range_leaf_pair({"all": items})
+        pairs = [pair] if pair is not None else []
+    else:
+        pairs = [p for p in (_range_leaf_pair(x) for x in items) if p is not None]
+        if len(pairs) != len(items):
+            return None
+    if not pairs or len({(a, b) for a, b, _ in pairs}) != 1:
+        return None
+    ka, kb = pairs[0][0], pairs[0][1]
+    points = tuple(sorted({n for _, _, n in pairs}))
+
+    def includes(d: Any, c: Any) -> bool:
+        if type(d) is not dict:
+            return False
+        a = d.get(ka)
+        b = d.get(kb)
+        if not (type(a) is int or type(a) is float) or not (type(b) is int or type(b) is float):
+            return False
+        for n in points:
+            if a <= n <= b:
+                return True
+        return False
+
+    return includes
 
 
 def _all(preds: tuple[Predicate, ...]) -> Predicate:

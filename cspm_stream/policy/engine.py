@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cspm_stream.models.enums import Verdict
 from cspm_stream.models.inventory import ResourceSnapshot
+from cspm_stream.policy.compiler import Predicate, compile_condition
 from cspm_stream.policy.model import EvalContext, Policy
 from cspm_stream.policy.operators import epoch_seconds
 
 
-@dataclass(frozen=True, slots=True)
-class Result:
+class Result(NamedTuple):
     policy: Policy
     verdict: Verdict
     #: why ERROR (failed attributes or the exception), else ""
@@ -50,7 +51,13 @@ def context_for(snapshot: ResourceSnapshot, now_ts: float) -> EvalContext:
 
 
 class PolicyEngine:
-    """Policies indexed by resource type."""
+    """Policies indexed by resource type.
+
+    At construction the policies of each type are compiled once more with the
+    expensive sub-conditions they share (same list form or check in several
+    policies) memoized per resource evaluation: e.g. "this rule is open to the
+    world" is computed once per rule, not once per security-group policy.
+    """
 
     def __init__(self, policies: Iterable[Policy]) -> None:
         self.policies: dict[str, Policy] = {}
@@ -59,6 +66,19 @@ class PolicyEngine:
             self.policies[p.id] = p
             by_type.setdefault(p.resource_type, []).append(p)
         self.by_type: dict[str, tuple[Policy, ...]] = {k: tuple(v) for k, v in by_type.items()}
+        self._fast: dict[str, tuple[tuple[Policy, Predicate], ...]] = {}
+        for rtype, pols in self.by_type.items():
+            counts = Counter(n for p in pols for n in p.condition.node_ids)
+            shared = frozenset(n for n, k in counts.items() if k > 1)
+            self._fast[rtype] = tuple(
+                (
+                    p,
+                    compile_condition(p.condition_source, memo_ids=shared).predicate
+                    if shared
+                    else p.condition.predicate,
+                )
+                for p in pols
+            )
 
     def for_type(self, resource_type: str) -> Sequence[Policy]:
         return self.by_type.get(resource_type, ())
@@ -66,12 +86,23 @@ class PolicyEngine:
     def evaluate(self, snapshot: ResourceSnapshot, now_ts: float | None = None) -> list[Result]:
         """Every policy of the snapshot's type. ``now_ts`` defaults to its ``observed_at``
         (so a replayed snapshot gives the same verdicts)."""
-        policies = self.by_type.get(snapshot.resource_type)
-        if not policies:
+        compiled = self._fast.get(snapshot.resource_type)
+        if not compiled:
             return []
         if now_ts is None:
             now_ts = epoch_seconds(snapshot.observed_at) or 0.0
         ctx = context_for(snapshot, now_ts)
-        failed = frozenset(e.attribute for e in snapshot.errors) if snapshot.errors else frozenset()
         attrs = snapshot.attributes
-        return [evaluate_policy(p, attrs, ctx, failed) for p in policies]
+        if snapshot.errors:
+            failed = frozenset(e.attribute for e in snapshot.errors)
+            return [evaluate_policy(p, attrs, ctx, failed) for p, _ in compiled]
+        out: list[Result] = []
+        fail, ok = Verdict.FAIL, Verdict.PASS
+        for p, pred in compiled:  # the hot loop: evaluate_policy inlined
+            try:
+                matched = pred(attrs, ctx)
+            except Exception as exc:  # never a silent pass
+                out.append(Result(p, Verdict.ERROR, f"evaluation failed: {type(exc).__name__}: {exc}"))
+                continue
+            out.append(Result(p, fail if matched else ok, ""))
+        return out

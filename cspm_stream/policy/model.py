@@ -92,7 +92,7 @@ class Framework:
 class EvalContext:
     """What a condition may read besides attributes (``$`` paths) and ``now``."""
 
-    __slots__ = ("account_id", "arn", "now_ts", "region", "resource_id", "resource_type", "tags")
+    __slots__ = ("account_id", "arn", "memo", "now_ts", "region", "resource_id", "resource_type", "tags")
 
     def __init__(
         self,
@@ -112,3 +112,6 @@ class EvalContext:
         self.resource_id = resource_id
         self.arn = arn
         self.resource_type = resource_type
+        #: per-evaluation cache of shared sub-conditions (see compiler._memo); use one
+        #: context per resource evaluation
+        self.memo: dict[tuple[int, int], tuple[bool, Any]] = {}

@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import ipaddress
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,7 +73,7 @@ def register(op: Operator) -> Operator:
 
 
 def _is_num(v: Any) -> bool:
-    return (type(v) is int or type(v) is float) and v is not True and v is not False
+    return type(v) is int or type(v) is float  # type(True) is bool, never int
 
 
 def equal(a: Any, b: Any) -> bool:
@@ -205,7 +206,7 @@ def _c_glob(value: Any) -> Test:
 def _ordering(cmp: Callable[[Any, Any], bool]) -> Callable[[Any], Test]:
     def compile_(value: Any) -> Test:
         if _is_num(value):
-            return lambda a, ctx: _is_num(a) and cmp(a, value)
+            return lambda a, ctx: (type(a) is int or type(a) is float) and cmp(a, value)
         if isinstance(value, str):
             return lambda a, ctx: type(a) is str and cmp(a, value)
         raise OperatorValueError("value must be a number or a string")
@@ -330,10 +331,10 @@ def _install() -> None:
         Operator("not-contains", W, True, _ANY, _c_not_contains, doc="negation of contains"),
         Operator("regex", S, True, {"type": "string"}, _c_regex, doc="re.search on a string"),
         Operator("glob", S, True, {"type": "string"}, _c_glob, doc="shell glob over the whole string"),
-        Operator("lt", S, True, str_or_num, _ordering(lambda a, b: a < b), doc="less than"),
-        Operator("le", S, True, str_or_num, _ordering(lambda a, b: a <= b), doc="less or equal"),
-        Operator("gt", S, True, str_or_num, _ordering(lambda a, b: a > b), doc="greater than"),
-        Operator("ge", S, True, str_or_num, _ordering(lambda a, b: a >= b), doc="greater or equal"),
+        Operator("lt", S, True, str_or_num, _ordering(operator.lt), doc="less than"),
+        Operator("le", S, True, str_or_num, _ordering(operator.le), doc="less or equal"),
+        Operator("gt", S, True, str_or_num, _ordering(operator.gt), doc="greater than"),
+        Operator("ge", S, True, str_or_num, _ordering(operator.ge), doc="greater or equal"),
         Operator("age-days-gt", S, True, days, _age(True), doc="ISO time older than N days"),
         Operator("age-days-lt", S, True, days, _age(False), doc="ISO time younger than N days"),
         Operator("cidr-contains", S, True, cidrs, _c_cidr_contains, doc="CIDR contains the value network"),

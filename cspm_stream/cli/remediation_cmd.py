@@ -1,16 +1,126 @@
-"""`cspm-stream remediation` (not implemented yet)."""
+"""`cspm-stream remediation`: approve commands, list actions and the permissions they need.
+
+cspm-stream remediation approve ID [--approver NAME] [--reject]
+cspm-stream remediation list-actions [--format table|json]
+cspm-stream remediation iam-policy            # the remediator role's least-privilege policy
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import getpass
+import sys
 from typing import Any
+
+import orjson
+
+from cspm_stream import settings as settings_mod
+from cspm_stream.errors import ConfigError
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("remediation", help="remediation (not implemented yet)")
-    p.set_defaults(func=_run)
+    p = sub.add_parser("remediation", help="approve remediation commands; list actions and their permissions")
+    rsub = p.add_subparsers(dest="remediation_command", required=True, metavar="ACTION")
+
+    a = rsub.add_parser("approve", help="publish a signed approval (approval.v1) for a waiting command")
+    a.add_argument("command_id", metavar="ID", help="the command id (rc-...) from remediation-results")
+    a.add_argument("--approver", default="", help="who approves (default: the OS user)")
+    a.add_argument("--reject", action="store_true", help="reject instead of approve")
+    a.set_defaults(func=_approve)
+
+    ls = rsub.add_parser("list-actions", help="every remediation action with its minimum IAM permissions")
+    ls.add_argument("--format", choices=("table", "json"), default="table")
+    ls.set_defaults(func=_list)
+
+    pol = rsub.add_parser("iam-policy", help="print the remediator role's least-privilege IAM policy (JSON)")
+    pol.add_argument("--actions", default="", help="comma-separated action names (default: all)")
+    pol.set_defaults(func=_policy)
 
 
-def _run(args: argparse.Namespace) -> int:
-    print("remediation: not implemented yet")
-    return 3
+def actions_table() -> list[dict[str, Any]]:
+    from cspm_stream.remediate.base import registry
+
+    return [
+        {
+            "name": a.name,
+            "resource_types": list(a.resource_types),
+            "summary": a.summary,
+            "read_permissions": list(a.read_permissions),
+            "write_permissions": list(a.write_permissions),
+            "tag_permissions": list(a.tag_permissions),
+            "permissions": list(a.permissions),
+        }
+        for a in sorted(registry().values(), key=lambda x: x.name)
+    ]
+
+
+def iam_policy(names: list[str] | None = None) -> dict[str, Any]:
+    """A policy document granting exactly the permissions of ``names`` (default: every action)."""
+    rows = [r for r in actions_table() if not names or r["name"] in names]
+    perms = sorted({p for r in rows for p in r["permissions"]} | {"sts:GetCallerIdentity"})
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "CspmStreamRemediator", "Effect": "Allow", "Action": perms, "Resource": "*"}],
+    }
+
+
+def _list(args: argparse.Namespace) -> int:
+    rows = actions_table()
+    if args.format == "json":
+        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return 0
+    for r in rows:
+        print(f"{r['name']}  [{', '.join(r['resource_types'])}]")
+        print(f"    {r['summary']}")
+        print(f"    permissions: {', '.join(r['permissions'])}")
+    print(f"{len(rows)} actions")
+    return 0
+
+
+def _policy(args: argparse.Namespace) -> int:
+    names = [n.strip() for n in args.actions.split(",") if n.strip()] or None
+    if names:
+        known = {r["name"] for r in actions_table()}
+        unknown = sorted(set(names) - known)
+        if unknown:
+            print(f"cspm-stream: unknown action(s): {', '.join(unknown)}", file=sys.stderr)
+            return 2
+    sys.stdout.write(orjson.dumps(iam_policy(names), option=orjson.OPT_INDENT_2).decode() + "\n")
+    return 0
+
+
+def _approve(args: argparse.Namespace) -> int:
+    from cspm_stream.models import Approval, dumps
+    from cspm_stream.pipeline.base import Emit, headers_for
+    from cspm_stream.remediate.modes import sign_approval
+    from cspm_stream.timeutil import now_iso
+
+    settings = settings_mod.load(args.config)
+    secret = settings.remediation.approval_hmac_secret.get()
+    if not secret:
+        raise ConfigError(
+            "remediation.approval_hmac_secret", "<unset>", "set CSPM_REMEDIATION_APPROVAL_HMAC_SECRET to sign approvals"
+        )
+    if not args.command_id.startswith("rc-"):
+        print(f"cspm-stream: {args.command_id!r} is not a command id (rc-...)", file=sys.stderr)
+        return 2
+    approval = Approval(
+        command_id=args.command_id,
+        approver=args.approver or getpass.getuser(),
+        approved_at=now_iso(),
+        approve=not args.reject,
+    )
+    approval.signature = sign_approval(approval, secret)
+    emit = Emit("approvals", approval.command_id, dumps(approval), headers_for("approval.v1"))
+    asyncio.run(_send(settings, emit))
+    verb = "rejected" if args.reject else "approved"
+    print(f"{verb} {approval.command_id} as {approval.approver} → {settings.kafka.topic('approvals')}")
+    return 0
+
+
+async def _send(settings: settings_mod.Settings, emit: Any) -> None:
+    from cspm_stream.kafka import Producer
+
+    async with Producer(settings.kafka) as producer:
+        await producer.send(emit)

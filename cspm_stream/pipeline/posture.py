@@ -266,3 +266,7 @@ def build_handler(settings: Settings) -> PostureHandler:
     source = MutelistSource(settings.policy.mutelist_file, settings.policy.mutelist_reload_s)
     source.load()
     return PostureHandler(catalog, source)
+
+
+#: the name the runtime's role table uses
+build_posture_handler = build_handler

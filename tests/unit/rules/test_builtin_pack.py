@@ -55,7 +55,7 @@ def test_pack_loads_without_errors_and_is_large_enough() -> None:
     assert len(RULE_FILES) >= 60
     assert len(rs.correlations) >= 4
     kinds = {c.ctype.value for c in rs.correlations}
-    assert {"event_count", "value_count"} <= kinds and kinds & {"temporal", "temporal_ordered"}
+    assert {"event_count", "value_count", "temporal", "temporal_ordered"} <= kinds
     for c in rs.correlations:
         assert c.group_by and c.span_ms > 0
 

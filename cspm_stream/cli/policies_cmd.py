@@ -6,6 +6,7 @@
   error as ``file: path: reason``; exit 1 on any error.
 * ``test [PATH ...] [--policy ID]`` — run every policy's example snapshots; exit 1 on a mismatch.
 * ``schema`` — print the JSON Schema of a policy file (generated from the registries).
+* ``checks`` — list the operators and named checks with their arguments.
 
 Without PATH the built-ins and the configured ``policy.policy_dirs``/``framework_dirs`` are used.
 """
@@ -47,6 +48,9 @@ def register(sub: Any) -> None:
 
     sc = psub.add_parser("schema", help="print the policy JSON Schema")
     sc.set_defaults(func=_schema)
+
+    ck = psub.add_parser("checks", help="list the named checks and operators policies may use")
+    ck.set_defaults(func=_checks)
 
 
 def _dirs(args: argparse.Namespace) -> tuple[list[Path], list[Path]]:
@@ -153,4 +157,20 @@ def _schema(args: argparse.Namespace) -> int:
     from cspm_stream.policy.schema import policy_json_schema
 
     sys.stdout.write(orjson.dumps(policy_json_schema(), option=orjson.OPT_INDENT_2).decode() + "\n")
+    return 0
+
+
+def _checks(args: argparse.Namespace) -> int:
+    from cspm_stream.policy.checks import registry
+    from cspm_stream.policy.operators import OPERATORS
+
+    print("operators:")
+    for op in OPERATORS.values():
+        print(f"  {op.name:<14} {op.doc}{'' if op.needs_value else ' (no value)'}")
+    print("checks:")
+    for chk in sorted(registry().values(), key=lambda c: c.name):
+        print(f"  {chk.name}: {chk.doc}")
+        for name, a in chk.args.items():
+            req = "required" if a.required else f"default {a.default!r}"
+            print(f"      {name} ({a.kind}, {req}): {a.doc}")
     return 0

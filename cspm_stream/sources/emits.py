@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from cspm_stream.models.activity import ActivityRecord
 from cspm_stream.models.codec import dumps
@@ -11,6 +11,9 @@ from cspm_stream.models.dlq import DeadLetter
 from cspm_stream.models.enums import ActivitySource
 from cspm_stream.pipeline.base import Emit, headers_for
 from cspm_stream.sources.files import Item, RecordError
+
+if TYPE_CHECKING:
+    from cspm_stream.observability.metrics import Metrics
 
 ACTIVITY = "activity"
 DLQ = "dlq"
@@ -86,3 +89,13 @@ def emits_for_items(
             continue
         out.append(activity_emit(rec, trace_id))
     return out
+
+
+def count_produced(metrics: Metrics | None, stage: str, origin: str, emits: Iterable[Emit]) -> None:
+    """Prometheus counts for acknowledged records: produced per topic, dead letters per stage/origin."""
+    if metrics is None:
+        return
+    for e in emits:
+        metrics.events_out.labels(topic=e.topic).inc()
+        if e.topic == DLQ:
+            metrics.on_dead_letter(stage, origin)

@@ -28,7 +28,7 @@ import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 import structlog
@@ -36,9 +36,12 @@ from botocore.exceptions import ClientError
 
 from cspm_stream.models.enums import ActivitySource
 from cspm_stream.pipeline.base import Emit
-from cspm_stream.sources.emits import EmitProducer, emits_for_items
+from cspm_stream.sources.emits import EmitProducer, count_produced, emits_for_items
 from cspm_stream.sources.files import Item, RecordError, split_payload
 from cspm_stream.timeutil import iso, now, parse_iso
+
+if TYPE_CHECKING:
+    from cspm_stream.observability.metrics import Metrics
 
 log = structlog.get_logger(__name__)
 
@@ -201,6 +204,7 @@ class LookupEventsPoller:
         limiter: RateLimiter | None = None,
         max_throttle_retries: int = 5,
         clock: Callable[[], dt.datetime] = now,
+        metrics: Metrics | None = None,
     ) -> None:
         self.client = client
         self.account_id = account_id
@@ -212,6 +216,7 @@ class LookupEventsPoller:
         self.limiter = limiter or RateLimiter(2.0)
         self.max_throttle_retries = max_throttle_retries
         self.clock = clock
+        self.metrics = metrics
         self.calls = 0
         self.throttled = 0
         self._task: asyncio.Task[None] | None = None
@@ -234,6 +239,7 @@ class LookupEventsPoller:
         )
         if emits:
             await self.producer.send_many(emits)
+            count_produced(self.metrics, STAGE, f"lookup-events:{self.key}", emits)
         # only now, after every record was acknowledged, does the checkpoint move
         self.store.save(self.key, new_cp)
         return sum(1 for e in emits if e.topic == "activity")
@@ -257,13 +263,18 @@ class LookupEventsPoller:
             self.calls += 1
             try:
                 resp: dict[str, Any] = await self.client.lookup_events(**params)
-                return resp
             except ClientError as exc:
                 code = str(exc.response.get("Error", {}).get("Code", ""))
+                if self.metrics is not None:
+                    self.metrics.aws_call("cloudtrail", "LookupEvents", code or "Unknown")
                 if code not in _THROTTLED or attempt == self.max_throttle_retries:
                     raise
                 self.throttled += 1
                 await asyncio.sleep(min(0.5 * 2**attempt, 8.0))
+            else:
+                if self.metrics is not None:
+                    self.metrics.aws_call("cloudtrail", "LookupEvents")
+                return resp
         raise AssertionError("unreachable")
 
     async def start(self) -> None:

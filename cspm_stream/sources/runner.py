@@ -19,7 +19,7 @@ import contextlib
 import os
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 from aiobotocore.session import AioSession, get_session
@@ -30,6 +30,9 @@ from cspm_stream.sources.eventbridge import EventBridgeSqsSource
 from cspm_stream.sources.lookup import JsonFileCheckpoints, LookupEventsPoller, RateLimiter
 from cspm_stream.sources.s3_sqs import S3SqsSource
 from cspm_stream.sources.sqs import SqsSourceOptions, queue_region
+
+if TYPE_CHECKING:
+    from cspm_stream.observability.metrics import Metrics
 
 log = structlog.get_logger(__name__)
 
@@ -48,8 +51,15 @@ def default_region(settings: Settings) -> str:
 class Sources:
     """The running sources and the AWS clients they use (one AsyncExitStack)."""
 
-    def __init__(self, settings: Settings, producer: EmitProducer, session: AioSession | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        producer: EmitProducer,
+        session: AioSession | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.settings = settings
+        self.metrics = metrics
         self.producer = producer
         self.session = session or get_session()
         self.sources: list[Any] = []
@@ -84,7 +94,7 @@ class Sources:
                 )
             for url in ct.eventbridge_queue_urls:
                 sqs = await self._client("sqs", queue_region(url, region))
-                self.sources.append(EventBridgeSqsSource(sqs, url, self.producer, opts))
+                self.sources.append(EventBridgeSqsSource(sqs, url, self.producer, opts, metrics=self.metrics))
             if ct.lookup_events:
                 await self._add_lookup_pollers()
             for s in self.sources:
@@ -116,6 +126,7 @@ class Sources:
                         lookback_s=ct.lookup_lookback_s,
                         interval_s=ct.lookup_interval_s,
                         limiter=RateLimiter(ct.lookup_rate_per_s),
+                        metrics=self.metrics,
                     )
                 )
 
@@ -136,6 +147,14 @@ class Sources:
         await self.stop()
 
 
-def build_sources(settings: Settings, producer: EmitProducer, session: AioSession | None = None) -> Sources:
-    """The configured sources, not yet started (``await sources.start()`` / ``async with``)."""
-    return Sources(settings, producer, session)
+def build_sources(
+    settings: Settings,
+    producer: EmitProducer,
+    session: AioSession | None = None,
+    metrics: Metrics | None = None,
+) -> Sources:
+    """The configured sources, not yet started (``await sources.start()`` / ``async with``).
+
+    With ``metrics``, they count AWS calls/errors, records produced per topic and dead letters.
+    """
+    return Sources(settings, producer, session, metrics)

@@ -18,7 +18,7 @@ keyed by principal. The message is deleted only after all of them were acknowled
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -29,6 +29,9 @@ from cspm_stream.sources.emits import EmitProducer, dead_letter_emit, emits_for_
 from cspm_stream.sources.files import split_payload
 from cspm_stream.sources.notifications import ObjectRef, parse_notification
 from cspm_stream.sources.sqs import BeforeDelete, PermanentMessageError, SqsSource, SqsSourceOptions
+
+if TYPE_CHECKING:
+    from cspm_stream.observability.metrics import Metrics
 
 _GONE = frozenset({"NoSuchKey", "NoSuchBucket", "404"})
 
@@ -46,8 +49,9 @@ class S3SqsSource(SqsSource):
         *,
         max_concurrent_downloads: int = 8,
         before_delete: BeforeDelete | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
-        super().__init__(sqs, queue_url, producer, options, before_delete=before_delete)
+        super().__init__(sqs, queue_url, producer, options, before_delete=before_delete, metrics=metrics)
         self.s3 = s3
         self._downloads = asyncio.Semaphore(max_concurrent_downloads)
 
@@ -64,6 +68,7 @@ class S3SqsSource(SqsSource):
         try:
             data = await self._download(ref)
         except ClientError as exc:
+            self._aws("s3", "GetObject", exc)
             code = str(exc.response.get("Error", {}).get("Code", ""))
             if code not in _GONE:
                 raise  # transient or permission: keep the message for redelivery
@@ -78,6 +83,7 @@ class S3SqsSource(SqsSource):
                     trace_id=trace_id,
                 )
             ]
+        self._aws("s3", "GetObject")
         items = split_payload(data, ref.uri())
         return emits_for_items(
             items, source=ActivitySource.S3_SQS, stage=self.stage, received_at=received_at, trace_id=trace_id

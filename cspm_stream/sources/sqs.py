@@ -22,14 +22,18 @@ import contextlib
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
+from botocore.exceptions import ClientError
 
 from cspm_stream.errors import CspmError
 from cspm_stream.pipeline.base import Emit
-from cspm_stream.sources.emits import EmitProducer, dead_letter_emit
+from cspm_stream.sources.emits import EmitProducer, count_produced, dead_letter_emit
 from cspm_stream.timeutil import now_iso
+
+if TYPE_CHECKING:
+    from cspm_stream.observability.metrics import Metrics
 
 log = structlog.get_logger(__name__)
 
@@ -82,6 +86,7 @@ class SqsSource:
         *,
         before_delete: BeforeDelete | None = None,
         clock: Callable[[], str] = now_iso,
+        metrics: Metrics | None = None,
     ) -> None:
         self.sqs = sqs
         self.queue_url = queue_url
@@ -90,6 +95,7 @@ class SqsSource:
         self.stats = SourceStats()
         self._before_delete = before_delete
         self._clock = clock
+        self.metrics = metrics
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._receiving = False
@@ -152,8 +158,12 @@ class SqsSource:
                 VisibilityTimeout=self.options.visibility_timeout_s,
                 MessageSystemAttributeNames=["ApproximateReceiveCount"],
             )
+        except ClientError as exc:
+            self._aws("sqs", "ReceiveMessage", exc)
+            raise
         finally:
             self._receiving = False
+        self._aws("sqs", "ReceiveMessage")
         messages: list[dict[str, Any]] = resp.get("Messages", [])
         if not messages:
             return 0
@@ -183,6 +193,7 @@ class SqsSource:
                     )
                 ]
             await self.producer.send_many(emits)
+            count_produced(self.metrics, self.stage, self.queue_url, emits)
         except Exception as exc:  # boundary: leave the message for redelivery, say so loudly
             self.stats.failed += 1
             log.error("source.message_failed", queue=self.queue_url, message_id=mid, error=repr(exc))
@@ -195,6 +206,11 @@ class SqsSource:
         handle: str = message["ReceiptHandle"]
         return handle
 
+    def _aws(self, service: str, operation: str, exc: ClientError | None = None) -> None:
+        if self.metrics is not None:
+            code = str(exc.response.get("Error", {}).get("Code", "")) if exc is not None else None
+            self.metrics.aws_call(service, operation, code or None)
+
     async def _delete(self, handles: list[str]) -> int:
         deleted = 0
         for i in range(0, len(handles), 10):
@@ -203,6 +219,7 @@ class SqsSource:
                 QueueUrl=self.queue_url,
                 Entries=[{"Id": str(n), "ReceiptHandle": h} for n, h in enumerate(chunk)],
             )
+            self._aws("sqs", "DeleteMessageBatch")
             for f in resp.get("Failed", []):
                 # Not deleted: it will be redelivered and its records produced again (duplicates only).
                 log.error("source.delete_failed", queue=self.queue_url, code=f.get("Code"), reason=f.get("Message"))

@@ -84,3 +84,18 @@ async def test_run_loop_survives_failures_and_stops() -> None:
         await asyncio.sleep(0.01)
     await src.stop(timeout_s=2)
     assert sqs.deleted == ["rh0"] and len(prod.sent) == 1
+
+
+async def test_metrics_count_produced_records_dead_letters_and_calls() -> None:
+    from cspm_stream.observability.metrics import create_metrics
+
+    m = create_metrics()
+    sqs = FakeSqs([envelope(cloudtrail_record("CreateUser", event_id="e1")), "garbage"])
+    src = EventBridgeSqsSource(sqs, "q", FakeProducer(), metrics=m)
+    await src.poll_once(wait_time_s=0)
+    val = m.registry.get_sample_value
+    assert val("cspm_events_out_total", {"topic": "activity"}) == 1
+    assert val("cspm_events_out_total", {"topic": "dlq"}) == 1
+    assert val("cspm_dlq_records_total", {"stage": "source.eventbridge", "topic": "q"}) == 1
+    assert val("cspm_aws_api_calls_total", {"service": "sqs", "operation": "ReceiveMessage"}) == 1
+    assert val("cspm_aws_api_calls_total", {"service": "sqs", "operation": "DeleteMessageBatch"}) == 1

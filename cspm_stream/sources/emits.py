@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
 from cspm_stream.models.activity import ActivityRecord
-from cspm_stream.models.codec import dumps
+from cspm_stream.models.codec import MAX_VALUE_BYTES, dumps
 from cspm_stream.models.dlq import DeadLetter
 from cspm_stream.models.enums import ActivitySource
 from cspm_stream.pipeline.base import Emit, headers_for
@@ -19,6 +19,8 @@ ACTIVITY = "activity"
 DLQ = "dlq"
 ACTIVITY_SCHEMA = "activity.v1"
 DLQ_SCHEMA = "dlq.v1"
+#: Largest activity value produced (the codec refuses more; topics allow 4 MiB).
+MAX_ACTIVITY_BYTES = MAX_VALUE_BYTES - 64 * 1024
 
 
 class EmitProducer(Protocol):
@@ -87,7 +89,22 @@ def emits_for_items(
                 )
             )
             continue
-        out.append(activity_emit(rec, trace_id))
+        emit = activity_emit(rec, trace_id)
+        if emit.value is not None and len(emit.value) > MAX_ACTIVITY_BYTES:
+            # would be refused by the broker (or by every consumer's decoder) and block the message forever
+            out.append(
+                dead_letter_emit(
+                    stage=stage,
+                    reason=f"record {rec.event_id} is {len(emit.value)} bytes > {MAX_ACTIVITY_BYTES} (activity limit)",
+                    error_type="RecordTooLarge",
+                    at=received_at,
+                    original=dumps(it),
+                    key=rec.principal,
+                    trace_id=trace_id,
+                )
+            )
+            continue
+        out.append(emit)
     return out
 
 

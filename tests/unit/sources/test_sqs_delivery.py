@@ -99,3 +99,21 @@ async def test_metrics_count_produced_records_dead_letters_and_calls() -> None:
     assert val("cspm_dlq_records_total", {"stage": "source.eventbridge", "topic": "q"}) == 1
     assert val("cspm_aws_api_calls_total", {"service": "sqs", "operation": "ReceiveMessage"}) == 1
     assert val("cspm_aws_api_calls_total", {"service": "sqs", "operation": "DeleteMessageBatch"}) == 1
+
+
+def test_oversized_record_is_dead_lettered() -> None:
+    from cspm_stream.models.enums import ActivitySource
+    from cspm_stream.sources.emits import MAX_ACTIVITY_BYTES, emits_for_items
+
+    big = cloudtrail_record(
+        "PutBucketPolicy", "s3.amazonaws.com", event_id="big", request_parameters={"x": "a" * MAX_ACTIVITY_BYTES}
+    )
+    small = cloudtrail_record("PutBucketPolicy", "s3.amazonaws.com", event_id="small")
+    out = emits_for_items([big, small], source=ActivitySource.FILE, stage="t", received_at="2026-01-01T00:00:00.000Z")
+    assert [e.topic for e in out] == ["dlq", "activity"]
+    dead = decode(out[0].value, DeadLetter)
+    assert (
+        "big" in dead.reason
+        and dead.error_type == "RecordTooLarge"
+        and orjson.loads(dead.original())["eventID"] == "big"
+    )

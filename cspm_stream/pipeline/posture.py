@@ -4,6 +4,7 @@ Consumes ``inventory`` (key = ARN): a ``ResourceSnapshot``, a ``ResourceDeleted`
 or a tombstone (value None). Keeps, per ARN, in ``state`` (JSON-able)::
 
     {"h": content hash (+ failed attributes), "o": observed_at ms, "mf": mutelist fingerprint,
+     "pf": fingerprint of the type's policies,
      "t": resource type, "r": region, "a": account, "g": tags,
      "p": {policy_id: FindingState.to_json()}}        # or {"del": true, "o": ms} after a deletion
 
@@ -21,9 +22,12 @@ rescan, and purges old deletion markers; the runtime calls it on a timer.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, MutableMapping
 from typing import Any
+
+import orjson
 
 from cspm_stream.errors import DecodeError
 from cspm_stream.models.codec import decode_any, dumps
@@ -74,6 +78,19 @@ class PostureHandler:
         self._time_dependent: dict[str, tuple[Policy, ...]] = {
             t: tuple(p for p in ps if p.condition.time_dependent) for t, ps in self.engine.by_type.items()
         }
+        #: per resource type, a fingerprint of its policies: a deploy that adds or
+        #: changes policies re-evaluates unchanged resources
+        self._policy_fp: dict[str, str] = {
+            t: hashlib.blake2b(
+                orjson.dumps(
+                    [[p.id, p.severity.value, p.condition_source] for p in ps],
+                    option=orjson.OPT_SORT_KEYS,
+                    default=str,
+                ),
+                digest_size=8,
+            ).hexdigest()
+            for t, ps in self.engine.by_type.items()
+        }
 
     # ------------------------------------------------------------------ inputs
 
@@ -117,7 +134,8 @@ class PostureHandler:
         now_ts = self._clock()
         h = snap.content_hash + ("|" + ",".join(sorted(e.attribute for e in snap.errors)) if snap.errors else "")
         policies: tuple[Policy, ...] | None = None  # None = all of the type
-        if rec is not None and rec.get("h") == h:
+        pfp = self._policy_fp.get(snap.resource_type, "")
+        if rec is not None and rec.get("h") == h and rec.get("pf") == pfp:
             policies = self._time_dependent.get(snap.resource_type, ())
             if not policies and rec.get("mf") == ml.fingerprint and not _expiry_due(rec, now_ts):
                 return []
@@ -126,6 +144,7 @@ class PostureHandler:
             "h": h,
             "o": obs_ms,
             "mf": ml.fingerprint,
+            "pf": pfp,
             "t": snap.resource_type,
             "r": snap.region,
             "a": snap.account_id,
@@ -135,6 +154,10 @@ class PostureHandler:
         ref = ResourceRef(snap.arn, snap.resource_type, snap.region, snap.account_id, dict(snap.tags))
         if policies is None:
             results = self.engine.evaluate(snap, now_ts=obs_ms / 1000.0)
+            # policies removed from the catalog since: no longer evaluated, forget them
+            current = {r.policy.id for r in results}
+            for gone in [pid for pid in new_rec["p"] if pid not in current]:
+                del new_rec["p"][gone]
         else:
             ctx = context_for(snap, obs_ms / 1000.0)
             failed = frozenset(e.attribute for e in snap.errors)

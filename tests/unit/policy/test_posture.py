@@ -230,3 +230,23 @@ def test_build_handler_from_settings(tmp_path: Any) -> None:
     h = build_handler(s)
     assert h.name == "posture" and h.inputs == ("inventory",)
     assert "fx_s3_public_acl" in h.engine.policies and len(h.mutelist()) == 1
+
+
+async def test_policy_deploy_reevaluates_unchanged_resources(fixture_catalog: Catalog) -> None:
+    import dataclasses
+
+    only_acl = Catalog({"fx_s3_public_acl": fixture_catalog.policies["fx_s3_public_acl"]}, {})
+    state: dict[str, Any] = {}
+    v = snap({**PUBLIC, "Encryption": None}, "2026-01-01T00:00:00Z")
+    assert await feed(PostureHandler(only_acl, clock=Clock()), state, v) == [("fx_s3_public_acl", "new")]
+    # a new release adds a policy: the unchanged resource is evaluated against it
+    both = Catalog({k: fixture_catalog.policies[k] for k in ("fx_s3_public_acl", "fx_s3_no_encryption")}, {})
+    v2 = snap({**PUBLIC, "Encryption": None}, "2026-01-01T01:00:00Z")
+    assert await feed(PostureHandler(both, clock=Clock()), state, v2) == [("fx_s3_no_encryption", "new")]
+    # a release removes one: it is forgotten, the other keeps its state
+    enc = fixture_catalog.policies["fx_s3_no_encryption"]
+    changed = Catalog({"fx_s3_no_encryption": dataclasses.replace(enc, title="renamed")}, {})
+    v3 = snap({**PUBLIC, "Encryption": None}, "2026-01-01T02:00:00Z")
+    h = PostureHandler(changed, clock=Clock())
+    assert await feed(h, state, v3) == []  # same condition: still failing, no re-alert
+    assert set(state[ARN]["p"]) == {"fx_s3_no_encryption"}

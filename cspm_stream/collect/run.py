@@ -166,7 +166,12 @@ async def _one(
     attrs: Item = plain(item)
     rid = spec.id(attrs, scope)
     arn = spec.arn(attrs, scope)
-    if (only_arn and arn != only_arn) or (only_id and rid != only_id):
+    # A rescan names its target by ARN when it can; the id is then only a hint (CloudTrail
+    # often carries an ARN where the API's id goes), so it must not veto an ARN match.
+    if only_arn:
+        if arn != only_arn:
+            return
+    elif only_id and rid != only_id:
         return
     errors: list[AttributeFailure] = []
     wanted = [d for d in spec.details if d.when is None or d.when(attrs)]

@@ -1,0 +1,3 @@
+from bench.scan.run import main
+
+raise SystemExit(main())

@@ -1,0 +1,159 @@
+"""Full-inventory benchmark against moto, with Prowler side by side on the same server.
+
+    .venv/bin/python -m bench.scan [--scale 1] [--no-prowler] [--prowler /tmp/prowler-venv/bin/prowler]
+
+1. starts moto in server mode in its own process (127.0.0.1, random port);
+2. seeds a few thousand resources of mixed types in two regions (bench/scan/seed.py);
+3. runs one full inventory of those services in a child process (bench/scan/collect_only.py:
+   wall time, peak RSS of that process, resources per type);
+4. runs Prowler on the same services/regions against the same server (AWS_ENDPOINT_URL),
+   measuring its wall time and peak RSS (os.wait4), if it is installed;
+5. prints one JSON document with both and the wall-time ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from bench.scan.seed import seed
+
+REGIONS = ["us-east-1", "eu-west-1"]
+SERVICES = ["s3", "ec2", "iam", "sqs", "sns", "kms", "dynamodb"]
+FAKE = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_moto() -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {**os.environ, **FAKE}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            with urllib.request.urlopen(url + "/moto-api/", timeout=1):
+                return proc, url
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("moto server did not start")
+
+
+def run_measured(cmd: list[str], env: dict[str, str], cwd: str | None = None) -> dict[str, Any]:
+    """Run ``cmd``; wall time and the child's own peak RSS (os.wait4), stdout/stderr tails."""
+    out = tempfile.TemporaryFile()
+    err = tempfile.TemporaryFile()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, cwd=cwd)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    out.seek(0)
+    err.seek(0)
+    return {
+        "rc": proc.returncode,
+        "wall_s": round(wall, 3),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "stdout": out.read().decode("utf-8", "replace"),
+        "stderr": err.read().decode("utf-8", "replace"),
+    }
+
+
+def run_collector(endpoint: str) -> dict[str, Any]:
+    env = {**os.environ, **FAKE}
+    r = run_measured(
+        [sys.executable, "-m", "bench.scan.collect_only", "--endpoint", endpoint, "--regions", *REGIONS,
+         "--services", *SERVICES],
+        env, cwd=str(Path(__file__).resolve().parents[2]),
+    )
+    if r["rc"] != 0:
+        return {"rc": r["rc"], "error": r["stderr"][-2000:]}
+    body = json.loads(r["stdout"].strip().splitlines()[-1])
+    body["process_wall_s"] = r["wall_s"]  # includes interpreter start and imports
+    body["process_peak_rss_mb"] = r["peak_rss_mb"]
+    return dict(body)
+
+
+def run_prowler(endpoint: str, prowler: str) -> dict[str, Any]:
+    outdir = tempfile.mkdtemp(prefix="prowler-bench-")
+    env = {**os.environ, **FAKE, "AWS_ENDPOINT_URL": endpoint}
+    cmd = [prowler, "aws", "--services", *SERVICES, "-f", *REGIONS, "--output-formats", "json-ocsf",
+           "-o", outdir, "--no-banner", "--ignore-exit-code-3"]
+    r = run_measured(cmd, env)
+    findings = 0
+    for f in Path(outdir).glob("*.ocsf.json"):
+        try:
+            findings += len(json.loads(f.read_text() or "[]"))
+        except ValueError:
+            pass
+    shutil.rmtree(outdir, ignore_errors=True)
+    return {
+        "cmd": " ".join(cmd[1:]),
+        "rc": r["rc"],
+        "wall_s": r["wall_s"],
+        "peak_rss_mb": r["peak_rss_mb"],
+        "findings": findings,
+        "stderr_tail": r["stderr"][-1500:] if r["rc"] != 0 else "",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="bench.scan")
+    p.add_argument("--scale", type=int, default=1, help="1 ≈ 3,000 seeded resources")
+    p.add_argument("--no-prowler", action="store_true")
+    p.add_argument("--prowler", default="/tmp/prowler-venv/bin/prowler")
+    args = p.parse_args(argv)
+    for k, v in FAKE.items():  # moto's fake credentials, for seeding in this process
+        os.environ.setdefault(k, v)
+    moto, endpoint = start_moto()
+    try:
+        t0 = time.perf_counter()
+        seeded = seed(endpoint, REGIONS, args.scale)
+        seed_s = time.perf_counter() - t0
+        ours = run_collector(endpoint)
+        result: dict[str, Any] = {
+            "bench": "scan",
+            "regions": REGIONS,
+            "services": SERVICES,
+            "seeded": seeded,
+            "seeded_total": sum(seeded.values()),
+            "seed_s": round(seed_s, 1),
+            "cspm_stream": ours,
+        }
+        if not args.no_prowler and Path(args.prowler).exists():
+            theirs = run_prowler(endpoint, args.prowler)
+            result["prowler"] = theirs
+            if theirs["rc"] == 0 and ours.get("wall_s"):
+                result["prowler_over_cspm_wall"] = round(theirs["wall_s"] / ours["process_wall_s"], 2)
+                result["target_3x_met"] = result["prowler_over_cspm_wall"] >= 3.0
+        elif not args.no_prowler:
+            result["prowler"] = {"skipped": f"{args.prowler} not found"}
+        result["peak_rss_target_250mb_met"] = bool(ours.get("process_peak_rss_mb", 1e9) < 250)
+        print(json.dumps(result, indent=2))
+    finally:
+        moto.terminate()
+        moto.wait(10)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

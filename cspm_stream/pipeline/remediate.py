@@ -48,6 +48,12 @@ class RemediationHandler:
             return expired + await self.remediator.on_approval(msg, state)
         return expired + await self.remediator.on_command(msg, state)
 
+    async def stop(self) -> None:
+        """Close the remediator's AWS clients (if its provider owns any)."""
+        stop = getattr(self.remediator.provider, "stop", None)
+        if stop is not None:
+            await stop()
+
     def sweep(self, state: MutableMapping[str, Any]) -> list[Emit]:
         """Expire commands still waiting for an approval past their TTL."""
         return self.remediator.sweep(state)

@@ -115,6 +115,9 @@ class CloudTrailSettings:
     lookup_rate_per_s: float = setting(
         2.0, doc="LookupEvents calls per second per account and region (AWS limit: 2).", min=0.1, max=2.0
     )
+    lookup_max_window_s: int = setting(
+        3600, doc="Longest LookupEvents window per poll; after an outage the poller catches up window by window.", min=60
+    )
 
 
 @dataclass(frozen=True)

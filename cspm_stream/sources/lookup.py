@@ -1,11 +1,14 @@
 """CloudTrail ``LookupEvents`` poller, one per account and region, with a checkpoint.
 
-Each poll asks for the window ``[checkpoint - lookback, now]`` (CloudTrail makes events
-visible to LookupEvents minutes late, so a window that starts exactly at the last event
-time would miss late arrivals), pages through it (50 events per call), removes the
-events already produced (``seen_ids``), produces the rest, and only after Kafka
-acknowledged them saves the new checkpoint. A crash before the save replays the window
-(duplicates only; the detector dedups by ``eventID``).
+Each poll asks for the window ``[queried_until - lookback, min(now, start + max_window)]``
+(CloudTrail makes events visible to LookupEvents minutes late, so a window that starts
+exactly where the previous one ended would miss late arrivals), pages through it (50
+events per call), removes the events already produced (``seen_ids``), produces the rest,
+and only after Kafka acknowledged them saves the new checkpoint (``queried_until`` = the
+window's end). A crash before the save replays the window (duplicates only; the detector
+dedups by ``eventID``). After a long outage the poller catches up window by window
+(bounded memory), without waiting ``interval_s`` between them. The first poll of a new
+checkpoint starts ``lookback`` before now (no historical backfill: use ``detect --events``).
 
 Calls go through a :class:`RateLimiter` (LookupEvents allows 2 requests per second per
 account and region); ``ThrottlingException`` is retried with backoff a bounded number
@@ -13,7 +16,8 @@ of times, then the poll fails loudly and the next one retries the same window.
 
 Checkpoint value per ``"<account>|<region>"`` (JSON-able)::
 
-    {"last_event_time": "2026-01-01T00:10:00Z", "seen_ids": {"<eventID>": "<eventTime>", ...}}
+    {"queried_until": "2026-01-01T00:10:00.000Z", "last_event_time": "2026-01-01T00:09:30.000Z",
+     "seen_ids": {"<eventID>": "<eventTime>", ...}}
 
 stored by :class:`JsonFileCheckpoints` (atomic rewrite of one small file) or any
 ``MutableMapping`` (:class:`MappingCheckpoints`).
@@ -54,9 +58,14 @@ _THROTTLED = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsExc
 class Checkpoint:
     last_event_time: str | None = None
     seen_ids: dict[str, str] = field(default_factory=dict)
+    queried_until: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"last_event_time": self.last_event_time, "seen_ids": dict(self.seen_ids)}
+        return {
+            "queried_until": self.queried_until,
+            "last_event_time": self.last_event_time,
+            "seen_ids": dict(self.seen_ids),
+        }
 
     @classmethod
     def from_json(cls, v: Any) -> Checkpoint:
@@ -66,6 +75,7 @@ class Checkpoint:
         return cls(
             v.get("last_event_time"),
             {str(k): str(t) for k, t in seen.items()} if isinstance(seen, dict) else {},
+            v.get("queried_until"),
         )
 
 
@@ -109,12 +119,16 @@ class JsonFileCheckpoints(MappingCheckpoints):
 
 
 # -- pure core ----------------------------------------------------------------------------------
-def window(cp: Checkpoint, at: dt.datetime, lookback_s: int) -> tuple[dt.datetime, dt.datetime]:
-    """The [start, end] to query at time ``at``."""
+def window(
+    cp: Checkpoint, at: dt.datetime, lookback_s: int, max_window_s: int = 3600
+) -> tuple[dt.datetime, dt.datetime]:
+    """The [start, end] to query at time ``at`` (``end < at`` while catching up)."""
     back = dt.timedelta(seconds=lookback_s)
-    if cp.last_event_time:
-        return min(parse_iso(cp.last_event_time), at) - back, at
-    return at - back, at
+    if cp.queried_until:
+        start = min(parse_iso(cp.queried_until), at) - back
+    else:
+        start = at - back
+    return start, min(at, start + back + dt.timedelta(seconds=max_window_s))
 
 
 def parse_events(events: list[dict[str, Any]], source: str) -> list[Item]:
@@ -131,8 +145,14 @@ def parse_events(events: list[dict[str, Any]], source: str) -> list[Item]:
     return out
 
 
-def advance(cp: Checkpoint, items: list[Item], lookback_s: int) -> tuple[list[Item], Checkpoint]:
-    """Drop already-seen records; the checkpoint after producing the rest (pure)."""
+def advance(
+    cp: Checkpoint, items: list[Item], lookback_s: int, queried_until: dt.datetime | None = None
+) -> tuple[list[Item], Checkpoint]:
+    """Drop already-seen records; the checkpoint after producing the rest (pure).
+
+    ``queried_until`` is the end of the window just read; seen ids are kept for events
+    newer than ``queried_until - lookback`` (the next window re-reads that far back).
+    """
     fresh: list[Item] = []
     seen = dict(cp.seen_ids)
     latest = parse_iso(cp.last_event_time) if cp.last_event_time else None
@@ -152,11 +172,13 @@ def advance(cp: Checkpoint, items: list[Item], lookback_s: int) -> tuple[list[It
         seen[eid] = iso(t)
         fresh.append(it)
         latest = t if latest is None or t > latest else latest
-    if latest is None:
-        return fresh, Checkpoint(None, seen)
-    horizon = latest - dt.timedelta(seconds=lookback_s)
+    until = iso(queried_until) if queried_until is not None else cp.queried_until
+    ref = queried_until or latest
+    if ref is None:
+        return fresh, Checkpoint(None, seen, until)
+    horizon = ref - dt.timedelta(seconds=lookback_s)
     kept = {k: v for k, v in seen.items() if parse_iso(v) >= horizon}
-    return fresh, Checkpoint(iso(latest), kept)
+    return fresh, Checkpoint(iso(latest) if latest else None, kept, until)
 
 
 # -- adapters -----------------------------------------------------------------------------------
@@ -201,6 +223,7 @@ class LookupEventsPoller:
         *,
         lookback_s: int = 900,
         interval_s: float = 60.0,
+        max_window_s: int = 3600,
         limiter: RateLimiter | None = None,
         max_throttle_retries: int = 5,
         clock: Callable[[], dt.datetime] = now,
@@ -213,6 +236,8 @@ class LookupEventsPoller:
         self.store = store
         self.lookback_s = lookback_s
         self.interval_s = interval_s
+        self.max_window_s = max_window_s
+        self.caught_up = True
         self.limiter = limiter or RateLimiter(2.0)
         self.max_throttle_retries = max_throttle_retries
         self.clock = clock
@@ -230,10 +255,10 @@ class LookupEventsPoller:
         """One window: returns the number of records produced (dead letters not counted)."""
         at = self.clock()
         cp = self.store.load(self.key)
-        start, end = window(cp, at, self.lookback_s)
+        start, end = window(cp, at, self.lookback_s, self.max_window_s)
         events = await self._fetch(start, end)
         items = parse_events(events, f"lookup-events:{self.key}")
-        fresh, new_cp = advance(cp, items, self.lookback_s)
+        fresh, new_cp = advance(cp, items, self.lookback_s, queried_until=end)
         emits: list[Emit] = emits_for_items(
             fresh, source=ActivitySource.LOOKUP_EVENTS, stage=STAGE, received_at=iso(at), trace_id=self.key
         )
@@ -242,6 +267,7 @@ class LookupEventsPoller:
             count_produced(self.metrics, STAGE, f"lookup-events:{self.key}", emits)
         # only now, after every record was acknowledged, does the checkpoint move
         self.store.save(self.key, new_cp)
+        self.caught_up = end >= at
         return sum(1 for e in emits if e.topic == "activity")
 
     async def _fetch(self, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
@@ -299,5 +325,8 @@ class LookupEventsPoller:
                 raise
             except Exception as exc:  # boundary: log, keep the checkpoint, retry next interval
                 log.error("lookup_events.poll_failed", account=self.account_id, region=self.region, error=repr(exc))
+                self.caught_up = True
+            if not self.caught_up:
+                continue  # catching up after an outage: next window right away (the limiter paces calls)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.interval_s)

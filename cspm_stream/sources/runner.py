@@ -124,6 +124,7 @@ class Sources:
                         self.producer,
                         store,
                         lookback_s=ct.lookup_lookback_s,
+                        max_window_s=ct.lookup_max_window_s,
                         interval_s=ct.lookup_interval_s,
                         limiter=RateLimiter(ct.lookup_rate_per_s),
                         metrics=self.metrics,

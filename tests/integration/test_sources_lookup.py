@@ -103,6 +103,7 @@ async def test_lookup_events_poller_checkpoints_and_rate_limit(
 
         saved = orjson.loads(cp_file.read_bytes())["123456789012|us-east-1"]
         assert saved["last_event_time"] == "2026-01-01T00:09:30.000Z"
+        assert saved["queried_until"] == "2026-01-01T00:10:00.000Z"
         assert len(saved["seen_ids"]) == 3
 
         # next poll, same recorded events visible again: nothing new is produced
@@ -119,8 +120,8 @@ async def test_lookup_events_poller_checkpoints_and_rate_limit(
         )
         assert await restarted.poll_once() == 0
         second_window = api.requests[-2][1]
-        last = dt.datetime(2026, 1, 1, 0, 9, 30, tzinfo=dt.UTC)
-        assert second_window["StartTime"] == (last - dt.timedelta(seconds=900)).timestamp()
+        assert second_window["StartTime"] == (t0 - dt.timedelta(seconds=900)).timestamp()  # queried_until - lookback
+        assert second_window["EndTime"] == now[0].timestamp()
 
     msgs = await read_topic(kafka_bootstrap, kafka_out.prefix + "activity", 3)
     recs = [decode(m.value, ActivityRecord) for m in msgs]

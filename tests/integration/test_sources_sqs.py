@@ -65,9 +65,7 @@ async def kafka_out(kafka_bootstrap: str, topic_prefix: str) -> AsyncIterator[Ka
 
 async def read_topic(bootstrap: str, topic: str, want: int, timeout: float = 15.0) -> list[Any]:
     """Every record of ``topic`` (at least ``want``; then a short grace for extra ones)."""
-    c = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
-    )
+    c = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False)
     await c.start()
     got: list[Any] = []
     try:
@@ -108,9 +106,7 @@ def _trail_bucket(moto: MotoServer, queue_arn: str) -> str:
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_notification_configuration(
         Bucket=bucket,
-        NotificationConfiguration={
-            "QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}]
-        },
+        NotificationConfiguration={"QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}]},
     )
     return bucket
 
@@ -138,9 +134,7 @@ async def _drain(src: Any, rounds: int = 10) -> None:
             return
 
 
-async def test_s3_log_files_end_up_on_activity(
-    aws: dict[str, Any], kafka_out: KafkaOut, kafka_bootstrap: str
-) -> None:
+async def test_s3_log_files_end_up_on_activity(aws: dict[str, Any], kafka_out: KafkaOut, kafka_bootstrap: str) -> None:
     moto = aws["moto"]
     url, arn = _queue(moto)
     bucket = _trail_bucket(moto, arn)
@@ -148,9 +142,7 @@ async def test_s3_log_files_end_up_on_activity(
     good = _records(7, "s3")
     s3.put_object(Bucket=bucket, Key=_log_key("a b"), Body=gzip.compress(orjson.dumps({"Records": good[:5]})))
     # second object: plain JSON (not gz) with one record lacking an eventID → one dead letter
-    s3.put_object(
-        Bucket=bucket, Key=_log_key("c"), Body=orjson.dumps({"Records": [*good[5:], {"eventName": "X"}]})
-    )
+    s3.put_object(Bucket=bucket, Key=_log_key("c"), Body=orjson.dumps({"Records": [*good[5:], {"eventName": "X"}]}))
     # a digest file is announced too and must be ignored
     s3.put_object(Bucket=bucket, Key="AWSLogs/123456789012/CloudTrail-Digest/us-east-1/d.json.gz", Body=b"{}")
     # CloudTrail's own SNS notification, SNS-enveloped, for an object in a bucket without S3 notifications
@@ -180,9 +172,7 @@ async def test_s3_log_files_end_up_on_activity(
         assert m.key.decode() == r.principal == r.record["userIdentity"]["arn"]
         assert dict(m.headers)["schema"] == b"activity.v1"
         assert r.source.value == "s3-sqs"
-    dead = [
-        decode(m.value, DeadLetter) for m in await read_topic(kafka_bootstrap, kafka_out.prefix + "dlq", 2)
-    ]
+    dead = [decode(m.value, DeadLetter) for m in await read_topic(kafka_bootstrap, kafka_out.prefix + "dlq", 2)]
     reasons = sorted(d.reason for d in dead)
     assert len(dead) == 2
     assert any("record has no eventID" in r and "[Records][2]" in r for r in reasons)
@@ -195,16 +185,12 @@ async def test_s3_log_files_end_up_on_activity(
     assert left == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}
 
 
-async def test_eventbridge_to_sqs_to_activity(
-    aws: dict[str, Any], kafka_out: KafkaOut, kafka_bootstrap: str
-) -> None:
+async def test_eventbridge_to_sqs_to_activity(aws: dict[str, Any], kafka_out: KafkaOut, kafka_bootstrap: str) -> None:
     moto = aws["moto"]
     url, arn = _queue(moto)
     ev = moto.boto3_client("events")
     rule = f"ct-{uuid.uuid4().hex[:8]}"
-    ev.put_rule(
-        Name=rule, EventPattern=orjson.dumps({"detail-type": ["AWS API Call via CloudTrail"]}).decode()
-    )
+    ev.put_rule(Name=rule, EventPattern=orjson.dumps({"detail-type": ["AWS API Call via CloudTrail"]}).decode())
     ev.put_targets(Rule=rule, Targets=[{"Id": "sqs", "Arn": arn}])
     recs = _records(4, f"eb{uuid.uuid4().hex[:4]}")
     ev.put_events(

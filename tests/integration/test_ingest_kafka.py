@@ -23,6 +23,7 @@ from cspm_stream.pipeline.base import Emit, RecordMeta, headers_for
 from cspm_stream.pipeline.ingest import IngestHandler
 from cspm_stream.settings import Settings
 from cspm_stream.testing.moto import ACCOUNT_ID, MotoServer
+from tests.unit.collect.conftest import reset
 
 pytestmark = [pytest.mark.integration, pytest.mark.moto]
 
@@ -129,7 +130,7 @@ async def test_two_ingestors_share_jobs_tombstones_and_rescan(
     ingest_settings: Settings, moto_server: MotoServer
 ) -> None:
     s = ingest_settings
-    moto_server.reset()
+    reset(moto_server)
     for region in REGIONS:
         moto_server.boto3_client("sqs", region).create_queue(QueueName=f"q-{region}")
         moto_server.boto3_client("sns", region).create_topic(Name=f"t-{region}")

@@ -50,3 +50,12 @@ def counter() -> Callable[..., None]:
 
     hook.calls = state  # type: ignore[attr-defined]
     return hook
+
+
+def reset(moto: MotoServer, timeout: float = 120) -> None:
+    """moto's reset with a generous timeout (it reloads IAM's managed policies; slow on a busy machine)."""
+    import urllib.request
+
+    req = urllib.request.Request(moto.endpoint_url + "/moto-api/reset", method="POST")
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        resp.read()

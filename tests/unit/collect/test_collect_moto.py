@@ -10,7 +10,7 @@ import pytest
 from cspm_stream.collect import ScanOutcome, collect_all
 from cspm_stream.models import ResourceSnapshot
 from cspm_stream.testing.moto import ACCOUNT_ID, MotoServer
-from tests.unit.collect.conftest import moto_settings
+from tests.unit.collect.conftest import moto_settings, reset
 from tests.unit.collect.seed import seed_all
 
 pytestmark = pytest.mark.moto
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.moto
 
 @pytest.fixture(scope="module")
 def estate(moto_server: MotoServer) -> dict[str, Any]:
-    moto_server.reset()
+    reset(moto_server)
     ids = seed_all(moto_server)
     s = moto_settings(moto_server)
     by_type: dict[str, list[ResourceSnapshot]] = {}

@@ -10,7 +10,7 @@ from cspm_stream.collect import Collector, ScanOutcome
 from cspm_stream.models import ResourceSnapshot, ScanJob
 from cspm_stream.settings import Settings
 from cspm_stream.testing.moto import ACCOUNT_ID, MotoServer
-from tests.unit.collect.conftest import counter, failing
+from tests.unit.collect.conftest import counter, failing, reset
 
 pytestmark = pytest.mark.moto
 
@@ -31,7 +31,7 @@ async def run(c: Collector, j: ScanJob) -> tuple[list[ResourceSnapshot], ScanOut
 @pytest.fixture(scope="module")
 def buckets(moto_server: MotoServer) -> list[str]:
     """One reset per module (moto's reset is slow): 3 buckets and 7 roles."""
-    moto_server.reset()
+    reset(moto_server)
     s3 = moto_server.boto3_client("s3")
     names = ["bucket-a", "bucket-b", "bucket-c"]
     for n in names:

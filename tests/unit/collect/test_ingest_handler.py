@@ -15,7 +15,7 @@ from cspm_stream.pipeline.base import Emit, RecordMeta
 from cspm_stream.pipeline.ingest import IngestHandler, build_ingest_handler, reconcile, seen_key
 from cspm_stream.settings import Settings
 from cspm_stream.testing.moto import ACCOUNT_ID, MotoServer
-from tests.unit.collect.conftest import failing
+from tests.unit.collect.conftest import failing, reset
 
 pytestmark = pytest.mark.moto
 META = RecordMeta(topic="t.scan-jobs", partition=0, offset=0)
@@ -41,7 +41,7 @@ class Clock:
 @pytest.fixture(scope="module")
 def s3_only(moto_server: MotoServer) -> MotoServer:
     """One reset per module (moto's reset is slow); each test deletes its own bucket."""
-    moto_server.reset()
+    reset(moto_server)
     s3 = moto_server.boto3_client("s3")
     for n in ("keep-bucket", "gone-bucket", "gone2-bucket"):
         s3.create_bucket(Bucket=n)

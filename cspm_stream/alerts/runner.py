@@ -28,6 +28,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from cspm_stream.alerts.model import Alert
 from cspm_stream.alerts.sinks.base import Sink
+from cspm_stream.alerts.sinks.file import FileSink
 from cspm_stream.errors import SinkError
 from cspm_stream.models import DeadLetter, dumps
 from cspm_stream.settings import KafkaSettings, SinkSettings
@@ -83,7 +84,7 @@ class _Lane:
     sink: Sink
     conf: SinkSettings
     queue: asyncio.Queue[_Item]
-    task: asyncio.Task[None] | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
 
 
@@ -131,7 +132,12 @@ class SinkRunner:
         for lane in self._lanes.values():
             await lane.sink.start()
         for name, lane in self._lanes.items():
-            lane.task = asyncio.create_task(self._worker(lane), name=f"alert-sink-{name}")
+            # several workers per lane when the sink allows concurrent deliveries (HTTP keep-alive pool);
+            # alerts are independent, so their delivery order across workers does not matter
+            lane.tasks = [
+                asyncio.create_task(self._worker(lane), name=f"alert-sink-{name}-{i}")
+                for i in range(max(1, lane.conf.concurrency if not isinstance(lane.sink, FileSink) else 1))
+            ]
         self._started = True
 
     def submit(self, sink: str, alert: Alert, source_topic: str = "") -> None:
@@ -160,11 +166,11 @@ class SinkRunner:
             left = {n: lane.queue.qsize() for n, lane in self._lanes.items() if lane.queue.qsize()}
             log.error("alert sinks not drained before stop", pending=left)
         for lane in self._lanes.values():
-            if lane.task is not None:
-                lane.task.cancel()
+            for task in lane.tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await lane.task
-                lane.task = None
+                    await task
+            lane.tasks = []
             await lane.sink.flush()
             await lane.sink.stop()
         self._started = False

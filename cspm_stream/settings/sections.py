@@ -187,6 +187,7 @@ class SinkSettings:
     backoff_s: float = setting(0.5, doc="First retry delay; doubles per attempt (with jitter).", min=0)
     backoff_max_s: float = setting(30.0, doc="Longest retry delay.", min=0)
     queue_size: int = setting(10000, doc="Bounded queue per sink; when full the alert goes to the DLQ.", min=1)
+    concurrency: int = setting(4, doc="Deliveries in flight per HTTP sink (file sinks write one at a time).", min=1, max=64)
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ ITEM_FIELDS: dict[str, frozenset[str]] = {
         "CopyTagsToSnapshot MasterUsername Engine Endpoint DBSubnetGroup DBClusterIdentifier",
         "aws.rds.cluster": "StorageEncrypted DeletionProtection MultiAZ IAMDatabaseAuthenticationEnabled "
         "CopyTagsToSnapshot BackupRetentionPeriod MasterUsername Engine EnabledCloudwatchLogsExports "
-        "AutoMinorVersionUpgrade",
+        "AutoMinorVersionUpgrade BacktrackWindow Port",
         "aws.rds.snapshot": "Encrypted",
         "aws.cloudtrail.trail": "LogFileValidationEnabled KmsKeyId CloudWatchLogsLogGroupArn",
         "aws.lambda.function": "Runtime VpcConfig",

@@ -44,17 +44,21 @@ def context_of(rec: dict[str, Any]) -> dict[str, Any]:
     Only references are taken here (it runs for every repeat); :func:`build` renders them.
     """
     ident = rec.get("userIdentity")
+    if ident.__class__ is not dict:
+        ident = {}
     return {
-        "ui": ident if isinstance(ident, dict) else {},
+        "ui": ident,
         "ip": rec.get("sourceIPAddress") or "",
         "ua": rec.get("userAgent") or "",
-        "account": rec.get("recipientAccountId") or (ident.get("accountId") if isinstance(ident, dict) else "") or "",
+        "account": rec.get("recipientAccountId") or ident.get("accountId") or "",  # type: ignore[union-attr]
         "region": rec.get("awsRegion") or "",
     }
 
 
-def build(info: RuleInfo, det: dict[str, Any], activity_id: int) -> dict[str, Any]:
-    """Render the detection record ``det`` as an OCSF 2004 finding."""
+def build(
+    info: RuleInfo, det: dict[str, Any], activity_id: int, ids: list[str], evidences: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Render the detection record ``det`` (with its evidence) as an OCSF 2004 finding."""
     f = ocsf.envelope(
         class_uid=ocsf.DETECTION_FINDING,
         activity_id=activity_id,
@@ -73,7 +77,7 @@ def build(info: RuleInfo, det: dict[str, Any], activity_id: int) -> dict[str, An
     fi["analytic"] = {"uid": info.id, "name": info.title, "type_id": 1, "type": "Rule"}
     fi["attacks"] = info.attacks()
     fi["types"] = ["cloudtrail"]
-    f["evidences"] = list(det["evd"])  # evidence dicts are never mutated: a shallow copy is a snapshot
+    f["evidences"] = list(evidences)  # evidence dicts are never mutated: a shallow copy is a snapshot
     f["actor"] = actor_of({"userIdentity": det["ui"], "recipientAccountId": det["account"]})
     f["src_endpoint"] = {"ip": str(det["ip"])}
     f["http_request"] = {"user_agent": str(det["ua"])}
@@ -81,7 +85,7 @@ def build(info: RuleInfo, det: dict[str, Any], activity_id: int) -> dict[str, An
     f["count"] = int(det["count"])
     unmapped: dict[str, Any] = {
         "rule_id": info.id,
-        "event_ids": list(det["ids"]),
+        "event_ids": list(ids),
         "group_key": det["group"],
         "runbook": info.runbook,
         "rule_kind": info.kind,

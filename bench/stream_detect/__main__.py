@@ -1,0 +1,5 @@
+import sys
+
+from bench.stream_detect.run import main
+
+sys.exit(main())

@@ -1,0 +1,283 @@
+"""Engine state: watermark, eventID memory, detection records and their expiry.
+
+Everything that must survive a restart is kept in the caller's ``state`` mapping
+(a changelogged faust Table in the daemon, a dict elsewhere) as small JSON-able
+values, so a per-record write stays small whatever the traffic::
+
+    wm|<partition>              watermark (event-time ms), persisted every >= 1 s of progress
+    det|<rule>|<group key>      the current detection of (rule, group): uid, window, counts, context
+    dev|<rule>|<group key>|<n>  its evidence, in chunks of 32: {"ids": [...], "evd": [OCSF evidence]}
+    cor|<rule>|<group key>      correlation buffer {"exp": ms, "b": [[t_ms, eventID, ref#, value, name, source]]}
+    reg|<partition>|<minute>    [key, ...]: det/cor keys due to expire in that minute
+    sweep|<partition>           the last minute swept
+
+eventIDs already processed are remembered in memory (bounded: ``event_dedup_window_s``
+of event time, at most ``MAX_REMEMBERED`` per partition). After a restart, records
+at or below the restored watermark may be redeliveries: for them the detection and
+correlation evidence is checked, so a redelivered record is never counted twice.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from cspm_stream.detect import findings
+from cspm_stream.detect.rules import RuleInfo
+from cspm_stream.models import ocsf
+from cspm_stream.timeutil import ms_to_iso
+
+State = MutableMapping[str, Any]
+Evidence = tuple[str, str, str, str, int]  # eventID, eventName, eventTime, eventSource, t_ms
+SWEEP_EVERY_MS = 60_000
+MAX_SWEEP_MINUTES = 7 * 24 * 60
+MAX_REMEMBERED = 200_000
+CHUNK = 32
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    allowed_lateness_s: int = 900
+    dedup_window_s: int = 3600
+    event_dedup_window_s: int = 3600
+    max_evidence: int = 256
+    update_interval_s: int = 60
+
+
+def ocsf_evidence(e: Evidence) -> dict[str, Any]:
+    return {"data": {"event_id": e[0], "event_name": e[1], "event_time": e[2], "event_source": e[3]}}
+
+
+class Store:
+    """State operations of one engine (see the module doc for the keys)."""
+
+    def __init__(self, config: EngineConfig, infos: dict[str, RuleInfo]) -> None:
+        self.config = config
+        self.infos = infos
+        self.lateness = config.allowed_lateness_s * 1000
+        self.dedup = config.dedup_window_s * 1000
+        self.event_dedup = config.event_dedup_window_s * 1000
+        self.update_ms = config.update_interval_s * 1000
+        self._wm: dict[int, int] = {}
+        self._restored: dict[int, int | None] = {}
+        self._next_sweep: dict[int, int] = {}
+        self._ids: dict[int, dict[str, int]] = {}
+        self._order: dict[int, deque[tuple[int, str]]] = {}
+
+    # ------------------------------------------------------------------ watermark and eventID memory
+    def watermark(self, state: State, partition: int) -> int:
+        stored = state.get(f"wm|{partition}")
+        if partition not in self._restored:
+            self._restored[partition] = int(stored) if stored is not None else None
+        mem = self._wm.get(partition, 0)
+        return mem if stored is None or mem >= stored else int(stored)
+
+    def seen(self, partition: int, eid: str, t: int, wm: int) -> bool | None:
+        """None = a duplicate; else whether the evidence must be checked (possible redelivery)."""
+        ids = self._ids.setdefault(partition, {})
+        if eid in ids:
+            return None
+        order = self._order.setdefault(partition, deque())
+        cutoff = wm - self.event_dedup
+        while order and (order[0][0] < cutoff or len(order) >= MAX_REMEMBERED):
+            ids.pop(order.popleft()[1], None)
+        if t >= cutoff:
+            ids[eid] = t
+            order.append((t, eid))
+        restored = self._restored.get(partition)
+        return restored is not None and t <= restored + 1000
+
+    def advance(self, state: State, partition: int, wm: int) -> list[dict[str, Any]]:
+        self._wm[partition] = wm
+        key = f"wm|{partition}"
+        if wm - int(state.get(key, 0)) >= 1000:
+            state[key] = wm
+        nxt = self._next_sweep.get(partition)
+        if nxt is None:
+            self._next_sweep[partition] = wm + SWEEP_EVERY_MS
+        elif wm >= nxt:
+            self._next_sweep[partition] = wm + SWEEP_EVERY_MS
+            return self.sweep(state, partition, wm)
+        return []
+
+    # ------------------------------------------------------------------ expiry
+    def register(self, state: State, partition: int, key: str, expiry: int) -> None:
+        minute = expiry // 60_000
+        skey = f"sweep|{partition}"
+        last = state.get(skey)
+        if last is None or minute <= int(last):
+            state[skey] = minute - 1  # the sweep pointer never passes a registered minute
+        rkey = f"reg|{partition}|{minute}"
+        lst = state.get(rkey)
+        state[rkey] = [key] if lst is None else [*lst, key]
+
+    def sweep(self, state: State, partition: int, watermark: int) -> list[dict[str, Any]]:
+        """Delete det/cor keys of ``partition`` that expired before ``watermark``.
+
+        A closing detection with repeats not yet published yields its final update.
+        """
+        skey = f"sweep|{partition}"
+        last = state.get(skey)
+        if last is None:
+            return []
+        upto = watermark // 60_000 - 1
+        start = max(int(last) + 1, upto - MAX_SWEEP_MINUTES)
+        final: list[dict[str, Any]] = []
+        for minute in range(start, upto + 1):
+            for key in state.pop(f"reg|{partition}|{minute}", None) or ():
+                value = state.get(key)
+                if value is None:
+                    continue
+                exp = int(value.get("exp", 0))
+                if exp >= watermark:
+                    self.register(state, partition, key, exp)
+                    continue
+                if key.startswith("det|"):
+                    if value.get("pe"):
+                        f = self.publish(state, value)
+                        if f is not None:
+                            final.append(f)
+                    self._drop_evidence(state, value)
+                del state[key]
+        if upto > int(last):
+            state[skey] = upto
+        return final
+
+    # ------------------------------------------------------------------ detections
+    def record(
+        self,
+        state: State,
+        partition: int,
+        info: RuleInfo,
+        group: str,
+        rec: dict[str, Any],
+        evidence: list[Evidence],
+        resources: list[dict[str, Any]],
+        *,
+        window_start: int,
+        check_known: bool,
+    ) -> dict[str, Any] | None:
+        """Open or update the detection of (rule, group); return the finding to publish, if any."""
+        dkey = f"det|{info.id}|{group}"
+        det = state.get(dkey)
+        ctx = findings.context_of(rec)
+        if det is not None and abs(window_start - int(det["ws"])) < self.dedup:
+            if check_known:
+                known = self.known_ids(state, det)
+                evidence = [e for e in evidence if e[0] not in known]
+                if not evidence:
+                    return None  # a redelivered record: nothing new
+            det["count"] = int(det["count"]) + len(evidence)
+            self._add_evidence(state, det, evidence)
+            oldest = evidence[0][4] if len(evidence) == 1 else min(e[4] for e in evidence)
+            newest = evidence[0][4] if len(evidence) == 1 else max(e[4] for e in evidence)
+            if oldest < det["first"]:
+                det["first"] = oldest
+            if newest > det["last"]:
+                det["last"] = newest
+            det.update(ctx)
+            for r in resources:
+                if r not in det["resources"]:
+                    det["resources"].append(r)
+            if self.update_ms and newest - int(det.get("le", det["ws"])) < self.update_ms:
+                det["pe"] = int(det.get("pe", 0)) + 1  # published later (interval passed, or at close)
+                state[dkey] = det
+                return None
+            det["le"] = newest
+            det["pe"] = 0
+            state[dkey] = det
+            return self._build(state, info, det, ocsf.ACTIVITY_UPDATE)
+        if det is not None:
+            self._drop_evidence(state, det)  # an old window of the same (rule, group) is replaced
+        ws_iso = ms_to_iso(window_start)
+        det = {
+            "uid": ocsf.finding_uid(info.id, group, ws_iso),
+            "rule": info.id,
+            "group": group,
+            "ws": window_start,
+            "ws_iso": ws_iso,
+            "exp": window_start + self.dedup + self.lateness,
+            "first": min(e[4] for e in evidence),
+            "last": max(e[4] for e in evidence),
+            "count": len(evidence),
+            "le": max(e[4] for e in evidence),
+            "pe": 0,
+            "nev": 0,
+            "nch": 0,
+            "resources": list(resources),
+            **ctx,
+        }
+        self._add_evidence(state, det, evidence)
+        self.register(state, partition, dkey, det["exp"])
+        state[dkey] = det
+        return self._build(state, info, det, ocsf.ACTIVITY_CREATE)
+
+    def publish(self, state: State, det: dict[str, Any]) -> dict[str, Any] | None:
+        """The update finding of a detection record (for pending repeats)."""
+        info = self.infos.get(det["rule"])
+        return self._build(state, info, det, ocsf.ACTIVITY_UPDATE) if info is not None else None
+
+    def flush(self, state: State) -> list[dict[str, Any]]:
+        """Publish every detection with repeats not yet published (end of an offline run)."""
+        out = []
+        for key in [k for k in state if k.startswith("det|")]:
+            det = state[key]
+            if det.get("pe"):
+                f = self.publish(state, det)
+                det["pe"] = 0
+                det["le"] = det["last"]
+                state[key] = det
+                if f is not None:
+                    out.append(f)
+        return out
+
+    def known_ids(self, state: State, det: dict[str, Any]) -> set[str]:
+        out: set[str] = set()
+        for i in range(int(det["nch"])):
+            chunk = state.get(f"dev|{det['rule']}|{det['group']}|{i}")
+            if chunk:
+                out.update(chunk["ids"])
+        return out
+
+    def _evidence(self, state: State, det: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+        ids: list[str] = []
+        evd: list[dict[str, Any]] = []
+        for i in range(int(det["nch"])):
+            chunk = state.get(f"dev|{det['rule']}|{det['group']}|{i}")
+            if chunk:
+                ids.extend(chunk["ids"])
+                evd.extend(chunk["evd"])
+        return ids, evd
+
+    def _add_evidence(self, state: State, det: dict[str, Any], evidence: list[Evidence]) -> None:
+        room = max(self.config.max_evidence - int(det["nev"]), 0)
+        if room == 0:
+            det["trunc"] = int(det.get("trunc", 0)) + len(evidence)
+            return
+        kept = evidence[:room]
+        if len(evidence) > room:
+            det["trunc"] = int(det.get("trunc", 0)) + len(evidence) - room
+        base = f"dev|{det['rule']}|{det['group']}|"
+        i = 0
+        while i < len(kept):
+            n = int(det["nev"])
+            idx = n // CHUNK
+            take = kept[i : i + CHUNK - n % CHUNK]
+            chunk = state.get(base + str(idx)) if idx < int(det["nch"]) else None
+            chunk = {"ids": [], "evd": []} if chunk is None else chunk
+            chunk["ids"].extend(e[0] for e in take)
+            chunk["evd"].extend(ocsf_evidence(e) for e in take)
+            state[base + str(idx)] = chunk
+            det["nch"] = max(int(det["nch"]), idx + 1)
+            det["nev"] = n + len(take)
+            i += len(take)
+
+    def _drop_evidence(self, state: State, det: dict[str, Any]) -> None:
+        for i in range(int(det.get("nch", 0))):
+            state.pop(f"dev|{det['rule']}|{det['group']}|{i}", None)
+
+    def _build(self, state: State, info: RuleInfo, det: dict[str, Any], activity: int) -> dict[str, Any]:
+        ids, evd = self._evidence(state, det)
+        return findings.build(info, det, activity, ids, evd)

@@ -2,9 +2,9 @@
 
     .venv/bin/python -m bench.report.screenshot [--output docs/report-screenshot.png]
 
-The report is built by the real pipeline code (collect → build_report → render_html) from
-4,000 synthetic findings and 90 detections over three accounts and five frameworks
-(cspm_stream.report.synthetic), at a fixed time so the picture is reproducible.
+The report is built by the real code (collect → build_report → render_html) from 6,000
+synthetic findings over the real built-in policies and framework files, three accounts and
+90 detections (cspm_stream.report.synthetic), at a fixed time so the picture is reproducible.
 """
 
 from __future__ import annotations
@@ -25,14 +25,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", default=str(ROOT / "docs" / "report-screenshot.png"))
     p.add_argument("--size", default="1280,2400", help="window size WIDTH,HEIGHT")
     args = p.parse_args(argv)
-    from cspm_stream.report import build_report, collect, render, synthetic
+    from cspm_stream.report import build_report, collect, load_dirs, render, synthetic
 
     exe = shutil.which("chromium")
     if exe is None:
         print("chromium is not installed: apt-get update && apt-get install -y chromium", file=sys.stderr)
         return 2
-    data = synthetic.dataset(4000, now_ms=NOW_MS, n_detections=90)
-    report = build_report(collect(data), synthetic.frameworks(), now_ms=NOW_MS)
+    catalog, clean = synthetic.builtin_catalog()
+    data = synthetic.dataset(6000, now_ms=NOW_MS, n_detections=90, catalog=catalog, clean=clean)
+    report = build_report(collect(data), load_dirs([]), now_ms=NOW_MS)
     with tempfile.TemporaryDirectory() as tmp:
         html = Path(tmp) / "report.html"
         html.write_bytes(render(report, "html"))

@@ -1,12 +1,13 @@
 """JSON and CSV renderings of the report.
 
 JSON is the whole report model (:func:`cspm_stream.report.model.to_dict`) — the
-figures, not the rows. CSV is the audit evidence, one row per
-(framework, requirement, check): every requirement appears at least once (with
-empty check columns when nothing maps to it), and checks whose policy is in no
-framework get one row with empty framework columns (only without
-``--framework``). Cells that a spreadsheet would run as a formula are
-neutralised with a leading apostrophe.
+figures, not the rows. CSV is the evidence: one row per check in scope (sorted by
+policy, account, resource), its ``requirements`` column listing every
+``framework:requirement`` its policy is mapped to among the report's frameworks,
+``;``-separated (only the chosen framework's with ``--framework``). One row per
+check keeps the file linear in the number of findings however many frameworks
+map a policy. Cells that a spreadsheet would run as a formula are neutralised
+with a leading apostrophe.
 """
 
 from __future__ import annotations
@@ -19,13 +20,9 @@ from collections import defaultdict
 import orjson
 
 from cspm_stream.report.findings import Check
-from cspm_stream.report.model import Report, RequirementRow, to_dict
+from cspm_stream.report.model import Report, to_dict
 
 CSV_COLUMNS = (
-    "framework",
-    "requirement_id",
-    "requirement_title",
-    "requirement_status",
     "policy_id",
     "control_title",
     "severity",
@@ -39,6 +36,7 @@ CSV_COLUMNS = (
     "first_seen",
     "last_seen",
     "resolved_at",
+    "requirements",
     "finding_uid",
 )
 
@@ -83,28 +81,17 @@ def _check_cells(c: Check) -> list[str]:
 
 
 def render_csv(report: Report) -> str:
-    by_policy: dict[str, list[list[str]]] = defaultdict(list)
-    for c in sorted(report.checks, key=lambda c: (c.policy_id, c.account, c.resource_uid, c.uid)):
-        # each check's cells are built (and defused) once, however many requirements it maps to
-        by_policy[c.policy_id].append([safe_cell(x) for x in _check_cells(c)])
+    reqs: dict[str, list[str]] = defaultdict(list)
+    for fw in report.frameworks:
+        for req in fw.requirements:
+            for policy in req.policies:
+                reqs[policy].append(f"{fw.id}:{req.id}")
+    joined = {policy: ";".join(sorted(items)) for policy, items in reqs.items()}
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
-    empty = [""] * (len(CSV_COLUMNS) - 4)
-    mapped: set[str] = set()
-    for fw in report.frameworks:
-        for req in fw.requirements:
-            head = [safe_cell(x) for x in _req_cells(fw.id, req)]
-            mapped.update(req.policies)
-            rows = [head + cells for p in req.policies for cells in by_policy.get(p, ())]
-            w.writerows(rows or [head + empty])
-    if report.framework_filter is None:
-        none = ["", "", "", ""]
-        for policy, checks in by_policy.items():
-            if policy not in mapped:
-                w.writerows(none + cells for cells in checks)
+    for c in sorted(report.checks, key=lambda c: (c.policy_id, c.account, c.resource_uid, c.uid)):
+        cells = _check_cells(c)
+        cells.insert(len(cells) - 1, joined.get(c.policy_id, ""))
+        w.writerow([safe_cell(x) for x in cells])
     return out.getvalue()
-
-
-def _req_cells(framework: str, req: RequirementRow) -> list[str]:
-    return [framework, req.id, req.title, req.status.value]

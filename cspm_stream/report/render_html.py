@@ -124,7 +124,7 @@ def _frameworks(r: Report) -> str:
     if not r.frameworks:
         return ""
     chart = svg.hbars(
-        [(f.name, f.score.value, svg.score_color(f.score.value)) for f in r.frameworks],
+        [(f.id, f.score.value, svg.score_color(f.score.value)) for f in r.frameworks],
         max_value=100,
         suffix="%",
         decimals=1,

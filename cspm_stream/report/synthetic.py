@@ -243,6 +243,29 @@ RULES = (
 )
 
 
+Entry = tuple[str, str, Severity, str, tuple[str, ...]]  # (policy, resource type, severity, title, requirements)
+
+
+def builtin_catalog() -> tuple[tuple[Entry, ...], frozenset[str]]:
+    """(entries, clean policies) from the real built-in policy pack and framework files.
+
+    About a quarter of the policies (chosen by a hash of their id, so always the same
+    ones) are "clean": no resource fails them.
+    """
+    import hashlib
+
+    from cspm_stream.policy.catalog import catalog_from_settings
+    from cspm_stream.settings import PolicySettings
+
+    cat = catalog_from_settings(PolicySettings())
+    entries = tuple(
+        (p.id, p.resource_type, p.severity, p.title, tuple(cat.compliance(p.id).requirements))
+        for p in sorted(cat.policies.values(), key=lambda p: p.id)
+    )
+    clean = frozenset(e[0] for e in entries if hashlib.sha256(e[0].encode()).hexdigest()[0] in "0123")
+    return entries, clean
+
+
 def dataset(
     n_findings: int,
     *,
@@ -252,23 +275,27 @@ def dataset(
     regions: tuple[str, ...] = ("us-east-1", "eu-west-1"),
     days: int = 30,
     seed: int = 7,
+    catalog: tuple[Entry, ...] | None = None,
+    clean: frozenset[str] | None = None,
 ) -> list[dict[str, Any]]:
     """A realistic mix: most checks pass, some fail, some were resolved, a few errors and mutes."""
     rng = random.Random(seed)
+    entries = catalog if catalog is not None else CATALOG
+    clean_set = clean if clean is not None else CLEAN
     out: list[dict[str, Any]] = []
     span = days * 86_400_000
     for i in range(n_findings):
-        policy, rtype, sev, title, reqs = CATALOG[i % len(CATALOG)]
+        policy, rtype, sev, title, reqs = entries[i % len(entries)]
         account = accounts[rng.randrange(len(accounts))]
         region = regions[rng.randrange(len(regions))]
         service, kind = rtype.split(".")[1:3]
-        arn = f"arn:aws:{service}:{region}:{account}:{kind}/r-{i // len(CATALOG):06d}"
+        arn = f"arn:aws:{service}:{region}:{account}:{kind}/r-{i // len(entries):06d}"
         # half was there at the first full scan, the rest appeared since
         first = now_ms - span + rng.randrange(3_600_000) if rng.random() < 0.5 else now_ms - rng.randrange(span)
         roll = rng.random()
         # worse posture in the last account, and a few controls that hold everywhere
         fail_rate = 0.35 if account == accounts[-1] else 0.15
-        if policy in CLEAN:
+        if policy in clean_set:
             fail_rate, roll = 0.0, max(roll, 0.5)  # passing everywhere now
         if roll < fail_rate:
             state, passed, t = FindingStatus.FAILING, False, now_ms - rng.randrange(3_600_000)

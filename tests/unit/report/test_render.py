@@ -30,14 +30,24 @@ def test_csv_rows(world: list[dict[str, Any]]) -> None:
     text = render(build_report(collect(world), [FW1], now_ms=NOW), "csv").decode()
     rows = list(csv.DictReader(io.StringIO(text)))
     assert tuple(rows[0].keys()) == CSV_COLUMNS
-    fw1 = [r for r in rows if r["framework"] == "fw1"]
-    # R1: p1 x3 + p2 x2; R2: p3 x3; R3, R4: one empty row each; R5: p5; R6: p6
-    assert len(fw1) == 5 + 3 + 1 + 1 + 1 + 1
-    r3 = [r for r in fw1 if r["requirement_id"] == "R3"]
-    assert r3[0]["requirement_status"] == "not-evaluated" and r3[0]["policy_id"] == ""
-    res2 = [r for r in fw1 if r["resource_uid"].endswith("res2")]
-    assert res2[0]["outcome"] == "fail" and res2[0]["requirement_status"] == "fail"
-    assert [r["requirement_id"] for r in rows if r["policy_id"] == "p7"] == ["X"]  # fw2:X
+    assert len(rows) == 11  # one per check, however many requirements map it
+    by_res = {(r["policy_id"], r["resource_uid"].rsplit(":", 1)[-1]): r for r in rows}
+    res2 = by_res[("p1", "res2")]
+    assert res2["outcome"] == "fail" and res2["state"] == "failing" and res2["severity"] == "High"
+    assert res2["requirements"] == "fw1:R1"
+    assert by_res[("p7", "res8")]["requirements"] == "fw2:X"
+    res3 = by_res[("p1", "res3")]
+    assert res3["outcome"] == "pass" and res3["resolved_at"] == "2026-01-09T12:00:00.000Z"
+    assert res3["first_seen"] == "2026-01-07T12:00:00.000Z"
+    assert [r["policy_id"] for r in rows] == sorted(r["policy_id"] for r in rows)
+
+
+def test_csv_with_framework_filter_lists_only_its_requirements(world: list[dict[str, Any]]) -> None:
+    world[-6]["compliance"]["requirements"] = ["fw2:X", "fw1:R3"]  # p7 cites both
+    text = render(build_report(collect(world), [FW1], now_ms=NOW, framework="fw1"), "csv").decode()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    p7 = [r for r in rows if r["policy_id"] == "p7"]
+    assert [r["requirements"] for r in p7] == ["fw1:R3"]
 
 
 def test_csv_neutralises_formulas() -> None:
@@ -51,9 +61,7 @@ def test_csv_neutralises_formulas() -> None:
 
 
 def _evil_world() -> list[dict[str, Any]]:
-    f = compliance_finding(
-        EVIL, f"arn:aws:s3:::{EVIL}", title=EVIL, account=EVIL, requirements=(f"{EVIL}:{EVIL}",)
-    )
+    f = compliance_finding(EVIL, f"arn:aws:s3:::{EVIL}", title=EVIL, account=EVIL, requirements=(f"{EVIL}:{EVIL}",))
     f["unmapped"]["service"] = EVIL
     d = detection_finding(EVIL, "g", title=EVIL, actor=EVIL, account=EVIL)
     return [f, d]

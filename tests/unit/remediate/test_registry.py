@@ -110,3 +110,14 @@ def test_every_registered_action_has_a_moto_case() -> None:
     from .test_actions_moto import CASES
 
     assert set(CASES) == set(registry())
+
+
+def test_docs_list_every_action_with_its_permissions() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "remediation.md").read_text()
+    for a in registry().values():
+        row = next((ln for ln in doc.splitlines() if ln.startswith(f"| `{a.name}` |")), None)
+        assert row is not None, f"docs/remediation.md has no row for {a.name}"
+        for p in a.permissions:
+            assert f"`{p}`" in row, f"{a.name}: {p} missing from docs"

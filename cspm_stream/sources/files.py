@@ -25,11 +25,12 @@ file that cannot be read at all (missing, permission) raises ``OSError``.
 from __future__ import annotations
 
 import gzip
+import itertools
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import orjson
 
@@ -159,8 +160,8 @@ def split_payload(data: bytes, source: str = "<payload>") -> Iterator[Item]:
     yield from _lines(text.splitlines(), source)
 
 
-def _lines(lines: Iterable[bytes], source: str) -> Iterator[Item]:
-    for n, raw in enumerate(lines, start=1):
+def _lines(lines: Iterable[bytes], source: str, first_line: int = 1) -> Iterator[Item]:
+    for n, raw in enumerate(lines, start=first_line):
         line = raw.strip()
         if not line:
             continue
@@ -175,12 +176,46 @@ def _lines(lines: Iterable[bytes], source: str) -> Iterator[Item]:
 def iter_records(path: str | Path) -> Iterator[Item]:
     """Records of one file (see the module docstring), with a RecordError per bad line/record.
 
-    The caller decides what to do with errors: the ``detect`` command reports them and
-    the sources send them to the dead-letter topic. Raises ``OSError`` if the file
-    cannot be read.
+    Streams: a JSON-lines file (first non-empty line is a complete JSON value) is read
+    line by line, so backfill files of any size use constant memory; otherwise (a
+    pretty-printed log file) the whole document is parsed. A corrupt gzip stream yields
+    a RecordError after the records read so far. The caller decides what to do with
+    errors: the ``detect`` command reports them and the sources send them to the
+    dead-letter topic. Raises ``OSError`` if the file cannot be opened.
     """
     p = Path(path)
-    yield from split_payload(p.read_bytes(), str(p))
+    source = str(p)
+    with p.open("rb") as fh:
+        gz = fh.read(2) == GZIP_MAGIC
+    fh2 = cast(IO[bytes], gzip.open(p, "rb") if gz else p.open("rb"))
+    with fh2:
+        try:
+            yield from _stream(fh2, source)
+        except (OSError, EOFError, zlib.error) as exc:
+            if not gz:
+                raise
+            yield RecordError(source, f"corrupt gzip data: {exc}", b"")
+
+
+def _stream(fh: IO[bytes], source: str) -> Iterator[Item]:
+    n = 0
+    first = b""
+    for n, raw in enumerate(fh, start=1):  # noqa: B007 - n is the first non-empty line number
+        if raw.strip():
+            first = raw
+            break
+    if not first:
+        return
+    try:
+        orjson.loads(first.strip())
+    except orjson.JSONDecodeError:
+        # a multi-line document (pretty-printed log file) or a bad first line: parse it whole
+        rest = first + fh.read()
+        if n > 1:
+            rest = b"\n" * (n - 1) + rest  # keep line numbers right for the JSON-lines fallback
+        yield from split_payload(rest, source)
+        return
+    yield from _lines(itertools.chain([first], fh), source, first_line=n)
 
 
 def iter_many(paths: Iterable[str | Path]) -> Iterator[Item]:

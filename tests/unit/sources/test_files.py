@@ -85,3 +85,29 @@ def test_records_only_and_iter_many(tmp_path: Path) -> None:
         list(records_only(iter_many([a, b])))
     with pytest.raises(OSError):
         list(iter_records(tmp_path / "missing.json"))
+
+
+def test_streaming_paths(tmp_path: Path) -> None:
+    recs = _recs(3)
+    # pretty-printed log file: first line alone is not JSON → whole-document parse
+    pretty = tmp_path / "pretty.json"
+    pretty.write_bytes(orjson.dumps({"Records": recs}, option=orjson.OPT_INDENT_2))
+    assert [r["eventID"] for r in iter_records(pretty)] == ["e0", "e1", "e2"]
+    # gzip JSON lines with leading blank lines and a bad line: line numbers are the file's
+    jl = tmp_path / "x.jsonl.gz"
+    jl.write_bytes(gzip.compress(b"\n\n" + orjson.dumps(recs[0]) + b"\n{bad\n" + orjson.dumps(recs[1]) + b"\n"))
+    out = list(iter_records(jl))
+    assert [o["eventID"] for o in out if isinstance(o, dict)] == ["e0", "e1"]
+    (err,) = [o for o in out if isinstance(o, RecordError)]
+    assert err.line == 4
+    # broken first line, then valid lines: still JSON lines with errors per line
+    bad_first = tmp_path / "b.jsonl"
+    bad_first.write_bytes(b"{oops\n" + orjson.dumps(recs[2]) + b"\n")
+    out = list(iter_records(bad_first))
+    assert isinstance(out[0], RecordError) and out[0].line == 1 and out[1]["eventID"] == "e2"
+    # truncated gzip: the records before the damage, then an error
+    trunc = tmp_path / "t.jsonl.gz"
+    full = gzip.compress(b"\n".join(orjson.dumps(r) for r in _recs(200)))
+    trunc.write_bytes(full[: len(full) // 2])
+    out = list(iter_records(trunc))
+    assert isinstance(out[-1], RecordError) and "corrupt gzip" in out[-1].reason

@@ -37,7 +37,7 @@ log = structlog.get_logger("cspm_stream.app")
 ROLE_HANDLERS: dict[str, tuple[str, ...]] = {
     "ingest": ("cspm_stream.pipeline.ingest:build_ingest_handler",),
     "process": (
-        "cspm_stream.pipeline.posture:build_posture_handler",
+        "cspm_stream.pipeline.posture:build_handler",
         "cspm_stream.pipeline.detect:build_detect_handler",
     ),
     "alerts": ("cspm_stream.pipeline.alerts:build_alert_handler",),

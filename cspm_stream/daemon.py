@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import faust
@@ -28,10 +27,17 @@ log = get_logger("cspm_stream.daemon")
 class BoundedWorker(faust.Worker):
     """A faust Worker whose shutdown cannot hang past ``timeout`` seconds."""
 
-    def __init__(self, *args: Any, stop_timeout: float, **kw: Any) -> None:
+    def __init__(self, *args: Any, stop_timeout: float, ready: threading.Event | None = None, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self._stop_timeout = stop_timeout
         self._watchdog: threading.Timer | None = None
+        self._ready = ready or threading.Event()
+
+    async def on_startup_finished(self) -> None:
+        """Readiness: partitions assigned and tables recovered."""
+        await super().on_startup_finished()
+        self._ready.set()
+        log.info("ready")
 
     def _arm(self) -> None:
         if self._watchdog is None:
@@ -72,31 +78,28 @@ class ServiceAdapter(mode.Service):
         await self._obj.stop()
 
 
-ExtraFactory = Callable[[Settings, str], list[tuple[str, Any]]]
-
-
-def extra_services(settings: Settings, role: str) -> list[tuple[str, Any]]:
-    """Long-lived side services a role runs (scheduler, CloudTrail sources, sinks, web)."""
-    from cspm_stream import services as svc
-
-    return svc.for_role(settings, role)
-
-
 def run(settings: Settings, role: str, handlers: list[Any] | None = None) -> int:
     """Run ``role`` until SIGTERM/SIGINT. ``handlers`` overrides the role's stages (tests)."""
     configure(settings.app.log_level, settings.app.log_format)
     asyncio.run(ensure_topics(settings.kafka))
+    from cspm_stream.observability.metrics import create_metrics
+    from cspm_stream.services import for_role
+
+    metrics = create_metrics()
+    started = threading.Event()
     if handlers is None:
         handlers = handlers_for_role(role, settings)
-        services = [ServiceAdapter(name, obj) for name, obj in extra_services(settings, role)]
+        extras = for_role(settings, role, metrics=metrics, ready=started.is_set)
+        services = [ServiceAdapter(name, obj) for name, obj in extras]
     else:
         services = []
-    app = create_app(settings, handlers)
+    app = create_app(settings, handlers, on_processed=metrics.on_processed, on_dead_letter=metrics.on_dead_letter)
     log.info("starting", role=role, app_id=settings.app.id, stages=[h.name for h in handlers])
     worker = BoundedWorker(
         app,
         *services,
         stop_timeout=settings.app.shutdown_timeout_s,
+        ready=started,
         loglevel=settings.app.log_level,
         quiet=True,
         redirect_stdouts=False,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import os
 import signal
@@ -43,6 +44,8 @@ class Display:
     def __init__(self) -> None:
         self.tty = sys.stdout.isatty()
         self.counts: Counter[str] = Counter()
+        self.alerts: list[dict[str, Any]] = []
+        self.plans: list[dict[str, Any]] = []
         self.phase = "starting"
         self.t0 = time.monotonic()
 
@@ -64,6 +67,7 @@ class Display:
         self.status()
 
     def alert(self, obj: dict[str, Any]) -> None:
+        self.alerts.append(obj)
         sev = SEV.get(int(obj.get("severity_id", 0)), "UNKNOWN")
         info = obj.get("finding_info", {})
         if obj.get("class_uid") == 2003:
@@ -79,6 +83,7 @@ class Display:
             self.line(self._c(sev, f"  ⚠ {sev:<8} threat    {info.get('title', '')[:60]:<60} {actor} {ip} ({n} events)"))
 
     def remediation(self, obj: dict[str, Any]) -> None:
+        self.plans.append(obj)
         self.counts["remediation"] += 1
         calls = ", ".join(c.get("api", c.get("operation", "?")) for c in obj.get("calls", [])) or "-"
         self.line(f"  ⚙ remediation {obj.get('status', ''):<18} {obj.get('action', ''):<36} {obj.get('resource_arn', '')}"
@@ -142,7 +147,22 @@ async def _wait(display: Display, key: str, minimum: int, settle: float, timeout
     return display.counts[key]
 
 
-async def _run(args: argparse.Namespace) -> int:
+@dataclasses.dataclass
+class DemoResult:
+    """What the demo saw: enough for the end-to-end test to assert on."""
+
+    seeded: Any
+    display: Display
+    report_exit: int
+    report_path: Path
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.display.counts["compliance"] > 0 and self.display.counts["detection"] > 0 and self.report_exit == 0
+
+
+async def run_demo(args: argparse.Namespace) -> DemoResult:
     from cspm_stream import settings as settings_mod
     from cspm_stream.kafka import ensure_topics
     from cspm_stream.testing.moto import MotoServer
@@ -220,8 +240,7 @@ async def _run(args: argparse.Namespace) -> int:
         c = display.counts
         print(f"\nDone in {time.monotonic() - started:.0f}s: {c['compliance']} compliance alerts, {c['detection']} "
               f"detections, {c['remediation']} remediation plans, {c['dlq']} dead letters.")
-        ok = c["compliance"] > 0 and c["detection"] > 0 and code == 0
-        return 0 if ok else 1
+        return DemoResult(seeded, display, code, out, time.monotonic() - started)
     finally:
         stop.set()
         if tail is not None:
@@ -237,7 +256,8 @@ async def _run(args: argparse.Namespace) -> int:
 
 def main(args: argparse.Namespace) -> int:
     try:
-        return asyncio.run(asyncio.wait_for(_run(args), timeout=args.timeout + 60))
+        result = asyncio.run(asyncio.wait_for(run_demo(args), timeout=args.timeout + 60))
+        return 0 if result.ok else 1
     except TimeoutError:
         print("demo: timed out", file=sys.stderr)
         return 1

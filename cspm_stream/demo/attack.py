@@ -14,6 +14,7 @@ ACCOUNT = "123456789012"
 ATTACKER = f"arn:aws:iam::{ACCOUNT}:user/demo-intruder"
 IP = "203.0.113.66"
 UA = "aws-cli/2.15.0 Python/3.11 Linux/6.1"
+DELETES = 120
 
 
 def _rec(t: dt.datetime, name: str, source: str, params: dict[str, Any] | None = None,
@@ -62,9 +63,10 @@ def steps(t0: dt.datetime, *, open_sg: str, snapshot_id: str) -> list[tuple[str,
                                      ("ListKeys", "kms.amazonaws.com"), ("DescribeDBInstances", "rds.amazonaws.com"),
                                      ("ListFunctions20150331", "lambda.amazonaws.com"), ("GetParameters", "ssm.amazonaws.com"),
                                      ("ListAccessKeys", "iam.amazonaws.com"), ("DescribeTrails", "cloudtrail.amazonaws.com")]):
-        recon.append(_rec(t + sec + dt.timedelta(seconds=i), name, src, error="AccessDenied"))
+        for j in range(2):  # probing tools try each call more than once
+            recon.append(_rec(t + sec + dt.timedelta(seconds=2 * i + j), name, src, error="AccessDenied"))
     out.append(("discovery: burst of AccessDenied (recon)", recon))
-    t += dt.timedelta(seconds=20)
+    t += dt.timedelta(seconds=30)
 
     out.append(("persistence: access key created for another user", [
         _rec(t, "CreateAccessKey", "iam.amazonaws.com", {"userName": "demo-admin"},
@@ -108,7 +110,7 @@ def steps(t0: dt.datetime, *, open_sg: str, snapshot_id: str) -> list[tuple[str,
         _rec(t + dt.timedelta(milliseconds=200 * i), "DeleteObject", "s3.amazonaws.com",
              {"bucketName": "demo-private-data", "key": f"records/part-{i:04d}.csv"},
              managementEvent=False, eventCategory="Data")
-        for i in range(40)
+        for i in range(DELETES)
     ]
     out.append(("impact: mass deletion of objects (ransomware-style)", deletes))
     return out

@@ -39,7 +39,7 @@ class MotoServer:
 
         from moto.server import ThreadedMotoServer  # imported lazily: heavy
 
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per call otherwise
+        logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # access log + tracebacks of moto gaps
 
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()

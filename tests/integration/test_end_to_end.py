@@ -1,0 +1,76 @@
+"""All five jobs end to end: moto account → daemon (every role) on the real broker → alerts, report.
+
+This is ``make demo`` with assertions: the seeded misconfigurations are found, the safe
+resources are not, the replayed attack is detected from a CloudTrail log file delivered
+through S3 → SQS, the attacker's real change triggers a rescan and a new finding, dry-run
+remediation publishes plans and changes nothing, and the HTML report is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from cspm_stream.demo import run_demo
+
+pytestmark = pytest.mark.integration
+
+
+def _resources(alerts: list[dict], state: str) -> set[str]:
+    return {
+        (a.get("resources") or [{}])[0].get("uid", "")
+        for a in alerts
+        if a.get("class_uid") == 2003 and a.get("unmapped", {}).get("state") == state
+    }
+
+
+async def test_demo_pipeline_end_to_end(kafka_bootstrap: str, tmp_path: Path) -> None:
+    result = await run_demo(argparse.Namespace(output=str(tmp_path / "report.html"), timeout=150.0))
+    alerts = result.display.alerts
+    new = _resources(alerts, "new")
+    seeded = result.seeded
+
+    # compliance: every seeded misconfiguration has an open finding on its resource
+    for label, rid in seeded.bad.items():
+        if label == "weak password policy":
+            assert any(":iam:" in r and "account" in r or r.endswith(":root") for r in new) or any(
+                "password" in a["finding_info"]["title"].lower() for a in alerts if a.get("class_uid") == 2003
+            ), label
+            continue
+        assert any(rid in r for r in new), f"no NEW finding for {label} ({rid})"
+
+    # ... and the safe ones stay quiet (the tight SG only fails after the attacker opens it)
+    assert not any(seeded.good["private encrypted bucket"] in r and "public" in a["finding_info"]["title"].lower()
+                   for a in alerts if a.get("class_uid") == 2003 for r in [a["resources"][0]["uid"]]
+                   if a["unmapped"]["state"] == "new")
+    rotated_key = seeded.good["KMS key with rotation"]
+    assert not any(rotated_key in r and "rotation" in a["finding_info"]["title"].lower()
+                   for a in alerts if a.get("class_uid") == 2003 for r in [a["resources"][0]["uid"]]
+                   if a["unmapped"]["state"] == "new")
+
+    # threat detection: the attack's steps are detected, with the CloudTrail eventIDs as evidence
+    detections = [a for a in alerts if a.get("class_uid") == 2004]
+    titles = " | ".join(d["finding_info"]["title"] for d in detections).lower()
+    for needle in ("without mfa", "cloudtrail logging stopped", "snapshot", "accessdenied", "deleted"):
+        assert needle in titles, f"no detection mentioning {needle!r}: {titles}"
+    assert all(d["evidences"] and all(e["data"]["event_id"] for e in d["evidences"]) for d in detections)
+    assert all(d["actor"]["user"]["uid"].endswith("user/demo-intruder") for d in detections)
+
+    # closed loop: the attacker's real ingress change → rescan → NEW finding on the tight SG
+    tight_sg = seeded.good["security group internal https"]
+    assert any(tight_sg in r for r in new), "the rescan after AuthorizeSecurityGroupIngress found nothing"
+
+    # remediation in dry-run: plans published, nothing applied
+    assert result.display.plans, "no remediation plans"
+    statuses = {p["status"] for p in result.display.plans}
+    assert "planned" in statuses and statuses <= {"planned", "noop"}, statuses  # never "succeeded"
+    assert all(p["mode"] == "dry-run" for p in result.display.plans)
+
+    # reporting
+    assert result.report_exit == 0
+    html = result.report_path.read_text()
+    assert "<svg" in html and "cis-aws" in html.lower()
+    assert result.display.counts["dlq"] == 0
+    assert result.seconds < 180

@@ -13,7 +13,13 @@ silence being measured from the start for pairs not heard from since.
   and produces each finding it has not produced yet (by uid) to ``detections``;
   the finding uid is stable for one silence, so a restart re-sends at most one
   copy, which the alert router deduplicates.
-* It also sets ``cspm_last_full_scan_timestamp_seconds`` per account/region.
+* It also sets ``cspm_last_full_scan_timestamp_seconds`` per account/region and, every
+  ``report_interval_s``, refreshes the report gauges (posture score per framework and
+  account, ...) from the compacted findings topic
+  (:func:`~cspm_stream.observability.report_metrics.refresh_report_gauges`).
+
+Run it in one role only (the daemon puts it in ``process``); with several ``process``
+workers each runs one, and their identical findings are deduplicated downstream.
 """
 
 from __future__ import annotations
@@ -51,11 +57,13 @@ class MonitorService:
         metrics: Metrics | None = None,
         *,
         check_interval_s: float = 60.0,
+        report_interval_s: float = 300.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self.metrics = metrics
         self.check_interval_s = check_interval_s
+        self.report_interval_s = report_interval_s
         self._clock = clock
         self.state: dict[str, Any] = {}
         self.since_ms = 0
@@ -84,6 +92,8 @@ class MonitorService:
         self._producer = Producer(k)
         await self._producer.start()
         self._tasks = [asyncio.create_task(self._consume()), asyncio.create_task(self._check_loop())]
+        if self.metrics is not None and self.report_interval_s > 0:
+            self._tasks.append(asyncio.create_task(self._report_loop(self.metrics)))
 
     async def stop(self) -> None:
         for t in self._tasks:
@@ -158,6 +168,16 @@ class MonitorService:
                 await self.check_once()
             except Exception:  # keep monitoring; the failure is logged with its traceback
                 log.exception("self-monitoring check failed")
+
+    async def _report_loop(self, metrics: Metrics) -> None:
+        from cspm_stream.observability.report_metrics import refresh_report_gauges
+
+        while True:
+            try:
+                await refresh_report_gauges(self.settings, metrics, now_ms=int(self._clock() * 1000))
+            except Exception:  # keep serving the last figures; the failure is logged with its traceback
+                log.exception("report gauges refresh failed")
+            await asyncio.sleep(self.report_interval_s)
 
 
 def _activity_pair(value: bytes) -> tuple[str, str]:

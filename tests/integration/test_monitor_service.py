@@ -42,12 +42,12 @@ async def test_blind_spots_are_produced_once(kafka_settings: Settings) -> None:
         },
         environ={},
     )
-    await ensure_topics(s.kafka, [BY_NAME[t] for t in ("activity", "scan-status", "detections")])
+    await ensure_topics(s.kafka, [BY_NAME[t] for t in ("activity", "scan-status", "detections", "findings")])
     now = int(time.time() * 1000)
     async with Producer(s.kafka) as p:  # an old scan status, before the service starts: read from the start
         await p.send(Emit("scan-status", f"{ACCT}|eu-west-1|s3", dumps(_status("eu-west-1", now - 3 * HOUR))))
     metrics = create_metrics()
-    svc = MonitorService(s, metrics, check_interval_s=3600)
+    svc = MonitorService(s, metrics, check_interval_s=3600, report_interval_s=0.2)
     await svc.start()
     try:
         rec = ActivityRecord.from_cloudtrail(
@@ -82,4 +82,6 @@ async def test_blind_spots_are_produced_once(kafka_settings: Settings) -> None:
     assert det.records == 4  # eu-west-1 scan once, then the three new ones; no repeats
     assert len(det.values) == 4
     text = metrics.exposition().decode()
+    stamp = next(ln for ln in text.splitlines() if ln.startswith("cspm_report_timestamp_seconds "))
+    assert float(stamp.split()[1]) > 0  # the report gauges were refreshed too
     assert f'cspm_last_full_scan_timestamp_seconds{{account="{ACCT}",region="us-east-1"}}' in text

@@ -13,7 +13,7 @@ from cspm_stream.models.activity import ActivityRecord
 from cspm_stream.models.codec import dumps
 from cspm_stream.models.enums import ActivitySource
 from cspm_stream.models.inventory import ScanStatus
-from cspm_stream.observability import create_metrics
+from cspm_stream.observability import Metrics, create_metrics
 from cspm_stream.observability.monitor import NO_CLOUDTRAIL, NO_SCAN
 from cspm_stream.observability.monitor_service import MonitorService
 from cspm_stream.pipeline.base import Emit
@@ -31,6 +31,11 @@ HOUR = 3_600_000
 def _status(region: str, finished_ms: int) -> ScanStatus:
     iso = ms_to_iso(finished_ms)
     return ScanStatus(f"j-{region}", "s1", ACCT, region, "s3", iso, iso, 3, 0, True)
+
+
+def _report_stamp(metrics: Metrics) -> float:
+    text = metrics.exposition().decode()
+    return float(next(ln for ln in text.splitlines() if ln.startswith("cspm_report_timestamp_seconds ")).split()[1])
 
 
 async def test_blind_spots_are_produced_once(kafka_settings: Settings) -> None:
@@ -76,12 +81,15 @@ async def test_blind_spots_are_produced_once(kafka_settings: Settings) -> None:
             (NO_SCAN, "eu-west-1"),
         }
         await svc.check_once(later + 60_000)  # same silences: nothing new is produced
+        for _ in range(100):  # the report gauges are refreshed on their own timer
+            if _report_stamp(metrics) > 0:
+                break
+            await asyncio.sleep(0.1)
     finally:
         await svc.stop()
     det = await read_latest(s.kafka, "detections", timeout_s=30)
     assert det.records == 4  # eu-west-1 scan once, then the three new ones; no repeats
     assert len(det.values) == 4
     text = metrics.exposition().decode()
-    stamp = next(ln for ln in text.splitlines() if ln.startswith("cspm_report_timestamp_seconds "))
-    assert float(stamp.split()[1]) > 0  # the report gauges were refreshed too
+    assert _report_stamp(metrics) > 0  # the report gauges were refreshed too
     assert f'cspm_last_full_scan_timestamp_seconds{{account="{ACCT}",region="us-east-1"}}' in text

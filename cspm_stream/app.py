@@ -63,49 +63,71 @@ def handlers_for_role(role: str, settings: Settings) -> list[Handler]:
 
 
 class TrackedState(MutableMapping[str, Any]):
-    """A view of a faust table that writes back values mutated in place.
+    """A transactional view of a faust table for one message.
 
-    Handlers may do ``state[k]["x"] = 1``; a faust table only changelogs
-    assignments, so after each message :meth:`flush` re-assigns every key read
-    whose JSON changed. Keys are only touched by the partition that owns them.
+    Writes (and deletes) are buffered and applied by :meth:`commit`, which the agent
+    calls only after every record the handler emitted was acknowledged by Kafka.
+    So a crash can lose a state change but never an output: the message is then
+    re-processed and re-emits the same deterministic ids (at-least-once), instead of
+    finding a "done" mark for an output that never left. Values read and mutated in
+    place are written back at commit too (a faust table only changelogs assignments).
     """
 
     def __init__(self, table: MutableMapping[str, Any]) -> None:
         self._table = table
+        self._writes: dict[str, Any] = {}
+        self._deleted: set[str] = set()
         self._seen: dict[str, bytes] = {}
 
     def __getitem__(self, key: str) -> Any:
+        if key in self._writes:
+            return self._writes[key]
+        if key in self._deleted:
+            raise KeyError(key)
         value = self._table[key]
         if key not in self._seen:
             self._seen[key] = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
         return value
 
     def __contains__(self, key: object) -> bool:
-        return key in self._table
+        if key in self._writes:
+            return True
+        return key not in self._deleted and key in self._table
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self[key] if key in self._table else default
+        return self[key] if key in self else default
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._table[key] = value
-        self._seen.pop(key, None)
+        self._writes[key] = value
+        self._deleted.discard(key)
 
     def __delitem__(self, key: str) -> None:
-        del self._table[key]
-        self._seen.pop(key, None)
+        if key not in self:
+            raise KeyError(key)
+        self._writes.pop(key, None)
+        self._deleted.add(key)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(list(self._table.keys()))
+        keys = [k for k in list(self._table.keys()) if k not in self._deleted and k not in self._writes]
+        return iter([*keys, *self._writes])
 
     def __len__(self) -> int:
-        return len(self._table)
+        return sum(1 for _ in self)
 
-    def flush(self) -> None:
-        for key, before in self._seen.items():
+    def commit(self) -> None:
+        for key in self._deleted:
             if key in self._table:
-                value = self._table[key]
-                if orjson.dumps(value, option=orjson.OPT_SORT_KEYS) != before:
-                    self._table[key] = value
+                del self._table[key]
+        for key, value in self._writes.items():
+            self._table[key] = value
+        for key, before in self._seen.items():
+            if key in self._writes or key in self._deleted or key not in self._table:
+                continue
+            value = self._table[key]
+            if orjson.dumps(value, option=orjson.OPT_SORT_KEYS) != before:
+                self._table[key] = value
+        self._writes.clear()
+        self._deleted.clear()
         self._seen.clear()
 
 
@@ -221,13 +243,17 @@ def _add_agent(
                     topic=msg.topic, partition=msg.partition, offset=msg.offset
                 ):
                     emits = await handler.handle(msg.key, msg.value, meta, state)
-                    state.flush()
-                    for e in emits:
+                    pending = [
                         await out_topic(e.topic).send(
                             key=e.key.encode("utf-8") if e.key is not None else None,
                             value=e.value,
                             headers=_header_bytes(e.headers),
                         )
+                        for e in emits
+                    ]
+                    for fut in pending:  # outputs acknowledged (acks=all) before the state moves on
+                        await fut
+                    state.commit()
             except Exception as exc:  # the one per-message boundary: never lose the input
                 reason = f"{type(exc).__name__}: {exc}"
                 stage_log.warning(

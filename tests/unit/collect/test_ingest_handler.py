@@ -141,3 +141,22 @@ def test_reconcile_is_pure_and_partial_jobs_delete_nothing() -> None:
 def test_factory(settings_for: Callable[..., Settings]) -> None:
     h = build_ingest_handler(settings_for())
     assert h.name == "ingest" and set(h.inputs) == {"scan-jobs", "rescan"}
+
+
+async def test_scheduler_tick_produces_jobs(settings_for: Callable[..., Settings]) -> None:
+    from dataclasses import replace
+
+    from cspm_stream.pipeline.ingest import build_scheduler
+
+    sent: list[Emit] = []
+
+    async def send(emits: list[Emit]) -> None:
+        sent.extend(emits)
+
+    base = settings_for(regions=["us-east-1", "eu-west-1"])
+    s = replace(base, scan=replace(base.scan, services=["s3", "ec2"]))
+    sched = build_scheduler(s, send)
+    assert await sched.tick() == 3
+    keys = sorted(e.key or "" for e in sent)
+    assert keys == [f"{ACCOUNT_ID}|eu-west-1|ec2", f"{ACCOUNT_ID}|global|s3", f"{ACCOUNT_ID}|us-east-1|ec2"]
+    assert all(e.topic == "scan-jobs" and decode(e.value, ScanJob).full for e in sent)

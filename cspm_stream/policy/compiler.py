@@ -115,7 +115,7 @@ class _Compiler:
             raise ConditionError(where, f"unknown condition key {k!r} (allowed: {allowed})")
         if k == "not":
             inner = self.node(src["not"], _join(where, "not"), relative)
-            return lambda d, c: not inner(d, c)
+            return self.memo(src, lambda d, c: not inner(d, c))
         items = src[k]
         if not isinstance(items, list) or not items:
             raise ConditionError(_join(where, k), "must be a non-empty list of conditions")
@@ -123,7 +123,7 @@ class _Compiler:
         if fused is not None:
             return fused
         preds = tuple(self.node(x, f"{_join(where, k)}[{i}]", relative) for i, x in enumerate(items))
-        return _all(preds) if k == "all" else _any(preds)
+        return self.memo(src, _all(preds) if k == "all" else _any(preds))
 
     def memo(self, src: Any, pred: Predicate) -> Predicate:
         nid = _node_id(src)

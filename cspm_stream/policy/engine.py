@@ -54,7 +54,7 @@ class PolicyEngine:
     """Policies indexed by resource type.
 
     At construction the policies of each type are compiled once more with the
-    expensive sub-conditions they share (same list form or check in several
+    sub-conditions they share (same list form, boolean node or check in several
     policies) memoized per resource evaluation: e.g. "this rule is open to the
     world" is computed once per rule, not once per security-group policy.
     """

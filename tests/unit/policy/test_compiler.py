@@ -81,6 +81,11 @@ def ev(cond: dict[str, Any], doc: dict[str, Any]) -> bool:
 )
 def test_semantics(cond: dict[str, Any], doc: dict[str, Any], expected: bool) -> None:
     assert ev(cond, doc) is expected
+    # the engine's variant, with every shared-able node memoized, agrees
+    ids = frozenset(compile_condition(cond).node_ids)
+    assert (
+        compile_condition(cond, memo_ids=ids).predicate(doc, EvalContext(now_ts=NOW, tags={"env": "prod"})) is expected
+    )
 
 
 @pytest.mark.parametrize(

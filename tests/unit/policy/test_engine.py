@@ -7,6 +7,7 @@ import pytest
 
 from cspm_stream.models import AttributeFailure, Verdict
 from cspm_stream.policy.catalog import Catalog, load_catalog
+from cspm_stream.policy.checks import CHECKS, Check, Compiled, registry
 from cspm_stream.policy.compiler import compile_condition
 from cspm_stream.policy.engine import PolicyEngine
 from cspm_stream.policy.frameworks import builtin_framework_dir
@@ -75,12 +76,15 @@ def test_collection_error_snapshot_is_error_for_every_policy(fixture_catalog: Ca
     assert res and all(r.verdict is Verdict.ERROR for r in res)
 
 
-def test_crashing_predicate_is_error_not_pass(fixture_catalog: Catalog) -> None:
+def test_crashing_predicate_is_error_not_pass(fixture_catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
     def boom(d: Any, c: Any) -> bool:
         raise KeyError("surprise")
 
+    registry()
+    monkeypatch.setitem(CHECKS, "boom", Check("boom", "raises", {}, lambda args: Compiled(boom, ())))
+    src = {"any": [{"check": "boom"}, {"path": "Encryption", "op": "absent"}]}
     pol = fixture_catalog.policies["fx_s3_no_encryption"]
-    broken = dataclasses.replace(pol, condition=dataclasses.replace(pol.condition, predicate=boom))
+    broken = dataclasses.replace(pol, condition=compile_condition(src), condition_source=src)
     (res,) = PolicyEngine([broken]).evaluate(snapshot("aws.s3.bucket", {"Encryption": None}))
     assert res.verdict is Verdict.ERROR and "KeyError" in res.detail
 

@@ -176,6 +176,33 @@ class SqsSource:
         """Produce the message's records; the receipt handle if it may now be deleted."""
         received_at = self._clock()
         mid = message.get("MessageId", "")
+        heartbeat = asyncio.create_task(self._keep_invisible(message["ReceiptHandle"]))
+        try:
+            return await self._produce(message, received_at, mid)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    async def _keep_invisible(self, receipt_handle: str) -> None:
+        """Extend the visibility timeout while a slow message (big log files) is still in work.
+
+        Without it SQS would hand the message to another consumer mid-way (duplicates only,
+        but wasted work). Failures are logged: the worst case is a redelivery.
+        """
+        vis = self.options.visibility_timeout_s
+        while True:
+            await asyncio.sleep(max(vis / 2, 0.1))
+            try:
+                await self.sqs.change_message_visibility(
+                    QueueUrl=self.queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=vis
+                )
+                self._aws("sqs", "ChangeMessageVisibility")
+            except ClientError as exc:
+                self._aws("sqs", "ChangeMessageVisibility", exc)
+                log.warning("source.visibility_extend_failed", queue=self.queue_url, error=repr(exc))
+
+    async def _produce(self, message: dict[str, Any], received_at: str, mid: str) -> str | None:
         try:
             try:
                 emits = await self.emits_for(message, received_at)

@@ -23,10 +23,15 @@ class FakeSqs:
     def __init__(self, bodies: list[str]) -> None:
         self.messages = [{"MessageId": f"m{i}", "ReceiptHandle": f"rh{i}", "Body": b} for i, b in enumerate(bodies)]
         self.deleted: list[str] = []
+        self.extended: list[str] = []
 
     async def receive_message(self, **kw: Any) -> dict[str, Any]:
         live = [m for m in self.messages if m["ReceiptHandle"] not in self.deleted]
         return {"Messages": live[: kw["MaxNumberOfMessages"]]} if live else {}
+
+    async def change_message_visibility(self, **kw: Any) -> dict[str, Any]:
+        self.extended.append(kw["ReceiptHandle"])
+        return {}
 
     async def delete_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> dict[str, Any]:
         self.deleted.extend(e["ReceiptHandle"] for e in Entries)
@@ -117,3 +122,18 @@ def test_oversized_record_is_dead_lettered() -> None:
         and dead.error_type == "RecordTooLarge"
         and orjson.loads(dead.original())["eventID"] == "big"
     )
+
+
+async def test_visibility_extended_while_a_slow_message_is_in_work() -> None:
+    import asyncio
+
+    class SlowProducer(FakeProducer):
+        async def send_many(self, emits: Iterable[Emit]) -> None:
+            await asyncio.sleep(0.35)
+            await super().send_many(emits)
+
+    sqs = FakeSqs([envelope(cloudtrail_record("CreateUser", event_id="e1"))])
+    src = EventBridgeSqsSource(sqs, "q", SlowProducer(), SqsSourceOptions(visibility_timeout_s=0))
+    src.options.visibility_timeout_s = 0.2  # type: ignore[assignment]  # sub-second for the test
+    assert await src.poll_once(wait_time_s=0) == 1
+    assert sqs.extended.count("rh0") >= 2 and sqs.deleted == ["rh0"]

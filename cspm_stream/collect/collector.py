@@ -318,7 +318,10 @@ class Collector:
 
     # collection ------------------------------------------------------------------------------
     def specs_for(self, job: ScanJob) -> list[ResourceSpec]:
-        specs = list(self.specs.get(job.service, ()))
+        if job.service not in self.specs:
+            known = ", ".join(sorted(self.specs))
+            raise ValueError(f"scan job {job.job_id}: unknown service {job.service!r} (known: {known})")
+        specs = list(self.specs[job.service])
         want_global = job.region == GLOBAL
         specs = [s for s in specs if s.global_ == want_global]
         if job.resource_types:

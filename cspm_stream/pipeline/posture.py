@@ -75,6 +75,8 @@ class PostureHandler:
         self._mutes = mutelist
         self._clock = clock
         self._monotonic = monotonic
+        self._ticked_fp: str | None = None  # mutelist fingerprint of the last tick
+        self._next_expiry = float("inf")  # earliest mute expiry among tracked findings
         self._time_dependent: dict[str, tuple[Policy, ...]] = {
             t: tuple(p for p in ps if p.condition.time_dependent) for t, ps in self.engine.by_type.items()
         }
@@ -115,9 +117,19 @@ class PostureHandler:
             when = meta.timestamp_ms if meta.timestamp_ms is not None else int(self._clock() * 1000)
             return self.deleted(arn, when, state, authoritative=True)
         msg = decode_any(value, (ResourceSnapshot, ResourceDeleted))
+        pending = self.auto_tick(state)
         if isinstance(msg, ResourceDeleted):
-            return self.deleted(msg.arn, _ms(msg.observed_at, "observed_at"), state)
-        return self.snapshot(msg, state)
+            return pending + self.deleted(msg.arn, _ms(msg.observed_at, "observed_at"), state)
+        return pending + self.snapshot(msg, state)
+
+    def auto_tick(self, state: MutableMapping[str, Any]) -> list[Emit]:
+        """Run :meth:`tick` when due: the mutelist changed since the last tick (also the
+        first message after a start) or a mute has expired. This gives hot reload and
+        expiry without a rescan even when the runtime has no timer; a timer calling
+        :meth:`tick` only makes it prompter on an idle inventory topic."""
+        if self.mutelist().fingerprint == self._ticked_fp and self._clock() < self._next_expiry:
+            return []
+        return self.tick(state)
 
     # ------------------------------------------------------------------ core
 
@@ -202,6 +214,8 @@ class PostureHandler:
             m = ml.match(subj, now_ts)
             if m is not None:
                 mute = MuteInfo(m.id, m.reason, m.expires_ts)
+                if m.expires_ts is not None:
+                    self._next_expiry = min(self._next_expiry, m.expires_ts)
         new, tr = step(prev, verdict, mute, when_ms, detail)
         if new is None:
             rec["p"].pop(policy.id, None)
@@ -256,6 +270,8 @@ class PostureHandler:
         now_ts = self._clock()
         now_ms = int(now_ts * 1000)
         emits: list[Emit] = []
+        self._ticked_fp = ml.fingerprint
+        self._next_expiry = float("inf")
         for arn in list(state.keys()):
             rec = state.get(arn)
             if not isinstance(rec, dict):
@@ -265,6 +281,7 @@ class PostureHandler:
                     del state[arn]
                 continue
             if rec.get("mf") == ml.fingerprint and not _expiry_due(rec, now_ts):
+                self._note_expiries(rec)
                 continue
             new_rec = {**rec, "p": dict(rec.get("p", {})), "mf": ml.fingerprint}
             ref = ResourceRef(arn, rec.get("t", ""), rec.get("r", ""), rec.get("a", ""), dict(rec.get("g") or {}))
@@ -272,6 +289,12 @@ class PostureHandler:
                 self._apply(res.policy, res.verdict, res.detail, ref, new_rec, ml, now_ts, now_ms, emits)
             state[arn] = new_rec
         return emits
+
+    def _note_expiries(self, rec: dict[str, Any]) -> None:
+        for raw in rec.get("p", {}).values():
+            x = raw.get("x")
+            if x is not None and x < self._next_expiry:
+                self._next_expiry = x
 
 
 def _expiry_due(rec: dict[str, Any], now_ts: float) -> bool:

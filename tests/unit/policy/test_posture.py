@@ -250,3 +250,33 @@ async def test_policy_deploy_reevaluates_unchanged_resources(fixture_catalog: Ca
     h = PostureHandler(changed, clock=Clock())
     assert await feed(h, state, v3) == []  # same condition: still failing, no re-alert
     assert set(state[ARN]["p"]) == {"fx_s3_no_encryption"}
+
+
+async def test_expiry_and_mutelist_edit_apply_on_any_next_message(fixture_catalog: Catalog, tmp_path: Any) -> None:
+    """No timer: the next inventory record (of any resource) triggers the re-check."""
+    from cspm_stream.policy.mutelist import MutelistSource
+
+    clock = Clock(1767225600.0)
+    f = tmp_path / "ml.yaml"
+    f.write_text("mutes: [{id: m, reason: r, owner: o, policy: fx_s3_public_acl, expires: '2026-01-05T00:00:00Z'}]")
+    mono = {"t": 0.0}
+    src = MutelistSource(f, reload_s=1)
+    src.load()
+    h = PostureHandler(fixture_catalog, src, clock=clock, monotonic=lambda: mono["t"])
+    state: dict[str, Any] = {}
+    assert await feed(h, state, snap(PUBLIC, "2026-01-01T00:00:00Z")) == [("fx_s3_public_acl", "suppressed")]
+    other = "arn:aws:s3:::other"
+    other_snap = dumps(snapshot("aws.s3.bucket", PRIVATE, arn=other, observed_at="2026-01-01T00:00:00Z"))
+    assert await feed(h, state, other_snap, key=other) == []
+    clock.t += 10 * 86400  # past the expiry
+    other_snap2 = dumps(snapshot("aws.s3.bucket", PRIVATE, arn=other, observed_at="2026-01-11T00:00:00Z"))
+    assert await feed(h, state, other_snap2, key=other) == [("fx_s3_public_acl", "new")]
+    # an edit of the file mutes it again, picked up by the next message
+    import os
+
+    f.write_text("mutes: [{id: m2, reason: accepted, owner: o, arn: 'arn:aws:s3:::bucket-.*'}]")
+    st = f.stat()
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    mono["t"] = 100.0
+    other_snap3 = dumps(snapshot("aws.s3.bucket", PRIVATE, arn=other, observed_at="2026-01-12T00:00:00Z"))
+    assert await feed(h, state, other_snap3, key=other) == [("fx_s3_public_acl", "suppressed")]

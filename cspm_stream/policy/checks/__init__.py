@@ -152,6 +152,6 @@ def _load_builtins() -> None:
     global _LOADED
     if _LOADED:
         return
-    from cspm_stream.policy.checks import iam, network, resource_policy  # noqa: F401
+    from cspm_stream.policy.checks import iam, monitoring, network, resource_policy  # noqa: F401
 
     _LOADED = True

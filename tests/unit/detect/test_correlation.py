@@ -225,3 +225,52 @@ def test_unsupported_correlations_are_reported() -> None:
     assert any("'nope'" in e.reason for e in unknown.errors)
     bad_field = rules(BASE + "---\n" + corr("event_count", "    condition: {gte: 2}", group="[ipAddress]"))
     assert any("unknown CloudTrail field 'ipAddress'" in e.reason for e in bad_field.errors)
+
+
+def test_group_by_alias_maps_a_field_per_rule() -> None:
+    text = """
+title: Key created for a user
+id: 50000000-0000-4000-8000-000000000001
+name: key_created
+logsource: {product: aws, service: cloudtrail}
+detection: {sel: {eventName: CreateAccessKey}, condition: sel}
+---
+title: User used a key from a new place
+id: 50000000-0000-4000-8000-000000000002
+name: user_activity
+logsource: {product: aws, service: cloudtrail}
+detection: {sel: {eventName: ListBuckets}, condition: sel}
+---
+title: New key used right away
+id: 50000000-0000-4000-8000-000000000003
+correlation:
+    type: temporal_ordered
+    rules: [key_created, user_activity]
+    aliases:
+        target:
+            key_created: requestParameters.userName
+            user_activity: userIdentity.userName
+    group-by: [target]
+    timespan: 10m
+"""
+    rs = rules(text)
+    assert not rs.errors, [str(e) for e in rs.errors]
+    eng = DetectionEngine(rs)
+    state: dict[str, Any] = {}
+    create = ev("CreateAccessKey", event_time=ms_to_iso(T0), request_parameters={"userName": "bob"})
+    other = ev(
+        "ListBuckets",
+        "s3.amazonaws.com",
+        event_time=ms_to_iso(T0 + 60_000),
+        user_arn="arn:aws:iam::123456789012:user/carol",
+    )
+    use = ev(
+        "ListBuckets",
+        "s3.amazonaws.com",
+        event_time=ms_to_iso(T0 + 120_000),
+        user_arn="arn:aws:iam::123456789012:user/bob",
+    )
+    assert run(eng, [create, other], state) == []
+    (f,) = run(eng, [use], state)
+    assert f["unmapped"]["group_key"] == "target=bob"
+    assert f["unmapped"]["event_ids"] == [create["eventID"], use["eventID"]]

@@ -69,9 +69,13 @@ class Store:
     # ------------------------------------------------------------------ watermark and eventID memory
     def watermark(self, state: State, partition: int) -> int:
         stored = state.get(f"wm|{partition}")
-        if partition not in self._restored:
-            self._restored[partition] = int(stored) if stored is not None else None
         mem = self._wm.get(partition, 0)
+        if partition not in self._restored or (stored is not None and stored > mem):
+            # first sight of the partition, or another worker advanced it (rebalance): records up to
+            # the stored watermark may be redeliveries this process has not seen
+            self._restored[partition] = int(stored) if stored is not None else None
+            self._ids.pop(partition, None)
+            self._order.pop(partition, None)
         return mem if stored is None or mem >= stored else int(stored)
 
     def seen(self, partition: int, eid: str, t: int, wm: int) -> bool | None:

@@ -113,7 +113,7 @@ def pins(node: Node, field: str) -> frozenset[str] | None:
         s = _plain_ci(node.value)
         return frozenset({s}) if s is not None else None
     if isinstance(node, ConditionOR):
-        parts = [pins(a, field) for a in node.args if a is not None]  # type: ignore[arg-type]
+        parts = [pins(a, field) for a in node.args if a is not None]
         return _union(parts) if parts else None
     if isinstance(node, ConditionAND):
         best: frozenset[str] | None = None
@@ -171,9 +171,9 @@ class _Compiler:
         if isinstance(node, ConditionAND):
             # cheap pinned comparisons first: eventName/eventSource equality short-circuits most records
             args = sorted(node.args, key=_cost)  # type: ignore[arg-type]
-            return _all([self.node(a) for a in args if a is not None])  # type: ignore[arg-type]
+            return _all([self.node(a) for a in args if a is not None])
         if isinstance(node, ConditionOR):
-            return self._or([a for a in node.args if a is not None])  # type: ignore[misc]
+            return self._or([a for a in node.args if a is not None])
         if isinstance(node, ConditionNOT):
             inner = self.node(node.args[0])  # type: ignore[arg-type]
             return lambda r: not inner(r)

@@ -172,7 +172,7 @@ def scalar(parts: tuple[str, ...]) -> Callable[[dict[str, Any]], Any]:
         def two(rec: dict[str, Any]) -> Any:
             d = rec.get(k1)
             if d.__class__ is dict:
-                v = d.get(k2, _MISSING)  # type: ignore[union-attr]
+                v = d.get(k2, _MISSING)
                 return COMPLEX if v.__class__ is dict or v.__class__ is list else v
             return COMPLEX if d.__class__ is list else _MISSING
 

@@ -50,7 +50,7 @@ def context_of(rec: dict[str, Any]) -> dict[str, Any]:
         "ui": ident,
         "ip": rec.get("sourceIPAddress") or "",
         "ua": rec.get("userAgent") or "",
-        "account": rec.get("recipientAccountId") or ident.get("accountId") or "",  # type: ignore[union-attr]
+        "account": rec.get("recipientAccountId") or ident.get("accountId") or "",
         "region": rec.get("awsRegion") or "",
     }
 

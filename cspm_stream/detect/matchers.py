@@ -251,7 +251,7 @@ def one_of(field: str, values: frozenset[str], extra: frozenset[str] = frozenset
     def pred(rec: Record) -> bool:
         v0 = fast(rec)
         if v0.__class__ is str:
-            return v0.lower() in values  # type: ignore[no-any-return]
+            return v0.lower() in values
         if v0 is MISSING or v0 is None:
             return False
         for v in get(rec):

@@ -139,11 +139,12 @@ def _requirement_map(
     out: dict[str, tuple[Framework, dict[str, set[str]]]] = {}
     for fw in frameworks:
         out[fw.id] = (fw, {r.id: set(r.policies) for r in fw.requirements})
-    for c in checks:
-        for fw_id, req_id in c.requirements:
+    cited = {(c.policy_id, c.requirements) for c in checks if c.requirements}  # a policy's checks agree
+    for policy_id, requirements in cited:
+        for fw_id, req_id in requirements:
             if fw_id not in out:
                 out[fw_id] = (Framework(fw_id, fw_id), {})
-            out[fw_id][1].setdefault(req_id, set()).add(c.policy_id)
+            out[fw_id][1].setdefault(req_id, set()).add(policy_id)
     return out
 
 

@@ -134,7 +134,36 @@ def _outcome(obj: Mapping[str, Any], state: str) -> tuple[Outcome, bool]:
     return Outcome.ERROR, False
 
 
-def to_check(obj: Mapping[str, Any]) -> Check:
+_NO_REQUIREMENTS: frozenset[tuple[str, str]] = frozenset()
+
+
+def _requirements(
+    raw: Any, cache: dict[tuple[Any, ...], frozenset[tuple[str, str]]] | None
+) -> frozenset[tuple[str, str]]:
+    """``["fw:req", ...]`` as a set of (framework, requirement); malformed items are ignored."""
+    if not isinstance(raw, list) or not raw:
+        return _NO_REQUIREMENTS
+    key: tuple[Any, ...] | None = None
+    if cache is not None and all(isinstance(x, str) for x in raw):
+        key = tuple(raw)
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+    reqs: set[tuple[str, str]] = set()
+    for item in raw:
+        if isinstance(item, str) and ":" in item:
+            fw, _, req = item.partition(":")
+            if fw and req:
+                reqs.add((fw, req))
+    out = frozenset(reqs)
+    if key is not None and cache is not None:
+        cache[key] = out  # every check of a policy cites the same list: parse it once
+    return out
+
+
+def to_check(
+    obj: Mapping[str, Any], req_cache: dict[tuple[Any, ...], frozenset[tuple[str, str]]] | None = None
+) -> Check:
     """A validated class-2003 finding as a :class:`Check`; DecodeError if it lacks its control."""
     info = _dict(obj.get("finding_info"))
     comp = _dict(obj.get("compliance"))
@@ -152,13 +181,7 @@ def to_check(obj: Mapping[str, Any]) -> Check:
     time_ms = _int(obj.get("time"), 0)
     first = _int(info.get("first_seen_time"), time_ms)
     last = _int(info.get("last_seen_time"), time_ms)
-    reqs: set[tuple[str, str]] = set()
-    raw_reqs = comp.get("requirements")
-    for item in raw_reqs if isinstance(raw_reqs, list) else ():
-        if isinstance(item, str) and ":" in item:
-            fw, _, req = item.partition(":")
-            if fw and req:
-                reqs.add((fw, req))
+    requirements = _requirements(comp.get("requirements"), req_cache)
     return Check(
         uid=str(_dict(obj.get("finding_info")).get("uid")),
         policy_id=policy_id,
@@ -175,7 +198,7 @@ def to_check(obj: Mapping[str, Any]) -> Check:
         last_seen_ms=last,
         # a resolve never precedes the failure it resolves (clock skew is clamped)
         resolved_ms=max(time_ms, first) if resolved else None,
-        requirements=frozenset(reqs),
+        requirements=requirements,
     )
 
 
@@ -215,6 +238,7 @@ def collect(values: Iterable[bytes | Mapping[str, Any] | None]) -> Inputs:
     checks: dict[str, Check] = {}
     detections: dict[str, Detection] = {}
     out = Inputs()
+    req_cache: dict[tuple[Any, ...], frozenset[tuple[str, str]]] = {}
     for raw in values:
         if raw is None:
             continue
@@ -228,7 +252,7 @@ def collect(values: Iterable[bytes | Mapping[str, Any] | None]) -> Inputs:
         try:
             if obj["class_uid"] == ocsf.COMPLIANCE_FINDING:
                 checks.pop(uid, None)  # keep log order of the latest value
-                checks[uid] = to_check(obj)
+                checks[uid] = to_check(obj, req_cache)
             else:
                 detections.pop(uid, None)
                 detections[uid] = to_detection(obj)

@@ -104,6 +104,14 @@ def seed(m: MotoServer) -> dict[str, str]:
     iam.attach_user_policy(UserName="e2e-holder", PolicyArn=admin["Policy"]["Arn"])
     iam.attach_user_policy(UserName="e2e-holder", PolicyArn=scoped["Policy"]["Arn"])
     iam.update_account_password_policy(MinimumPasswordLength=8)
+    iam.create_user(UserName="e2e-console-nomfa")
+    iam.create_login_profile(UserName="e2e-console-nomfa", Password="Not-a-secret-123!")
+    iam.create_user(UserName="e2e-console-mfa")
+    iam.create_login_profile(UserName="e2e-console-mfa", Password="Not-a-secret-123!")
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="e2e-mfa")["VirtualMFADevice"]["SerialNumber"]
+    iam.enable_mfa_device(
+        UserName="e2e-console-mfa", SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321"
+    )
     return ids
 
 
@@ -119,6 +127,7 @@ EXPECTED = [
     ("rds_instance_no_public_access", "e2e-db-public", "e2e-db-private"),
     ("cloudtrail_log_file_validation_enabled", "e2e-trail-novalidation", "e2e-trail-validated"),
     ("iam_policy_attached_no_full_admin", "e2e-admin-all", "e2e-scoped"),
+    ("iam_user_mfa_console", "e2e-console-nomfa", "e2e-console-mfa"),
     ("iam_password_policy_min_length_14", "account", None),
 ]
 

@@ -106,9 +106,13 @@ def _list(args: argparse.Namespace) -> int:
         sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
         return 0
     w = max([len(r["id"]) for r in rows] + [2])
-    print(f"{'ID':<{w}}  {'SEVERITY':<13}  {'RESOURCE TYPE':<28}  TITLE")
-    for r in rows:
-        print(f"{r['id']:<{w}}  {r['severity']:<13}  {r['resource_type']:<28}  {r['title']}")
+    lines = [f"{'ID':<{w}}  {'SEVERITY':<13}  {'RESOURCE TYPE':<28}  TITLE"]
+    lines += [f"{r['id']:<{w}}  {r['severity']:<13}  {r['resource_type']:<28}  {r['title']}" for r in rows]
+    try:
+        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `policies list | head`
+        return 0
     print(f"{len(rows)} policies", file=sys.stderr)
     return 0
 

@@ -72,6 +72,7 @@ class _Progress:
         self.enabled = stream.isatty()
         self.jobs = 0
         self.start = time.monotonic()
+        self._last = 0.0
 
     def job_done(self, job: ScanJob, outcome: Any) -> None:
         self.jobs += 1
@@ -79,6 +80,10 @@ class _Progress:
     def show(self, totals: ScanTotals) -> None:
         if not self.enabled:
             return
+        now = time.monotonic()
+        if now - self._last < 0.1:  # at most 10 redraws a second
+            return
+        self._last = now
         self.stream.write(
             f"\rscan: {self.jobs} jobs, {totals.resources} resources, {totals.failed} failed, "
             f"{totals.errors} errors, {time.monotonic() - self.start:.1f}s "
@@ -212,5 +217,3 @@ def _run(args: argparse.Namespace) -> int:
         if totals.failed_at_or_above(threshold):
             return 1
     return 0
-
-

@@ -28,6 +28,7 @@ from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import orjson
+import structlog
 
 from cspm_stream.errors import DecodeError
 from cspm_stream.models.codec import decode_any, dumps
@@ -45,6 +46,7 @@ from cspm_stream.policy.operators import epoch_seconds
 from cspm_stream.settings import Settings
 
 FINDING_SCHEMA = SCHEMA_BY_CLASS[COMPLIANCE_FINDING]
+log = structlog.get_logger("cspm_stream.posture")
 #: deletion markers are kept this long (longer than the topic's delete.retention.ms)
 DELETED_MARKER_TTL_MS = 7 * 24 * 3600 * 1000
 
@@ -75,6 +77,7 @@ class PostureHandler:
         self._mutes = mutelist
         self._clock = clock
         self._monotonic = monotonic
+        self._reported_error: str | None = None
         self._ticked_fp: str | None = None  # mutelist fingerprint of the last tick
         self._next_expiry = float("inf")  # earliest mute expiry among tracked findings
         self._time_dependent: dict[str, tuple[Policy, ...]] = {
@@ -102,7 +105,13 @@ class PostureHandler:
             return EMPTY
         if isinstance(m, Mutelist):
             return m
-        return m.get(self._monotonic())
+        current = m.get(self._monotonic())
+        err = getattr(m, "last_error", None)
+        if err is not None and str(err) != self._reported_error:
+            # a broken edit keeps the previous mutelist: say so, once per distinct error
+            log.warning("mutelist-invalid-kept-previous", error=str(err), mutes=len(current))
+        self._reported_error = str(err) if err is not None else None
+        return current
 
     async def handle(
         self, key: bytes | None, value: bytes | None, meta: RecordMeta, state: MutableMapping[str, Any]

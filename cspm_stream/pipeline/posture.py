@@ -145,6 +145,8 @@ class PostureHandler:
     def snapshot(self, snap: ResourceSnapshot, state: MutableMapping[str, Any]) -> list[Emit]:
         obs_ms = _ms(snap.observed_at, "observed_at")
         rec: dict[str, Any] | None = state.get(snap.arn)
+        if rec is None and not self.engine.for_type(snap.resource_type):
+            return []  # no policy for this type: nothing to track
         if rec is not None and rec.get("o", 0) > obs_ms:
             return []  # older than what we already evaluated (replay / reordering)
         if rec is not None and rec.get("del"):

@@ -280,3 +280,11 @@ async def test_expiry_and_mutelist_edit_apply_on_any_next_message(fixture_catalo
     mono["t"] = 100.0
     other_snap3 = dumps(snapshot("aws.s3.bucket", PRIVATE, arn=other, observed_at="2026-01-12T00:00:00Z"))
     assert await feed(h, state, other_snap3, key=other) == [("fx_s3_public_acl", "suppressed")]
+
+
+async def test_types_without_policies_keep_no_state(handler: PostureHandler) -> None:
+    state: dict[str, Any] = {}
+    arn = "arn:aws:sqs:us-east-1:123456789012:q"
+    v = dumps(snapshot("aws.sqs.queue", {"QueueUrl": "u"}, arn=arn))
+    assert await handler.handle(arn.encode(), v, META, state) == []
+    assert state == {}

@@ -94,7 +94,6 @@ async def _results(s: Settings, n: int) -> list[RemediationResult]:
 
 
 async def test_guard_rails_over_kafka(kafka_settings: Settings, moto_server: MotoServer, tmp_path: Path) -> None:
-    await ensure_topics(kafka_settings.kafka)
     acct = new_account()
     s = _settings(
         kafka_settings,
@@ -104,6 +103,7 @@ async def test_guard_rails_over_kafka(kafka_settings: Settings, moto_server: Mot
         blast_radius_max=2,
         blast_radius_window_s=3600,
     )
+    await ensure_topics(s.kafka)  # one partition: the remediator is one worker, commands stay in order
     a, b = _bucket(moto_server, acct), _bucket(moto_server, acct)
     tagged = _bucket(moto_server, acct, tags={"cspm:remediation": "skip"})
     c, d = _bucket(moto_server, acct), _bucket(moto_server, acct)

@@ -30,6 +30,7 @@ class StageDriver:
         self.logical = {settings.kafka.topic(t): t for h in handlers for t in h.inputs}
         self.errors: list[str] = []
         self.processed = 0
+        self.seen: list[tuple[str, int, int, bytes | None]] = []
         self._task: asyncio.Task[None] | None = None
         self._producer = Producer(settings.kafka)
 
@@ -92,3 +93,4 @@ class StageDriver:
             emits = [Emit("dlq", letter.key, dumps(letter), headers_for("dlq.v1"))]
         await self.send(emits)
         self.processed += 1
+        self.seen.append((m.topic, m.partition, m.offset, m.key))

@@ -9,7 +9,9 @@ delivery sinks are enqueued on the :class:`~cspm_stream.alerts.runner.SinkRunner
 (never awaited here). A compliance finding that is ``new`` and names a
 ``remediation_action`` whose resolved mode is not ``off`` also yields a
 :class:`~cspm_stream.models.RemediationCommand` on ``remediation`` keyed by the
-resource ARN — whether or not any route matched.
+resource ARN — whether or not any route matched. A detection (state ``new``) may do the
+same when its rule names an action (``unmapped.remediation_action``, with optional
+``unmapped.remediation_params`` such as the access key id to quarantine).
 
 Wiring (``run --role alerts``)::
 
@@ -126,7 +128,7 @@ class AlertRouterHandler:
     def command_for(self, a: Alert, meta: RecordMeta) -> RemediationCommand | None:
         """The remediation command a new compliance finding asks for, if its mode is not off."""
         action = a.unmapped.get("remediation_action")
-        if not a.is_compliance or a.state != FindingStatus.NEW.value or not action or not a.resource_arn:
+        if a.state != FindingStatus.NEW.value or not action or not a.resource_arn:
             return None
         mode = resolve_mode(self.remediation, str(action), a.account_id)
         if mode is RemediationMode.OFF:
@@ -152,9 +154,24 @@ class AlertRouterHandler:
             finding_uid=a.uid,
             requested_at=requested,
             reason=f"{a.control}: {a.title}"[:500],
-            params={},
+            params=_params(a),
             expires_at=expires,
         )
+
+
+def _params(a: Alert) -> dict[str, Any]:
+    """Action parameters a finding may carry (``unmapped.remediation_params``, e.g. the access key
+    id a detection rule saw used), limited to plain JSON scalars and lists of them."""
+    raw = a.unmapped.get("remediation_params")
+    if not isinstance(raw, dict):
+        return {}
+    out: dict[str, Any] = {}
+    for k, v in raw.items():
+        if isinstance(v, str | int | float | bool) or (
+            isinstance(v, list) and all(isinstance(x, str | int | float | bool) for x in v)
+        ):
+            out[str(k)] = v
+    return out
 
 
 def build_handler(settings: Settings, runner: SinkRunner | None = None) -> AlertRouterHandler:

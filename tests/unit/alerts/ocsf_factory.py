@@ -48,9 +48,7 @@ def compliance_finding(
     f["resources"] = [
         {"uid": arn, "type": resource_type, "region": region, "account_uid": account, "labels": list(labels)}
     ]
-    f["finding_info"].update(
-        first_seen_time=first_seen or time_ms, last_seen_time=time_ms, types=[resource_type]
-    )
+    f["finding_info"].update(first_seen_time=first_seen or time_ms, last_seen_time=time_ms, types=[resource_type])
     f["remediation"] = {"desc": "Enable Block Public Access", "references": ["https://docs.aws.amazon.com/"]}
     f["unmapped"] = {
         "policy_id": policy_id,

@@ -122,6 +122,23 @@ async def test_remediation_command_for_new_finding_with_mode() -> None:
     assert _commands(await h.handle(None, raw(compliance_finding(action=None)), META, {})) == []
 
 
+async def test_detection_rule_may_name_an_action_with_params() -> None:
+    s = load(remediation={"actions": {"iam_deactivate_access_key": "approve"}})
+    h = build_handler(s)
+    d = detection_finding(group_key="arn:aws:iam::123456789012:user/alice")
+    d["resources"][0]["type"] = "aws.iam.user"
+    d["unmapped"]["remediation_action"] = "iam_deactivate_access_key"
+    d["unmapped"]["remediation_params"] = {"access_key_id": "AKIAEXAMPLE", "nested": {"x": 1}}
+    (cmd,) = _commands(await h.handle(None, raw(d), META, {}))
+    assert cmd.action == "iam_deactivate_access_key" and cmd.mode is RemediationMode.APPROVE
+    assert cmd.resource_id == "alice" and cmd.resource_type == "aws.iam.user"
+    assert cmd.params == {"access_key_id": "AKIAEXAMPLE"}  # only plain values pass
+    # a repeat of the detection inside its window (activity update) never commands again
+    d["activity_id"] = 2
+    d["type_uid"] = 200402
+    assert _commands(await h.handle(None, raw(d), META, {})) == []
+
+
 async def test_account_cap_and_approve_expiry() -> None:
     s = load(
         remediation={

@@ -55,7 +55,9 @@ async def test_webhook_delivers_signed_bodies() -> None:
             await runner.join()
         assert len(rx.bodies) == 3 and rx.signatures_ok == [True, True, True]
         assert {orjson.loads(b)["resources"][0]["uid"] for b in rx.bodies} == {
-            "arn:aws:s3:::b0", "arn:aws:s3:::b1", "arn:aws:s3:::b2"
+            "arn:aws:s3:::b0",
+            "arn:aws:s3:::b1",
+            "arn:aws:s3:::b2",
         }
         assert dlq.letters == []
 
@@ -137,7 +139,9 @@ async def test_slow_sink_does_not_stall_the_others(tmp_path: Path) -> None:
 async def test_full_queue_dead_letters_instead_of_blocking() -> None:
     async with Receiver(delay_s=0.3) as rx:
         dlq = MemoryDlq()
-        async with SinkRunner([WebhookSink("hook", rx.url)], {"hook": conf("webhook", queue_size=2, concurrency=1)}, dlq) as runner:
+        async with SinkRunner(
+            [WebhookSink("hook", rx.url)], {"hook": conf("webhook", queue_size=2, concurrency=1)}, dlq
+        ) as runner:
             for a in alerts(6):
                 runner.submit("hook", a)  # returns at once even though the sink is slow
             await runner.join()

@@ -51,7 +51,7 @@ RUNNER = (
 
 #: fallback runtime: a plain aiokafka consume → handle → produce loop (at-least-once: commit after acks)
 AIOKAFKA_RUNNER = """
-import asyncio, signal, sys
+import asyncio, gc, signal, sys
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from cspm_stream import settings
 from cspm_stream.kafka import client_options
@@ -61,6 +61,7 @@ from cspm_stream.pipeline.detect import build_detect_handler
 async def main(cfg):
     s = settings.load(cfg)
     h = build_detect_handler(s)
+    gc.freeze()  # compiled rules are permanent: keep them out of every GC pass
     c = AIOKafkaConsumer(s.kafka.topic("activity"), **client_options(s.kafka), group_id=s.app.id,
                          auto_offset_reset="earliest", enable_auto_commit=False)
     p = AIOKafkaProducer(**client_options(s.kafka), acks="all", linger_ms=1)
@@ -160,9 +161,7 @@ async def latency(settings: Settings, rate: float, seconds: float) -> dict[str, 
     topic_det = settings.kafka.topic("detections")
     consumer = AIOKafkaConsumer(**client_options(settings.kafka), group_id=None, enable_auto_commit=False)
     await consumer.start()
-    await consumer.topics()  # fetch metadata
-    parts = consumer.partitions_for_topic(topic_det) or {0}
-    tps = [TopicPartition(topic_det, p) for p in parts]
+    tps = [TopicPartition(topic_det, p) for p in range(settings.kafka.partitions)]  # created by ensure_topics
     consumer.assign(tps)
     await consumer.seek_to_end(*tps)
     sent: dict[str, float] = {}

@@ -5,6 +5,7 @@
   fails with its file and reason, then ``loaded N, failed M``; exit 1 if any failed.
 - ``rules test [PATH…]`` — run the ``<rule>.tests.yml`` files found beside the rules
   (default: the built-in pack and ``detection.rules_dirs``); exit 1 on any failure.
+- ``rules fields`` — the CloudTrail field vocabulary rules may use, and how values match.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ def register(sub: Any) -> None:
     pt.add_argument("paths", nargs="*", metavar="PATH")
     pt.add_argument("--verbose", "-v", action="store_true", help="print passing tests too")
     pt.set_defaults(func=_test)
+
+    pf = rsub.add_parser("fields", help="the CloudTrail field vocabulary rules may use")
+    pf.set_defaults(func=_fields)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -79,3 +83,26 @@ def _test(args: argparse.Namespace) -> int:
         f"{failed} failed, {len(report.load_errors)} rule load errors"
     )
     return 1 if failed or report.load_errors or report.file_errors else 0
+
+
+def _fields(args: argparse.Namespace) -> int:
+    from cspm_stream.detect import fields, matchers
+
+    settings = load(args.config)
+    extra = settings.detection.extra_fields
+    print("Top-level CloudTrail fields (object = any dotted sub-path is accepted):")
+    for name, kind in fields.CLOUDTRAIL_FIELDS.items():
+        print(f"  {name:<30} {kind}")
+    for name in extra:
+        print(f"  {name:<30} object (detection.extra_fields)")
+    print()
+    print("Resolution:")
+    print((fields.__doc__ or "").split("Resolution semantics", 1)[-1].split(":", 1)[-1].rstrip())
+    print()
+    print("Matching:")
+    print((matchers.__doc__ or "").split("Matching semantics", 1)[-1].split(":", 1)[-1].rstrip())
+    print()
+    print("Placeholders: a value 'field|expand: %Name%' takes its values from detection.placeholders.Name")
+    print("in the config (a value 'cidr:10.0.0.0/8' matches as a network); a rule whose placeholder has")
+    print("no configured value fails to load, saying which setting to add.")
+    return 0

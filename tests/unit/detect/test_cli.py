@@ -126,3 +126,9 @@ def test_detect_over_files(rules_dir: Path, tmp_path: Path, capsys: pytest.Captu
 def test_detect_missing_file_exits_one(rules_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["detect", "--no-builtin", "--rules", str(rules_dir), "--events", str(tmp_path / "nope")]) == 1
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_rules_fields_documents_the_vocabulary(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "fields"]) == 0
+    out = capsys.readouterr().out
+    assert "requestParameters" in out and "detection.placeholders" in out and "|cidr" in out

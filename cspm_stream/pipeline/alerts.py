@@ -52,10 +52,17 @@ def build_sinks(conf: AlertSettings, environ: Mapping[str, str] | None = None) -
         if s.type == "kafka":
             out.append(KafkaSink(name, topic=s.topic, fmt=s.format))
         elif s.type in ("webhook", "slack"):
-            if not s.url:
-                raise ConfigError(f"{key}.url", s.url, f"a {s.type} sink needs a url")
+            url = s.url
+            if s.url_env:
+                url = env.get(s.url_env, "")
+                if not url:
+                    raise ConfigError(f"{key}.url_env", s.url_env, "environment variable is unset")
+            if not url.startswith(("http://", "https://")):
+                raise ConfigError(
+                    f"{key}.url", "<hidden>" if s.url_env else url, f"a {s.type} sink needs an http(s) url"
+                )
             if s.type == "slack":
-                out.append(SlackSink(name, s.url, timeout_s=s.timeout_s))
+                out.append(SlackSink(name, url, timeout_s=s.timeout_s))
                 continue
             secret = b""
             if s.hmac_secret_env:
@@ -63,7 +70,7 @@ def build_sinks(conf: AlertSettings, environ: Mapping[str, str] | None = None) -
                 if not val:
                     raise ConfigError(f"{key}.hmac_secret_env", s.hmac_secret_env, "environment variable is unset")
                 secret = val.encode("utf-8")
-            out.append(WebhookSink(name, s.url, timeout_s=s.timeout_s, secret=secret))
+            out.append(WebhookSink(name, url, timeout_s=s.timeout_s, secret=secret))
         elif s.type == "file":
             if not s.path:
                 raise ConfigError(f"{key}.path", s.path, "a file sink needs a path")

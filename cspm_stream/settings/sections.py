@@ -184,6 +184,9 @@ class SinkSettings:
     timeout_s: float = setting(5.0, doc="Per-request timeout.", min=0.1)
     max_attempts: int = setting(5, doc="Attempts before the alert goes to the DLQ.", min=1)
     hmac_secret_env: str = setting("", doc="Name of the environment variable holding the HMAC secret.")
+    url_env: str = setting(
+        "", doc="Name of the environment variable holding the URL instead of 'url' (Slack URLs embed a token)."
+    )
     backoff_s: float = setting(0.5, doc="First retry delay; doubles per attempt (with jitter).", min=0)
     backoff_max_s: float = setting(30.0, doc="Longest retry delay.", min=0)
     queue_size: int = setting(10000, doc="Bounded queue per sink; when full the alert goes to the DLQ.", min=1)

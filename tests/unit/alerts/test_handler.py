@@ -162,3 +162,16 @@ async def test_command_emitted_even_when_no_route_matches() -> None:
     )
     emits = await build_handler(s).handle(None, raw(compliance_finding()), META, {})
     assert [e.topic for e in emits] == ["remediation"]
+
+
+def test_slack_url_from_environment() -> None:
+    s = load(
+        alerts={"sinks": {"chat": {"type": "slack", "url_env": "SLACK_URL"}}, "routes": [{"name": "r", "sink": "chat"}]}
+    )
+    with pytest.raises(ConfigError, match="SLACK_URL"):
+        build_sinks(s.alerts, environ={})
+    (sink,) = build_sinks(s.alerts, environ={"SLACK_URL": "https://hooks.slack.example/T/B/x"})
+    assert sink.name == "chat"
+    bad = load(alerts={"sinks": {"w": {"type": "webhook", "url": "ftp://x"}}, "routes": [{"name": "r", "sink": "w"}]})
+    with pytest.raises(ConfigError, match="http"):
+        build_sinks(bad.alerts, environ={})

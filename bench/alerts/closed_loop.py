@@ -73,7 +73,7 @@ async def closed_loop(settings: Settings, moto: MotoServer, account: str, timeou
     arn = f"arn:aws:s3:::{bucket}"
     ingest = IngestHandler(settings)
     remediate = build_remediate_handler(settings)
-    handlers = [ingest, build_posture_handler(settings), build_alert_handler(settings), remediate]
+    handlers: list[Any] = [ingest, build_posture_handler(settings), build_alert_handler(settings), remediate]
     watch = consumer(
         settings.kafka,
         "findings",

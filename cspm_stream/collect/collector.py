@@ -84,6 +84,7 @@ class _JobCalls:
         self._account = account_id
         self._role = role_arn
         self.scope = Scope(account_id=account_id, region=region)
+        self._cache: dict[str, asyncio.Future[Any]] = {}
 
     async def call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
         return await self._c.call(self._account, self._role, self.scope.region, service, operation, **params)
@@ -98,7 +99,15 @@ class _JobCalls:
         return out
 
     async def cached(self, key: str, factory: Callable[[], Awaitable[Any]]) -> Any:
-        return await self._c.cached((self._account, self.scope.region, key), factory)
+        """Share one expensive result (e.g. the credential report) between the items of one job.
+
+        The cache lives as long as this handle (one job), so every scan reads fresh data; a
+        failure is cached too, so N items do not repeat a failing call N times.
+        """
+        fut = self._cache.get(key)
+        if fut is None:
+            fut = self._cache[key] = asyncio.ensure_future(factory())
+        return await asyncio.shield(fut)
 
 
 class Collector:
@@ -136,7 +145,6 @@ class Collector:
         self._sems: dict[tuple[str, ...], asyncio.Semaphore] = {}
         self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
         self._broken: dict[tuple[str, str, str, str], Fault] = {}
-        self._cache: dict[tuple[str, str, str], asyncio.Future[Any]] = {}
         self.calls_made = 0
         self.throttle_retries_done = 0
 
@@ -150,7 +158,6 @@ class Collector:
     async def stop(self) -> None:
         stack, self._stack = self._stack, None
         self._clients.clear()
-        self._cache.clear()
         if stack is not None:
             await stack.aclose()
 
@@ -301,20 +308,6 @@ class Collector:
                     req.pop(name, None)
                 else:
                     req[name] = value
-
-    async def cached(self, key: tuple[str, str, str], factory: Callable[[], Awaitable[Any]]) -> Any:
-        """Share one expensive result (e.g. the credential report) between items of a scan."""
-        fut = self._cache.get(key)
-        if fut is None:
-            fut = asyncio.get_running_loop().create_future()
-            self._cache[key] = fut
-            try:
-                fut.set_result(await factory())
-            except BaseException as exc:
-                fut.set_exception(exc)
-                del self._cache[key]
-                raise
-        return await asyncio.shield(fut)
 
     # collection ------------------------------------------------------------------------------
     def specs_for(self, job: ScanJob) -> list[ResourceSpec]:

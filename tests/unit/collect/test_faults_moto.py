@@ -39,6 +39,8 @@ def buckets(moto_server: MotoServer) -> list[str]:
     iam = moto_server.boto3_client("iam")
     for i in range(7):
         iam.create_role(RoleName=f"r{i}", AssumeRolePolicyDocument="{}")
+    for i in range(3):
+        iam.create_user(UserName=f"user{i}")
     return names
 
 
@@ -123,3 +125,15 @@ async def test_rescan_one_resource(buckets: list[str], settings_for: Callable[..
     assert [s.resource_id for s in found] == ["bucket-b"] and complete
     assert acl.calls["n"] == 1  # type: ignore[attr-defined]  # details only for the wanted one
     assert missing == [] and complete2
+
+
+async def test_credential_report_shared_within_a_job_fresh_per_job(
+    buckets: list[str], settings_for: Callable[..., Settings]
+) -> None:
+    reads = counter()
+    async with Collector(settings_for().aws, event_hooks=[("before-call.iam.GetCredentialReport", reads)]) as c:
+        for n in (1, 2):
+            snaps, _ = await run(c, job("iam", "global", ["aws.iam.user", "aws.iam.account"]))
+            users = [s for s in snaps if s.resource_type == "aws.iam.user"]
+            assert len(users) == 3 and all(u.attributes["CredentialReport"]["user"] == u.resource_id for u in users)
+            assert reads.calls["n"] == n  # type: ignore[attr-defined]  # once per job, 4 readers

@@ -35,6 +35,7 @@ class FileSink:
         raw = alert.raw.replace(b"\n", b" ")  # orjson output has none; stay one line regardless
         try:
             self._fh.write(raw + b"\n")
+            self._fh.flush()  # a line is visible to `tail -f` and log shippers as soon as it is sent
         except OSError as exc:
             raise SinkError(
                 f"write to {self.path or 'stdout'} failed: {exc.strerror}", retriable=True

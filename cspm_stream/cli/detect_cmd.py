@@ -70,7 +70,7 @@ def _run(args: argparse.Namespace) -> int:
             unreadable += 1
             print(f"cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
     if not args.no_sort:
-        records.sort(key=lambda r: str(r.get("eventTime") or ""))
+        records.sort(key=_event_ms)
     state: dict[str, Any] = {}
     final: dict[str, dict[str, Any]] = {}
     for rec in records:
@@ -105,3 +105,12 @@ def _run(args: argparse.Namespace) -> int:
     }
     print(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode(), file=sys.stderr)
     return 1 if unreadable else 0
+
+
+def _event_ms(rec: dict[str, Any]) -> int:
+    from cspm_stream.timeutil import to_ms
+
+    try:
+        return to_ms(str(rec.get("eventTime")))
+    except ValueError:
+        return 0  # the engine reports it when it gets there

@@ -15,8 +15,47 @@ def _list(v: Any) -> list[Any]:
     return v if type(v) is list else []
 
 
+def _index(attrs: dict[str, Any]) -> list[tuple[str, bool, bool]]:
+    """Per metric filter on a logging multi-region trail's log group: (pattern without
+    whitespace, has an alarm with any action, has an alarm whose action is a subscribed
+    SNS topic). Built once per resource evaluation and shared by every CIS 4.x policy."""
+    groups = {
+        t.get("LogGroupName")
+        for t in _list(attrs.get("MultiRegionTrails"))
+        if type(t) is dict and t.get("IsLogging") is True and t.get("LogGroupName")
+    }
+    if not groups:
+        return []
+    subscribed = {
+        t.get("TopicArn")
+        for t in _list(attrs.get("SubscriptionsByTopic"))
+        if type(t) is dict and type(t.get("Subscriptions")) is int and t["Subscriptions"] > 0
+    }
+    actions: dict[tuple[str, str], tuple[bool, bool]] = {}
+    for a in _list(attrs.get("Alarms")):
+        if type(a) is not dict:
+            continue
+        acts = [x for x in _list(a.get("AlarmActions")) if isinstance(x, str)]
+        key = (str(a.get("Namespace", "")), str(a.get("MetricName", "")))
+        any_, sub = actions.get(key, (False, False))
+        actions[key] = (any_ or bool(acts), sub or any(x in subscribed for x in acts))
+    out: list[tuple[str, bool, bool]] = []
+    for f in _list(attrs.get("MetricFilters")):
+        if type(f) is not dict or f.get("logGroupName") not in groups:
+            continue
+        any_ = sub = False
+        for mt in _list(f.get("metricTransformations")):
+            if type(mt) is dict:
+                a_any, a_sub = actions.get(
+                    (str(mt.get("metricNamespace", "")), str(mt.get("metricName", ""))), (False, False)
+                )
+                any_, sub = any_ or a_any, sub or a_sub
+        out.append((_WS.sub("", str(f.get("filterPattern") or "")), any_, sub))
+    return out
+
+
 def metric_filter_alarm_configured(
-    attrs: Any, patterns: list[re.Pattern[str]], require_subscription: bool = True
+    attrs: Any, patterns: list[re.Pattern[str]], require_subscription: bool = True, memo: dict[Any, Any] | None = None
 ) -> bool:
     """True when the chain a CIS monitoring control asks for exists in ``aws.logs.monitoring``:
 
@@ -27,37 +66,16 @@ def metric_filter_alarm_configured(
     """
     if type(attrs) is not dict:
         return False
-    groups = {
-        t.get("LogGroupName")
-        for t in _list(attrs.get("MultiRegionTrails"))
-        if type(t) is dict and t.get("IsLogging") is True and t.get("LogGroupName")
-    }
-    if not groups:
-        return False
-    metrics: set[tuple[str, str]] = set()
-    for f in _list(attrs.get("MetricFilters")):
-        if type(f) is not dict or f.get("logGroupName") not in groups:
-            continue
-        text = _WS.sub("", str(f.get("filterPattern") or ""))
-        if not all(p.search(text) for p in patterns):
-            continue
-        for mt in _list(f.get("metricTransformations")):
-            if type(mt) is dict:
-                metrics.add((str(mt.get("metricNamespace", "")), str(mt.get("metricName", ""))))
-    if not metrics:
-        return False
-    subscribed = {
-        t.get("TopicArn")
-        for t in _list(attrs.get("SubscriptionsByTopic"))
-        if type(t) is dict and type(t.get("Subscriptions")) is int and t["Subscriptions"] > 0
-    }
-    for a in _list(attrs.get("Alarms")):
-        if type(a) is not dict or (str(a.get("Namespace", "")), str(a.get("MetricName", ""))) not in metrics:
-            continue
-        actions = [x for x in _list(a.get("AlarmActions")) if isinstance(x, str)]
-        if not require_subscription and actions:
-            return True
-        if any(x in subscribed for x in actions):
+    if memo is not None:
+        key = ("cloudwatch-index", id(attrs))
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = (_index(attrs), attrs)  # attrs kept: its id stays unique
+        index = hit[0]
+    else:
+        index = _index(attrs)
+    for text, any_, sub in index:
+        if (sub if require_subscription else any_) and all(p.search(text) for p in patterns):
             return True
     return False
 
@@ -73,7 +91,7 @@ def _build(args: dict[str, Any]) -> Compiled:
             raise CheckArgError(f"patterns[{i}]", f"invalid regular expression: {exc}") from None
     req = args["require_subscription"]
     reads = tuple(compile_path(p) for p in ("MultiRegionTrails", "MetricFilters", "Alarms", "SubscriptionsByTopic"))
-    return Compiled(lambda d, c: metric_filter_alarm_configured(d, compiled, req), reads)
+    return Compiled(lambda d, c: metric_filter_alarm_configured(d, compiled, req, getattr(c, "memo", None)), reads)
 
 
 register(

@@ -8,6 +8,9 @@
    wall time, peak RSS of that process, resources per type);
 4. runs Prowler on the same services/regions against the same server (AWS_ENDPOINT_URL),
    measuring its wall time and peak RSS (os.wait4), if it is installed;
+   the number of HTTP requests each made is counted from moto's access log (context for
+   the ratio: moto ignores ``OwnerIds=["self"]``, so Prowler also inspects moto's stock
+   public snapshots, which our collector filters out by owner);
 5. prints one JSON document with both and the wall-time ratio.
 """
 
@@ -40,12 +43,23 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_moto() -> tuple[subprocess.Popen[bytes], str]:
+class RequestLog:
+    """moto's access log (one line per HTTP request): counts the AWS calls each phase made."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.NamedTemporaryFile(prefix="moto-access-", suffix=".log", delete=False)
+
+    def count(self) -> int:
+        with open(self.file.name, "rb") as f:
+            return sum(1 for line in f if b" HTTP/1." in line)  # errors are ANSI-coloured
+
+
+def start_moto(log: RequestLog | None = None) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     env = {**os.environ, **FAKE}
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env, stdout=subprocess.DEVNULL, stderr=log.file if log else subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
@@ -124,12 +138,15 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     for k, v in FAKE.items():  # moto's fake credentials, for seeding in this process
         os.environ.setdefault(k, v)
-    moto, endpoint = start_moto()
+    log = RequestLog()
+    moto, endpoint = start_moto(log)
     try:
         t0 = time.perf_counter()
         seeded = seed(endpoint, REGIONS, args.scale)
         seed_s = time.perf_counter() - t0
+        before = log.count()
         ours = run_collector(endpoint)
+        ours["aws_requests"] = log.count() - before
         result: dict[str, Any] = {
             "bench": "scan",
             "regions": REGIONS,
@@ -140,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
             "cspm_stream": ours,
         }
         if not args.no_prowler and Path(args.prowler).exists():
+            before = log.count()
             theirs = run_prowler(endpoint, args.prowler)
+            theirs["aws_requests"] = log.count() - before
             result["prowler"] = theirs
             if theirs["rc"] == 0 and ours.get("wall_s"):
                 result["prowler_over_cspm_wall"] = round(theirs["wall_s"] / ours["process_wall_s"], 2)
@@ -152,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         moto.terminate()
         moto.wait(10)
+        os.unlink(log.file.name)
     return 0
 
 

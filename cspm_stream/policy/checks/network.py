@@ -36,13 +36,29 @@ def _port(v: Any) -> int | None:
     return v if type(v) is int else None
 
 
-def range_includes(protocol: Any, from_port: Any, to_port: Any, ports: list[int]) -> bool:
-    """Does a rule with this protocol and range open any of ``ports`` (empty = any)?"""
+_PROTO_ALIASES = {"tcp": frozenset({"tcp", "6"}), "udp": frozenset({"udp", "17"})}
+
+
+def protocol_set(names: list[str]) -> frozenset[str]:
+    """``["tcp"]`` → {"tcp", "6"}; empty → tcp and udp."""
+    out: set[str] = set()
+    for n in names or ["tcp", "udp"]:
+        out |= _PROTO_ALIASES.get(n.lower(), frozenset({n.lower()}))
+    return frozenset(out)
+
+
+def range_includes(
+    protocol: Any, from_port: Any, to_port: Any, ports: list[int], protocols: frozenset[str] = _PORT_PROTOCOLS
+) -> bool:
+    """Does a rule with this protocol and range open any of ``ports`` (empty = any)?
+    Only ``protocols`` (default tcp and udp) have ports; -1 (all traffic) always counts."""
     proto = str(protocol).lower() if protocol is not None else "-1"
     if proto in _ALL_PROTOCOLS:
         return True
     if proto not in _PORT_PROTOCOLS:
         return not ports  # icmp & co: no ports; counts only for "any port"
+    if proto not in protocols:
+        return False
     lo, hi = _port(from_port), _port(to_port)
     if lo is None or hi is None or (lo == -1 and hi == -1):
         lo, hi = 0, 65535
@@ -59,7 +75,9 @@ def opens_all_ports(protocol: Any, from_port: Any, to_port: Any) -> bool:
     return proto in _PORT_PROTOCOLS and (lo in (None, 0, -1)) and (hi in (None, 65535, -1))
 
 
-def sg_rule_open_to_world(rule: Any, ports: list[int], all_ports: bool, ipv6: bool) -> bool:
+def sg_rule_open_to_world(
+    rule: Any, ports: list[int], all_ports: bool, ipv6: bool, protocols: frozenset[str] = _PORT_PROTOCOLS
+) -> bool:
     if not isinstance(rule, dict):
         return False
     world = any(isinstance(r, dict) and is_world(r.get("CidrIp")) for r in as_list(rule.get("IpRanges")))
@@ -70,24 +88,29 @@ def sg_rule_open_to_world(rule: Any, ports: list[int], all_ports: bool, ipv6: bo
     proto, lo, hi = rule.get("IpProtocol"), rule.get("FromPort"), rule.get("ToPort")
     if all_ports:
         return opens_all_ports(proto, lo, hi)
-    return range_includes(proto, lo, hi, ports)
+    return range_includes(proto, lo, hi, ports, protocols)
 
 
 def _build_sg(args: dict[str, Any]) -> Compiled:
     path = compile_path(args["path"])
     get = path.get
     ports, all_ports, ipv6 = args["ports"], args["all_ports"], args["ipv6"]
+    protocols = protocol_set(args["protocols"])
 
     def pred(doc: Any, ctx: Any) -> bool:
         rules = get(doc, ctx)
         if type(rules) is not list:
             return False
-        return any(sg_rule_open_to_world(r, ports, all_ports, ipv6) for r in rules)
+        for r in rules:
+            if sg_rule_open_to_world(r, ports, all_ports, ipv6, protocols):
+                return True
+        return False
 
     return Compiled(pred, (path,))
 
 
 def _build_port_range(args: dict[str, Any]) -> Compiled:
+    protocols = protocol_set(args["protocols"])
     fp, tp, pp = (
         compile_path(args["from_path"]),
         compile_path(args["to_path"]),
@@ -100,7 +123,7 @@ def _build_port_range(args: dict[str, Any]) -> Compiled:
         lo, hi = fp.get(doc, ctx), tp.get(doc, ctx)
         if proto is MISSING:
             return False
-        return range_includes(proto, None if lo is MISSING else lo, None if hi is MISSING else hi, ports)
+        return range_includes(proto, None if lo is MISSING else lo, None if hi is MISSING else hi, ports, protocols)
 
     return Compiled(pred, (fp, tp, pp))
 
@@ -162,6 +185,7 @@ register(
             "ports": Arg("ports", [], doc="ports to test (empty: any)"),
             "all_ports": Arg("boolean", False, doc="only rules opening every port count"),
             "ipv6": Arg("boolean", True, doc="also test Ipv6Ranges for ::/0"),
+            "protocols": Arg("strings", [], doc="port protocols that count, e.g. [tcp] (default tcp and udp)"),
         },
         build=_build_sg,
     )
@@ -176,6 +200,7 @@ register(
             "from_path": Arg("path", "FromPort", doc="path of the range start"),
             "to_path": Arg("path", "ToPort", doc="path of the range end"),
             "protocol_path": Arg("path", "IpProtocol", doc="path of the protocol"),
+            "protocols": Arg("strings", [], doc="port protocols that count, e.g. [tcp] (default tcp and udp)"),
         },
         build=_build_port_range,
     )

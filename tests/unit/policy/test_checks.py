@@ -199,3 +199,18 @@ def test_nacl_rule_order() -> None:
     assert nacl_open_to_world([deny_ssh, allow_all], [22, 3389])
     assert not nacl_open_to_world([egress], [22])
     assert not nacl_open_to_world(None, [22])
+
+
+def test_protocols_argument() -> None:
+    udp22 = {
+        "IpPermissions": [{"IpProtocol": "udp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+    }
+    tcp_only = compile_condition({"check": "sg_open_to_world", "args": {"ports": [22], "protocols": ["tcp"]}})
+    both = compile_condition({"check": "sg_open_to_world", "args": {"ports": [22]}})
+    ctx = EvalContext(now_ts=0)
+    assert not tcp_only.predicate(udp22, ctx) and both.predicate(udp22, ctx)
+    everything = {"IpPermissions": [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]}
+    assert tcp_only.predicate(everything, ctx)
+    rule = compile_condition({"check": "port_range_includes", "args": {"ports": [53], "protocols": ["udp"]}})
+    assert rule.predicate({"IpProtocol": "17", "FromPort": 53, "ToPort": 53}, ctx)
+    assert not rule.predicate({"IpProtocol": "tcp", "FromPort": 53, "ToPort": 53}, ctx)

@@ -132,7 +132,10 @@ def _criteria(src: Any, file: str, path: str, *, top: bool = False) -> Matcher:
         return f"{path}.{k}" if path else k
 
     if "account" in src:
-        accts = frozenset(_strs(src["account"], file, p("account")))
+        raw_acc = src["account"]
+        # unquoted YAML account ids load as ints (losing leading zeros): restore 12 digits
+        raw_acc = [f"{a:012d}" if type(a) is int else a for a in (raw_acc if isinstance(raw_acc, list) else [raw_acc])]
+        accts = frozenset(_strs(raw_acc, file, p("account")))
         parts.append(lambda s: s.account_id in accts)
     if "region" in src:
         rg = _globs(src["region"], file, p("region"))

@@ -115,3 +115,10 @@ def test_hot_reload_by_mtime(tmp_path: Path) -> None:
     os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 3_000_000_000))
     assert src.get(201.0) is good
     assert len(src.get(300.0)) == 0
+
+
+def test_unquoted_account_ids() -> None:
+    ml = parse_mutelist("mutes: [{id: a, reason: r, owner: o, account: [12345678901, 123456789012]}]")
+    assert ml.match(subj(account_id="012345678901"), NOW) is not None
+    assert ml.match(subj(account_id="123456789012"), NOW) is not None
+    assert ml.match(subj(account_id="999999999999"), NOW) is None

@@ -269,6 +269,8 @@ def _node_id(src: Any) -> int:
     nid = _NODE_IDS.get(key)
     if nid is None:
         nid = _NODE_IDS[key] = len(_NODE_IDS)
+        if nid >= 1 << 20:  # pragma: no cover - a million distinct sub-conditions
+            raise RuntimeError("too many distinct condition nodes for the memo key")
     return nid
 
 
@@ -279,7 +281,7 @@ def _memo(nid: int, pred: Predicate) -> Predicate:
 
     def memoized(d: Any, c: Any) -> bool:
         memo = c.memo
-        key = (nid, id(d))
+        key = (id(d) << 20) | nid  # one int: cheaper than a tuple key (nid < 2**20)
         hit = memo.get(key)
         if hit is not None:
             return hit[0]  # type: ignore[no-any-return]

@@ -114,4 +114,4 @@ class EvalContext:
         self.resource_type = resource_type
         #: per-evaluation cache of shared sub-conditions (see compiler._memo); use one
         #: context per resource evaluation
-        self.memo: dict[tuple[int, int], tuple[bool, Any]] = {}
+        self.memo: dict[Any, Any] = {}

@@ -5,7 +5,8 @@ One OCSF Compliance Finding per JSON line with ``--format jsonl`` (default);
 Failed checks are printed by default, passed ones with ``--include-passed``
 (``compliance.status_id`` 1 = pass, 3 = fail). Exit code 1 when a non-muted
 failed finding has severity >= ``--fail-on``; 0 otherwise; 2 on a usage or
-definition error. Progress goes to stderr when it is a terminal.
+definition error or when the scan cannot run at all (no credentials, endpoint down).
+Progress goes to stderr when it is a terminal.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import IO, Any
 
 import orjson
 
+from cspm_stream.errors import ConfigError, DefinitionError
 from cspm_stream.models.enums import Severity
 from cspm_stream.models.inventory import ScanJob
 from cspm_stream.policy.catalog import catalog_from_settings
@@ -194,7 +196,13 @@ def _run(args: argparse.Namespace) -> int:
         catalog_from_settings(s.policy).engine(args.framework)  # fail fast on an unknown id
     fh: IO[bytes] = open(args.output, "wb") if args.output else sys.stdout.buffer
     try:
-        totals, kept = asyncio.run(_scan(args, s, fh))
+        try:
+            totals, kept = asyncio.run(_scan(args, s, fh))
+        except (DefinitionError, ConfigError):
+            raise  # the CLI prints these (exit 2)
+        except Exception as exc:  # the scan could not run at all (credentials, endpoint...)
+            print(f"cspm-stream scan: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 2
         if args.format != "jsonl":
             shown = [f for f in kept if args.include_passed or f["compliance"]["status_id"] != 1]
             if args.format == "table":

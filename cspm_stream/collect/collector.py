@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,7 +44,6 @@ from cspm_stream.collect.ratelimit import TokenBucket
 from cspm_stream.collect.spec import GLOBAL, Item, ResourceSpec, Scope
 from cspm_stream.models import AttributeFailure, ResourceSnapshot, ScanJob
 from cspm_stream.settings import AwsSettings
-from cspm_stream.testing.moto import fix_s3control_host
 from cspm_stream.timeutil import now_iso
 
 EventHook = tuple[str, Callable[..., Any]]
@@ -62,6 +62,15 @@ class ScanOutcome:
     @property
     def complete(self) -> bool:
         return not self.failed_types
+
+
+_ACCOUNT_HOST = re.compile(r"^(https?://)\d{12}\.")
+
+
+def _strip_account_host(request: Any, **_: Any) -> None:
+    """before-send hook for S3 Control on a custom endpoint: the endpoint ruleset puts the
+    account id in the host (``<account>.127.0.0.1``); moto routes by path, so drop it."""
+    request.url = _ACCOUNT_HOST.sub(r"\1", request.url)
 
 
 def _no_retry_not_implemented(response: Any = None, **_: Any) -> None:
@@ -198,7 +207,7 @@ class Collector:
             c = new
             c.meta.events.register_first("needs-retry.*", _no_retry_not_implemented)
             if self.aws.endpoint_url and service == "s3control":
-                fix_s3control_host(c)
+                c.meta.events.register("before-send.s3-control.*", _strip_account_host)
             for event, hook in self._hooks:
                 c.meta.events.register(event, hook)
             self._clients[k] = c

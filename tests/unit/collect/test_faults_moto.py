@@ -137,3 +137,27 @@ async def test_credential_report_shared_within_a_job_fresh_per_job(
             users = [s for s in snaps if s.resource_type == "aws.iam.user"]
             assert len(users) == 3 and all(u.attributes["CredentialReport"]["user"] == u.resource_id for u in users)
             assert reads.calls["n"] == n  # type: ignore[attr-defined]  # once per job, 4 readers
+
+
+async def test_throttled_listing_is_retried(buckets: list[str], settings_for: Callable[..., Settings]) -> None:
+    hook = failing("SlowDown", times=2, status=503)
+    async with Collector(
+        settings_for().aws, event_hooks=[("before-call.s3.ListBuckets", hook)], backoff_base_s=0.01
+    ) as c:
+        snaps, outcome = await run(c, job("s3", "global", ["aws.s3.bucket"]))
+    assert outcome.complete and sorted(s.resource_id for s in snaps) == buckets
+
+
+@pytest.mark.parametrize(("times", "readable"), [(1, True), (None, False)])
+async def test_5xx_retried_briefly_then_an_error(
+    buckets: list[str], settings_for: Callable[..., Settings], times: int | None, readable: bool
+) -> None:
+    hook = failing("InternalError", times=times, status=500)
+    async with Collector(
+        settings_for().aws, event_hooks=[("before-call.s3.GetBucketVersioning", hook)], backoff_base_s=0.01
+    ) as c:
+        snaps, outcome = await run(c, job("s3", "global", ["aws.s3.bucket"]))
+    assert outcome.complete  # the listing is fine either way
+    for s in snaps:
+        assert ("Versioning" in s.attributes) is readable
+        assert [e.code for e in s.errors] == ([] if readable else ["InternalError"])

@@ -39,7 +39,14 @@ from cspm_stream.collect.accounts import discover_accounts, discover_regions, ro
 from cspm_stream.collect.schedule import job_key, plan_scan
 from cspm_stream.collect.services import spec_for
 from cspm_stream.collect.spec import GLOBAL
-from cspm_stream.models import RescanRequest, ResourceDeleted, ResourceSnapshot, ScanJob, ScanStatus
+from cspm_stream.models import (
+    AttributeFailure,
+    RescanRequest,
+    ResourceDeleted,
+    ResourceSnapshot,
+    ScanJob,
+    ScanStatus,
+)
 from cspm_stream.models.codec import decode_any, dumps
 from cspm_stream.pipeline.base import Emit, RecordMeta, headers_for
 from cspm_stream.settings import Settings
@@ -54,8 +61,35 @@ def seen_key(account_id: str, region: str, resource_type: str) -> str:
     return f"seen|{account_id}|{region}|{resource_type}"
 
 
+#: Largest snapshot value produced (Kafka brokers refuse records above message.max.bytes, 1 MiB by default).
+MAX_SNAPSHOT_BYTES = 900 * 1024
+
+
+def fit(snap: ResourceSnapshot, max_bytes: int = MAX_SNAPSHOT_BYTES) -> bytes:
+    """Serialise ``snap``; if too large, drop its largest attributes one by one and record each
+    as an :class:`AttributeFailure` (code ``TooLarge``): policies reading them get ERROR, never PASS."""
+    data = dumps(snap)
+    if len(data) <= max_bytes:
+        return data
+    attrs = dict(snap.attributes)
+    errors = list(snap.errors)
+    sizes = sorted(((len(dumps({"v": v})), k) for k, v in attrs.items()), reverse=True)
+    for size, key in sizes:
+        del attrs[key]
+        errors.append(AttributeFailure(attribute=key, code="TooLarge", message=f"{size} bytes: dropped to fit Kafka"))
+        smaller = ResourceSnapshot(
+            arn=snap.arn, resource_type=snap.resource_type, resource_id=snap.resource_id,
+            account_id=snap.account_id, region=snap.region, observed_at=snap.observed_at,
+            scan_id=snap.scan_id, attributes=attrs, tags=snap.tags, errors=errors,
+        )
+        data = dumps(smaller)
+        if len(data) <= max_bytes:
+            break
+    return data
+
+
 def snapshot_emit(snap: ResourceSnapshot, trace: str) -> Emit:
-    return Emit("inventory", snap.arn, dumps(snap), headers_for("inventory.v1", trace))
+    return Emit("inventory", snap.arn, fit(snap), headers_for("inventory.v1", trace))
 
 
 def deletion_emits(

@@ -160,3 +160,15 @@ async def test_scheduler_tick_produces_jobs(settings_for: Callable[..., Settings
     keys = sorted(e.key or "" for e in sent)
     assert keys == [f"{ACCOUNT_ID}|eu-west-1|ec2", f"{ACCOUNT_ID}|global|s3", f"{ACCOUNT_ID}|us-east-1|ec2"]
     assert all(e.topic == "scan-jobs" and decode(e.value, ScanJob).full for e in sent)
+
+
+def test_oversized_snapshot_drops_largest_attributes_as_errors() -> None:
+    from cspm_stream.models import ResourceSnapshot
+    from cspm_stream.pipeline.ingest import fit
+    from cspm_stream.testing import snapshot
+
+    snap = snapshot("aws.logs.monitoring", {"MetricFilters": ["x" * 2000] * 50, "Alarms": [1, 2], "Small": True})
+    small = decode(fit(snap, max_bytes=5000), ResourceSnapshot)
+    assert "MetricFilters" not in small.attributes and small.attributes["Alarms"] == [1, 2]
+    assert [(e.attribute, e.code) for e in small.errors] == [("MetricFilters", "TooLarge")]
+    assert decode(fit(snap), ResourceSnapshot).attributes == snap.attributes  # under the limit: untouched

@@ -23,6 +23,9 @@ resource downstream.
 
 Memory: a job's snapshots are returned as one list (the stage contract); jobs are per
 (account, region, service), which bounds the list to one service's resources.
+
+Size: a snapshot larger than :data:`MAX_SNAPSHOT_BYTES` loses its largest attributes, each
+recorded as ``AttributeFailure(code="TooLarge")`` — unreadable, so never a silent pass.
 """
 
 from __future__ import annotations

@@ -131,17 +131,25 @@ async def _items(
         yield {}
         return
     params = dict(spec.list_params)
-    if only_id and spec.one_params:
+    one = bool(only_id and spec.one_params and not only_id.startswith("arn:"))
+    if one and spec.one_params and only_id:
         params.update(spec.one_params(only_id))
     region = calls.scope.region
     if spec.paginated:
         pages = c.pages(job.account_id, job.role_arn, region, spec.service, spec.list_op, params, page_size=c.page_size)
     else:
         pages = _single(c, job, spec, region, params)
-    async for page in pages:
-        for item in jmespath.search(spec.items, page) or [] if spec.items else [page]:
-            if spec.item_filter is None or spec.item_filter(item, calls.scope):
-                yield item
+    try:
+        async for page in pages:
+            for item in jmespath.search(spec.items, page) or [] if spec.items else [page]:
+                if spec.item_filter is None or spec.item_filter(item, calls.scope):
+                    yield item
+    except CallFailed as exc:
+        # Fetching one id that no longer exists (InvalidInstanceID.NotFound, DBInstanceNotFound ...)
+        # is a complete, empty answer: the rescan reports the resource deleted.
+        if one and "NotFound" in exc.fault.code:
+            return
+        raise
 
 
 async def _single(

@@ -161,3 +161,20 @@ async def test_5xx_retried_briefly_then_an_error(
     for s in snaps:
         assert ("Versioning" in s.attributes) is readable
         assert [e.code for e in s.errors] == ([] if readable else ["InternalError"])
+
+
+async def test_rescan_by_id_of_a_deleted_instance_is_complete_and_empty(
+    buckets: list[str], settings_for: Callable[..., Settings], moto_server: MotoServer
+) -> None:
+    ec2 = moto_server.boto3_client("ec2")
+    iid = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    j = job("ec2", types=["aws.ec2.instance"])
+    async with Collector(settings_for().aws) as c:
+        found, complete = await c.collect_one(j, resource_id=iid)
+        assert [s.resource_id for s in found] == [iid] and complete
+        gone, complete = await c.collect_one(j, resource_id="i-0123456789abcdef0")
+        assert gone == [] and complete  # NotFound for the one id: deleted, not an error
+        arn_id, complete = await c.collect_one(
+            j, arn=f"arn:aws:ec2:us-east-1:{ACCOUNT_ID}:instance/{iid}", resource_id=f"arn:aws:ec2:::{iid}"
+        )
+        assert [s.resource_id for s in arn_id] == [iid] and complete  # an ARN-shaped id is not sent as an id

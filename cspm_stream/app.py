@@ -18,13 +18,16 @@ Values use faust's ``raw`` serializer (bytes in, bytes out) and tables use
 
 from __future__ import annotations
 
+import contextlib
 import time
+import weakref
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from typing import Any
 
 import faust
 import orjson
 import structlog
+from faust.streams import _current_event
 
 from cspm_stream import timeutil
 from cspm_stream.models import DeadLetter, dumps
@@ -78,8 +81,12 @@ class TrackedState(MutableMapping[str, Any]):
         self._writes: dict[str, Any] = {}
         self._deleted: set[str] = set()
         self._seen: dict[str, bytes] = {}
+        #: the record being processed; its partition receives the changelog writes of the keys it touched
+        self.owner: Any = None
+        self._owners: dict[str, Any] = {}
 
     def __getitem__(self, key: str) -> Any:
+        self._owners[key] = self.owner
         if key in self._writes:
             return self._writes[key]
         if key in self._deleted:
@@ -98,12 +105,14 @@ class TrackedState(MutableMapping[str, Any]):
         return self[key] if key in self else default
 
     def __setitem__(self, key: str, value: Any) -> None:
+        self._owners[key] = self.owner
         self._writes[key] = value
         self._deleted.discard(key)
 
     def __delitem__(self, key: str) -> None:
         if key not in self:
             raise KeyError(key)
+        self._owners[key] = self.owner
         self._writes.pop(key, None)
         self._deleted.add(key)
 
@@ -114,21 +123,27 @@ class TrackedState(MutableMapping[str, Any]):
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
-    def commit(self) -> None:
+    def commit(self, bind: Callable[[Any], contextlib.AbstractContextManager[Any]] | None = None) -> None:
+        """Apply the buffered changes; ``bind(owner)`` scopes each write to the record that made it."""
+        ctx = bind or (lambda _owner: contextlib.nullcontext())
         for key in self._deleted:
             if key in self._table:
-                del self._table[key]
+                with ctx(self._owners.get(key)):
+                    del self._table[key]
         for key, value in self._writes.items():
-            self._table[key] = value
+            with ctx(self._owners.get(key)):
+                self._table[key] = value
         for key, before in self._seen.items():
             if key in self._writes or key in self._deleted or key not in self._table:
                 continue
             value = self._table[key]
             if orjson.dumps(value, option=orjson.OPT_SORT_KEYS) != before:
-                self._table[key] = value
+                with ctx(self._owners.get(key)):
+                    self._table[key] = value
         self._writes.clear()
         self._deleted.clear()
         self._seen.clear()
+        self._owners.clear()
 
 
 def _headers(raw: Any) -> dict[str, str]:
@@ -142,6 +157,19 @@ def _headers(raw: Any) -> dict[str, str]:
         except UnicodeDecodeError:
             out[str(k)] = "<binary>"
     return out
+
+
+@contextlib.contextmanager
+def _as_current_event(event: Any) -> Iterator[None]:
+    """Make faust route table changelog writes to ``event``'s partition."""
+    if event is None:
+        yield
+        return
+    token = _current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        _current_event.reset(token)
 
 
 def _header_bytes(headers: dict[str, str]) -> list[tuple[str, bytes]]:
@@ -168,12 +196,13 @@ def create_app(
         web_enabled=False,  # our own /metrics /healthz server binds 127.0.0.1; faust's /table stays off
         processing_guarantee="at_least_once",
         producer_acks=-1,
+        producer_linger=0.005,  # batch changelog + output records (one request per record otherwise)
         producer_max_request_size=32 * 1024 * 1024,  # dead letters of oversize inputs
         topic_partitions=k.partitions,
         topic_replication_factor=k.replication_factor,
         topic_allow_declare=True,
         consumer_auto_offset_reset="earliest",
-        broker_commit_every=100,
+        broker_commit_every=5000,  # commits are time-driven (broker_commit_interval); each flushes the producer
         broker_commit_interval=1.0,
         stream_buffer_maxsize=settings.app.stream_buffer,
         table_cleanup_interval=60.0,
@@ -226,57 +255,76 @@ def _add_agent(
     dlq = out_topic("dlq")
     stage_log = log.bind(stage=handler.name)
 
+    batch_max, within = settings.app.batch_max, settings.app.batch_within_s
+
+    async def dead_letter(event: Any, meta: RecordMeta, exc: Exception) -> Any:
+        msg = event.message
+        reason = f"{type(exc).__name__}: {exc}"
+        stage_log.warning("dead-letter", topic=msg.topic, partition=msg.partition, offset=msg.offset, reason=reason[:300])
+        letter = DeadLetter.build(
+            stage=handler.name,
+            reason=reason,
+            error_type=type(exc).__name__,
+            at=timeutil.now_iso(),
+            original=msg.value,
+            source_topic=msg.topic,
+            partition=msg.partition,
+            offset=msg.offset,
+            key=msg.key,
+            headers=meta.headers,
+        )
+        if on_dead_letter:
+            on_dead_letter(handler.name, msg.topic)
+        return await dlq.send(key=msg.key, value=dumps(letter), headers=_header_bytes(headers_for("dlq.v1")))
+
     async def guarded(stream: Any) -> None:
-        async for event in stream.events():
-            msg = event.message
-            meta = RecordMeta(
-                topic=msg.topic,
-                partition=msg.partition,
-                offset=msg.offset,
-                timestamp_ms=int(msg.timestamp * 1000) if msg.timestamp else None,
-                headers=_headers(msg.headers),
-            )
-            state = TrackedState(table)
-            started = time.perf_counter()
-            try:
-                with structlog.contextvars.bound_contextvars(
-                    topic=msg.topic, partition=msg.partition, offset=msg.offset
-                ):
-                    emits = await handler.handle(msg.key, msg.value, meta, state)
-                    pending = [
-                        await out_topic(e.topic).send(
-                            key=e.key.encode("utf-8") if e.key is not None else None,
-                            value=e.value,
-                            headers=_header_bytes(e.headers),
-                        )
-                        for e in emits
-                    ]
-                    for fut in pending:  # outputs acknowledged (acks=all) before the state moves on
-                        await fut
-                    state.commit()
-            except Exception as exc:  # the one per-message boundary: never lose the input
-                reason = f"{type(exc).__name__}: {exc}"
-                stage_log.warning(
-                    "dead-letter", topic=msg.topic, partition=msg.partition, offset=msg.offset, reason=reason[:300]
-                )
-                letter = DeadLetter.build(
-                    stage=handler.name,
-                    reason=reason,
-                    error_type=type(exc).__name__,
-                    at=timeutil.now_iso(),
-                    original=msg.value,
-                    source_topic=msg.topic,
+        # Records are taken in small batches (at most batch_max, or what arrived within
+        # batch_within_s). Per batch: each record's handler runs against a private
+        # overlay of the batch state (discarded if it fails → dead letter); every output
+        # is sent; all are awaited (acks=all); only then the state is written to the
+        # table, each key's changelog going to the partition of the record that wrote it.
+        # A crash therefore loses state, never an output; replays re-emit the same ids.
+        async for events in stream.take_events(batch_max, within):
+            batch = TrackedState(table)
+            pending: list[Any] = []
+            done: list[tuple[RecordMeta, list[Emit], float]] = []
+            for event in events:
+                msg = event.message
+                meta = RecordMeta(
+                    topic=msg.topic,
                     partition=msg.partition,
                     offset=msg.offset,
-                    key=msg.key,
-                    headers=meta.headers,
+                    timestamp_ms=int(msg.timestamp * 1000) if msg.timestamp else None,
+                    headers=_headers(msg.headers),
                 )
-                await dlq.send(key=msg.key, value=dumps(letter), headers=_header_bytes(headers_for("dlq.v1")))
-                if on_dead_letter:
-                    on_dead_letter(handler.name, msg.topic)
-                continue
+                started = time.perf_counter()
+                record_state = TrackedState(batch)
+                try:  # the one per-message boundary: never lose the input
+                    with structlog.contextvars.bound_contextvars(
+                        topic=msg.topic, partition=msg.partition, offset=msg.offset
+                    ):
+                        emits = await handler.handle(msg.key, msg.value, meta, record_state)
+                        sends = [
+                            await out_topic(e.topic).send(
+                                key=e.key.encode("utf-8") if e.key is not None else None,
+                                value=e.value,
+                                headers=_header_bytes(e.headers),
+                            )
+                            for e in emits
+                        ]
+                except Exception as exc:
+                    pending.append(await dead_letter(event, meta, exc))
+                    continue
+                pending.extend(sends)
+                batch.owner = event
+                record_state.commit()
+                done.append((meta, emits, started))
+            for fut in pending:  # every output acknowledged before the state moves on
+                await fut
+            batch.commit(_as_current_event)
             if on_processed:
-                on_processed(handler.name, meta, emits, time.perf_counter() - started)
+                for meta, emits, started in done:
+                    on_processed(handler.name, meta, emits, time.perf_counter() - started)
 
     guarded.__name__ = f"{handler.name.replace('-', '_')}_agent"
     guarded.__qualname__ = guarded.__name__

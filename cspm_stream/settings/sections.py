@@ -243,3 +243,7 @@ class AppSettings:
     log_level: str = setting("INFO", doc="Log level.", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     log_format: str = setting("auto", doc="auto (console on a TTY, JSON otherwise), json or console.", choices=("auto", "json", "console"))
     stream_buffer: int = setting(4096, doc="Max in-flight records per partition buffer.", min=1)
+    batch_max: int = setting(500, doc="Records processed per batch (outputs acknowledged once per batch).", min=1)
+    batch_within_s: float = setting(
+        0.01, doc="Longest wait to fill a batch: the latency a quiet stream pays.", min=0.001, max=5
+    )

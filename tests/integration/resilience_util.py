@@ -40,6 +40,11 @@ def stop_logging(principal: str, event_id: str) -> bytes:
     return dumps(ActivityRecord.from_cloudtrail(rec, ActivitySource.FILE, T0))
 
 
+def benign(event_id: str) -> bytes:
+    rec = cloudtrail_record("ListBuckets", "s3.amazonaws.com", event_id=event_id)
+    return dumps(ActivityRecord.from_cloudtrail(rec, ActivitySource.FILE, T0))
+
+
 def compliance_finding(uid_seed: str) -> bytes:
     f = ocsf.envelope(
         class_uid=ocsf.COMPLIANCE_FINDING, activity_id=1, severity=Severity.HIGH, time_ms=1_767_225_600_000,

@@ -53,7 +53,7 @@ from cspm_stream.models import (
 from cspm_stream.models.codec import decode_any, dumps
 from cspm_stream.pipeline.base import Emit, RecordMeta, headers_for
 from cspm_stream.settings import Settings
-from cspm_stream.timeutil import iso, now
+from cspm_stream.timeutil import parse_iso, iso, now
 
 log = structlog.get_logger("cspm_stream.ingest")
 
@@ -214,7 +214,18 @@ class IngestHandler:
         dkey = f"rescan|{target}"
         now_s = self._clock().timestamp()
         last = state.get(dkey)
-        if isinstance(last, int | float) and now_s - last < self.settings.scan.rescan_dedup_s:
+        # Merge a burst: skip a request only if a rescan of the same target already ran
+        # after the request was made (a request made later — e.g. by the remediator right
+        # after its fix — asks for a newer state than the last snapshot and is always served).
+        try:
+            asked_s = parse_iso(req.requested_at).timestamp()
+        except ValueError:
+            asked_s = now_s
+        if (
+            isinstance(last, int | float)
+            and now_s - last < self.settings.scan.rescan_dedup_s
+            and asked_s <= last
+        ):
             return []
         state[dkey] = now_s
         service, spec = spec_for(req.resource_type)

@@ -132,8 +132,9 @@ def _value(tp: Any, v: Any, key: str, meta: Mapping[str, Any]) -> Any:
         return build(tp, v, key)  # type: ignore[arg-type]
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         try:
-            return tp(v)
-        except ValueError:
+            parse = getattr(tp, "parse", None)  # e.g. Severity accepts "high" as well as 4
+            return parse(v) if callable(parse) else tp(v)
+        except (ValueError, KeyError):
             allowed = ", ".join(str(m.value) for m in tp)
             raise ConfigError(key, v, f"must be one of: {allowed}") from None
     if tp is bool:

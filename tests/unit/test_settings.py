@@ -112,3 +112,14 @@ def test_shipped_config_is_complete_and_loads() -> None:
     assert "\n".join(render(settings.Settings)) in text, "config/cspm.yaml is stale: regenerate it"
     for key in flat_keys(settings.Settings):
         assert key.rsplit(".", 1)[-1] in text
+
+
+def test_severity_accepts_names_and_ids() -> None:
+    from cspm_stream.models import Severity
+
+    s = settings.load(data={"alerts": {"routes": [{"name": "r", "sink": "siem", "min_severity": "high"}]}}, environ={})
+    assert s.alerts.routes[0].min_severity is Severity.HIGH
+    s = settings.load(data={"alerts": {"routes": [{"name": "r", "sink": "siem", "min_severity": 5}]}}, environ={})
+    assert s.alerts.routes[0].min_severity is Severity.CRITICAL
+    e = _err(data={"alerts": {"routes": [{"name": "r", "sink": "siem", "min_severity": "huge"}]}}, environ={})
+    assert e.key == "alerts.routes[0].min_severity"

@@ -105,9 +105,9 @@ async def test_rescan_fresh_snapshot_dedup_and_deletion(
     h = IngestHandler(settings_for(), clock=clock)
     state: dict[str, Any] = {}
 
-    def req(arn: str, rid: str) -> bytes:
+    def req(arn: str, rid: str, at: str = "2026-11-28T00:00:00.000Z") -> bytes:
         return dumps(RescanRequest(request_id=rid, account_id=ACCOUNT_ID, region="us-east-1",
-                                   resource_type="aws.s3.bucket", requested_at="2026-11-28T00:00:00.000Z",
+                                   resource_type="aws.s3.bucket", requested_at=at,
                                    reason="PutBucketPolicy", arn=arn))
 
     try:
@@ -120,6 +120,10 @@ async def test_rescan_fresh_snapshot_dedup_and_deletion(
         snap = decode(got[0].value, ResourceSnapshot)
         assert snap.attributes["Versioning"]["Status"] == "Enabled"
         assert await h.handle(None, req("arn:aws:s3:::keep-bucket", "r2"), META, state) == []  # deduplicated
+        # asked for after the last rescan ran (e.g. by the remediator after its fix): always served
+        clock.t += dt.timedelta(seconds=2)
+        later = await h.handle(None, req("arn:aws:s3:::keep-bucket", "r2b", "2026-11-28T00:00:01.000Z"), META, state)
+        assert len(later) == 1
         clock.t += dt.timedelta(seconds=60)
         assert len(await h.handle(None, req("arn:aws:s3:::keep-bucket", "r3"), META, state)) == 1
         gone = await h.handle(None, req("arn:aws:s3:::no-such-bucket", "r4"), META, state)

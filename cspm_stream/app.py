@@ -33,6 +33,7 @@ from cspm_stream import timeutil
 from cspm_stream.models import DeadLetter, dumps
 from cspm_stream.pipeline.base import Emit, Handler, RecordMeta, headers_for
 from cspm_stream.settings import Settings
+from cspm_stream.topics import partitions_of
 
 log = structlog.get_logger("cspm_stream.app")
 
@@ -246,10 +247,13 @@ def _add_agent(
 ) -> None:
     k = settings.kafka
     source = app.topic(*(k.topic(t) for t in handler.inputs), value_serializer="raw", key_serializer="raw")
+    counts = {partitions_of(k, t) for t in handler.inputs}
+    if len(counts) != 1:
+        raise ValueError(f"stage {handler.name}: input topics {handler.inputs} must be co-partitioned")
     table = app.Table(
         f"{handler.name}-state",
         default=None,
-        partitions=k.partitions,
+        partitions=counts.pop(),
         schema=faust.Schema(key_serializer="json", value_serializer="json"),
     )
     dlq = out_topic("dlq")

@@ -59,6 +59,19 @@ class BoundedWorker(faust.Worker):
         super()._on_sigint()
 
 
+class HandlerCloser:
+    """Close a handler's own resources (AWS clients of the ingest/remediate stages) at shutdown."""
+
+    def __init__(self, handler: Any) -> None:
+        self._handler = handler
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        await self._handler.stop()
+
+
 class ServiceAdapter(mode.Service):
     """Run any object with async ``start()``/``stop()`` alongside the faust app."""
 
@@ -91,6 +104,7 @@ def run(settings: Settings, role: str, handlers: list[Any] | None = None) -> int
         handlers = handlers_for_role(role, settings)
         extras = for_role(settings, role, metrics=metrics, ready=started.is_set)
         services = [ServiceAdapter(name, obj) for name, obj in extras]
+        services += [ServiceAdapter(f"{h.name}-close", HandlerCloser(h)) for h in handlers if hasattr(h, "stop")]
     else:
         services = []
     app = create_app(settings, handlers, on_processed=metrics.on_processed, on_dead_letter=metrics.on_dead_letter)

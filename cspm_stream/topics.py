@@ -44,8 +44,10 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("findings", "finding uid", True, -1, doc="current posture (OCSF 2003)"),
     TopicSpec("detections", "finding uid", False, 30 * DAY_MS, doc="threat detections (OCSF 2004)"),
     TopicSpec("alerts", "finding uid", False, 30 * DAY_MS, doc="routed alerts for SIEMs"),
-    TopicSpec("remediation", "resource ARN", False, 7 * DAY_MS, doc="remediation commands"),
-    TopicSpec("approvals", "command id", False, 7 * DAY_MS, doc="approvals of commands"),
+    # one partition: approvals find their command and the blast-radius count is per account,
+    # so one remediator (and one table partition) sees them all
+    TopicSpec("remediation", "resource ARN", False, 7 * DAY_MS, partitions=1, doc="remediation commands"),
+    TopicSpec("approvals", "command id", False, 7 * DAY_MS, partitions=1, doc="approvals of commands"),
     TopicSpec("remediation-results", "resource ARN", False, 90 * DAY_MS, doc="results and audit"),
     TopicSpec(
         "dlq", "original key", False, 30 * DAY_MS, doc="dead letters with reason + original bytes",
@@ -54,6 +56,11 @@ TOPICS: tuple[TopicSpec, ...] = (
 )
 
 BY_NAME = {t.name: t for t in TOPICS}
+
+
+def partitions_of(kafka: KafkaSettings, logical: str) -> int:
+    spec = BY_NAME[logical]
+    return spec.partitions or kafka.partitions
 
 
 def full_name(kafka: KafkaSettings, logical: str) -> str:

@@ -17,6 +17,7 @@ import faust
 import mode
 
 from cspm_stream.app import create_app, handlers_for_role
+from cspm_stream.errors import ConfigError
 from cspm_stream.kafka import ensure_topics
 from cspm_stream.logging import configure, get_logger
 from cspm_stream.settings import Settings
@@ -94,7 +95,9 @@ class ServiceAdapter(mode.Service):
 def run(settings: Settings, role: str, handlers: list[Any] | None = None) -> int:
     """Run ``role`` until SIGTERM/SIGINT. ``handlers`` overrides the role's stages (tests)."""
     configure(settings.app.log_level, settings.app.log_format)
-    asyncio.run(ensure_topics(settings.kafka))
+    for name, status in asyncio.run(ensure_topics(settings.kafka)):
+        if status not in ("created", "ok"):
+            raise ConfigError(f"topic {name}", status, "the existing topic does not match the topic table (see 'cspm-stream topics list')")
     from cspm_stream.observability.metrics import create_metrics
     from cspm_stream.services import for_role
 

@@ -127,9 +127,18 @@ async def ensure_topics(
                 created = {t.name for t in new}
             except TopicAlreadyExistsError:  # raced with another creator: verify below
                 pass
+        described = await admin.describe_topics([kafka.topic(s.name) for s in wanted if kafka.topic(s.name) not in created])
+        partitions = {d["topic"]: len(d.get("partitions", [])) for d in described}
         for s in wanted:
             name = kafka.topic(s.name)
-            out.append((name, "created" if name in created else await _verify(admin, name, s)))
+            if name in created:
+                out.append((name, "created"))
+                continue
+            status = await _verify(admin, name, s)
+            want = s.partitions or kafka.partitions
+            if status == "ok" and s.partitions and partitions.get(name, want) != want:
+                status = f"MISMATCH partitions={partitions.get(name)}, expected {want}"
+            out.append((name, status))
     finally:
         await admin.close()
     return out

@@ -71,6 +71,18 @@ async def aws(cx: Clients, service: str, region: str, operation: str, **params: 
     return out
 
 
+async def aws_or_none(
+    cx: Clients, service: str, region: str, operation: str, *, absent: str, **params: Any
+) -> dict[str, Any] | None:
+    """Like :func:`aws`, but ``None`` when AWS answers ``absent`` (the "not configured" code)."""
+    try:
+        return await aws(cx, service, region, operation, **params)
+    except AwsCallError as exc:
+        if exc.code == absent:
+            return None
+        raise
+
+
 class Action:
     """Base class of every remediation action (subclass, set the ClassVars, register)."""
 

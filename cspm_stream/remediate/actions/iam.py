@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from cspm_stream.models import RemediationCommand
-from cspm_stream.remediate.base import Action, ApiCall, AwsCallError, Clients, aws, register, tag_list
+from cspm_stream.remediate.base import Action, ApiCall, Clients, aws, aws_or_none, register, tag_list
 from cspm_stream.timeutil import iso, now, parse_iso
 
 IAM_REGION = "us-east-1"  # IAM is global; its API lives in us-east-1 (aws partition)
@@ -85,12 +85,9 @@ class IamDeleteLoginProfile(_User):
     write_permissions = ("iam:DeleteLoginProfile",)
 
     async def check(self, cx: Clients, cmd: RemediationCommand) -> dict[str, Any]:
-        try:
-            r = await aws(cx, "iam", IAM_REGION, "get_login_profile", UserName=cmd.resource_id)
-        except AwsCallError as exc:
-            if exc.code == "NoSuchEntity":
-                return {"LoginProfile": None}
-            raise
+        r = await aws_or_none(cx, "iam", IAM_REGION, "get_login_profile", UserName=cmd.resource_id, absent="NoSuchEntity")
+        if r is None:
+            return {"LoginProfile": None}
         lp = r.get("LoginProfile", {})
         return {"LoginProfile": {"CreateDate": _iso(lp.get("CreateDate"))}}
 
@@ -197,12 +194,9 @@ class IamSetPasswordPolicy(Action):
     write_permissions = ("iam:UpdateAccountPasswordPolicy",)
 
     async def check(self, cx: Clients, cmd: RemediationCommand) -> dict[str, Any]:
-        try:
-            r = await aws(cx, "iam", IAM_REGION, "get_account_password_policy")
-        except AwsCallError as exc:
-            if exc.code == "NoSuchEntity":
-                return {"PasswordPolicy": None}
-            raise
+        r = await aws_or_none(cx, "iam", IAM_REGION, "get_account_password_policy", absent="NoSuchEntity")
+        if r is None:
+            return {"PasswordPolicy": None}
         return {"PasswordPolicy": r.get("PasswordPolicy")}
 
     def _target(self, cmd: RemediationCommand, current: dict[str, Any]) -> dict[str, Any]:

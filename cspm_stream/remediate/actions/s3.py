@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cspm_stream.models import RemediationCommand
-from cspm_stream.remediate.base import Action, ApiCall, AwsCallError, Clients, aws, region_of, register, tag_list
+from cspm_stream.remediate.base import Action, ApiCall, Clients, aws, aws_or_none, region_of, register, tag_list
 
 ALL_BLOCKED = {
     "BlockPublicAcls": True,
@@ -28,12 +28,9 @@ class _Bucket(Action):
     tag_permissions = ("s3:GetBucketTagging",)
 
     async def tags(self, cx: Clients, cmd: RemediationCommand) -> dict[str, str]:
-        try:
-            r = await aws(cx, "s3", region_of(cmd), "get_bucket_tagging", Bucket=cmd.resource_id)
-        except AwsCallError as exc:
-            if exc.code == "NoSuchTagSet":
-                return {}
-            raise
+        r = await aws_or_none(cx, "s3", region_of(cmd), "get_bucket_tagging", Bucket=cmd.resource_id, absent="NoSuchTagSet")
+        if r is None:
+            return {}
         return tag_list(r.get("TagSet"))
 
 
@@ -45,12 +42,9 @@ class S3BlockPublicAccess(_Bucket):
     write_permissions = ("s3:PutBucketPublicAccessBlock",)
 
     async def check(self, cx: Clients, cmd: RemediationCommand) -> dict[str, Any]:
-        try:
-            r = await aws(cx, "s3", region_of(cmd), "get_public_access_block", Bucket=cmd.resource_id)
-        except AwsCallError as exc:
-            if exc.code == "NoSuchPublicAccessBlockConfiguration":
-                return {"PublicAccessBlock": None}
-            raise
+        r = await aws_or_none(cx, "s3", region_of(cmd), "get_public_access_block", Bucket=cmd.resource_id, absent="NoSuchPublicAccessBlockConfiguration")
+        if r is None:
+            return {"PublicAccessBlock": None}
         return {"PublicAccessBlock": r.get("PublicAccessBlockConfiguration")}
 
     def compliant(self, state: dict[str, Any]) -> bool:
@@ -70,12 +64,9 @@ class S3AccountBlockPublicAccess(Action):
     write_permissions = ("s3:PutAccountPublicAccessBlock",)
 
     async def check(self, cx: Clients, cmd: RemediationCommand) -> dict[str, Any]:
-        try:
-            r = await aws(cx, "s3control", region_of(cmd), "get_public_access_block", AccountId=cmd.account_id)
-        except AwsCallError as exc:
-            if exc.code == "NoSuchPublicAccessBlockConfiguration":
-                return {"PublicAccessBlock": None}
-            raise
+        r = await aws_or_none(cx, "s3control", region_of(cmd), "get_public_access_block", AccountId=cmd.account_id, absent="NoSuchPublicAccessBlockConfiguration")
+        if r is None:
+            return {"PublicAccessBlock": None}
         return {"PublicAccessBlock": r.get("PublicAccessBlockConfiguration")}
 
     def compliant(self, state: dict[str, Any]) -> bool:
@@ -94,12 +85,9 @@ class S3EnableDefaultEncryption(_Bucket):
     write_permissions = ("s3:PutEncryptionConfiguration",)
 
     async def check(self, cx: Clients, cmd: RemediationCommand) -> dict[str, Any]:
-        try:
-            r = await aws(cx, "s3", region_of(cmd), "get_bucket_encryption", Bucket=cmd.resource_id)
-        except AwsCallError as exc:
-            if exc.code == "ServerSideEncryptionConfigurationNotFoundError":
-                return {"Encryption": None}
-            raise
+        r = await aws_or_none(cx, "s3", region_of(cmd), "get_bucket_encryption", Bucket=cmd.resource_id, absent="ServerSideEncryptionConfigurationNotFoundError")
+        if r is None:
+            return {"Encryption": None}
         return {"Encryption": r.get("ServerSideEncryptionConfiguration")}
 
     def compliant(self, state: dict[str, Any]) -> bool:

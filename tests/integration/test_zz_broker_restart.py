@@ -31,9 +31,11 @@ async def test_daemon_survives_broker_restart(kafka_settings: Settings, tmp_path
         await produce(kafka_settings, "inventory", [(b"arn:aws:s3:::before", failing_bucket("before"))])
         await _count(kafka_settings, "findings", 1, timeout=90)
         await asyncio.to_thread(_kafka, "stop")
-        await asyncio.sleep(5)  # the daemon sees the broker gone and keeps retrying
-        assert daemon.alive(), daemon.tail()
-        await asyncio.to_thread(_kafka, "start")
+        try:
+            await asyncio.sleep(5)  # the daemon sees the broker gone and keeps retrying
+            assert daemon.alive(), daemon.tail()
+        finally:
+            await asyncio.to_thread(_kafka, "start")  # whatever happens, later tests get their broker back
         await produce(kafka_settings, "inventory", [(b"arn:aws:s3:::after", failing_bucket("after"))])
         findings = await _count(kafka_settings, "findings", 2, timeout=180)
         assert daemon.alive(), daemon.tail()

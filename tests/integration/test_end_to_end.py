@@ -35,7 +35,7 @@ async def test_demo_pipeline_end_to_end(kafka_bootstrap: str, tmp_path: Path) ->
     # compliance: every seeded misconfiguration has an open finding on its resource
     for label, rid in seeded.bad.items():
         if label == "weak password policy":
-            assert any(":iam:" in r and "account" in r or r.endswith(":root") for r in new) or any(
+            assert any((":iam:" in r and "account" in r) or r.endswith(":root") for r in new) or any(
                 "password" in a["finding_info"]["title"].lower() for a in alerts if a.get("class_uid") == 2003
             ), label
             continue

@@ -19,10 +19,16 @@ from tests.kafka_util import Daemon, drain, produce, wait_for, write_config
 
 pytestmark = pytest.mark.integration
 
-DAEMON_CONFIG = {
+DAEMON_CONFIG: dict[str, dict[str, object]] = {
     "scan": {"scheduler": False},
     "app": {"shutdown_timeout_s": 25},
 }
+
+
+@pytest.fixture(autouse=True)
+def _aws_is_moto(moto_server: MotoServer) -> None:
+    """Every daemon here talks to moto: rescans triggered by the test records are answered."""
+    DAEMON_CONFIG["aws"] = {"endpoint_url": moto_server.endpoint_url, "regions": ["us-east-1"]}
 
 
 def _daemon(settings: Settings, tmp: Path, role: str, name: str, **cfg: object) -> Daemon:
@@ -38,9 +44,7 @@ async def _count(settings: Settings, topic: str, minimum: int, timeout: float) -
     return (await wait_for(enough, timeout, interval=2.0)) or await drain(settings, topic, idle=1.0)
 
 
-async def test_garbage_on_every_input_topic_goes_to_dlq(
-    kafka_settings: Settings, tmp_path: Path, moto_server: MotoServer
-) -> None:
+async def test_garbage_on_every_input_topic_goes_to_dlq(kafka_settings: Settings, tmp_path: Path) -> None:
     """10,000 mutated/garbage records across every input topic: no crash, every one dead-lettered
     with its reason and exact bytes, and good records around them still processed."""
     await ensure_topics(kafka_settings.kafka)
@@ -61,7 +65,7 @@ async def test_garbage_on_every_input_topic_goes_to_dlq(
     assert total == 10_000
 
     # AWS is moto, so the good record's rescan request is answered rather than dead-lettered
-    daemon = _daemon(kafka_settings, tmp_path, "all", "garbage", aws={"endpoint_url": moto_server.endpoint_url})
+    daemon = _daemon(kafka_settings, tmp_path, "all", "garbage")
     try:
         dlq = await _count(kafka_settings, "dlq", total, timeout=240)
         assert daemon.alive(), daemon.tail()

@@ -53,7 +53,7 @@ from cspm_stream.models import (
 from cspm_stream.models.codec import decode_any, dumps
 from cspm_stream.pipeline.base import Emit, RecordMeta, headers_for
 from cspm_stream.settings import Settings
-from cspm_stream.timeutil import parse_iso, iso, now
+from cspm_stream.timeutil import iso, now, parse_iso
 
 log = structlog.get_logger("cspm_stream.ingest")
 

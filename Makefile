@@ -21,9 +21,12 @@ kafka-start:
 kafka-stop:
 	@scripts/kafka-local stop
 
-## The demo: installs, starts Kafka, runs the daemon against an embedded moto account.
-demo: install kafka-start
-	$(BIN)/cspm-stream demo
+## The demo: installs, starts Kafka, runs the daemon against an embedded moto account,
+## then stops what it started (Kafka too, unless it was already running).
+demo: install
+	@was_running=0; scripts/kafka-local status >/dev/null 2>&1 && was_running=1; \
+	scripts/kafka-local start && $(BIN)/cspm-stream demo; rc=$$?; \
+	if [ $$was_running = 0 ]; then scripts/kafka-local stop; fi; exit $$rc
 
 ## All tests: installs, starts Kafka, runs unit + integration tests.
 test: install kafka-start

@@ -107,8 +107,28 @@ def run_collector(endpoint: str) -> dict[str, Any]:
     return dict(body)
 
 
-def run_prowler(endpoint: str, prowler: str) -> dict[str, Any]:
-    outdir = tempfile.mkdtemp(prefix="prowler-bench-")
+def run_scan(endpoint: str) -> dict[str, Any]:
+    """``cspm-stream scan`` end to end (collect + evaluate every policy + OCSF JSONL)."""
+    env = {**os.environ, **FAKE}
+    out = tempfile.mktemp(prefix="cspm-scan-", suffix=".jsonl")
+    # the same call budget as the inventory mode (collect_only): the default 10 calls/s per
+    # (account, region, service) protects production accounts, a benchmark against moto measures the tool
+    cfg = tempfile.mktemp(prefix="cspm-scan-", suffix=".yaml")
+    Path(cfg).write_text(json.dumps({"aws": {
+        "rate_per_second": 5000.0, "max_concurrency_per_account": 64, "max_concurrency_per_region": 32,
+        "max_concurrency_per_service": 16, "max_attempts": 3}}))
+    r = run_measured(
+        [sys.executable, "-m", "cspm_stream", "-c", cfg, "scan", "--endpoint-url", endpoint, "--regions", ",".join(REGIONS),
+         "--services", ",".join(SERVICES), "--format", "jsonl", "--include-passed", "--output", out],
+        env, cwd=str(Path(__file__).resolve().parents[2]),
+    )
+    text = Path(out).read_text() if Path(out).exists() else ""
+    return {"rc": r["rc"], "wall_s": r["wall_s"], "peak_rss_mb": r["peak_rss_mb"], "jsonl": text,
+            "findings": len(text.splitlines()), "stderr_tail": r["stderr"][-1500:] if r["rc"] not in (0, 1) else ""}
+
+
+def run_prowler(endpoint: str, prowler: str, keep: Path | None = None) -> dict[str, Any]:
+    outdir = str(keep) if keep else tempfile.mkdtemp(prefix="prowler-bench-")
     env = {**os.environ, **FAKE, "AWS_ENDPOINT_URL": endpoint}
     cmd = [prowler, "aws", "--services", *SERVICES, "-f", *REGIONS, "--output-formats", "json-ocsf",
            "-o", outdir, "--no-banner", "--ignore-exit-code-3"]
@@ -119,7 +139,8 @@ def run_prowler(endpoint: str, prowler: str) -> dict[str, Any]:
             findings += len(json.loads(f.read_text() or "[]"))
         except ValueError:
             pass
-    shutil.rmtree(outdir, ignore_errors=True)
+    if keep is None:
+        shutil.rmtree(outdir, ignore_errors=True)
     return {
         "cmd": " ".join(cmd[1:]),
         "rc": r["rc"],
@@ -135,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scale", type=int, default=1, help="1 ≈ 3,000 seeded resources")
     p.add_argument("--no-prowler", action="store_true")
     p.add_argument("--prowler", default="/tmp/prowler-venv/bin/prowler")
+    p.add_argument("--mode", choices=("inventory", "scan"), default="inventory",
+                   help="inventory: collection only; scan: `cspm-stream scan` end to end + detection parity")
     args = p.parse_args(argv)
     for k, v in FAKE.items():  # moto's fake credentials, for seeding in this process
         os.environ.setdefault(k, v)
@@ -145,10 +168,14 @@ def main(argv: list[str] | None = None) -> int:
         seeded = seed(endpoint, REGIONS, args.scale)
         seed_s = time.perf_counter() - t0
         before = log.count()
-        ours = run_collector(endpoint)
+        ours = run_collector(endpoint) if args.mode == "inventory" else run_scan(endpoint)
         ours["aws_requests"] = log.count() - before
+        ours_jsonl = str(ours.pop("jsonl", ""))
+        if "process_wall_s" not in ours and "wall_s" in ours:
+            ours["process_wall_s"] = ours["wall_s"]
         result: dict[str, Any] = {
             "bench": "scan",
+            "mode": args.mode,
             "regions": REGIONS,
             "services": SERVICES,
             "seeded": seeded,
@@ -158,15 +185,21 @@ def main(argv: list[str] | None = None) -> int:
         }
         if not args.no_prowler and Path(args.prowler).exists():
             before = log.count()
-            theirs = run_prowler(endpoint, args.prowler)
+            keep = Path(tempfile.mkdtemp(prefix="prowler-bench-")) if args.mode == "scan" else None
+            theirs = run_prowler(endpoint, args.prowler, keep)
             theirs["aws_requests"] = log.count() - before
+            if keep is not None:
+                from bench.scan.parity import compare, ours_fails, prowler_fails
+
+                result["detection_parity"] = compare(ours_fails(ours_jsonl), prowler_fails(keep))
+                shutil.rmtree(keep, ignore_errors=True)
             result["prowler"] = theirs
             if theirs["rc"] == 0 and ours.get("wall_s"):
                 result["prowler_over_cspm_wall"] = round(theirs["wall_s"] / ours["process_wall_s"], 2)
                 result["target_3x_met"] = result["prowler_over_cspm_wall"] >= 3.0
         elif not args.no_prowler:
             result["prowler"] = {"skipped": f"{args.prowler} not found"}
-        result["peak_rss_target_250mb_met"] = bool(ours.get("process_peak_rss_mb", 1e9) < 250)
+        result["peak_rss_target_250mb_met"] = bool(ours.get("process_peak_rss_mb", ours.get("peak_rss_mb", 1e9)) < 250)
         print(json.dumps(result, indent=2))
     finally:
         moto.terminate()

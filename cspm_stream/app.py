@@ -31,7 +31,7 @@ from faust.streams import _current_event
 
 from cspm_stream import timeutil
 from cspm_stream.models import DeadLetter, dumps
-from cspm_stream.pipeline.base import Emit, Handler, RecordMeta, headers_for
+from cspm_stream.pipeline.base import Emit, Handler, RecordMeta, header_bytes, headers_for
 from cspm_stream.settings import Settings
 from cspm_stream.topics import partitions_of
 
@@ -173,10 +173,6 @@ def _as_current_event(event: Any) -> Iterator[None]:
         _current_event.reset(token)
 
 
-def _header_bytes(headers: dict[str, str]) -> list[tuple[str, bytes]]:
-    return [(k, v.encode("utf-8")) for k, v in headers.items()]
-
-
 def create_app(
     settings: Settings,
     handlers: Sequence[Handler],
@@ -279,7 +275,7 @@ def _add_agent(
         )
         if on_dead_letter:
             on_dead_letter(handler.name, msg.topic)
-        return await dlq.send(key=msg.key, value=dumps(letter), headers=_header_bytes(headers_for("dlq.v1")))
+        return await dlq.send(key=msg.key, value=dumps(letter), headers=header_bytes(headers_for("dlq.v1")))
 
     async def guarded(stream: Any) -> None:
         # Records are taken in small batches (at most batch_max, or what arrived within
@@ -310,9 +306,9 @@ def _add_agent(
                         emits = await handler.handle(msg.key, msg.value, meta, record_state)
                         sends = [
                             await out_topic(e.topic).send(
-                                key=e.key.encode("utf-8") if e.key is not None else None,
+                                key=e.wire_key(),
                                 value=e.value,
-                                headers=_header_bytes(e.headers),
+                                headers=e.wire_headers(),
                             )
                             for e in emits
                         ]

@@ -67,8 +67,8 @@ class Producer:
         return await self._producer.send_and_wait(
             self._kafka.topic(emit.topic),
             value=emit.value,
-            key=emit.key.encode("utf-8") if emit.key is not None else None,
-            headers=[(k, v.encode("utf-8")) for k, v in emit.headers.items()],
+            key=emit.wire_key(),
+            headers=emit.wire_headers(),
         )
 
     async def send_many(self, emits: Iterable[Emit]) -> None:
@@ -77,8 +77,8 @@ class Producer:
             await self._producer.send(
                 self._kafka.topic(e.topic),
                 value=e.value,
-                key=e.key.encode("utf-8") if e.key is not None else None,
-                headers=[(k, v.encode("utf-8")) for k, v in e.headers.items()],
+                key=e.wire_key(),
+                headers=e.wire_headers(),
             )
             for e in emits
         ]

@@ -38,24 +38,6 @@ COLOR = {"CRITICAL": "\033[1;31m", "HIGH": "\033[31m", "MEDIUM": "\033[33m", "LO
 RESET = "\033[0m"
 
 
-class _External:
-    """A moto server someone else runs (compose demo profile): same interface, nothing to start."""
-
-    def __init__(self, endpoint_url: str) -> None:
-        self.endpoint_url = endpoint_url
-
-    def start(self) -> _External:
-        return self
-
-    def stop(self) -> None:
-        return None
-
-    def boto3_client(self, service: str, region: str = "us-east-1") -> Any:
-        import boto3
-
-        return boto3.client(service, region_name=region, endpoint_url=self.endpoint_url)
-
-
 class Display:
     """Live lines for alerts and remediation plans; a status line on a terminal."""
 
@@ -193,8 +175,7 @@ async def run_demo(args: argparse.Namespace) -> DemoResult:
     print("cspm_stream demo — embedded moto AWS account, real Kafka, the daemon with every role\n")
 
     endpoint = getattr(args, "endpoint_url", None)
-    moto = MotoServer() if endpoint is None else _External(endpoint)
-    moto.start()
+    moto = (MotoServer() if endpoint is None else MotoServer.attach(endpoint)).start()
     daemon: subprocess.Popen[bytes] | None = None
     stop = asyncio.Event()
     tail: asyncio.Task[None] | None = None

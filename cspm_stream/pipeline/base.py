@@ -28,6 +28,18 @@ class Emit:
     value: bytes | None  # None = tombstone
     headers: dict[str, str] = field(default_factory=dict)
 
+    def wire_key(self) -> bytes | None:
+        """The key as Kafka carries it (UTF-8)."""
+        return self.key.encode("utf-8") if self.key is not None else None
+
+    def wire_headers(self) -> list[tuple[str, bytes]]:
+        """The headers as Kafka carries them (values UTF-8)."""
+        return header_bytes(self.headers)
+
+
+def header_bytes(headers: dict[str, str]) -> list[tuple[str, bytes]]:
+    return [(k, v.encode("utf-8")) for k, v in headers.items()]
+
 
 @dataclass(slots=True)
 class RecordMeta:

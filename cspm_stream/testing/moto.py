@@ -30,7 +30,16 @@ class MotoServer:
         self.endpoint_url = ""
         self._load_managed = load_managed_policies
 
+    @classmethod
+    def attach(cls, endpoint_url: str) -> MotoServer:
+        """A handle on a moto server someone else runs (e.g. compose's); ``stop()`` leaves it running."""
+        handle = cls()
+        handle.endpoint_url = endpoint_url
+        return handle
+
     def start(self) -> MotoServer:
+        if self.endpoint_url:  # attached to an external server: nothing to start
+            return self
         if self._load_managed:
             os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         for k, v in _FAKE_CREDS.items():

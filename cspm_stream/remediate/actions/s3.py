@@ -34,47 +34,52 @@ class _Bucket(Action):
         return tag_list(r.get("TagSet"))
 
 
-@register
-class S3BlockPublicAccess(_Bucket):
-    name = "s3_block_public_access"
-    summary = "Turn on all four Block Public Access settings of the bucket."
-    read_permissions = ("s3:GetBucketPublicAccessBlock",)
-    write_permissions = ("s3:PutBucketPublicAccessBlock",)
+class _BlockPublicAccess(Action):
+    """All four Block Public Access settings on one target; subclasses say which (service + target)."""
+
+    service: str
+
+    def target(self, cmd: RemediationCommand) -> dict[str, Any]:
+        raise NotImplementedError
 
     async def check(self, cx: Clients, cmd: RemediationCommand) -> dict[str, Any]:
-        r = await aws_or_none(cx, "s3", region_of(cmd), "get_public_access_block", Bucket=cmd.resource_id, absent="NoSuchPublicAccessBlockConfiguration")
-        if r is None:
-            return {"PublicAccessBlock": None}
-        return {"PublicAccessBlock": r.get("PublicAccessBlockConfiguration")}
+        r = await aws_or_none(
+            cx, self.service, region_of(cmd), "get_public_access_block",
+            absent="NoSuchPublicAccessBlockConfiguration", **self.target(cmd),
+        )
+        return {"PublicAccessBlock": None if r is None else r.get("PublicAccessBlockConfiguration")}
 
     def compliant(self, state: dict[str, Any]) -> bool:
         return _all_blocked(state.get("PublicAccessBlock"))
 
     def plan(self, cmd: RemediationCommand, state: dict[str, Any]) -> list[ApiCall]:
-        params = {"Bucket": cmd.resource_id, "PublicAccessBlockConfiguration": dict(ALL_BLOCKED)}
-        return [ApiCall("s3", "put_public_access_block", region_of(cmd), params)]
+        params = {**self.target(cmd), "PublicAccessBlockConfiguration": dict(ALL_BLOCKED)}
+        return [ApiCall(self.service, "put_public_access_block", region_of(cmd), params)]
 
 
 @register
-class S3AccountBlockPublicAccess(Action):
+class S3BlockPublicAccess(_BlockPublicAccess, _Bucket):
+    name = "s3_block_public_access"
+    summary = "Turn on all four Block Public Access settings of the bucket."
+    read_permissions = ("s3:GetBucketPublicAccessBlock",)
+    write_permissions = ("s3:PutBucketPublicAccessBlock",)
+    service = "s3"
+
+    def target(self, cmd: RemediationCommand) -> dict[str, Any]:
+        return {"Bucket": cmd.resource_id}
+
+
+@register
+class S3AccountBlockPublicAccess(_BlockPublicAccess):
     name = "s3_account_block_public_access"
     summary = "Turn on all four account-level S3 Block Public Access settings."
     resource_types = ("aws.s3.account",)
     read_permissions = ("s3:GetAccountPublicAccessBlock",)
     write_permissions = ("s3:PutAccountPublicAccessBlock",)
+    service = "s3control"
 
-    async def check(self, cx: Clients, cmd: RemediationCommand) -> dict[str, Any]:
-        r = await aws_or_none(cx, "s3control", region_of(cmd), "get_public_access_block", AccountId=cmd.account_id, absent="NoSuchPublicAccessBlockConfiguration")
-        if r is None:
-            return {"PublicAccessBlock": None}
-        return {"PublicAccessBlock": r.get("PublicAccessBlockConfiguration")}
-
-    def compliant(self, state: dict[str, Any]) -> bool:
-        return _all_blocked(state.get("PublicAccessBlock"))
-
-    def plan(self, cmd: RemediationCommand, state: dict[str, Any]) -> list[ApiCall]:
-        params = {"AccountId": cmd.account_id, "PublicAccessBlockConfiguration": dict(ALL_BLOCKED)}
-        return [ApiCall("s3control", "put_public_access_block", region_of(cmd), params)]
+    def target(self, cmd: RemediationCommand) -> dict[str, Any]:
+        return {"AccountId": cmd.account_id}
 
 
 @register

@@ -21,17 +21,19 @@ from __future__ import annotations
 import contextlib
 import time
 import weakref
-from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import faust
-import orjson
 import structlog
 from faust.streams import _current_event
 
-from cspm_stream import timeutil
-from cspm_stream.models import DeadLetter, dumps
-from cspm_stream.pipeline.base import Emit, Handler, RecordMeta, header_bytes, headers_for
+from cspm_stream.logging import RECORD
+from cspm_stream.pipeline import guard
+from cspm_stream.pipeline.base import Emit, Handler, RecordMeta
+from cspm_stream.pipeline.guard import TrackedState
+
+__all__ = ["ROLES", "ROLE_HANDLERS", "TrackedState", "create_app", "handlers_for_role"]
 from cspm_stream.settings import Settings
 from cspm_stream.topics import partitions_of
 
@@ -63,100 +65,6 @@ def handlers_for_role(role: str, settings: Settings) -> list[Handler]:
             mod_name, fn = ref.split(":")
             factory = getattr(importlib.import_module(mod_name), fn)
             out.append(factory(settings))
-    return out
-
-
-class TrackedState(MutableMapping[str, Any]):
-    """A transactional view of a faust table for one message.
-
-    Writes (and deletes) are buffered and applied by :meth:`commit`, which the agent
-    calls only after every record the handler emitted was acknowledged by Kafka.
-    So a crash can lose a state change but never an output: the message is then
-    re-processed and re-emits the same deterministic ids (at-least-once), instead of
-    finding a "done" mark for an output that never left. Values read and mutated in
-    place are written back at commit too (a faust table only changelogs assignments).
-    """
-
-    def __init__(self, table: MutableMapping[str, Any]) -> None:
-        self._table = table
-        self._writes: dict[str, Any] = {}
-        self._deleted: set[str] = set()
-        self._seen: dict[str, bytes] = {}
-        #: the record being processed; its partition receives the changelog writes of the keys it touched
-        self.owner: Any = None
-        self._owners: dict[str, Any] = {}
-
-    def __getitem__(self, key: str) -> Any:
-        self._owners[key] = self.owner
-        if key in self._writes:
-            return self._writes[key]
-        if key in self._deleted:
-            raise KeyError(key)
-        value = self._table[key]
-        if key not in self._seen:
-            self._seen[key] = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-        return value
-
-    def __contains__(self, key: object) -> bool:
-        if key in self._writes:
-            return True
-        return key not in self._deleted and key in self._table
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self[key] if key in self else default
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self._owners[key] = self.owner
-        self._writes[key] = value
-        self._deleted.discard(key)
-
-    def __delitem__(self, key: str) -> None:
-        if key not in self:
-            raise KeyError(key)
-        self._owners[key] = self.owner
-        self._writes.pop(key, None)
-        self._deleted.add(key)
-
-    def __iter__(self) -> Iterator[str]:
-        keys = [k for k in list(self._table.keys()) if k not in self._deleted and k not in self._writes]
-        return iter([*keys, *self._writes])
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-    def commit(self, bind: Callable[[Any], contextlib.AbstractContextManager[Any]] | None = None) -> None:
-        """Apply the buffered changes; ``bind(owner)`` scopes each write to the record that made it."""
-        ctx = bind or (lambda _owner: contextlib.nullcontext())
-        for key in self._deleted:
-            if key in self._table:
-                with ctx(self._owners.get(key)):
-                    del self._table[key]
-        for key, value in self._writes.items():
-            with ctx(self._owners.get(key)):
-                self._table[key] = value
-        for key, before in self._seen.items():
-            if key in self._writes or key in self._deleted or key not in self._table:
-                continue
-            value = self._table[key]
-            if orjson.dumps(value, option=orjson.OPT_SORT_KEYS) != before:
-                with ctx(self._owners.get(key)):
-                    self._table[key] = value
-        self._writes.clear()
-        self._deleted.clear()
-        self._seen.clear()
-        self._owners.clear()
-
-
-def _headers(raw: Any) -> dict[str, str]:
-    out: dict[str, str] = {}
-    if not raw:
-        return out
-    items = raw.items() if isinstance(raw, dict) else raw
-    for k, v in items:
-        try:
-            out[str(k)] = v.decode("utf-8") if isinstance(v, bytes | bytearray) else str(v)
-        except UnicodeDecodeError:
-            out[str(k)] = "<binary>"
     return out
 
 
@@ -259,23 +167,14 @@ def _add_agent(
 
     async def dead_letter(event: Any, meta: RecordMeta, exc: Exception) -> Any:
         msg = event.message
-        reason = f"{type(exc).__name__}: {exc}"
-        stage_log.warning("dead-letter", topic=msg.topic, partition=msg.partition, offset=msg.offset, reason=reason[:300])
-        letter = DeadLetter.build(
-            stage=handler.name,
-            reason=reason,
-            error_type=type(exc).__name__,
-            at=timeutil.now_iso(),
-            original=msg.value,
-            source_topic=msg.topic,
-            partition=msg.partition,
-            offset=msg.offset,
-            key=msg.key,
-            headers=meta.headers,
+        reason, value, headers = guard.dead_letter(
+            handler.name, exc, topic=msg.topic, partition=msg.partition, offset=msg.offset,
+            key=msg.key, value=msg.value, headers=meta.headers,
         )
+        stage_log.warning("dead-letter", topic=msg.topic, partition=msg.partition, offset=msg.offset, reason=reason[:300])
         if on_dead_letter:
             on_dead_letter(handler.name, msg.topic)
-        return await dlq.send(key=msg.key, value=dumps(letter), headers=header_bytes(headers_for("dlq.v1")))
+        return await dlq.send(key=msg.key, value=value, headers=headers)
 
     async def guarded(stream: Any) -> None:
         # Records are taken in small batches (at most batch_max, or what arrived within
@@ -285,7 +184,7 @@ def _add_agent(
         # table, each key's changelog going to the partition of the record that wrote it.
         # A crash therefore loses state, never an output; replays re-emit the same ids.
         async for events in stream.take_events(batch_max, within):
-            batch = TrackedState(table)
+            batch = TrackedState(table, track_reads=False)  # each record view tracks its own reads
             pending: list[Any] = []
             done: list[tuple[RecordMeta, list[Emit], float]] = []
             for event in events:
@@ -295,26 +194,22 @@ def _add_agent(
                     partition=msg.partition,
                     offset=msg.offset,
                     timestamp_ms=int(msg.timestamp * 1000) if msg.timestamp else None,
-                    headers=_headers(msg.headers),
+                    headers=guard.record_headers(msg.headers),
                 )
                 started = time.perf_counter()
                 record_state = TrackedState(batch)
+                token = RECORD.set((msg.topic, msg.partition, msg.offset))
                 try:  # the one per-message boundary: never lose the input
-                    with structlog.contextvars.bound_contextvars(
-                        topic=msg.topic, partition=msg.partition, offset=msg.offset
-                    ):
-                        emits = await handler.handle(msg.key, msg.value, meta, record_state)
-                        sends = [
-                            await out_topic(e.topic).send(
-                                key=e.wire_key(),
-                                value=e.value,
-                                headers=e.wire_headers(),
-                            )
-                            for e in emits
-                        ]
+                    emits = await handler.handle(msg.key, msg.value, meta, record_state)
+                    sends = [
+                        await out_topic(e.topic).send(key=e.wire_key(), value=e.value, headers=e.wire_headers())
+                        for e in emits
+                    ]
                 except Exception as exc:
                     pending.append(await dead_letter(event, meta, exc))
                     continue
+                finally:
+                    RECORD.reset(token)
                 pending.extend(sends)
                 batch.owner = event
                 record_state.commit()

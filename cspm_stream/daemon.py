@@ -9,7 +9,9 @@ orchestrator never waits on a hung group join.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
+import signal
 import threading
 from typing import Any
 
@@ -25,18 +27,15 @@ from cspm_stream.settings import Settings
 log = get_logger("cspm_stream.daemon")
 
 
-class BoundedWorker(faust.Worker):
-    """A faust Worker whose shutdown cannot hang past ``timeout`` seconds."""
+class _Bounded:
+    """Bounded shutdown and a readiness event for a mode/faust Worker (mixed in before the Worker)."""
 
-    def __init__(self, *args: Any, stop_timeout: float, ready: threading.Event | None = None, **kw: Any) -> None:
-        super().__init__(*args, **kw)
+    def _bound(self, stop_timeout: float, ready: threading.Event | None) -> None:
         self._stop_timeout = stop_timeout
         self._watchdog: threading.Timer | None = None
         self._ready = ready or threading.Event()
 
-    async def on_startup_finished(self) -> None:
-        """Readiness: partitions assigned and tables recovered."""
-        await super().on_startup_finished()
+    def _mark_ready(self) -> None:
         self._ready.set()
         log.info("ready")
 
@@ -53,11 +52,37 @@ class BoundedWorker(faust.Worker):
 
     def _on_sigterm(self) -> None:
         self._arm()
-        super()._on_sigterm()
+        super()._on_sigterm()  # type: ignore[misc]
 
     def _on_sigint(self) -> None:
         self._arm()
-        super()._on_sigint()
+        super()._on_sigint()  # type: ignore[misc]
+
+
+class BoundedWorker(_Bounded, faust.Worker):
+    """A faust Worker whose shutdown cannot hang past ``stop_timeout`` seconds."""
+
+    def __init__(self, *args: Any, stop_timeout: float, ready: threading.Event | None = None, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._bound(stop_timeout, ready)
+
+    async def on_startup_finished(self) -> None:
+        """Readiness: partitions assigned and tables recovered."""
+        await super().on_startup_finished()
+        self._mark_ready()
+
+
+class ServicesWorker(_Bounded, mode.Worker):
+    """The process host when no stage is a faust agent: no faust app, no idle faust consumer thread."""
+
+    def __init__(self, *services: Any, stop_timeout: float, ready: threading.Event | None = None, **kw: Any) -> None:
+        super().__init__(*services, **kw)
+        self._bound(stop_timeout, ready)
+
+    async def on_started(self) -> None:
+        """Readiness: every service started (a batch loop starts once its partitions are assigned and restored)."""
+        self._mark_ready()
+        await super().on_started()
 
 
 class HandlerCloser:
@@ -92,38 +117,79 @@ class ServiceAdapter(mode.Service):
         await self._obj.stop()
 
 
-def run(settings: Settings, role: str, handlers: list[Any] | None = None) -> int:
-    """Run ``role`` until SIGTERM/SIGINT. ``handlers`` overrides the role's stages (tests)."""
+class _Fatal:
+    """A batch loop that cannot deliver its outputs stops the process with status 1 (restart = resume)."""
+
+    def __init__(self) -> None:
+        self.error: BaseException | None = None
+
+    def __call__(self, exc: BaseException) -> None:
+        if self.error is None:
+            self.error = exc
+            os.kill(os.getpid(), signal.SIGTERM)  # graceful stop of everything else, then exit 1
+
+
+def run(
+    settings: Settings, role: str, handlers: list[Any] | None = None, *, batchloop: set[str] | None = None
+) -> int:
+    """Run ``role`` until SIGTERM/SIGINT. ``handlers`` overrides the role's stages (tests).
+
+    Stages named in ``app.batchloop_stages`` (or ``batchloop``, for tests) run on the aiokafka
+    batch loop (:mod:`cspm_stream.batchloop`); the others are faust agents of one app.
+    """
     configure(settings.app.log_level, settings.app.log_format)
     for name, status in asyncio.run(ensure_topics(settings.kafka)):
         if status not in ("created", "ok"):
             raise ConfigError(f"topic {name}", status, "the existing topic does not match the topic table (see 'cspm-stream topics list')")
+    from cspm_stream.batchloop import StageLoop
     from cspm_stream.observability.metrics import create_metrics
     from cspm_stream.services import for_role
 
     metrics = create_metrics()
     started = threading.Event()
+    fatal = _Fatal()
+    lean = set(settings.app.batchloop_stages) if batchloop is None else batchloop
+    services: list[ServiceAdapter] = []
     if handlers is None:
         handlers = handlers_for_role(role, settings)
         extras = for_role(settings, role, metrics=metrics, ready=started.is_set)
         services = [ServiceAdapter(name, obj) for name, obj in extras]
-        services += [ServiceAdapter(f"{h.name}-close", HandlerCloser(h)) for h in handlers if hasattr(h, "stop")]
-    else:
-        services = []
-    app = create_app(settings, handlers, on_processed=metrics.on_processed, on_dead_letter=metrics.on_dead_letter)
-    log.info("starting", role=role, app_id=settings.app.id, stages=[h.name for h in handlers])
-    worker = BoundedWorker(
-        app,
-        *services,
-        stop_timeout=settings.app.shutdown_timeout_s,
-        ready=started,
-        loglevel=settings.app.log_level,
-        quiet=True,
-        redirect_stdouts=False,
-        override_logging=False,
+        services += [
+            ServiceAdapter(f"{h.name}-close", HandlerCloser(h))
+            for h in handlers
+            if hasattr(h, "stop") and h.name not in lean  # a batch loop closes its handler after its last batch
+        ]
+    # compiled rules and policies live as long as the process: keep them out of every GC pass
+    gc.collect()
+    gc.freeze()
+    agents = [h for h in handlers if h.name not in lean]
+    for h in handlers:
+        if h.name in lean:
+            loop = StageLoop(
+                settings, h, on_processed=metrics.on_processed, on_dead_letter=metrics.on_dead_letter, on_fatal=fatal
+            )
+            services.append(ServiceAdapter(f"{h.name}-loop", loop))
+    log.info(
+        "starting", role=role, app_id=settings.app.id, stages=[h.name for h in handlers],
+        batchloop=sorted(h.name for h in handlers if h.name in lean),
     )
+    opts: dict[str, Any] = {
+        "stop_timeout": settings.app.shutdown_timeout_s,
+        "ready": started,
+        "loglevel": settings.app.log_level,
+        "quiet": True,
+        "redirect_stdouts": False,
+        "override_logging": False,
+    }
+    worker: Any
+    if agents:
+        app = create_app(settings, agents, on_processed=metrics.on_processed, on_dead_letter=metrics.on_dead_letter)
+        worker = BoundedWorker(app, *services, **opts)
+    else:
+        worker = ServicesWorker(*services, **opts)
+    code = 0
     try:
         worker.execute_from_commandline()
     except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+        code = int(exc.code or 0)
+    return 1 if fatal.error is not None else code

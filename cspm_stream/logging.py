@@ -1,11 +1,15 @@
 """structlog configuration: JSON (orjson) when not a TTY, readable console otherwise.
 
-Context (account, region, topic, partition, offset, arn) is bound per message with
-``structlog.contextvars.bound_contextvars``. Secrets are masked by a processor.
+Context (account, region, arn, ...) is bound with ``structlog.contextvars.bound_contextvars``.
+The record a runtime is processing (topic, partition, offset) is one context variable set per
+record (:func:`processing`): three structlog context variables per record cost more than the
+detection itself, and this one is read only when something is logged. Secrets are masked by
+a processor.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
 import sys
@@ -24,11 +28,25 @@ def _mask_secrets(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+#: (topic, partition, offset) of the record being processed, set by the runtimes
+RECORD: contextvars.ContextVar[tuple[str, int, int] | None] = contextvars.ContextVar("cspm_record", default=None)
+
+
+def _add_record(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    rec = RECORD.get()
+    if rec is not None:
+        event.setdefault("topic", rec[0])
+        event.setdefault("partition", rec[1])
+        event.setdefault("offset", rec[2])
+    return event
+
+
 def configure(level: str = "INFO", fmt: str = "auto") -> None:
     """Configure structlog and route stdlib logging (faust, aiokafka) through it."""
     json_out = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        _add_record,
         structlog.processors.add_log_level,
         _mask_secrets,
         structlog.processors.format_exc_info if json_out else structlog.processors.StackInfoRenderer(),

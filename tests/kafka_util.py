@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from cspm_stream.kafka import client_options
 from cspm_stream.settings import Settings
@@ -54,6 +54,24 @@ async def consume(
         await c.stop()
     assert len(got) >= count, f"expected {count} records on {topic}, got {len(got)} in {timeout}s"
     return got
+
+
+async def first_record(settings: Settings, topic: str, *, timeout: float = 60.0) -> Any:
+    """The first record to appear on ``topic``, seen within ~100 ms (no group join: partitions assigned)."""
+    c = AIOKafkaConsumer(**client_options(settings.kafka), group_id=None, auto_offset_reset="earliest", enable_auto_commit=False)
+    await c.start()
+    try:
+        name = settings.kafka.topic(topic)
+        c.assign([TopicPartition(name, p) for p in c.partitions_for_topic(name) or range(settings.kafka.partitions)])
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            batch = await c.getmany(timeout_ms=100, max_records=1)
+            for msgs in batch.values():
+                if msgs:
+                    return msgs[0]
+        raise TimeoutError(f"nothing on {name} within {timeout} s")
+    finally:
+        await c.stop()
 
 
 async def drain(settings: Settings, topic: str, *, idle: float = 3.0, timeout: float = 30.0) -> list[Any]:

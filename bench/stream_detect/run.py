@@ -1,11 +1,12 @@
-"""Benchmark: the detect stage through the real broker and the daemon runtime (faust app).
+"""Benchmark: the detect stage through the real broker and the daemon runtime.
 
-    .venv/bin/python -m bench.stream_detect [--records 30000] [--rate 1000] [--seconds 20]
+    .venv/bin/python -m bench.stream_detect [--records 30000] [--rate 1000] [--seconds 20] [--runtime batchloop|faust]
 
 1. Sustained throughput: ``--records`` activity records (the realistic mix of
    ``bench/detect/mix.py``, keyed by principal) are produced to ``<prefix>activity``
    first; then the daemon (``cspm_stream.daemon.run`` with ``build_detect_handler``,
-   all built-in rules) starts and the committed offsets of its consumer group are
+   all built-in rules; the stage on the batch loop, its default, or on a faust agent)
+   starts and the committed offsets of its consumer group are
    polled until every record is processed. Rate = records / time from the first to
    the last commit progress (startup excluded). Compared with ``bench.kafka_passthrough``
    (raw aiokafka consume→produce) on the same broker: target ratio >= 0.5.
@@ -45,51 +46,8 @@ ROOT = Path(__file__).resolve().parents[2]
 RUNNER = (
     "import sys; from cspm_stream import settings; from cspm_stream.daemon import run; "
     "from cspm_stream.pipeline.detect import build_detect_handler; s = settings.load(sys.argv[1]); "
-    "sys.exit(run(s, 'process', handlers=[build_detect_handler(s)]))"
+    "sys.exit(run(s, 'process', handlers=[build_detect_handler(s)], batchloop=set(sys.argv[2:])))"
 )
-
-
-#: fallback runtime: a plain aiokafka consume → handle → produce loop (at-least-once: commit after acks)
-AIOKAFKA_RUNNER = """
-import asyncio, gc, signal, sys
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from cspm_stream import settings
-from cspm_stream.kafka import client_options
-from cspm_stream.pipeline.base import RecordMeta
-from cspm_stream.pipeline.detect import build_detect_handler
-
-async def main(cfg):
-    s = settings.load(cfg)
-    h = build_detect_handler(s)
-    gc.freeze()  # compiled rules are permanent: keep them out of every GC pass
-    c = AIOKafkaConsumer(s.kafka.topic("activity"), **client_options(s.kafka), group_id=s.app.id,
-                         auto_offset_reset="earliest", enable_auto_commit=False)
-    p = AIOKafkaProducer(**client_options(s.kafka), acks="all", linger_ms=1)
-    await c.start(); await p.start()
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    states = {}
-    try:
-        while not stop.is_set():
-            batch = await c.getmany(timeout_ms=100, max_records=2000)
-            futs = []
-            for tp, msgs in batch.items():
-                st = states.setdefault(tp.partition, {})
-                for m in msgs:
-                    meta = RecordMeta(m.topic, m.partition, m.offset, m.timestamp)
-                    for e in await h.handle(m.key, m.value, meta, st):
-                        key = e.key.encode() if e.key is not None else None
-                        hdrs = [(k, v.encode()) for k, v in e.headers.items()]
-                        futs.append(await p.send(s.kafka.topic(e.topic), e.value, key=key, headers=hdrs))
-            if futs:
-                await asyncio.gather(*futs)
-            if batch:
-                await c.commit()
-    finally:
-        await c.stop(); await p.stop()
-
-asyncio.run(main(sys.argv[1]))
-"""
 
 
 def _settings(tmp: Path, partitions: int) -> tuple[Settings, Path]:
@@ -119,18 +77,19 @@ async def _produce_all(settings: Settings, items: list[tuple[bytes, bytes]]) -> 
         await p.stop()
 
 
-async def _committed(settings: Settings, admin: AIOKafkaAdminClient) -> int:
+async def _committed(settings: Settings, admin: AIOKafkaAdminClient, group: str) -> int:
     topic = settings.kafka.topic("activity")
-    offs = await admin.list_consumer_group_offsets(settings.app.id)
+    offs = await admin.list_consumer_group_offsets(group)
     return sum(meta.offset for tp, meta in offs.items() if tp.topic == topic and meta.offset > 0)
 
 
 async def throughput(settings: Settings, cfg: Path, log: Path, records: int, runner: str) -> dict[str, Any]:
     items = [_activity(r) for r in generate(records, seed=11)]
     await _produce_all(settings, items)
-    code = RUNNER if runner == "faust" else AIOKAFKA_RUNNER
+    lean = ["detect"] if runner == "batchloop" else []
+    group = f"{settings.app.id}.detect" if lean else settings.app.id
     daemon = subprocess.Popen(
-        [sys.executable, "-c", code, str(cfg)], cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT
+        [sys.executable, "-c", RUNNER, str(cfg), *lean], cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT
     )
     admin = AIOKafkaAdminClient(**client_options(settings.kafka))
     await admin.start()
@@ -139,7 +98,7 @@ async def throughput(settings: Settings, cfg: Path, log: Path, records: int, run
     deadline = time.monotonic() + 600
     try:
         while time.monotonic() < deadline:
-            n = await _committed(settings, admin)
+            n = await _committed(settings, admin, group)
             now = time.monotonic()
             if n > 0 and t_first is None:
                 t_first, n_first = now, n
@@ -255,11 +214,11 @@ async def _main(records: int, rate: float, seconds: float, partitions: int, runn
     return {
         "benchmark": "stream_detect",
         "runtime": (
-            "faust app (cspm_stream.daemon.run / app.create_app)"
+            "faust agent (cspm_stream.app.create_app)"
             if runner == "faust"
-            else "aiokafka consume->handle->produce loop (commit after acks)"
+            else "aiokafka batch loop (cspm_stream.batchloop.StageLoop)"
         )
-        + " running build_detect_handler with all built-in rules",
+        + " in the daemon (cspm_stream.daemon.run) running build_detect_handler with all built-in rules",
         "partitions": partitions,
         "throughput": tp,
         "kafka_passthrough_records_per_s": base["median_records_per_s"],
@@ -278,9 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--partitions", type=int, default=3)
     ap.add_argument(
         "--runtime",
-        choices=("faust", "aiokafka"),
-        default="faust",
-        help="drive the handler with the daemon's faust app (default) or a plain aiokafka loop",
+        choices=("batchloop", "faust"),
+        default="batchloop",
+        help="the daemon's runtime for the detect stage: the aiokafka batch loop (default) or a faust agent",
     )
     a = ap.parse_args(argv)
     result = asyncio.run(_main(a.records, a.rate, a.seconds, a.partitions, a.runtime))

@@ -8,7 +8,8 @@ values, so a per-record write stays small whatever the traffic::
     det|<rule>|<group key>      the current detection of (rule, group): uid, window, counts, context
     dev|<rule>|<group key>|<n>  its evidence, in chunks of 32: {"ids": [...], "evd": [OCSF evidence]}
     cor|<rule>|<group key>      correlation buffer {"exp": ms, "b": [[t_ms, eventID, ref#, value, name, source]]}
-    reg|<partition>|<minute>    [key, ...]: det/cor keys due to expire in that minute
+    reg|<partition>|<minute>|<n>  [key, ...]: det/cor keys due to expire in that minute, chunks of 64
+    regn|<partition>|<minute>   the number of those chunks
     sweep|<partition>           the last minute swept
 
 eventIDs already processed are remembered in memory (bounded: ``event_dedup_window_s``
@@ -34,6 +35,8 @@ Evidence = tuple[str, str, str, str, int]  # eventID, eventName, eventTime, even
 SWEEP_EVERY_MS = 60_000
 MAX_SWEEP_MINUTES = 7 * 24 * 60
 MAX_REMEMBERED = 200_000
+#: keys per expiry-registration chunk
+REG_CHUNK = 64
 CHUNK = 32
 
 
@@ -113,9 +116,25 @@ class Store:
         last = state.get(skey)
         if last is None or minute <= int(last):
             state[skey] = minute - 1  # the sweep pointer never passes a registered minute
-        rkey = f"reg|{partition}|{minute}"
+        # chunked: a busy minute (thousands of new groups) keeps every write and read small
+        nkey = f"regn|{partition}|{minute}"
+        n = int(state.get(nkey) or 1)
+        rkey = f"reg|{partition}|{minute}|{n - 1}"
         lst = state.get(rkey)
+        if lst is not None and len(lst) >= REG_CHUNK:
+            n += 1
+            state[nkey] = n
+            rkey, lst = f"reg|{partition}|{minute}|{n - 1}", None
         state[rkey] = [key] if lst is None else [*lst, key]
+
+    @staticmethod
+    def _due(state: State, partition: int, minute: int) -> list[str]:
+        """Take (remove and return) the keys registered to expire in ``minute``."""
+        n = int(state.pop(f"regn|{partition}|{minute}", None) or 1)
+        keys: list[str] = []
+        for i in range(n):
+            keys.extend(state.pop(f"reg|{partition}|{minute}|{i}", None) or ())
+        return keys
 
     def sweep(self, state: State, partition: int, watermark: int) -> list[dict[str, Any]]:
         """Delete det/cor keys of ``partition`` that expired before ``watermark``.
@@ -130,7 +149,7 @@ class Store:
         start = max(int(last) + 1, upto - MAX_SWEEP_MINUTES)
         final: list[dict[str, Any]] = []
         for minute in range(start, upto + 1):
-            for key in state.pop(f"reg|{partition}|{minute}", None) or ():
+            for key in self._due(state, partition, minute):
                 value = state.get(key)
                 if value is None:
                     continue

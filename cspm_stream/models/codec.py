@@ -135,90 +135,173 @@ def from_dict(obj: dict[str, Any], model: type[T]) -> T:
     return typing.cast(T, _build(model, obj, ""))
 
 
-_HINTS: dict[type[Any], dict[str, Any]] = {}
+#: a coercer checks (and converts) one JSON value: ``coerce(value, path, key)``; the location
+#: ``path.key`` (or ``path[key]``) is formatted only when the value is refused
+Coercer = Callable[[Any, str, "str | int"], Any]
+_COERCERS: dict[Any, Coercer] = {}
 
 
-def _hints(cls: type[Any]) -> dict[str, Any]:
-    h = _HINTS.get(cls)
-    if h is None:
-        h = typing.get_type_hints(cls)
-        _HINTS[cls] = h
-    return h
+def _loc(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
 
 
 def _build(cls: type[Any], obj: Any, path: str) -> Any:
-    if not isinstance(obj, dict):
-        raise DecodeError(f"{path or 'value'}: expected an object, got {type(obj).__name__}")
-    hints = _hints(cls)
-    kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        where = f"{path}.{f.name}" if path else f.name
-        if f.name in obj:
-            kwargs[f.name] = _coerce(hints[f.name], obj[f.name], where)
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise DecodeError(f"missing required field {where!r}", schema=getattr(cls, "SCHEMA", None))
-    return cls(**kwargs)
+    return _coercer(cls)(obj, "", path)
 
 
 def _coerce(tp: Any, v: Any, where: str) -> Any:
+    return _coercer(tp)(v, "", where)
+
+
+def _coercer(tp: Any) -> Coercer:
+    """The coercer of a type hint, compiled once: decoding walks no type machinery per value."""
+    c = _COERCERS.get(tp)
+    if c is None:
+        c = _compile(tp)
+        _COERCERS[tp] = c
+    return c
+
+
+def _type_error(what: str, v: Any, path: str, key: str | int) -> DecodeError:
+    return DecodeError(f"{_loc(path, key)}: expected {what}, got {type(v).__name__}")
+
+
+def _compile(tp: Any) -> Coercer:
     if tp is Any:
-        return v
+        return lambda v, path, key: v
     origin = get_origin(tp)
     if origin is typing.Union or origin is types.UnionType:
         args = get_args(tp)
-        if v is None and type(None) in args:
-            return None
-        errors = []
-        for a in args:
-            if a is type(None):
-                continue
-            try:
-                return _coerce(a, v, where)
-            except DecodeError as exc:
-                errors.append(exc.reason)
-        raise DecodeError(errors[0] if errors else f"{where}: invalid value")
-    if origin is list:
-        if not isinstance(v, list):
-            raise DecodeError(f"{where}: expected a list, got {type(v).__name__}")
-        (item,) = get_args(tp) or (Any,)
-        return [_coerce(item, x, f"{where}[{i}]") for i, x in enumerate(v)]
-    if origin is dict:
-        if not isinstance(v, dict):
-            raise DecodeError(f"{where}: expected an object, got {type(v).__name__}")
+        optional = type(None) in args
+        options = [_coercer(a) for a in args if a is not type(None)]
+
+        def union(v: Any, path: str, key: str | int) -> Any:
+            if v is None and optional:
+                return None
+            errors = []
+            for c in options:
+                try:
+                    return c(v, path, key)
+                except DecodeError as exc:
+                    errors.append(exc.reason)
+            raise DecodeError(errors[0] if errors else f"{_loc(path, key)}: invalid value")
+
+        return union
+    if origin is list or tp is list:
+        (item_t,) = get_args(tp) or (Any,)
+        if item_t is Any:
+
+            def any_list(v: Any, path: str, key: str | int) -> Any:
+                if not isinstance(v, list):
+                    raise _type_error("a list", v, path, key)
+                return v
+
+            return any_list
+        item = _coercer(item_t)
+
+        def typed_list(v: Any, path: str, key: str | int) -> Any:
+            if not isinstance(v, list):
+                raise _type_error("a list", v, path, key)
+            where = _loc(path, key)
+            return [item(x, where, i) for i, x in enumerate(v)]
+
+        return typed_list
+    if origin is dict or tp is dict:
         args = get_args(tp)
         val_t = args[1] if len(args) == 2 else Any
-        return {k: _coerce(val_t, x, f"{where}.{k}") for k, x in v.items()}
+        if val_t is Any:  # free-form JSON (a CloudTrail record): checked to be an object, kept as parsed
+
+            def any_dict(v: Any, path: str, key: str | int) -> Any:
+                if not isinstance(v, dict):
+                    raise _type_error("an object", v, path, key)
+                return v
+
+            return any_dict
+        val = _coercer(val_t)
+
+        def typed_dict(v: Any, path: str, key: str | int) -> Any:
+            if not isinstance(v, dict):
+                raise _type_error("an object", v, path, key)
+            where = _loc(path, key)
+            return {k: val(x, where, k) for k, x in v.items()}
+
+        return typed_dict
     if isinstance(tp, type):
-        if issubclass(tp, enum.Enum):
+        return _compile_class(tp)
+    return lambda v, path, key: v
+
+
+def _compile_class(tp: type[Any]) -> Coercer:
+    if issubclass(tp, enum.Enum):
+        allowed = ", ".join(str(m.value) for m in tp)
+
+        def enum_value(v: Any, path: str, key: str | int) -> Any:
             try:
                 return tp(v)
             except ValueError:
-                allowed = ", ".join(str(m.value) for m in tp)
-                raise DecodeError(f"{where}: {v!r} is not one of {allowed}") from None
-        if dataclasses.is_dataclass(tp):
-            return _build(tp, v, where)
-        if tp is float:
+                raise DecodeError(f"{_loc(path, key)}: {v!r} is not one of {allowed}") from None
+
+        return enum_value
+    if dataclasses.is_dataclass(tp):
+        return _compile_dataclass(tp)
+    if tp is float:
+
+        def number(v: Any, path: str, key: str | int) -> Any:
             if isinstance(v, bool) or not isinstance(v, int | float):
-                raise DecodeError(f"{where}: expected a number, got {type(v).__name__}")
+                raise _type_error("a number", v, path, key)
             return float(v)
-        if tp is int:
+
+        return number
+    if tp is int:
+
+        def integer(v: Any, path: str, key: str | int) -> Any:
             if isinstance(v, bool) or not isinstance(v, int):
-                raise DecodeError(f"{where}: expected an integer, got {type(v).__name__}")
+                raise _type_error("an integer", v, path, key)
             return v
-        if tp is bool:
+
+        return integer
+    if tp is bool:
+
+        def boolean(v: Any, path: str, key: str | int) -> Any:
             if not isinstance(v, bool):
-                raise DecodeError(f"{where}: expected true/false, got {type(v).__name__}")
+                raise _type_error("true/false", v, path, key)
             return v
-        if tp is str:
-            if not isinstance(v, str):
-                raise DecodeError(f"{where}: expected a string, got {type(v).__name__}")
+
+        return boolean
+    if tp is str:
+
+        def string(v: Any, path: str, key: str | int) -> Any:
+            if type(v) is not str and not isinstance(v, str):
+                raise _type_error("a string", v, path, key)
             return v
-        if tp is dict:
-            if not isinstance(v, dict):
-                raise DecodeError(f"{where}: expected an object, got {type(v).__name__}")
-            return v
-        if tp is list:
-            if not isinstance(v, list):
-                raise DecodeError(f"{where}: expected a list, got {type(v).__name__}")
-            return v
-    return v
+
+        return string
+    return lambda v, path, key: v
+
+
+def _compile_dataclass(cls: type[Any]) -> Coercer:
+    hints = typing.get_type_hints(cls)
+    fields: list[tuple[str, bool, Coercer | None]] = []
+    for f in dataclasses.fields(cls):
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        fields.append((f.name, required, None))
+    schema = getattr(cls, "SCHEMA", None)
+    compiled: list[tuple[str, bool, Coercer]] = []
+
+    def build(obj: Any, path: str, key: str | int) -> Any:
+        if not compiled:  # resolved on first use: a dataclass may refer to itself
+            compiled.extend((name, req, _coercer(hints[name])) for name, req, _ in fields)
+        where = _loc(path, key) if (path or key != "") else ""
+        if not isinstance(obj, dict):
+            raise DecodeError(f"{where or 'value'}: expected an object, got {type(obj).__name__}")
+        kwargs: dict[str, Any] = {}
+        for name, required, coerce in compiled:
+            if name in obj:
+                kwargs[name] = coerce(obj[name], where, name)
+            elif required:
+                raise DecodeError(f"missing required field {_loc(where, name)!r}", schema=schema)
+        return cls(**kwargs)
+
+    return build

@@ -9,7 +9,7 @@ adapters; ``/metrics`` serves its registry.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -55,6 +55,8 @@ class Metrics:
     open_detections: Gauge
     mttr_seconds: Gauge
     report_time: Gauge
+    #: labelled children of the per-record metrics, looked up once (``labels()`` takes a lock and hashes every call)
+    _children: dict[tuple[str, ...], Any] = field(default_factory=dict, compare=False, repr=False)
 
     def aws_call(self, service: str, operation: str, error_code: str | None = None) -> None:
         """Count one AWS API call and, if it failed, its error (and throttle)."""
@@ -79,10 +81,20 @@ class Metrics:
         ``meta`` is a :class:`~cspm_stream.pipeline.base.RecordMeta`, ``emits`` a list of
         :class:`~cspm_stream.pipeline.base.Emit` (logical topic names).
         """
-        self.events_in.labels(topic=meta.topic, stage=stage).inc()
+        children = self._children
+        c = children.get(("in", meta.topic, stage))
+        if c is None:
+            c = children[("in", meta.topic, stage)] = self.events_in.labels(topic=meta.topic, stage=stage)
+        c.inc()
         for e in emits:
-            self.events_out.labels(topic=e.topic).inc()
-        self.evaluation_seconds.labels(stage=stage).observe(elapsed_s)
+            c = children.get(("out", e.topic))
+            if c is None:
+                c = children[("out", e.topic)] = self.events_out.labels(topic=e.topic)
+            c.inc()
+        c = children.get(("eval", stage))
+        if c is None:
+            c = children[("eval", stage)] = self.evaluation_seconds.labels(stage=stage)
+        c.observe(elapsed_s)
 
     def on_dead_letter(self, stage: str, topic: str) -> None:
         """Runtime hook: a record of ``topic`` went to the DLQ from ``stage``."""

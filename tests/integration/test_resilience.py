@@ -15,7 +15,7 @@ from cspm_stream.settings import Settings
 from cspm_stream.testing.garbage import garbage
 from cspm_stream.testing.moto import MotoServer
 from tests.integration.resilience_util import benign, failing_bucket, stop_logging, valid_examples
-from tests.kafka_util import Daemon, drain, produce, wait_for, write_config
+from tests.kafka_util import Daemon, drain, first_record, produce, wait_for, write_config
 
 pytestmark = pytest.mark.integration
 
@@ -98,13 +98,15 @@ async def test_kill_9_mid_stream_then_restart(kafka_settings: Settings, tmp_path
         batch.append((principal.encode(), stop_logging(principal, f"ev-{i}")))
         batch += [(f"noise{j % 7}".encode(), benign(f"noise-{i}-{j}")) for j in range(200)]
     await produce(kafka_settings, "activity", batch)
-    daemon = _daemon(kafka_settings, tmp_path, "all", "victim")
+    # small batches slow the victim down (an ack and a commit every 10 records) so the kill lands mid-stream
+    daemon = _daemon(kafka_settings, tmp_path, "all", "victim", app={"batch_max": 10})
     try:
-        await _count(kafka_settings, "alerts", 1, timeout=90)
+        await first_record(kafka_settings, "detections", timeout=90)
     finally:
         daemon.kill()  # SIGKILL mid-stream: no drain, no commit
-    first = await drain(kafka_settings, "alerts", idle=1.0)
-    assert len(first) < n, "the daemon finished before the kill: the test proves nothing"
+    first = await drain(kafka_settings, "detections", idle=1.0)
+    stops = [m for m in first if b"StopLogging" in (m.value or b"")]
+    assert len(stops) < n, "the daemon finished before the kill: the test proves nothing"
     daemon = _daemon(kafka_settings, tmp_path, "all", "restarted")
     try:
         await _count(kafka_settings, "alerts", n, timeout=180)

@@ -1,4 +1,4 @@
-"""The daemon runtime on the real broker: flow, dead letters, SIGTERM, restart without reprocessing."""
+"""The daemon runtimes (faust agents, batch loop) on the real broker: flow, dead letters, SIGTERM, restart without reprocessing."""
 
 from __future__ import annotations
 
@@ -34,10 +34,11 @@ async def test_topics_created_with_right_compaction(kafka_settings: Settings) ->
         assert cfg["cleanup.policy"] == ("compact" if spec.compacted else "delete"), spec.name
 
 
-async def test_flow_dead_letter_sigterm_and_restart(kafka_settings: Settings, tmp_path: Path) -> None:
+@pytest.mark.parametrize("runtime", ["faust", "batchloop"])
+async def test_flow_dead_letter_sigterm_and_restart(kafka_settings: Settings, tmp_path: Path, runtime: str) -> None:
     await ensure_topics(kafka_settings.kafka)
     cfg = write_config(kafka_settings, tmp_path / "cspm.yaml")
-    daemon = Daemon(["tests/integration/echo_daemon.py", str(cfg)], tmp_path / "daemon.log").start()
+    daemon = Daemon(["tests/integration/echo_daemon.py", str(cfg), runtime], tmp_path / "daemon.log").start()
     try:
         garbage = b'{"schema": "activity.v1", "event_id": 12'  # truncated JSON
         await produce(
@@ -61,7 +62,7 @@ async def test_flow_dead_letter_sigterm_and_restart(kafka_settings: Settings, tm
     assert code == 0, daemon.tail()
 
     # restart: committed messages are not reprocessed; new ones flow
-    daemon = Daemon(["tests/integration/echo_daemon.py", str(cfg)], tmp_path / "daemon2.log").start()
+    daemon = Daemon(["tests/integration/echo_daemon.py", str(cfg), runtime], tmp_path / "daemon2.log").start()
     try:
         # produce once the group has settled: a record fetched during the start-up rebalances
         # may legitimately be processed twice (at-least-once); that is not what is tested here

@@ -274,3 +274,22 @@ correlation:
     (f,) = run(eng, [use], state)
     assert f["unmapped"]["group_key"] == "target=bob"
     assert f["unmapped"]["event_ids"] == [create["eventID"], use["eventID"]]
+
+
+def test_thousands_of_groups_in_one_minute_expire_in_bounded_chunks() -> None:
+    """Expiry registrations are chunked: a busy minute never rewrites one ever-growing list."""
+    from cspm_stream.detect.store import REG_CHUNK
+
+    eng = DetectionEngine(count_rules())
+    state: dict[str, Any] = {}
+    n = REG_CHUNK * 3 + 5
+    run(eng, [fail(i * 0.01, ip=f"198.51.{i // 250}.{i % 250}") for i in range(n)], state)
+    buffers = [k for k in state if k.startswith("cor|")]
+    assert len(buffers) == n  # one open window per source IP
+    chunks = [v for k, v in state.items() if k.startswith("reg|")]
+    assert len(chunks) == 4 and max(len(c) for c in chunks) <= REG_CHUNK
+    assert sorted(k for c in chunks for k in c) == sorted(buffers)
+    run(eng, [fail(3600, ip="192.0.2.1")], state)  # an hour later: the sweep expires every window
+    assert [k for k in state if k.startswith("cor|")] == ["cor|20000000-0000-4000-8000-000000000002|sourceIPAddress=192.0.2.1"]
+    assert not [k for k in state if k.startswith("regn|")]  # the swept minute's chunks are gone
+    assert len([k for k in state if k.startswith("reg|")]) == 1  # the new window's registration

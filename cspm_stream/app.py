@@ -164,6 +164,7 @@ def _add_agent(
     stage_log = log.bind(stage=handler.name)
 
     batch_max, within = settings.app.batch_max, settings.app.batch_within_s
+    track = not getattr(handler, "assigns_changes", False)
 
     async def dead_letter(event: Any, meta: RecordMeta, exc: Exception) -> Any:
         msg = event.message
@@ -197,7 +198,7 @@ def _add_agent(
                     headers=guard.record_headers(msg.headers),
                 )
                 started = time.perf_counter()
-                record_state = TrackedState(batch)
+                record_state = TrackedState(batch, track_reads=track)
                 token = RECORD.set((msg.topic, msg.partition, msg.offset))
                 try:  # the one per-message boundary: never lose the input
                     emits = await handler.handle(msg.key, msg.value, meta, record_state)

@@ -67,14 +67,23 @@ def group_id(settings: Settings, handler: Handler) -> str:
 
 @dataclass(slots=True)
 class _Batch:
-    """A processed batch waiting to be settled."""
+    """Processed records waiting to be settled (one or more consecutive batches, merged)."""
 
     #: (ack future, input record or None for a dead letter, its meta)
     outputs: list[tuple[Any, Any, RecordMeta]] = field(default_factory=list)
-    #: changelog records (JSON key, JSON value or None = delete, partition)
-    changes: list[tuple[bytes, bytes | None, int]] = field(default_factory=list)
+    #: changelog records: JSON key -> (JSON value or None = delete, partition); the last write of a key wins
+    changes: dict[bytes, tuple[bytes | None, int]] = field(default_factory=dict)
     offsets: dict[TopicPartition, int] = field(default_factory=dict)
     done: list[tuple[RecordMeta, list[Emit], float]] = field(default_factory=list)
+    records: int = 0
+
+    def merge(self, later: _Batch) -> _Batch:
+        self.outputs.extend(later.outputs)
+        self.changes.update(later.changes)
+        self.offsets.update(later.offsets)
+        self.done.extend(later.done)
+        self.records += later.records
+        return self
 
 
 class StageLoop:
@@ -85,14 +94,14 @@ class StageLoop:
         settings: Settings,
         handler: Handler,
         *,
-        on_processed: Callable[[str, RecordMeta, list[Emit], float], None] | None = None,
+        on_batch: Callable[[str, list[tuple[RecordMeta, list[Emit], float]], float], None] | None = None,
         on_dead_letter: Callable[[str, str], None] | None = None,
         on_fatal: Callable[[BaseException], None] | None = None,
         ready_timeout_s: float = 60.0,
     ) -> None:
         self.settings = settings
         self.handler = handler
-        self._on_processed = on_processed
+        self._on_batch = on_batch
         self._on_dead_letter = on_dead_letter
         self._on_fatal = on_fatal
         self._ready_timeout = ready_timeout_s
@@ -115,7 +124,12 @@ class StageLoop:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._committer: asyncio.Task[None] | None = None
-        self._queue: asyncio.Queue[_Batch | None] = asyncio.Queue(maxsize=2)
+        self._queue: asyncio.Queue[_Batch | None] = asyncio.Queue(maxsize=1)
+        self._pending: _Batch | None = None  # processed, not yet handed to the committer
+        self._settling = False
+        self._interval = settings.app.commit_interval_s
+        self._next_settle = 0.0
+        self._max_pending = 100 * settings.app.batch_max
         self._failure: BaseException | None = None
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: Producer | None = None
@@ -165,18 +179,45 @@ class StageLoop:
             while not self._stopping and self._failure is None:
                 batch = await self._consumer.getmany(timeout_ms=poll_ms, max_records=batch_max)
                 if not batch:
+                    async with self._lock:
+                        await self._hand_off(force=True)
                     continue
                 generation = self._generation
                 async with self._lock:
                     if generation != self._generation:
                         continue  # a rebalance happened meanwhile: positions were reset to the commits
-                    await self._queue.put(await self._process(batch))  # bounded: at most two batches await their acks
+                    done = await self._process(batch)
+                    self._pending = done if self._pending is None else self._pending.merge(done)
+                    await self._hand_off(force=False)
         except Exception as exc:
             self._fail(exc)
         finally:  # settle what was processed, then end the committer (unless it already failed)
-            end = asyncio.ensure_future(self._queue.put(None))
+            end = asyncio.ensure_future(self._end_committer())
             await asyncio.wait({self._committer})
             end.cancel()
+
+    async def _end_committer(self) -> None:
+        await self._hand_off(force=True)
+        await self._queue.put(None)
+
+    async def _hand_off(self, *, force: bool) -> None:
+        """Group commit: processed batches are merged and handed to the committer at most every
+        ``app.commit_interval_s`` (outputs are sent at once regardless; only the changelog and the
+        offset commit wait), so a key written many times in an interval is written once.
+        ``force`` (idle input, rebalance, stop) and a large backlog hand off (or wait) at once.
+        """
+        pending = self._pending
+        if pending is None:
+            return
+        now = time.monotonic()
+        if self._queue.empty() and not self._settling and (force or now >= self._next_settle):
+            self._pending = None
+            self._next_settle = now + self._interval
+            self._queue.put_nowait(pending)
+        elif force or pending.records >= self._max_pending:
+            self._pending = None
+            self._next_settle = now + self._interval
+            await self._queue.put(pending)
 
     def _fail(self, exc: BaseException) -> None:
         if self._failure is not None:
@@ -193,6 +234,7 @@ class StageLoop:
         topic = self.settings.kafka.topic
         handler = self.handler
         overlay = guard.TrackedState(self.state, track_reads=False)  # each record view tracks its own reads
+        track = not getattr(handler, "assigns_changes", False)
         out = _Batch()
         for tp, msgs in batch.items():
             overlay.owner = tp.partition
@@ -205,7 +247,7 @@ class StageLoop:
                     headers=guard.record_headers(msg.headers),
                 )
                 started = time.perf_counter()
-                record_state = guard.TrackedState(overlay)
+                record_state = guard.TrackedState(overlay, track_reads=track)
                 record_state.owner = tp.partition
                 token = RECORD.set((msg.topic, msg.partition, msg.offset))
                 try:  # the one per-record boundary: never lose the input
@@ -223,9 +265,10 @@ class StageLoop:
                 record_state.commit()
                 out.done.append((meta, emits, started))
             out.offsets[tp] = msgs[-1].offset + 1
+            out.records += len(msgs)
         for key, value, deleted, owner in overlay.changes():
             # serialised now: a later batch may mutate the live value before this one is settled
-            out.changes.append((orjson.dumps(key), None if deleted else orjson.dumps(value), owner))
+            out.changes[orjson.dumps(key)] = (None if deleted else orjson.dumps(value), owner)
             if deleted:
                 self.state.pop(key, None)
                 self._owner.pop(key, None)
@@ -239,6 +282,7 @@ class StageLoop:
         """Settle batches in order: outputs acknowledged → changelog acknowledged → offsets committed."""
         while True:
             item = await self._queue.get()
+            self._settling = True
             try:
                 if item is None:
                     return
@@ -247,6 +291,7 @@ class StageLoop:
                 self._fail(exc)
                 return
             finally:
+                self._settling = False
                 self._queue.task_done()
 
     async def _settle(self, b: _Batch) -> None:
@@ -261,20 +306,22 @@ class StageLoop:
                 # the broker refused this output (larger than the topic allows): its input is dead-lettered
                 await (await self._dead_letter(msg, meta, exc))
         acks = [
-            await producer.send(self.changelog, value, key=key, partition=owner) for key, value, owner in b.changes
+            await producer.send(self.changelog, value, key=key, partition=owner)
+            for key, (value, owner) in b.changes.items()
         ]
         for fut in acks:
             await fut
         await self._commit(b.offsets)
-        if self._on_processed is not None:
-            now = time.perf_counter()
-            for meta, emits, started in b.done:
-                self._on_processed(self.handler.name, meta, emits, now - started)
+        if self._on_batch is not None:
+            self._on_batch(self.handler.name, b.done, time.perf_counter())
 
     async def _drain(self) -> None:
-        """Wait until every batch handed to the committer is settled (or the committer failed)."""
+        """Wait until every processed batch is settled (or the committer failed)."""
         if self._committer is None or self._committer.done():
             return
+        hand = asyncio.ensure_future(self._hand_off(force=True))
+        await asyncio.wait({hand, self._committer}, return_when=asyncio.FIRST_COMPLETED)
+        hand.cancel()
         join = asyncio.ensure_future(self._queue.join())
         await asyncio.wait({join, self._committer}, return_when=asyncio.FIRST_COMPLETED)
         join.cancel()

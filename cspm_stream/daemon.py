@@ -166,7 +166,7 @@ def run(
     for h in handlers:
         if h.name in lean:
             loop = StageLoop(
-                settings, h, on_processed=metrics.on_processed, on_dead_letter=metrics.on_dead_letter, on_fatal=fatal
+                settings, h, on_batch=metrics.on_batch, on_dead_letter=metrics.on_dead_letter, on_fatal=fatal
             )
             services.append(ServiceAdapter(f"{h.name}-loop", loop))
     log.info(

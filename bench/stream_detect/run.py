@@ -83,14 +83,19 @@ async def _committed(settings: Settings, admin: AIOKafkaAdminClient, group: str)
     return sum(meta.offset for tp, meta in offs.items() if tp.topic == topic and meta.offset > 0)
 
 
-async def throughput(settings: Settings, cfg: Path, log: Path, records: int, runner: str) -> dict[str, Any]:
+async def throughput(
+    settings: Settings, cfg: Path, log: Path, records: int, runner: str, workers: int = 1
+) -> dict[str, Any]:
     items = [_activity(r) for r in generate(records, seed=11)]
     await _produce_all(settings, items)
     lean = ["detect"] if runner == "batchloop" else []
     group = f"{settings.app.id}.detect" if lean else settings.app.id
-    daemon = subprocess.Popen(
-        [sys.executable, "-c", RUNNER, str(cfg), *lean], cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT
-    )
+    daemons = [
+        subprocess.Popen(
+            [sys.executable, "-c", RUNNER, str(cfg), *lean], cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT
+        )
+        for _ in range(workers)
+    ]
     admin = AIOKafkaAdminClient(**client_options(settings.kafka))
     await admin.start()
     t_first = n_first = None
@@ -105,7 +110,7 @@ async def throughput(settings: Settings, cfg: Path, log: Path, records: int, run
             if n >= records:
                 t_done = now
                 break
-            if daemon.poll() is not None:
+            if any(d.poll() is not None for d in daemons):
                 raise RuntimeError(f"daemon exited: {log.read_text()[-2000:]}")
             await asyncio.sleep(0.1)
     finally:
@@ -113,7 +118,7 @@ async def throughput(settings: Settings, cfg: Path, log: Path, records: int, run
     if t_done is None or t_first is None or n_first is None:
         raise RuntimeError("throughput run did not finish")
     rate = (records - n_first) / max(t_done - t_first, 1e-6)
-    return {"records": records, "events_per_s": round(rate), "_daemon": daemon}
+    return {"records": records, "workers": workers, "events_per_s": round(rate), "_daemons": daemons}
 
 
 async def latency(settings: Settings, rate: float, seconds: float) -> dict[str, Any]:
@@ -191,7 +196,9 @@ async def latency(settings: Settings, rate: float, seconds: float) -> dict[str, 
     }
 
 
-async def _main(records: int, rate: float, seconds: float, partitions: int, runner: str) -> dict[str, Any]:
+async def _main(
+    records: int, rate: float, seconds: float, partitions: int, runner: str, workers: int = 1
+) -> dict[str, Any]:
     from bench.kafka_passthrough.__main__ import main as passthrough
 
     with tempfile.TemporaryDirectory() as d:
@@ -199,16 +206,18 @@ async def _main(records: int, rate: float, seconds: float, partitions: int, runn
         settings, cfg = _settings(tmp, partitions)
         await ensure_topics(settings.kafka)
         log = tmp / "daemon.log"
-        tp = await throughput(settings, cfg, log, records, runner)
-        daemon = tp.pop("_daemon")
+        tp = await throughput(settings, cfg, log, records, runner, workers)
+        daemons = tp.pop("_daemons")
         try:
             lt = await latency(settings, rate, seconds)
         finally:
-            daemon.terminate()
-            try:
-                daemon.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
+            for daemon in daemons:
+                daemon.terminate()
+            for daemon in daemons:
+                try:
+                    daemon.wait(timeout=40)
+                except subprocess.TimeoutExpired:
+                    daemon.kill()
     base = await passthrough(records, 1, partitions)
     ratio = tp["events_per_s"] / base["median_records_per_s"]
     return {
@@ -236,13 +245,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--partitions", type=int, default=3)
     ap.add_argument(
+        "--workers", type=int, default=1,
+        help="daemon processes sharing the consumer group (scale-out; the passthrough baseline is one process)",
+    )
+    ap.add_argument(
         "--runtime",
         choices=("batchloop", "faust"),
         default="batchloop",
         help="the daemon's runtime for the detect stage: the aiokafka batch loop (default) or a faust agent",
     )
     a = ap.parse_args(argv)
-    result = asyncio.run(_main(a.records, a.rate, a.seconds, a.partitions, a.runtime))
+    result = asyncio.run(_main(a.records, a.rate, a.seconds, a.partitions, a.runtime, a.workers))
     sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
     return 0 if result["meets_targets"] else 1
 

@@ -8,9 +8,13 @@ values, so a per-record write stays small whatever the traffic::
     det|<rule>|<group key>      the current detection of (rule, group): uid, window, counts, context
     dev|<rule>|<group key>|<n>  its evidence, in chunks of 32: {"ids": [...], "evd": [OCSF evidence]}
     cor|<rule>|<group key>      correlation buffer {"exp": ms, "b": [[t_ms, eventID, ref#, value, name, source]]}
-    reg|<partition>|<minute>|<n>  [key, ...]: det/cor keys due to expire in that minute, chunks of 64
+    reg|<partition>|<minute>|<n>  [key, ...]: det/cor keys due to expire in that minute, chunks of 16
     regn|<partition>|<minute>   the number of those chunks
     sweep|<partition>           the last minute swept
+
+Every value changed is re-assigned (``state[key] = value``), never only mutated in place: the
+runtimes rely on it (``DetectHandler.assigns_changes``) to skip snapshotting what they read, and
+a test holds the engine to it.
 
 eventIDs already processed are remembered in memory (bounded: ``event_dedup_window_s``
 of event time, at most ``MAX_REMEMBERED`` per partition). After a restart, records
@@ -36,7 +40,7 @@ SWEEP_EVERY_MS = 60_000
 MAX_SWEEP_MINUTES = 7 * 24 * 60
 MAX_REMEMBERED = 200_000
 #: keys per expiry-registration chunk
-REG_CHUNK = 64
+REG_CHUNK = 16
 CHUNK = 32
 
 

@@ -236,11 +236,12 @@ def _compile(tp: Any) -> Coercer:
 def _compile_class(tp: type[Any]) -> Coercer:
     if issubclass(tp, enum.Enum):
         allowed = ", ".join(str(m.value) for m in tp)
+        members = {m.value: m for m in tp}
 
         def enum_value(v: Any, path: str, key: str | int) -> Any:
             try:
-                return tp(v)
-            except ValueError:
+                return members[v]
+            except (KeyError, TypeError):  # TypeError: an unhashable value (a list, an object)
                 raise DecodeError(f"{_loc(path, key)}: {v!r} is not one of {allowed}") from None
 
         return enum_value
@@ -282,26 +283,51 @@ def _compile_class(tp: type[Any]) -> Coercer:
 
 
 def _compile_dataclass(cls: type[Any]) -> Coercer:
+    """A generated builder for ``cls``: the common case (right types) costs one class check per field.
+
+    Anything else goes through the field's coercer, which converts or raises naming the field.
+    Field coercers are resolved on first use: a dataclass may refer to itself.
+    """
     hints = typing.get_type_hints(cls)
-    fields: list[tuple[str, bool, Coercer | None]] = []
-    for f in dataclasses.fields(cls):
+    names: list[str] = []
+    lines = [
+        "def build(obj, path, key):",
+        "    where = _loc(path, key) if (path or key != '') else ''",
+        "    if obj.__class__ is not dict and not isinstance(obj, dict):",
+        "        raise DecodeError(f\"{where or 'value'}: expected an object, got {type(obj).__name__}\")",
+        "    kw = {}",
+    ]
+    for i, f in enumerate(dataclasses.fields(cls)):
+        names.append(f.name)
+        tp = hints[f.name]
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        fields.append((f.name, required, None))
-    schema = getattr(cls, "SCHEMA", None)
-    compiled: list[tuple[str, bool, Coercer]] = []
+        fast = {str: "str", int: "int", bool: "bool"}.get(tp)
+        if tp is dict or (get_origin(tp) is dict and get_args(tp)[1:] == (Any,)):
+            fast = "dict"
+        lines.append(f"    if {f.name!r} in obj:")
+        lines.append(f"        v = obj[{f.name!r}]")
+        if tp is Any:
+            pass
+        elif fast is not None:
+            lines.append(f"        if v.__class__ is not {fast}:")
+            lines.append(f"            v = coerce({i})(v, where, {f.name!r})")
+        else:
+            lines.append(f"        v = coerce({i})(v, where, {f.name!r})")
+        lines.append(f"        kw[{f.name!r}] = v")
+        if required:
+            lines.append("    else:")
+            lines.append(f"        raise DecodeError(f\"missing required field {{_loc(where, {f.name!r})!r}}\", schema=schema)")
+    lines.append("    return cls(**kw)")
+    resolved: list[Coercer] = []
 
-    def build(obj: Any, path: str, key: str | int) -> Any:
-        if not compiled:  # resolved on first use: a dataclass may refer to itself
-            compiled.extend((name, req, _coercer(hints[name])) for name, req, _ in fields)
-        where = _loc(path, key) if (path or key != "") else ""
-        if not isinstance(obj, dict):
-            raise DecodeError(f"{where or 'value'}: expected an object, got {type(obj).__name__}")
-        kwargs: dict[str, Any] = {}
-        for name, required, coerce in compiled:
-            if name in obj:
-                kwargs[name] = coerce(obj[name], where, name)
-            elif required:
-                raise DecodeError(f"missing required field {_loc(where, name)!r}", schema=schema)
-        return cls(**kwargs)
+    def coerce(i: int) -> Coercer:
+        if not resolved:
+            resolved.extend(_coercer(hints[n]) for n in names)
+        return resolved[i]
 
-    return build
+    scope: dict[str, Any] = {
+        "_loc": _loc, "DecodeError": DecodeError, "cls": cls, "coerce": coerce,
+        "schema": getattr(cls, "SCHEMA", None), "str": str, "int": int, "bool": bool, "dict": dict,
+    }
+    exec("\n".join(lines), scope)  # noqa: S102 - code generated from the class's own field names and types
+    return typing.cast(Coercer, scope["build"])

@@ -56,6 +56,9 @@ class Handler(Protocol):
     name: str
     #: logical input topics
     inputs: tuple[str, ...]
+    # Optional: ``assigns_changes = True`` declares that the handler re-assigns every state value it
+    # changes (never relies on an in-place mutation being saved), so the runtime need not snapshot
+    # the containers it reads to detect such mutations.
 
     async def handle(
         self, key: bytes | None, value: bytes | None, meta: RecordMeta, state: MutableMapping[str, Any]

@@ -44,6 +44,8 @@ class DetectHandler:
 
     name = "detect"
     inputs: tuple[str, ...] = ("activity",)
+    #: the engine's store re-assigns every value it changes (see cspm_stream.detect.store)
+    assigns_changes = True
 
     def __init__(self, engine: DetectionEngine, *, clock: Callable[[], str] = now_iso) -> None:
         self.engine = engine

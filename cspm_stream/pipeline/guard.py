@@ -101,6 +101,17 @@ class TrackedState(MutableMapping[str, Any]):
                 out.append((key, value, False, self._owners.get(key)))
         return out
 
+    def mutated_in_place(self) -> list[str]:
+        """Keys whose value was changed in place and never re-assigned (what ``assigns_changes`` promises away)."""
+        return [
+            key
+            for key, before in self._seen.items()
+            if key not in self._writes
+            and key not in self._deleted
+            and key in self._table
+            and orjson.dumps(self._table[key], option=orjson.OPT_SORT_KEYS) != before
+        ]
+
     def commit(self, bind: Callable[[Any], contextlib.AbstractContextManager[Any]] | None = None) -> None:
         """Apply the buffered changes; ``bind(owner)`` scopes each write to the record that made it."""
         ctx = bind or (lambda _owner: contextlib.nullcontext())

@@ -251,6 +251,15 @@ class AppSettings:
     batch_within_s: float = setting(
         0.01, doc="Longest wait to fill a batch: the latency a quiet stream pays.", min=0.001, max=5
     )
+    commit_interval_s: float = setting(
+        1.0,
+        doc=(
+            "Batch loop: how often processed records are made durable (state changelog written, offsets "
+            "committed). Outputs are sent at once regardless; a crash re-processes at most this much."
+        ),
+        min=0.0,
+        max=60,
+    )
     batchloop_stages: list[str] = setting(
         doc=(
             "Stages driven by the lean aiokafka batch loop instead of a faust agent (same handler, same "

@@ -47,3 +47,17 @@ def test_in_place_mutation_is_written_back() -> None:
     s.commit()
     assert table.assigned == ["x"]  # only the changed key is re-assigned (changelogged)
     assert s.get("missing", "d") == "d"
+
+
+def test_mutated_in_place_names_changes_never_assigned() -> None:
+    table: dict[str, object] = {"a": {"n": 1}, "b": {"n": 1}, "c": 5}
+    s = TrackedState(table)
+    s["a"]["n"] = 2  # type: ignore[index]
+    b = s["b"]
+    b["n"] = 2  # type: ignore[index]
+    s["b"] = b  # re-assigned: fine
+    _ = s["c"]
+    assert s.mutated_in_place() == ["a"]
+    untracked = TrackedState({"a": {"n": 1}}, track_reads=False)
+    untracked["a"]["n"] = 3  # type: ignore[index]
+    assert untracked.mutated_in_place() == [] and untracked.changes() == []  # not tracked: the promise is the caller's

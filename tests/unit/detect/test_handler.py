@@ -101,3 +101,30 @@ def test_factory_builds_from_settings(tmp_path: Any) -> None:
     h = build_detect_handler(load(environ={}, data={"detection": {"rules_dirs": [str(tmp_path)]}}))
     assert h.name == "detect" and h.inputs == ("activity",)
     assert h.engine.rescan_map is not None and len(h.engine.rescan_map) > 100
+
+
+async def test_engine_keeps_its_assigns_changes_promise() -> None:
+    """The runtimes skip read snapshots for the detect stage: no value may change without a re-assignment.
+
+    Built-in rules and correlations over an attack-heavy mix with short windows and frequent
+    updates, so detections open, repeat, publish, close and get swept.
+    """
+    from bench.detect.mix import generate
+    from cspm_stream.pipeline.guard import TrackedState
+
+    settings = load(data={"detection": {"update_interval_s": 1, "dedup_window_s": 60}}, environ={})
+    handler = build_detect_handler(settings)
+    assert handler.assigns_changes
+    table: dict[str, Any] = {}
+    batch = TrackedState(table, track_reads=False)
+    recs = generate(6000, seed=5, rate_per_s=20.0, malicious_share=0.3)
+    emitted = 0
+    for i, rec in enumerate(recs):
+        act = ActivityRecord.from_cloudtrail(rec, ActivitySource.FILE, rec["eventTime"])
+        view = TrackedState(batch)  # tracking on: it sees what an in-place change would be
+        emitted += len(await handler.handle(act.principal.encode(), dumps(act), RecordMeta("a", i % 3, i), view))
+        assert view.mutated_in_place() == [], f"record {i} ({rec['eventName']}) mutated state in place"
+        view.commit()
+        if i % 50 == 49:
+            batch.commit()
+    assert emitted > 100 and any(k.startswith("det|") for k in table)

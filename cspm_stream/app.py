@@ -26,6 +26,7 @@ from typing import Any
 
 import faust
 import structlog
+from aiokafka.errors import MessageSizeTooLargeError
 from faust.streams import _current_event
 
 from cspm_stream.logging import RECORD
@@ -186,7 +187,7 @@ def _add_agent(
         # A crash therefore loses state, never an output; replays re-emit the same ids.
         async for events in stream.take_events(batch_max, within):
             batch = TrackedState(table, track_reads=False)  # each record view tracks its own reads
-            pending: list[Any] = []
+            pending: list[tuple[Any, Any, RecordMeta]] = []
             done: list[tuple[RecordMeta, list[Emit], float]] = []
             for event in events:
                 msg = event.message
@@ -207,16 +208,22 @@ def _add_agent(
                         for e in emits
                     ]
                 except Exception as exc:
-                    pending.append(await dead_letter(event, meta, exc))
+                    pending.append((await dead_letter(event, meta, exc), None, meta))
                     continue
                 finally:
                     RECORD.reset(token)
-                pending.extend(sends)
+                pending.extend((fut, event, meta) for fut in sends)
                 batch.owner = event
                 record_state.commit()
                 done.append((meta, emits, started))
-            for fut in pending:  # every output acknowledged before the state moves on
-                await fut
+            for fut, event, meta in pending:  # every output acknowledged before the state moves on
+                try:
+                    await fut
+                except MessageSizeTooLargeError as exc:
+                    if event is None:  # a dead letter itself was refused
+                        raise
+                    # the broker refused this output (larger than the topic allows): its input is dead-lettered
+                    await (await dead_letter(event, meta, exc))
             batch.commit(_as_current_event)
             if on_processed:
                 for meta, emits, started in done:

@@ -51,6 +51,8 @@ from cspm_stream.topics import TopicSpec, partitions_of
 
 log = structlog.get_logger("cspm_stream.batchloop")
 
+_GONE = object()
+
 #: the stage's changelog topic is compacted like the other state topics
 _CHANGELOG = TopicSpec("changelog", "state key (JSON)", True, -1)
 
@@ -233,11 +235,12 @@ class StageLoop:
         producer = self._producer.raw
         topic = self.settings.kafka.topic
         handler = self.handler
-        overlay = guard.TrackedState(self.state, track_reads=False)  # each record view tracks its own reads
+        state, owners = self.state, self._owner
         track = not getattr(handler, "assigns_changes", False)
+        dirty: dict[str, int] = {}  # keys this batch changed -> the partition whose changelog gets them
         out = _Batch()
         for tp, msgs in batch.items():
-            overlay.owner = tp.partition
+            partition = tp.partition
             for msg in msgs:
                 meta = RecordMeta(
                     topic=msg.topic,
@@ -247,11 +250,11 @@ class StageLoop:
                     headers=guard.record_headers(msg.headers),
                 )
                 started = time.perf_counter()
-                record_state = guard.TrackedState(overlay, track_reads=track)
-                record_state.owner = tp.partition
+                view = guard.TrackedState(state, track_reads=track)  # discarded if the record fails
+                view.owner = partition
                 token = RECORD.set((msg.topic, msg.partition, msg.offset))
                 try:  # the one per-record boundary: never lose the input
-                    emits = await handler.handle(msg.key, msg.value, meta, record_state)
+                    emits = await handler.handle(msg.key, msg.value, meta, view)
                     sends = [
                         await producer.send(topic(e.topic), e.value, key=e.wire_key(), headers=e.wire_headers())
                         for e in emits
@@ -262,20 +265,22 @@ class StageLoop:
                 finally:
                     RECORD.reset(token)
                 out.outputs.extend((fut, msg, meta) for fut in sends)
-                record_state.commit()
+                # in memory at once (a failure to deliver stops the process; the restart rebuilds from the changelog)
+                for key, value, deleted, _owner in view.changes():
+                    if deleted:
+                        state.pop(key, None)
+                        owners.pop(key, None)
+                    else:
+                        state[key] = value
+                        owners[key] = partition
+                    dirty[key] = partition
                 out.done.append((meta, emits, started))
             out.offsets[tp] = msgs[-1].offset + 1
             out.records += len(msgs)
-        for key, value, deleted, owner in overlay.changes():
+        for key, partition in dirty.items():
             # serialised now: a later batch may mutate the live value before this one is settled
-            out.changes[orjson.dumps(key)] = (None if deleted else orjson.dumps(value), owner)
-            if deleted:
-                self.state.pop(key, None)
-                self._owner.pop(key, None)
-            else:
-                self.state[key] = value
-                self._owner[key] = owner
-        overlay.discard()
+            value = state.get(key, _GONE)
+            out.changes[orjson.dumps(key)] = (None if value is _GONE else orjson.dumps(value), partition)
         return out
 
     async def _commit_loop(self) -> None:

@@ -30,6 +30,8 @@ class EchoStage:
         seen = state.get("count") or 0
         state["count"] = seen + 1
         out = orjson.dumps({"schema": "echo.v1", "event_id": rec.event_id, "offset": meta.offset, "n": seen + 1})
+        if rec.event_id.startswith("huge"):  # an output larger than the topic accepts (4 MiB)
+            out = orjson.dumps({"schema": "echo.v1", "event_id": rec.event_id, "pad": "x" * (5 * 1024 * 1024)})
         return [Emit("detections", rec.event_id, out)]
 
 

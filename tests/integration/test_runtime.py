@@ -19,8 +19,8 @@ from tests.kafka_util import Daemon, consume, drain, produce, write_config
 pytestmark = pytest.mark.integration
 
 
-def _activity(i: int) -> bytes:
-    rec = cloudtrail_record("ListBuckets", "s3.amazonaws.com", event_id=f"evt-{i}")
+def _activity(i: int | str) -> bytes:
+    rec = cloudtrail_record("ListBuckets", "s3.amazonaws.com", event_id=f"evt-{i}" if isinstance(i, int) else i)
     return dumps(ActivityRecord.from_cloudtrail(rec, ActivitySource.FILE, "2026-01-01T00:00:00.000Z"))
 
 
@@ -77,3 +77,49 @@ async def test_flow_dead_letter_sigterm_and_restart(kafka_settings: Settings, tm
         assert max(orjson.loads(m.value)["n"] for m in everything) == 4
     finally:
         assert daemon.terminate() == 0, daemon.tail()
+
+
+@pytest.mark.parametrize("runtime", ["faust", "batchloop"])
+async def test_oversize_output_dead_letters_its_input(kafka_settings: Settings, tmp_path: Path, runtime: str) -> None:
+    """An output the broker refuses (larger than the topic's 4 MiB) loses nothing: its input goes to the DLQ."""
+    await ensure_topics(kafka_settings.kafka)
+    cfg = write_config(kafka_settings, tmp_path / "cspm.yaml")
+    daemon = Daemon(["tests/integration/echo_daemon.py", str(cfg), runtime], tmp_path / "daemon.log").start()
+    try:
+        huge = _activity("huge-1")
+        await produce(kafka_settings, "activity", [(b"p", huge), (b"p", _activity(2))])
+        (letter_msg,) = await consume(kafka_settings, "dlq", count=1, timeout=60)
+        letter = decode(letter_msg.value, DeadLetter)
+        assert "MessageSizeTooLarge" in letter.reason
+        assert base64.b64decode(letter.original_b64) == huge
+        out = await consume(kafka_settings, "detections", count=1, timeout=30)
+        assert [orjson.loads(m.value)["event_id"] for m in out] == ["evt-2"]  # the stream moved on
+        assert daemon.alive(), daemon.tail()
+    finally:
+        assert daemon.terminate() == 0, daemon.tail()
+
+
+async def test_batchloop_state_moves_with_its_partitions(kafka_settings: Settings, tmp_path: Path) -> None:
+    """A second worker takes over the partitions: it restores the state the first wrote, reprocesses nothing."""
+    await ensure_topics(kafka_settings.kafka)
+    cfg = write_config(kafka_settings, tmp_path / "cspm.yaml")
+    first = Daemon(["tests/integration/echo_daemon.py", str(cfg), "batchloop"], tmp_path / "a.log").start()
+    second = None
+    try:
+        await produce(kafka_settings, "activity", [(b"p", _activity(i)) for i in range(1, 4)])
+        out = await consume(kafka_settings, "detections", count=3, timeout=60)
+        assert max(orjson.loads(m.value)["n"] for m in out) == 3
+        second = Daemon(["tests/integration/echo_daemon.py", str(cfg), "batchloop"], tmp_path / "b.log").start()
+        await asyncio.to_thread(second.wait_ready, 90)
+        assert first.terminate() == 0, first.tail()  # leaves the group: every partition moves to the second
+        await asyncio.sleep(2)
+        await produce(kafka_settings, "activity", [(b"p", _activity(4))])
+        await consume(kafka_settings, "detections", count=4, timeout=60)
+        everything = [orjson.loads(m.value) for m in await drain(kafka_settings, "detections", idle=3)]
+        assert sorted(e["event_id"] for e in everything) == [f"evt-{i}" for i in range(1, 5)]  # nothing twice
+        (fourth,) = [e for e in everything if e["event_id"] == "evt-4"]
+        assert fourth["n"] == 4  # the counter the first worker left, restored from the changelog
+    finally:
+        first.terminate()
+        if second is not None:
+            assert second.terminate() == 0, second.tail()

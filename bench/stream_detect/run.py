@@ -1,6 +1,6 @@
 """Benchmark: the detect stage through the real broker and the daemon runtime.
 
-    .venv/bin/python -m bench.stream_detect [--records 30000] [--rate 1000] [--seconds 20] [--runtime batchloop|faust]
+    .venv/bin/python -m bench.stream_detect [--records 100000] [--rate 1000] [--seconds 20] [--runtime batchloop|faust]
 
 1. Sustained throughput: ``--records`` activity records (the realistic mix of
    ``bench/detect/mix.py``, keyed by principal) are produced to ``<prefix>activity``
@@ -240,7 +240,7 @@ async def _main(
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--records", type=int, default=30_000)
+    ap.add_argument("--records", type=int, default=100_000)  # fewer makes the commit-to-commit timing coarse
     ap.add_argument("--rate", type=float, default=1000.0)
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--partitions", type=int, default=3)

@@ -265,7 +265,7 @@ class AppSettings:
             "Stages driven by the lean aiokafka batch loop instead of a faust agent (same handler, same "
             "guarantees, several times the throughput; see docs/design.md). One of: " + ", ".join(STAGES) + "."
         ),
-        factory=lambda: ["detect"],
+        factory=lambda: ["posture", "detect", "alerts"],
     )
 
     def validate(self, prefix: str) -> None:

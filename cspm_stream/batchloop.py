@@ -8,13 +8,15 @@ runs at tens of thousands (measurements in docs/design.md). Stages listed in
 
 Per batch (what ``getmany`` returns, at most ``app.batch_max`` records):
 
-1. each record's handler runs against a private overlay of the batch's state (discarded
-   if the record is dead-lettered: the DLQ gets the reason and the original bytes);
-2. every output is sent; all are awaited (acks=all, idempotent producer);
-3. the batch's state changes are written to the stage's changelog topic (compacted, one
-   partition per input partition, the same topic and JSON encoding as faust's table) and
-   awaited; only then applied in memory;
-4. the input offsets are committed.
+1. each record's handler runs against a private view of the state (discarded if the record
+   is dead-lettered: the DLQ gets the reason and the original bytes); a record that succeeds
+   has its changes applied in memory and its outputs sent at once (no added latency);
+2. group commit: at most every ``app.commit_interval_s``, once the previous group is settled,
+   the processed batches go to a committer task that awaits every output (acks=all,
+   idempotent producer; an output the broker refuses as too large dead-letters its input),
+   then writes each changed key once to the stage's changelog topic (compacted, one partition
+   per input partition, the same topic and JSON encoding as faust's table) and awaits that,
+   then commits the input offsets.
 
 So a crash loses at most uncommitted work, which is re-processed and re-emits the same
 deterministic ids (at-least-once). If outputs or changelog records cannot be delivered
@@ -25,7 +27,8 @@ from the changelog; retrying in place could see in-memory caches already advance
 State is partition-scoped as in faust: a key's changelog record goes to the partition of
 the input record that wrote it; on assignment each partition's changelog is replayed
 before any of its records is processed; on revocation the partition's keys are dropped
-unless it comes straight back with its committed offset unchanged.
+unless it comes straight back with its committed offset unchanged. Revocation first settles
+every processed batch.
 """
 
 from __future__ import annotations

@@ -27,9 +27,24 @@ def parse_iso(s: str) -> dt.datetime:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
+_MS_CACHE: dict[str, int] = {}
+
+
 def to_ms(s: str) -> int:
-    """Epoch milliseconds of an ISO timestamp (OCSF ``time`` fields)."""
-    return int(parse_iso(s).timestamp() * 1000)
+    """Epoch milliseconds of an ISO timestamp (OCSF ``time`` fields).
+
+    Second-resolution ``...Z`` times (CloudTrail's ``eventTime``) are cached: a busy stream
+    carries thousands of records per distinct second.
+    """
+    ms = _MS_CACHE.get(s)
+    if ms is not None:
+        return ms
+    ms = int(parse_iso(s).timestamp() * 1000)
+    if len(s) == 20 and s[19] == "Z":
+        if len(_MS_CACHE) >= 4096:
+            _MS_CACHE.clear()
+        _MS_CACHE[s] = ms
+    return ms
 
 
 def ms_to_iso(ms: int) -> str:

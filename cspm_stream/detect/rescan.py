@@ -62,6 +62,8 @@ class RescanTarget:
 class RescanMap:
     def __init__(self, entries: dict[tuple[str, str], tuple[ResourceSpec, ...]]) -> None:
         self.entries = entries
+        #: (source, name) -> specs after the Lambda API-version suffix is stripped; () = not a mutating call
+        self._resolved: dict[tuple[str, str], tuple[ResourceSpec, ...]] = {}
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -75,11 +77,16 @@ class RescanMap:
         source = rec.get("eventSource")
         if not isinstance(name, str) or not isinstance(source, str) or rec.get("errorCode"):
             return []
-        specs = self.entries.get((source, name))
+        specs = self._resolved.get((source, name))
         if specs is None:
-            specs = self.entries.get((source, _LAMBDA_VERSION.sub("", name)))
+            specs = self.entries.get((source, name))
             if specs is None:
-                return []
+                specs = self.entries.get((source, _LAMBDA_VERSION.sub("", name)), ())
+            if len(self._resolved) >= 100_000:  # event names are a bounded vocabulary; junk is not
+                self._resolved.clear()
+            self._resolved[(source, name)] = specs
+        if not specs:
+            return []
         account = str(rec.get("recipientAccountId") or _ident(rec).get("accountId") or "")
         region = str(rec.get("awsRegion") or "")
         arn0 = str(_ident(rec).get("arn") or "")

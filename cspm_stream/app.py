@@ -36,7 +36,7 @@ from cspm_stream.pipeline.guard import TrackedState
 
 __all__ = ["ROLES", "ROLE_HANDLERS", "TrackedState", "create_app", "handlers_for_role"]
 from cspm_stream.settings import Settings
-from cspm_stream.topics import partitions_of
+from cspm_stream.topics import input_partitions
 
 log = structlog.get_logger("cspm_stream.app")
 
@@ -152,13 +152,10 @@ def _add_agent(
 ) -> None:
     k = settings.kafka
     source = app.topic(*(k.topic(t) for t in handler.inputs), value_serializer="raw", key_serializer="raw")
-    counts = {partitions_of(k, t) for t in handler.inputs}
-    if len(counts) != 1:
-        raise ValueError(f"stage {handler.name}: input topics {handler.inputs} must be co-partitioned")
     table = app.Table(
         f"{handler.name}-state",
         default=None,
-        partitions=counts.pop(),
+        partitions=input_partitions(k, handler.name, handler.inputs),
         schema=faust.Schema(key_serializer="json", value_serializer="json"),
     )
     dlq = out_topic("dlq")

@@ -50,7 +50,7 @@ from cspm_stream.logging import RECORD
 from cspm_stream.pipeline import guard
 from cspm_stream.pipeline.base import Emit, Handler, RecordMeta
 from cspm_stream.settings import Settings
-from cspm_stream.topics import TopicSpec, partitions_of
+from cspm_stream.topics import TopicSpec, input_partitions
 
 log = structlog.get_logger("cspm_stream.batchloop")
 
@@ -111,10 +111,7 @@ class StageLoop:
         self._on_fatal = on_fatal
         self._ready_timeout = ready_timeout_s
         k = settings.kafka
-        counts = {partitions_of(k, t) for t in handler.inputs}
-        if len(counts) != 1:
-            raise ValueError(f"stage {handler.name}: input topics {handler.inputs} must be co-partitioned")
-        self.partitions = counts.pop()
+        self.partitions = input_partitions(k, handler.name, handler.inputs)
         self.changelog = changelog_topic(settings, handler)
         self.group = group_id(settings, handler)
         self._topics = {k.topic(t): t for t in handler.inputs}

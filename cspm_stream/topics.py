@@ -63,6 +63,14 @@ def partitions_of(kafka: KafkaSettings, logical: str) -> int:
     return spec.partitions or kafka.partitions
 
 
+def input_partitions(kafka: KafkaSettings, stage: str, inputs: tuple[str, ...]) -> int:
+    """The partition count a stage's state is split into: that of its (co-partitioned) input topics."""
+    counts = {partitions_of(kafka, t) for t in inputs}
+    if len(counts) != 1:
+        raise ValueError(f"stage {stage}: input topics {inputs} must be co-partitioned")
+    return counts.pop()
+
+
 def full_name(kafka: KafkaSettings, logical: str) -> str:
     if logical not in BY_NAME:
         raise KeyError(f"unknown topic {logical!r}")

@@ -168,6 +168,17 @@ def _type_error(what: str, v: Any, path: str, key: str | int) -> DecodeError:
     return DecodeError(f"{_loc(path, key)}: expected {what}, got {type(v).__name__}")
 
 
+def _checked(kind: type[Any], what: str, items: Callable[[Any, str], Any] | None = None) -> Coercer:
+    """A container coercer: the value must be a ``kind``; ``items(value, location)`` converts its items."""
+
+    def container(v: Any, path: str, key: str | int) -> Any:
+        if not isinstance(v, kind):
+            raise _type_error(what, v, path, key)
+        return v if items is None else items(v, _loc(path, key))
+
+    return container
+
+
 def _compile(tp: Any) -> Coercer:
     if tp is Any:
         return lambda v, path, key: v
@@ -192,42 +203,16 @@ def _compile(tp: Any) -> Coercer:
     if origin is list or tp is list:
         (item_t,) = get_args(tp) or (Any,)
         if item_t is Any:
-
-            def any_list(v: Any, path: str, key: str | int) -> Any:
-                if not isinstance(v, list):
-                    raise _type_error("a list", v, path, key)
-                return v
-
-            return any_list
+            return _checked(list, "a list")
         item = _coercer(item_t)
-
-        def typed_list(v: Any, path: str, key: str | int) -> Any:
-            if not isinstance(v, list):
-                raise _type_error("a list", v, path, key)
-            where = _loc(path, key)
-            return [item(x, where, i) for i, x in enumerate(v)]
-
-        return typed_list
+        return _checked(list, "a list", lambda v, where: [item(x, where, i) for i, x in enumerate(v)])
     if origin is dict or tp is dict:
         args = get_args(tp)
         val_t = args[1] if len(args) == 2 else Any
         if val_t is Any:  # free-form JSON (a CloudTrail record): checked to be an object, kept as parsed
-
-            def any_dict(v: Any, path: str, key: str | int) -> Any:
-                if not isinstance(v, dict):
-                    raise _type_error("an object", v, path, key)
-                return v
-
-            return any_dict
+            return _checked(dict, "an object")
         val = _coercer(val_t)
-
-        def typed_dict(v: Any, path: str, key: str | int) -> Any:
-            if not isinstance(v, dict):
-                raise _type_error("an object", v, path, key)
-            where = _loc(path, key)
-            return {k: val(x, where, k) for k, x in v.items()}
-
-        return typed_dict
+        return _checked(dict, "an object", lambda v, where: {k: val(x, where, k) for k, x in v.items()})
     if isinstance(tp, type):
         return _compile_class(tp)
     return lambda v, path, key: v

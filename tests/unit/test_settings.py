@@ -123,3 +123,12 @@ def test_severity_accepts_names_and_ids() -> None:
     assert s.alerts.routes[0].min_severity is Severity.CRITICAL
     e = _err(data={"alerts": {"routes": [{"name": "r", "sink": "siem", "min_severity": "huge"}]}}, environ={})
     assert e.key == "alerts.routes[0].min_severity"
+
+
+def test_batchloop_stages_name_known_stages() -> None:
+    load = settings.load
+    assert load(data={}, environ={}).app.batchloop_stages == ["posture", "detect", "alerts"]
+    assert load(data={}, environ={"CSPM_APP_BATCHLOOP_STAGES": ""}).app.batchloop_stages == []  # all on faust
+    with pytest.raises(ConfigError) as e:
+        load(data={"app": {"batchloop_stages": ["detect", "detekt"]}}, environ={})
+    assert "app.batchloop_stages[1]" in str(e.value) and "detekt" in str(e.value) and "unknown stage" in str(e.value)

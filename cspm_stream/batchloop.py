@@ -102,6 +102,7 @@ class StageLoop:
         on_batch: Callable[[str, list[tuple[RecordMeta, list[Emit], float]], float], None] | None = None,
         on_dead_letter: Callable[[str, str], None] | None = None,
         on_fatal: Callable[[BaseException], None] | None = None,
+        on_lag: Callable[[str, dict[int, int]], None] | None = None,
         ready_timeout_s: float = 60.0,
     ) -> None:
         self.settings = settings
@@ -109,6 +110,7 @@ class StageLoop:
         self._on_batch = on_batch
         self._on_dead_letter = on_dead_letter
         self._on_fatal = on_fatal
+        self._on_lag = on_lag
         self._ready_timeout = ready_timeout_s
         k = settings.kafka
         self.partitions = input_partitions(k, handler.name, handler.inputs)
@@ -340,8 +342,15 @@ class StageLoop:
             # these records from the last commit and finds their outputs already made (idempotent)
             self._log.warning("offset commit refused; records will be re-processed", error=str(exc))
             return
+        lags: dict[str, dict[int, int]] = {}
         for tp, off in offsets.items():
             self._held[tp.partition] = off
+            high = self._consumer.highwater(tp)  # from the last fetch response; None before one
+            if high is not None:
+                lags.setdefault(tp.topic, {})[tp.partition] = high - off
+        if self._on_lag is not None:
+            for name, by_partition in lags.items():
+                self._on_lag(name, by_partition)
 
     async def _dead_letter(self, msg: Any, meta: RecordMeta, exc: Exception) -> Any:
         assert self._producer is not None

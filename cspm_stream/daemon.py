@@ -169,7 +169,8 @@ def run(
     for h in handlers:
         if h.name in lean:
             loop = StageLoop(
-                settings, h, on_batch=metrics.on_batch, on_dead_letter=metrics.on_dead_letter, on_fatal=fatal
+                settings, h, on_batch=metrics.on_batch, on_dead_letter=metrics.on_dead_letter, on_fatal=fatal,
+                on_lag=metrics.set_lag,
             )
             services.append(ServiceAdapter(f"{h.name}-loop", loop))
     log.info(

@@ -14,7 +14,7 @@ from cspm_stream.models import ActivityRecord, ActivitySource, DeadLetter, decod
 from cspm_stream.settings import Settings
 from cspm_stream.testing import cloudtrail_record
 from cspm_stream.topics import TOPICS
-from tests.kafka_util import Daemon, consume, drain, produce, write_config
+from tests.kafka_util import Daemon, consume, drain, produce, wait_for, write_config
 
 pytestmark = pytest.mark.integration
 
@@ -123,3 +123,36 @@ async def test_batchloop_state_moves_with_its_partitions(kafka_settings: Setting
         first.terminate()
         if second is not None:
             assert second.terminate() == 0, second.tail()
+
+
+async def test_process_role_metrics_count_records_and_lag(kafka_settings: Settings, tmp_path: Path) -> None:
+    """The daemon's /metrics (127.0.0.1) counts what the batch loop consumed and its consumer lag."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    await ensure_topics(kafka_settings.kafka)
+    cfg = write_config(kafka_settings, tmp_path / "cspm.yaml", web={"enabled": True, "port": port})
+    daemon = Daemon(["-m", "cspm_stream", "-c", str(cfg), "run", "--role", "process"], tmp_path / "d.log").start()
+    try:
+        await asyncio.to_thread(daemon.wait_ready, 90)
+        await produce(kafka_settings, "activity", [(b"p", _activity(i)) for i in range(5)])
+        activity = kafka_settings.kafka.topic("activity")
+
+        def scrape() -> str | None:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                text = r.read().decode()
+            return text if f'cspm_events_in_total{{stage="detect",topic="{activity}"}} 5.0' in text else None
+
+        async def counted() -> str | None:
+            return await asyncio.to_thread(scrape)
+
+        text = await wait_for(counted, 60, interval=1.0)
+        assert text is not None, daemon.tail()
+        assert 'cspm_consumer_lag{partition=' in text and f'topic="{activity}"' in text
+        lags = [line for line in text.splitlines() if line.startswith("cspm_consumer_lag{") and activity in line]
+        assert lags and all(line.endswith(" 0.0") for line in lags)  # caught up
+    finally:
+        assert daemon.terminate() == 0, daemon.tail()

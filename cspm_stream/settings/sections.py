@@ -252,10 +252,11 @@ class AppSettings:
         0.01, doc="Longest wait to fill a batch: the latency a quiet stream pays.", min=0.001, max=5
     )
     commit_interval_s: float = setting(
-        1.0,
+        0.2,
         doc=(
-            "Batch loop: how often processed records are made durable (state changelog written, offsets "
-            "committed). Outputs are sent at once regardless; a crash re-processes at most this much."
+            "Batch loop: how often processed records are made durable (state changelog written once per "
+            "changed key, offsets committed). Outputs are sent at once regardless. A crash re-processes at "
+            "most this much; outputs of re-processed records repeat with the same ids (at-least-once)."
         ),
         min=0.0,
         max=60,

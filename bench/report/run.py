@@ -85,19 +85,24 @@ def bench_report(n_findings: int, n_detections: int) -> dict[str, Any]:
 
 #: (name, tracked policies per resource, per-policy encoding). The posture stage stores a policy's
 #: state only once it has failed, errored or been muted (a policy that always passed is untracked):
-#: ~3 of the ~8 policies that apply to a resource type is typical, 8 is pessimistic. "compact" is a
-#: candidate encoding (one "status|verdict|first|last" string per policy), not what the stage does.
+#: ~3 of the ~8 policies that apply to a resource type is typical, 8 is pessimistic. "stage" is what
+#: the stage stores (FindingState.to_json(): one string per unmuted policy); "object" is the
+#: dict-per-policy form it stored before, kept for comparison (records in that form still load).
 SCENARIOS = (
     ("posture_stage_typical", 3, "stage"),
     ("posture_stage_pessimistic", 8, "stage"),
-    ("compact_candidate_pessimistic", 8, "compact"),
+    ("object_encoding_pessimistic", 8, "object"),
 )
 
 
 def _policy_state(encoding: str, first: int, last: int) -> Any:
-    if encoding == "compact":
-        return f"failing|fail|{first}|{last}"
-    return {"s": "failing", "v": "fail", "f": first, "l": last}  # FindingState.to_json()
+    from cspm_stream.models.enums import FindingStatus, Verdict
+    from cspm_stream.policy.lifecycle import FindingState
+
+    fs = FindingState(FindingStatus.FAILING, Verdict.FAIL, first, last, detail="1 of 3 checks failed")
+    if encoding == "object":
+        return {"s": "failing", "v": "fail", "f": first, "l": last, "d": fs.detail}
+    return fs.to_json()
 
 
 def build_state(n_resources: int, tracked: int, encoding: str) -> dict[str, Any]:

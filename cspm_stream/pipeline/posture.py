@@ -7,6 +7,7 @@ or a tombstone (value None). Keeps, per ARN, in ``state`` (JSON-able)::
      "pf": fingerprint of the type's policies,
      "t": resource type, "r": region, "a": account, "g": tags,
      "p": {policy_id: FindingState.to_json()}}        # or {"del": true, "o": ms} after a deletion
+                                                      # (a "status|verdict|first|last|detail" string; an object if muted)
 
 and emits to ``findings`` only lifecycle transitions (see :mod:`cspm_stream.policy.lifecycle`)
 as OCSF Compliance Findings keyed by the deterministic finding uid.
@@ -303,14 +304,14 @@ class PostureHandler:
 
     def _note_expiries(self, rec: dict[str, Any]) -> None:
         for raw in rec.get("p", {}).values():
-            x = raw.get("x")
+            x = raw.get("x") if isinstance(raw, dict) else None  # only a muted state (an object) expires
             if x is not None and x < self._next_expiry:
                 self._next_expiry = x
 
 
 def _expiry_due(rec: dict[str, Any], now_ts: float) -> bool:
     for raw in rec.get("p", {}).values():
-        x = raw.get("x")
+        x = raw.get("x") if isinstance(raw, dict) else None  # only a muted state (an object) expires
         if x is not None and now_ts >= x:
             return True
     return False

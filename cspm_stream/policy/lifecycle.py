@@ -47,19 +47,29 @@ class FindingState:
     def is_open(self) -> bool:
         return self.status in OPEN
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> str | dict[str, Any]:
+        """The stored form: ``"status|verdict|first|last|detail"``, or an object when muted.
+
+        A resource's record holds one of these per tracked policy; 100,000 resources hold
+        hundreds of thousands, so the common (unmuted) case is one string, not a dict.
+        """
+        if self.mute_id is None:
+            return f"{self.status.value}|{self.verdict.value}|{self.first_seen}|{self.last_seen}|{self.detail}"
         d: dict[str, Any] = {"s": self.status.value, "v": self.verdict.value, "f": self.first_seen, "l": self.last_seen}
-        if self.mute_id is not None:
-            d["m"] = self.mute_id
-            d["mr"] = self.mute_reason
-            if self.mute_expires_ts is not None:
-                d["x"] = self.mute_expires_ts
+        d["m"] = self.mute_id
+        d["mr"] = self.mute_reason
+        if self.mute_expires_ts is not None:
+            d["x"] = self.mute_expires_ts
         if self.detail:
             d["d"] = self.detail
         return d
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> FindingState:
+    def from_json(cls, d: str | dict[str, Any]) -> FindingState:
+        """Either stored form (records written before the string form was adopted are objects)."""
+        if isinstance(d, str):
+            status, verdict, first, last, detail = d.split("|", 4)
+            return cls(FindingStatus(status), Verdict(verdict), int(first), int(last), detail=detail)
         return cls(
             status=FindingStatus(d["s"]),
             verdict=Verdict(d["v"]),

@@ -75,3 +75,13 @@ def test_resolve_deleted() -> None:
     assert new is not None and new.status is S.RESOLVED and tr is not None and tr.activity_id == 3
     assert resolve_deleted(st(S.RESOLVED, V.PASS), 900) == (None, None)
     assert resolve_deleted(None, 900) == (None, None)
+
+
+def test_stored_forms_round_trip_and_old_objects_still_load() -> None:
+    plain = FindingState(S.FAILING, V.FAIL, 100, 200, detail="ACL grants AllUsers READ | WRITE")
+    assert plain.to_json() == "failing|fail|100|200|ACL grants AllUsers READ | WRITE"  # one string per policy
+    assert FindingState.from_json(plain.to_json()) == plain  # a "|" in the detail survives
+    muted = FindingState(S.SUPPRESSED, V.FAIL, 100, 200, "m1", "accepted risk", 1.8e9, "d")
+    assert isinstance(muted.to_json(), dict) and FindingState.from_json(muted.to_json()) == muted
+    old = {"s": "failing", "v": "fail", "f": 100, "l": 200, "d": "x"}  # written before the string form
+    assert FindingState.from_json(old) == FindingState(S.FAILING, V.FAIL, 100, 200, detail="x")

@@ -11,6 +11,7 @@ from cspm_stream.models.ocsf import finding_uid
 from cspm_stream.pipeline.base import Emit, RecordMeta
 from cspm_stream.pipeline.posture import PostureHandler
 from cspm_stream.policy.catalog import Catalog
+from cspm_stream.policy.lifecycle import FindingState
 from cspm_stream.policy.mutelist import parse_mutelist
 from cspm_stream.testing import snapshot
 
@@ -62,7 +63,7 @@ async def test_fail_then_fix_resolves(handler: PostureHandler) -> None:
     assert await feed(handler, state, snap(PUBLIC, "2026-01-01T00:00:00Z")) == [("fx_s3_public_acl", "new")]
     # still failing with another change: no new alert
     assert await feed(handler, state, snap({**PUBLIC, "X": 1}, "2026-01-01T01:00:00Z")) == []
-    assert state[ARN]["p"]["fx_s3_public_acl"]["s"] == "failing"
+    assert FindingState.from_json(state[ARN]["p"]["fx_s3_public_acl"]).status.value == "failing"
     assert await feed(handler, state, snap(PRIVATE, "2026-01-01T02:00:00Z")) == [("fx_s3_public_acl", "resolved")]
     emits = await handler.handle(ARN.encode(), snap(PUBLIC, "2026-01-01T03:00:00Z"), META, state)
     f = orjson.loads(emits[0].value or b"")

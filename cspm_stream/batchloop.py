@@ -36,16 +36,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import IllegalStateError, KafkaError, MessageSizeTooLargeError, TopicAlreadyExistsError
+from aiokafka.errors import IllegalStateError, KafkaError, MessageSizeTooLargeError
 
-from cspm_stream.kafka import Producer, client_options
+from cspm_stream.errors import ConfigError
+from cspm_stream.kafka import Producer, client_options, ensure_named_topics
 from cspm_stream.logging import RECORD
 from cspm_stream.pipeline import guard
 from cspm_stream.pipeline.base import Emit, Handler, RecordMeta
@@ -116,7 +116,7 @@ class StageLoop:
         self.partitions = input_partitions(k, handler.name, handler.inputs)
         self.changelog = changelog_topic(settings, handler)
         self.group = group_id(settings, handler)
-        self._topics = {k.topic(t): t for t in handler.inputs}
+        self._topics = tuple(k.topic(t) for t in handler.inputs)
         self._dlq = k.topic("dlq")
         #: the state: key -> JSON-able value, and the partition whose changelog holds each key
         self.state: dict[str, Any] = {}
@@ -253,7 +253,6 @@ class StageLoop:
                 )
                 started = time.perf_counter()
                 view = guard.TrackedState(state, track_reads=track)  # discarded if the record fails
-                view.owner = partition
                 token = RECORD.set((msg.topic, msg.partition, msg.offset))
                 try:  # the one per-record boundary: never lose the input
                     emits = await handler.handle(msg.key, msg.value, meta, view)
@@ -374,12 +373,9 @@ class StageLoop:
         async with self._lock:
             self._generation += 1
             mine = {tp.partition for tp in assigned}
-            restore: list[int] = []
-            for p in sorted(mine):
-                committed = await self._committed(p)
-                if p in self._held and self._held[p] == committed:
-                    continue  # came straight back: nobody else processed it, our state is current
-                restore.append(p)
+            committed = {p: await self._committed(p) for p in sorted(mine)}
+            restore = [p for p in sorted(mine) if p not in self._held or self._held[p] != committed[p]]
+            # (a partition that came straight back, committed where we left it, keeps its state)
             dropped = (set(self._held) - mine) | set(restore)
             if dropped:
                 for key in [k for k, p in self._owner.items() if p in dropped]:
@@ -395,14 +391,13 @@ class StageLoop:
                     seconds=round(time.perf_counter() - started, 3),
                 )
                 for p in restore:
-                    self._held[p] = await self._committed(p)
+                    self._held[p] = committed[p]
             self._assigned.set()
 
     async def _committed(self, partition: int) -> int | None:
         assert self._consumer is not None
         # co-partitioned inputs: the first input topic's commit identifies who processed last
-        first = next(iter(self._topics))
-        offset: int | None = await self._consumer.committed(TopicPartition(first, partition))
+        offset: int | None = await self._consumer.committed(TopicPartition(self._topics[0], partition))
         return offset
 
     async def _restore(self, partitions: list[int]) -> int:
@@ -443,32 +438,10 @@ class StageLoop:
             await reader.stop()
 
     async def _ensure_changelog(self) -> None:
-        k = self.settings.kafka
-        admin = AIOKafkaAdminClient(**client_options(k))
-        await admin.start()
-        try:
-            if self.changelog not in set(await admin.list_topics()):
-                try:
-                    await admin.create_topics([
-                        NewTopic(
-                            name=self.changelog,
-                            num_partitions=self.partitions,
-                            replication_factor=k.replication_factor,
-                            topic_configs=_CHANGELOG.configs(),
-                        )
-                    ])
-                    return
-                except TopicAlreadyExistsError:
-                    pass
-            described = await admin.describe_topics([self.changelog])
-            have = len(described[0].get("partitions", [])) if described else 0
-            if have != self.partitions:
-                raise KafkaError(
-                    f"changelog topic {self.changelog} has {have} partitions, its stage's inputs have "
-                    f"{self.partitions}: state would be misplaced (delete the topic or restore the partition count)"
-                )
-        finally:
-            await admin.close()
+        spec = replace(_CHANGELOG, partitions=self.partitions)  # one changelog partition per input partition
+        ((name, status),) = await ensure_named_topics(self.settings.kafka, [(self.changelog, spec)])
+        if status not in ("created", "ok"):
+            raise ConfigError(f"topic {name}", status, "a stage's changelog must match its inputs' partitions (state would be misplaced)")
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -101,6 +101,11 @@ async def ensure_topics(
     kafka: KafkaSettings, specs: Iterable[TopicSpec] = TOPICS
 ) -> list[tuple[str, str]]:
     """Create missing topics, verify existing ones. Returns (topic, 'created'|'ok'|problem)."""
+    return await ensure_named_topics(kafka, [(kafka.topic(s.name), s) for s in specs])
+
+
+async def ensure_named_topics(kafka: KafkaSettings, wanted: list[tuple[str, TopicSpec]]) -> list[tuple[str, str]]:
+    """:func:`ensure_topics` for topics named in full (no prefix applied: a stage's changelog)."""
     admin = AIOKafkaAdminClient(**client_options(kafka))
     try:
         await admin.start()
@@ -109,16 +114,15 @@ async def ensure_topics(
     out: list[tuple[str, str]] = []
     try:
         existing = set(await admin.list_topics())
-        wanted = list(specs)
         new = [
             NewTopic(
-                name=kafka.topic(s.name),
+                name=name,
                 num_partitions=s.partitions or kafka.partitions,
                 replication_factor=kafka.replication_factor,
                 topic_configs=s.configs(),
             )
-            for s in wanted
-            if kafka.topic(s.name) not in existing
+            for name, s in wanted
+            if name not in existing
         ]
         created: set[str] = set()
         if new:
@@ -127,10 +131,9 @@ async def ensure_topics(
                 created = {t.name for t in new}
             except TopicAlreadyExistsError:  # raced with another creator: verify below
                 pass
-        described = await admin.describe_topics([kafka.topic(s.name) for s in wanted if kafka.topic(s.name) not in created])
+        described = await admin.describe_topics([name for name, _ in wanted if name not in created])
         partitions = {d["topic"]: len(d.get("partitions", [])) for d in described}
-        for s in wanted:
-            name = kafka.topic(s.name)
+        for name, s in wanted:
             if name in created:
                 out.append((name, "created"))
                 continue

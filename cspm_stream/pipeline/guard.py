@@ -93,12 +93,8 @@ class TrackedState(MutableMapping[str, Any]):
                 out.append((key, None, True, self._owners.get(key)))
         for key, value in self._writes.items():
             out.append((key, value, False, self._owners.get(key)))
-        for key, before in self._seen.items():
-            if key in self._writes or key in self._deleted or key not in self._table:
-                continue
-            value = self._table[key]
-            if orjson.dumps(value, option=orjson.OPT_SORT_KEYS) != before:
-                out.append((key, value, False, self._owners.get(key)))
+        for key in self.mutated_in_place():
+            out.append((key, self._table[key], False, self._owners.get(key)))
         return out
 
     def mutated_in_place(self) -> list[str]:

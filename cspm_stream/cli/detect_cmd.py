@@ -50,9 +50,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"rule failed to load: {err}", file=sys.stderr)
     engine = DetectionEngine(
         rules,
-        EngineConfig(
-            d.allowed_lateness_s, d.dedup_window_s, d.event_dedup_window_s, d.max_evidence, d.update_interval_s
-        ),
+        EngineConfig.from_settings(d),
         load_map(d.rescan_map),
     )
     bad = 0

@@ -70,13 +70,7 @@ def run_rule_tests(paths: Iterable[str | Path], settings: DetectionSettings | No
     rules = load_paths(paths, settings.placeholders, settings.extra_fields)
     report = TestReport(load_errors=list(rules.errors))
     rescan = load_map(settings.rescan_map)
-    config = EngineConfig(
-        allowed_lateness_s=settings.allowed_lateness_s,
-        dedup_window_s=settings.dedup_window_s,
-        event_dedup_window_s=settings.event_dedup_window_s,
-        max_evidence=settings.max_evidence,
-        update_interval_s=settings.update_interval_s,
-    )
+    config = EngineConfig.from_settings(settings)
     for f in test_files(paths):
         report.files += 1
         report.results.extend(run_file(f, rules, config, rescan_map=rescan))

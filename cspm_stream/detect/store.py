@@ -27,12 +27,15 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cspm_stream.detect import findings
 from cspm_stream.detect.rules import RuleInfo
 from cspm_stream.models import ocsf
 from cspm_stream.timeutil import ms_to_iso
+
+if TYPE_CHECKING:
+    from cspm_stream.settings.sections import DetectionSettings
 
 State = MutableMapping[str, Any]
 Evidence = tuple[str, str, str, str, int]  # eventID, eventName, eventTime, eventSource, t_ms
@@ -51,6 +54,11 @@ class EngineConfig:
     event_dedup_window_s: int = 3600
     max_evidence: int = 256
     update_interval_s: int = 60
+
+    @classmethod
+    def from_settings(cls, d: DetectionSettings) -> EngineConfig:
+        """From the ``detection`` settings section (daemon, ``detect`` and ``rules test`` alike)."""
+        return cls(d.allowed_lateness_s, d.dedup_window_s, d.event_dedup_window_s, d.max_evidence, d.update_interval_s)
 
 
 def ocsf_evidence(e: Evidence) -> dict[str, Any]:

@@ -96,14 +96,7 @@ def engine_from_settings(settings: Settings, extra_rule_paths: tuple[str, ...] =
     for err in rules.errors:
         log.warning("rule failed to load", file=err.file, rule=err.rule, reason=err.reason)
     log.info("rules loaded", loaded=rules.loaded, failed=len(rules.errors))
-    config = EngineConfig(
-        allowed_lateness_s=d.allowed_lateness_s,
-        dedup_window_s=d.dedup_window_s,
-        event_dedup_window_s=d.event_dedup_window_s,
-        max_evidence=d.max_evidence,
-        update_interval_s=d.update_interval_s,
-    )
-    return DetectionEngine(rules, config, load_map(d.rescan_map))
+    return DetectionEngine(rules, EngineConfig.from_settings(d), load_map(d.rescan_map))
 
 
 def build_detect_handler(settings: Settings) -> DetectHandler:

@@ -18,12 +18,12 @@ for how failures become data (attribute failures, collection-error snapshots).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from cspm_stream.collect.accounts import AccountRef, SessionPool, discover_accounts, discover_regions
 from cspm_stream.collect.collector import Collector, EventHook, ScanOutcome
+from cspm_stream.collect.run import merged
 from cspm_stream.collect.schedule import plan_scan
 from cspm_stream.collect.spec import GLOBAL, Detail, ResourceSpec
 from cspm_stream.models import ResourceSnapshot, ScanJob
@@ -88,7 +88,6 @@ async def run_jobs(
 ) -> AsyncIterator[ResourceSnapshot]:
     """Run jobs concurrently on one collector, merging their snapshots into one stream."""
     queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=512)
-    done = object()
     gate = asyncio.Semaphore(max_parallel_jobs)
 
     async def one(job: ScanJob) -> None:
@@ -99,21 +98,5 @@ async def run_jobs(
             if progress is not None:
                 progress(job, outcome)
 
-    async def produce() -> None:
-        try:
-            async with asyncio.TaskGroup() as tg:
-                for job in jobs:
-                    tg.create_task(one(job))
-        finally:
-            await queue.put(done)
-
-    task = asyncio.create_task(produce())
-    try:
-        while (got := await queue.get()) is not done:
-            yield got
-        await task
-    finally:
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    async for snap in merged((one(job) for job in jobs), queue):
+        yield snap

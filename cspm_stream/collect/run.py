@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine, Iterable
 from typing import Any
 
 import jmespath
@@ -51,21 +51,27 @@ async def run_specs(
 ) -> AsyncIterator[ResourceSnapshot]:
     queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=QUEUE_SIZE)
     calls = _JobCalls(c, job.account_id, job.role_arn, c.api_region(job.region))
+    async for snap in merged((_run_spec(c, job, spec, calls, queue, outcome, only_arn, only_id) for spec in specs), queue):
+        yield snap
+
+
+async def merged(producers: Iterable[Coroutine[Any, Any, None]], queue: asyncio.Queue[Any]) -> AsyncIterator[Any]:
+    """Run ``producers`` concurrently (each puts items on ``queue``) and yield the items as they come.
+
+    Ends when every producer is done (re-raising the first failure); stopping early cancels them.
+    """
 
     async def produce() -> None:
         try:
             async with asyncio.TaskGroup() as tg:
-                for spec in specs:
-                    tg.create_task(_run_spec(c, job, spec, calls, queue, outcome, only_arn, only_id))
+                for coro in producers:
+                    tg.create_task(coro)
         finally:
             await queue.put(_DONE)
 
     task = asyncio.create_task(produce())
     try:
-        while True:
-            got = await queue.get()
-            if got is _DONE:
-                break
+        while (got := await queue.get()) is not _DONE:
             yield got
         await task
     finally:

@@ -148,27 +148,34 @@ class Ec2EnableEbsDefaultEncryption(Action):
         return [ApiCall("ec2", "enable_ebs_encryption_by_default", region_of(cmd), {})]
 
 
+class _Ec2PublicPermission(_Ec2Tagged):
+    """A snapshot or AMI attribute whose permission list grants group 'all' (public)."""
+
+    describe_op: str
+    id_param: str
+    attribute: str
+    key: str  # the permission list in the describe response
+
+    async def check(self, cx: Clients, cmd: RemediationCommand) -> dict[str, Any]:
+        r = await aws(
+            cx, "ec2", region_of(cmd), self.describe_op, **{self.id_param: cmd.resource_id, "Attribute": self.attribute}
+        )
+        return {self.key: r.get(self.key, [])}
+
+    def compliant(self, state: dict[str, Any]) -> bool:
+        return not any(p.get("Group") == "all" for p in state[self.key])
+
+
 @register
-class Ec2RemovePublicSnapshotSharing(_Ec2Tagged):
+class Ec2RemovePublicSnapshotSharing(_Ec2PublicPermission):
     name = "ec2_remove_public_snapshot_sharing"
     summary = "Remove the public ('all') create-volume permission of the EBS snapshot."
     resource_types = ("aws.ec2.snapshot",)
     read_permissions = ("ec2:DescribeSnapshotAttribute",)
     write_permissions = ("ec2:ModifySnapshotAttribute",)
-
-    async def check(self, cx: Clients, cmd: RemediationCommand) -> dict[str, Any]:
-        r = await aws(
-            cx,
-            "ec2",
-            region_of(cmd),
-            "describe_snapshot_attribute",
-            SnapshotId=cmd.resource_id,
-            Attribute="createVolumePermission",
-        )
-        return {"CreateVolumePermissions": r.get("CreateVolumePermissions", [])}
-
-    def compliant(self, state: dict[str, Any]) -> bool:
-        return not any(p.get("Group") == "all" for p in state["CreateVolumePermissions"])
+    describe_op, id_param, attribute, key = (
+        "describe_snapshot_attribute", "SnapshotId", "createVolumePermission", "CreateVolumePermissions"
+    )
 
     def plan(self, cmd: RemediationCommand, state: dict[str, Any]) -> list[ApiCall]:
         params = {
@@ -181,21 +188,13 @@ class Ec2RemovePublicSnapshotSharing(_Ec2Tagged):
 
 
 @register
-class Ec2RemovePublicAmiSharing(_Ec2Tagged):
+class Ec2RemovePublicAmiSharing(_Ec2PublicPermission):
     name = "ec2_remove_public_ami_sharing"
     summary = "Remove the public ('all') launch permission of the AMI."
     resource_types = ("aws.ec2.image",)
     read_permissions = ("ec2:DescribeImageAttribute",)
     write_permissions = ("ec2:ModifyImageAttribute",)
-
-    async def check(self, cx: Clients, cmd: RemediationCommand) -> dict[str, Any]:
-        r = await aws(
-            cx, "ec2", region_of(cmd), "describe_image_attribute", ImageId=cmd.resource_id, Attribute="launchPermission"
-        )
-        return {"LaunchPermissions": r.get("LaunchPermissions", [])}
-
-    def compliant(self, state: dict[str, Any]) -> bool:
-        return not any(p.get("Group") == "all" for p in state["LaunchPermissions"])
+    describe_op, id_param, attribute, key = ("describe_image_attribute", "ImageId", "launchPermission", "LaunchPermissions")
 
     def plan(self, cmd: RemediationCommand, state: dict[str, Any]) -> list[ApiCall]:
         params = {"ImageId": cmd.resource_id, "LaunchPermission": {"Remove": [{"Group": "all"}]}}

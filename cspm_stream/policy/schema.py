@@ -29,6 +29,8 @@ TOP_LEVEL_KEYS = (
     "compliance",
     "tests",
 )
+#: the top-level keys a policy file may leave out
+OPTIONAL_KEYS = frozenset({"related", "compliance"})
 
 #: resource types of the inventory contract (shared_contracts.md)
 KNOWN_RESOURCE_TYPES = frozenset(
@@ -169,17 +171,7 @@ def policy_json_schema() -> dict[str, Any]:
         "title": "cspm_stream posture policy",
         "type": "object",
         "additionalProperties": False,
-        "required": [
-            "id",
-            "title",
-            "description",
-            "rationale",
-            "severity",
-            "resource_type",
-            "condition",
-            "remediation",
-            "tests",
-        ],
+        "required": [k for k in TOP_LEVEL_KEYS if k not in OPTIONAL_KEYS],
         "properties": {
             "id": {"type": "string", "pattern": f"^{POLICY_ID_RE.pattern}$"},
             "title": {"type": "string", "minLength": 1},

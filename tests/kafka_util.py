@@ -31,10 +31,8 @@ async def produce(settings: Settings, topic: str, records: list[tuple[bytes | No
         await p.stop()
 
 
-async def consume(
-    settings: Settings, topic: str, *, count: int, timeout: float = 30.0
-) -> list[Any]:
-    """Read ``count`` records from the start of ``topic`` (fails on timeout with what it got)."""
+async def _reader(settings: Settings, topic: str) -> AIOKafkaConsumer:
+    """A started consumer of ``topic`` from its start, in a group of its own."""
     c = AIOKafkaConsumer(
         settings.kafka.topic(topic),
         **client_options(settings.kafka),
@@ -43,6 +41,14 @@ async def consume(
         enable_auto_commit=False,
     )
     await c.start()
+    return c
+
+
+async def consume(
+    settings: Settings, topic: str, *, count: int, timeout: float = 30.0
+) -> list[Any]:
+    """Read ``count`` records from the start of ``topic`` (fails on timeout with what it got)."""
+    c = await _reader(settings, topic)
     got: list[Any] = []
     deadline = time.monotonic() + timeout
     try:
@@ -76,14 +82,7 @@ async def first_record(settings: Settings, topic: str, *, timeout: float = 60.0)
 
 async def drain(settings: Settings, topic: str, *, idle: float = 3.0, timeout: float = 30.0) -> list[Any]:
     """Every record currently on ``topic``: read until ``idle`` seconds pass with nothing new."""
-    c = AIOKafkaConsumer(
-        settings.kafka.topic(topic),
-        **client_options(settings.kafka),
-        group_id=f"reader-{uuid.uuid4().hex[:8]}",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await c.start()
+    c = await _reader(settings, topic)
     got: list[Any] = []
     last = time.monotonic()
     deadline = last + timeout

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-unit test-integration install kafka-start kafka-stop lint typecheck bench clean
+.PHONY: demo test test-unit test-integration install kafka-start kafka-stop lint typecheck check bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -39,10 +39,14 @@ test-integration: install kafka-start
 	$(BIN)/pytest -q -m integration $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check cspm_stream tests bench
+	$(BIN)/ruff check -q .
+	$(BIN)/ruff format -q --check .
 
 typecheck: install
 	$(BIN)/mypy cspm_stream
+
+## What CI checks before the tests: lint, format, types.
+check: lint typecheck
 
 bench: install kafka-start
 	$(BIN)/python -m bench.kafka_passthrough

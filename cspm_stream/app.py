@@ -132,9 +132,7 @@ def _credentials(settings: Settings) -> Any:
     if k.security_protocol.startswith("SASL"):
         from faust.auth import SASLCredentials
 
-        return SASLCredentials(
-            username=k.sasl_username, password=k.sasl_password.get(), mechanism=k.sasl_mechanism
-        )
+        return SASLCredentials(username=k.sasl_username, password=k.sasl_password.get(), mechanism=k.sasl_mechanism)
     if k.security_protocol == "SSL":
         import ssl
 
@@ -167,10 +165,18 @@ def _add_agent(
     async def dead_letter(event: Any, meta: RecordMeta, exc: Exception) -> Any:
         msg = event.message
         reason, value, headers = guard.dead_letter(
-            handler.name, exc, topic=msg.topic, partition=msg.partition, offset=msg.offset,
-            key=msg.key, value=msg.value, headers=meta.headers,
+            handler.name,
+            exc,
+            topic=msg.topic,
+            partition=msg.partition,
+            offset=msg.offset,
+            key=msg.key,
+            value=msg.value,
+            headers=meta.headers,
         )
-        stage_log.warning("dead-letter", topic=msg.topic, partition=msg.partition, offset=msg.offset, reason=reason[:300])
+        stage_log.warning(
+            "dead-letter", topic=msg.topic, partition=msg.partition, offset=msg.offset, reason=reason[:300]
+        )
         if on_dead_letter:
             on_dead_letter(handler.name, msg.topic)
         return await dlq.send(key=msg.key, value=value, headers=headers)

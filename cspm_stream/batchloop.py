@@ -354,10 +354,18 @@ class StageLoop:
     async def _dead_letter(self, msg: Any, meta: RecordMeta, exc: Exception) -> Any:
         assert self._producer is not None
         reason, value, headers = guard.dead_letter(
-            self.handler.name, exc, topic=msg.topic, partition=msg.partition, offset=msg.offset,
-            key=msg.key, value=msg.value, headers=meta.headers,
+            self.handler.name,
+            exc,
+            topic=msg.topic,
+            partition=msg.partition,
+            offset=msg.offset,
+            key=msg.key,
+            value=msg.value,
+            headers=meta.headers,
         )
-        self._log.warning("dead-letter", topic=msg.topic, partition=msg.partition, offset=msg.offset, reason=reason[:300])
+        self._log.warning(
+            "dead-letter", topic=msg.topic, partition=msg.partition, offset=msg.offset, reason=reason[:300]
+        )
         if self._on_dead_letter is not None:
             self._on_dead_letter(self.handler.name, msg.topic)
         return await self._producer.raw.send(self._dlq, value, key=msg.key, headers=headers)
@@ -387,7 +395,10 @@ class StageLoop:
                 started = time.perf_counter()
                 n = await self._restore(restore)
                 self._log.info(
-                    "state restored", partitions=restore, records=n, keys=len(self.state),
+                    "state restored",
+                    partitions=restore,
+                    records=n,
+                    keys=len(self.state),
                     seconds=round(time.perf_counter() - started, 3),
                 )
                 for p in restore:
@@ -441,7 +452,11 @@ class StageLoop:
         spec = replace(_CHANGELOG, partitions=self.partitions)  # one changelog partition per input partition
         ((name, status),) = await ensure_named_topics(self.settings.kafka, [(self.changelog, spec)])
         if status not in ("created", "ok"):
-            raise ConfigError(f"topic {name}", status, "a stage's changelog must match its inputs' partitions (state would be misplaced)")
+            raise ConfigError(
+                f"topic {name}",
+                status,
+                "a stage's changelog must match its inputs' partitions (state would be misplaced)",
+            )
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]

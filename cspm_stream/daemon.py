@@ -129,9 +129,7 @@ class _Fatal:
             os.kill(os.getpid(), signal.SIGTERM)  # graceful stop of everything else, then exit 1
 
 
-def run(
-    settings: Settings, role: str, handlers: list[Any] | None = None, *, batchloop: set[str] | None = None
-) -> int:
+def run(settings: Settings, role: str, handlers: list[Any] | None = None, *, batchloop: set[str] | None = None) -> int:
     """Run ``role`` until SIGTERM/SIGINT. ``handlers`` overrides the role's stages (tests).
 
     Stages named in ``app.batchloop_stages`` (or ``batchloop``, for tests) run on the aiokafka
@@ -140,7 +138,11 @@ def run(
     configure(settings.app.log_level, settings.app.log_format)
     for name, status in asyncio.run(ensure_topics(settings.kafka)):
         if status not in ("created", "ok"):
-            raise ConfigError(f"topic {name}", status, "the existing topic does not match the topic table (see 'cspm-stream topics list')")
+            raise ConfigError(
+                f"topic {name}",
+                status,
+                "the existing topic does not match the topic table (see 'cspm-stream topics list')",
+            )
     from cspm_stream.batchloop import StageLoop
     from cspm_stream.observability.metrics import create_metrics
     from cspm_stream.services import for_role
@@ -169,12 +171,19 @@ def run(
     for h in handlers:
         if h.name in lean:
             loop = StageLoop(
-                settings, h, on_batch=metrics.on_batch, on_dead_letter=metrics.on_dead_letter, on_fatal=fatal,
+                settings,
+                h,
+                on_batch=metrics.on_batch,
+                on_dead_letter=metrics.on_dead_letter,
+                on_fatal=fatal,
                 on_lag=metrics.set_lag,
             )
             services.append(ServiceAdapter(f"{h.name}-loop", loop))
     log.info(
-        "starting", role=role, app_id=settings.app.id, stages=[h.name for h in handlers],
+        "starting",
+        role=role,
+        app_id=settings.app.id,
+        stages=[h.name for h in handlers],
         batchloop=sorted(h.name for h in handlers if h.name in lean),
     )
     opts: dict[str, Any] = {

@@ -57,9 +57,7 @@ class Producer:
         await self.start()
         return self
 
-    async def __aexit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    async def __aexit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
         await self.stop()
 
     async def send(self, emit: Emit) -> Any:
@@ -97,9 +95,7 @@ def consumer(kafka: KafkaSettings, *topics: str, **overrides: Any) -> AIOKafkaCo
     return AIOKafkaConsumer(*(kafka.topic(t) for t in topics), **opts)
 
 
-async def ensure_topics(
-    kafka: KafkaSettings, specs: Iterable[TopicSpec] = TOPICS
-) -> list[tuple[str, str]]:
+async def ensure_topics(kafka: KafkaSettings, specs: Iterable[TopicSpec] = TOPICS) -> list[tuple[str, str]]:
     """Create missing topics, verify existing ones. Returns (topic, 'created'|'ok'|problem)."""
     return await ensure_named_topics(kafka, [(kafka.topic(s.name), s) for s in specs])
 

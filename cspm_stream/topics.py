@@ -50,7 +50,11 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("approvals", "command id", False, 7 * DAY_MS, partitions=1, doc="approvals of commands"),
     TopicSpec("remediation-results", "resource ARN", False, 90 * DAY_MS, doc="results and audit"),
     TopicSpec(
-        "dlq", "original key", False, 30 * DAY_MS, doc="dead letters with reason + original bytes",
+        "dlq",
+        "original key",
+        False,
+        30 * DAY_MS,
+        doc="dead letters with reason + original bytes",
         max_message_bytes=32 * 1024 * 1024,
     ),
 )

@@ -44,9 +44,7 @@ async def _reader(settings: Settings, topic: str) -> AIOKafkaConsumer:
     return c
 
 
-async def consume(
-    settings: Settings, topic: str, *, count: int, timeout: float = 30.0
-) -> list[Any]:
+async def consume(settings: Settings, topic: str, *, count: int, timeout: float = 30.0) -> list[Any]:
     """Read ``count`` records from the start of ``topic`` (fails on timeout with what it got)."""
     c = await _reader(settings, topic)
     got: list[Any] = []
@@ -64,7 +62,9 @@ async def consume(
 
 async def first_record(settings: Settings, topic: str, *, timeout: float = 60.0) -> Any:
     """The first record to appear on ``topic``, seen within ~100 ms (no group join: partitions assigned)."""
-    c = AIOKafkaConsumer(**client_options(settings.kafka), group_id=None, auto_offset_reset="earliest", enable_auto_commit=False)
+    c = AIOKafkaConsumer(
+        **client_options(settings.kafka), group_id=None, auto_offset_reset="earliest", enable_auto_commit=False
+    )
     await c.start()
     try:
         name = settings.kafka.topic(topic)

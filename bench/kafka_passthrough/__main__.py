@@ -36,11 +36,16 @@ async def _fill(topic: str, n: int, partitions: int) -> None:
 
 async def _passthrough(topic: str, n: int) -> float:
     c = AIOKafkaConsumer(
-        topic, bootstrap_servers=BOOT, group_id=f"bench-{uuid.uuid4().hex[:6]}", auto_offset_reset="earliest",
-        enable_auto_commit=False, max_partition_fetch_bytes=4 * 1024 * 1024,
+        topic,
+        bootstrap_servers=BOOT,
+        group_id=f"bench-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
     )
-    p = AIOKafkaProducer(bootstrap_servers=BOOT, acks="all", enable_idempotence=True, linger_ms=5,
-                         max_batch_size=256 * 1024)
+    p = AIOKafkaProducer(
+        bootstrap_servers=BOOT, acks="all", enable_idempotence=True, linger_ms=5, max_batch_size=256 * 1024
+    )
     await c.start()
     await p.start()
     done = 0

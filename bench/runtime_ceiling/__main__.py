@@ -96,4 +96,6 @@ if __name__ == "__main__":
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--partitions", type=int, default=3)
     a = ap.parse_args()
-    sys.stdout.write(orjson.dumps(asyncio.run(main(a.records, a.partitions)), option=orjson.OPT_INDENT_2).decode() + "\n")
+    sys.stdout.write(
+        orjson.dumps(asyncio.run(main(a.records, a.partitions)), option=orjson.OPT_INDENT_2).decode() + "\n"
+    )

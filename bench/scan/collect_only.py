@@ -22,11 +22,17 @@ from cspm_stream.models.codec import dumps
 
 async def _run(args: argparse.Namespace) -> dict[str, object]:
     s = settings_mod.load(
-        data={"aws": {
-            "endpoint_url": args.endpoint, "regions": args.regions, "rate_per_second": args.rate,
-            "max_concurrency_per_account": args.concurrency * 4, "max_concurrency_per_region": args.concurrency * 2,
-            "max_concurrency_per_service": args.concurrency, "max_attempts": 3,
-        }},
+        data={
+            "aws": {
+                "endpoint_url": args.endpoint,
+                "regions": args.regions,
+                "rate_per_second": args.rate,
+                "max_concurrency_per_account": args.concurrency * 4,
+                "max_concurrency_per_region": args.concurrency * 2,
+                "max_concurrency_per_service": args.concurrency,
+                "max_attempts": 3,
+            }
+        },
         environ={},
     )
     by_type: Counter[str] = Counter()
@@ -53,7 +59,9 @@ async def _run(args: argparse.Namespace) -> dict[str, object]:
         "incomplete_jobs": jobs["incomplete"],
         "bytes_serialised": bytes_out,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "cpu_s": round(resource.getrusage(resource.RUSAGE_SELF).ru_utime + resource.getrusage(resource.RUSAGE_SELF).ru_stime, 2),
+        "cpu_s": round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_utime + resource.getrusage(resource.RUSAGE_SELF).ru_stime, 2
+        ),
     }
 
 

@@ -81,7 +81,9 @@ def compare(ours_and_seen: tuple[set[tuple[str, str]], set[str]], theirs: set[tu
         theirs_by_res[u].add(c)
         theirs_by_res[_rid(u)].add(c)
     ours_mapped = [(p, u) for p, u in ours if p in reverse]
-    ours_matched = [(p, u) for p, u in ours_mapped if reverse[p] & (theirs_by_res.get(u, set()) | theirs_by_res.get(_rid(u), set()))]
+    ours_matched = [
+        (p, u) for p, u in ours_mapped if reverse[p] & (theirs_by_res.get(u, set()) | theirs_by_res.get(_rid(u), set()))
+    ]
     # Prowler also inspects resources we deliberately leave out (moto's stock snapshots owned by
     # other accounts: moto ignores OwnerIds=self); coverage on the resources both tools evaluated:
     shared = [(c, u) for c, u in mapped if u in seen or _rid(u) in seen]

@@ -33,8 +33,12 @@ from bench.scan.seed import seed
 
 REGIONS = ["us-east-1", "eu-west-1"]
 SERVICES = ["s3", "ec2", "iam", "sqs", "sns", "kms", "dynamodb"]
-FAKE = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1"}
+FAKE = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 
 def _free_port() -> int:
@@ -59,7 +63,9 @@ def start_moto(log: RequestLog | None = None) -> tuple[subprocess.Popen[bytes], 
     env = {**os.environ, **FAKE}
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=log.file if log else subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.file if log else subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
@@ -95,9 +101,19 @@ def run_measured(cmd: list[str], env: dict[str, str], cwd: str | None = None) ->
 def run_collector(endpoint: str) -> dict[str, Any]:
     env = {**os.environ, **FAKE}
     r = run_measured(
-        [sys.executable, "-m", "bench.scan.collect_only", "--endpoint", endpoint, "--regions", *REGIONS,
-         "--services", *SERVICES],
-        env, cwd=str(Path(__file__).resolve().parents[2]),
+        [
+            sys.executable,
+            "-m",
+            "bench.scan.collect_only",
+            "--endpoint",
+            endpoint,
+            "--regions",
+            *REGIONS,
+            "--services",
+            *SERVICES,
+        ],
+        env,
+        cwd=str(Path(__file__).resolve().parents[2]),
     )
     if r["rc"] != 0:
         return {"rc": r["rc"], "error": r["stderr"][-2000:]}
@@ -114,24 +130,70 @@ def run_scan(endpoint: str) -> dict[str, Any]:
     # the same call budget as the inventory mode (collect_only): the default 10 calls/s per
     # (account, region, service) protects production accounts, a benchmark against moto measures the tool
     cfg = tempfile.mktemp(prefix="cspm-scan-", suffix=".yaml")
-    Path(cfg).write_text(json.dumps({"aws": {
-        "rate_per_second": 5000.0, "max_concurrency_per_account": 64, "max_concurrency_per_region": 32,
-        "max_concurrency_per_service": 16, "max_attempts": 3}}))
+    Path(cfg).write_text(
+        json.dumps(
+            {
+                "aws": {
+                    "rate_per_second": 5000.0,
+                    "max_concurrency_per_account": 64,
+                    "max_concurrency_per_region": 32,
+                    "max_concurrency_per_service": 16,
+                    "max_attempts": 3,
+                }
+            }
+        )
+    )
     r = run_measured(
-        [sys.executable, "-m", "cspm_stream", "-c", cfg, "scan", "--endpoint-url", endpoint, "--regions", ",".join(REGIONS),
-         "--services", ",".join(SERVICES), "--format", "jsonl", "--include-passed", "--output", out],
-        env, cwd=str(Path(__file__).resolve().parents[2]),
+        [
+            sys.executable,
+            "-m",
+            "cspm_stream",
+            "-c",
+            cfg,
+            "scan",
+            "--endpoint-url",
+            endpoint,
+            "--regions",
+            ",".join(REGIONS),
+            "--services",
+            ",".join(SERVICES),
+            "--format",
+            "jsonl",
+            "--include-passed",
+            "--output",
+            out,
+        ],
+        env,
+        cwd=str(Path(__file__).resolve().parents[2]),
     )
     text = Path(out).read_text() if Path(out).exists() else ""
-    return {"rc": r["rc"], "wall_s": r["wall_s"], "peak_rss_mb": r["peak_rss_mb"], "jsonl": text,
-            "findings": len(text.splitlines()), "stderr_tail": r["stderr"][-1500:] if r["rc"] not in (0, 1) else ""}
+    return {
+        "rc": r["rc"],
+        "wall_s": r["wall_s"],
+        "peak_rss_mb": r["peak_rss_mb"],
+        "jsonl": text,
+        "findings": len(text.splitlines()),
+        "stderr_tail": r["stderr"][-1500:] if r["rc"] not in (0, 1) else "",
+    }
 
 
 def run_prowler(endpoint: str, prowler: str, keep: Path | None = None) -> dict[str, Any]:
     outdir = str(keep) if keep else tempfile.mkdtemp(prefix="prowler-bench-")
     env = {**os.environ, **FAKE, "AWS_ENDPOINT_URL": endpoint}
-    cmd = [prowler, "aws", "--services", *SERVICES, "-f", *REGIONS, "--output-formats", "json-ocsf",
-           "-o", outdir, "--no-banner", "--ignore-exit-code-3"]
+    cmd = [
+        prowler,
+        "aws",
+        "--services",
+        *SERVICES,
+        "-f",
+        *REGIONS,
+        "--output-formats",
+        "json-ocsf",
+        "-o",
+        outdir,
+        "--no-banner",
+        "--ignore-exit-code-3",
+    ]
     r = run_measured(cmd, env)
     findings = 0
     for f in Path(outdir).glob("*.ocsf.json"):
@@ -156,8 +218,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scale", type=int, default=1, help="1 ≈ 3,000 seeded resources")
     p.add_argument("--no-prowler", action="store_true")
     p.add_argument("--prowler", default="/tmp/prowler-venv/bin/prowler")
-    p.add_argument("--mode", choices=("inventory", "scan"), default="inventory",
-                   help="inventory: collection only; scan: `cspm-stream scan` end to end + detection parity")
+    p.add_argument(
+        "--mode",
+        choices=("inventory", "scan"),
+        default="inventory",
+        help="inventory: collection only; scan: `cspm-stream scan` end to end + detection parity",
+    )
     args = p.parse_args(argv)
     for k, v in FAKE.items():  # moto's fake credentials, for seeding in this process
         os.environ.setdefault(k, v)

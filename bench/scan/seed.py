@@ -11,22 +11,40 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-DOC = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+)
+DOC = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+)
 
 
 def _client(endpoint: str, service: str, region: str) -> Any:
-    return boto3.client(service, region_name=region, endpoint_url=endpoint,
-                        config=Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=32))
+    return boto3.client(
+        service,
+        region_name=region,
+        endpoint_url=endpoint,
+        config=Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=32),
+    )
 
 
 def plan(scale: int, regions: list[str]) -> dict[str, int]:
     """Counts per kind; ``scale`` = 1 gives about 3,000 resources."""
     return {
-        "s3_bucket": 200 * scale, "iam_user": 150 * scale, "iam_role": 150 * scale, "iam_policy": 50 * scale,
-        "sg": 250 * scale, "volume": 200 * scale, "instance": 40 * scale, "sqs": 150 * scale,
-        "sns": 150 * scale, "kms": 40 * scale, "dynamodb": 30 * scale,
+        "s3_bucket": 200 * scale,
+        "iam_user": 150 * scale,
+        "iam_role": 150 * scale,
+        "iam_policy": 50 * scale,
+        "sg": 250 * scale,
+        "volume": 200 * scale,
+        "instance": 40 * scale,
+        "sqs": 150 * scale,
+        "sns": 150 * scale,
+        "kms": 40 * scale,
+        "dynamodb": 30 * scale,
     }
 
 
@@ -40,32 +58,52 @@ def seed(endpoint: str, regions: list[str], scale: int = 1, workers: int = 8) ->
         def f() -> None:
             g["s3"].create_bucket(Bucket=f"bench-bucket-{i:05d}")
             if i % 3 == 0:
-                g["s3"].put_bucket_versioning(Bucket=f"bench-bucket-{i:05d}",
-                                              VersioningConfiguration={"Status": "Enabled"})
+                g["s3"].put_bucket_versioning(
+                    Bucket=f"bench-bucket-{i:05d}", VersioningConfiguration={"Status": "Enabled"}
+                )
+
         return f
 
     tasks += [bucket(i) for i in range(counts["s3_bucket"])]
     tasks += [lambda i=i: g["iam"].create_user(UserName=f"bench-user-{i}") for i in range(counts["iam_user"])]
-    tasks += [lambda i=i: g["iam"].create_role(RoleName=f"bench-role-{i}", AssumeRolePolicyDocument=TRUST)
-              for i in range(counts["iam_role"])]
-    tasks += [lambda i=i: g["iam"].create_policy(PolicyName=f"bench-policy-{i}", PolicyDocument=DOC)
-              for i in range(counts["iam_policy"])]
+    tasks += [
+        lambda i=i: g["iam"].create_role(RoleName=f"bench-role-{i}", AssumeRolePolicyDocument=TRUST)
+        for i in range(counts["iam_role"])
+    ]
+    tasks += [
+        lambda i=i: g["iam"].create_policy(PolicyName=f"bench-policy-{i}", PolicyDocument=DOC)
+        for i in range(counts["iam_policy"])
+    ]
     for region in regions:
         c = {s: _client(endpoint, s, region) for s in ("ec2", "sqs", "sns", "kms", "dynamodb")}
         vpc = c["ec2"].describe_vpcs()["Vpcs"][0]["VpcId"]
-        tasks += [lambda c=c, i=i, vpc=vpc: c["ec2"].create_security_group(
-            GroupName=f"bench-sg-{i}", Description="bench", VpcId=vpc) for i in range(counts["sg"])]
-        tasks += [lambda c=c, r=region: c["ec2"].create_volume(AvailabilityZone=f"{r}a", Size=1)
-                  for _ in range(counts["volume"])]
-        tasks += [lambda c=c: c["ec2"].run_instances(ImageId="ami-12c6146b", MinCount=10, MaxCount=10)
-                  for _ in range(counts["instance"] // 10)]
+        tasks += [
+            lambda c=c, i=i, vpc=vpc: c["ec2"].create_security_group(
+                GroupName=f"bench-sg-{i}", Description="bench", VpcId=vpc
+            )
+            for i in range(counts["sg"])
+        ]
+        tasks += [
+            lambda c=c, r=region: c["ec2"].create_volume(AvailabilityZone=f"{r}a", Size=1)
+            for _ in range(counts["volume"])
+        ]
+        tasks += [
+            lambda c=c: c["ec2"].run_instances(ImageId="ami-12c6146b", MinCount=10, MaxCount=10)
+            for _ in range(counts["instance"] // 10)
+        ]
         tasks += [lambda c=c, i=i: c["sqs"].create_queue(QueueName=f"bench-q-{i}") for i in range(counts["sqs"])]
         tasks += [lambda c=c, i=i: c["sns"].create_topic(Name=f"bench-t-{i}") for i in range(counts["sns"])]
         tasks += [lambda c=c: c["kms"].create_key(Description="bench") for _ in range(counts["kms"])]
-        tasks += [lambda c=c, i=i: c["dynamodb"].create_table(
-            TableName=f"bench-table-{i}", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
-            for i in range(counts["dynamodb"])]
+        tasks += [
+            lambda c=c, i=i: c["dynamodb"].create_table(
+                TableName=f"bench-table-{i}",
+                KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            for i in range(counts["dynamodb"])
+        ]
+
     def attempt(task: Callable[[], None]) -> None:
         # moto's server is not fully thread-safe under concurrent writes: retry a failed create
         for n in range(5):

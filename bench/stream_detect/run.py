@@ -245,7 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--partitions", type=int, default=3)
     ap.add_argument(
-        "--workers", type=int, default=1,
+        "--workers",
+        type=int,
+        default=1,
         help="daemon processes sharing the consumer group (scale-out; the passthrough baseline is one process)",
     )
     ap.add_argument(

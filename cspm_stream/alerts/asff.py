@@ -62,9 +62,7 @@ def to_asff(a: Alert) -> dict[str, Any]:
         "GeneratorId": a.control or "cspm_stream",
         "AwsAccountId": a.account_id,
         "Types": (
-            ["Software and Configuration Checks/Industry and Regulatory Standards"]
-            if a.is_compliance
-            else ["TTPs"]
+            ["Software and Configuration Checks/Industry and Regulatory Standards"] if a.is_compliance else ["TTPs"]
         ),
         "CreatedAt": ms_to_iso(first),
         "UpdatedAt": ms_to_iso(max(last, a.time_ms)),

@@ -54,9 +54,7 @@ class SinkMetrics:
             ["sink"],
             registry=reg,
         )
-        self.retries = Counter(
-            "cspm_alert_sink_retries", "Delivery retries, per sink.", ["sink"], registry=reg
-        )
+        self.retries = Counter("cspm_alert_sink_retries", "Delivery retries, per sink.", ["sink"], registry=reg)
         self.lost = Counter(
             "cspm_alerts_lost",
             "Alerts that could not even be dead-lettered (logged).",
@@ -179,9 +177,7 @@ class SinkRunner:
         await self.start()
         return self
 
-    async def __aexit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    async def __aexit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
         await self.stop()
 
     def _spawn(self, coro: Awaitable[None]) -> None:
@@ -212,9 +208,7 @@ class SinkRunner:
                 await lane.sink.send(item.alert)
             except SinkError as exc:
                 last = str(exc)
-                log.warning(
-                    "alert sink failed", sink=name, attempt=attempt, retriable=exc.retriable, error=last
-                )
+                log.warning("alert sink failed", sink=name, attempt=attempt, retriable=exc.retriable, error=last)
                 if not exc.retriable:
                     await self._to_dlq(name, item, f"permanent failure: {last}")
                     return
@@ -245,18 +239,14 @@ class SinkRunner:
             try:
                 await self._dead_letter(letter)
             except Exception as exc:
-                log.error(
-                    "dead-letter write failed", sink=sink, uid=item.alert.uid, attempt=attempt, error=str(exc)
-                )
+                log.error("dead-letter write failed", sink=sink, uid=item.alert.uid, attempt=attempt, error=str(exc))
                 await self._sleep(0.2 * attempt)
                 continue
             self.metrics.dead_lettered.labels(sink).inc()
             log.error("alert dead-lettered", sink=sink, uid=item.alert.uid, reason=reason)
             return
         self.metrics.lost.labels(sink).inc()
-        log.critical(
-            "alert lost: delivery and dead-letter both failed", sink=sink, uid=item.alert.uid, reason=reason
-        )
+        log.critical("alert lost: delivery and dead-letter both failed", sink=sink, uid=item.alert.uid, reason=reason)
 
 
 class KafkaDeadLetterWriter:

@@ -75,8 +75,8 @@ async def collect_all(
         accounts = await discover_accounts(settings.aws, c.sessions)
         per_account: dict[str, list[str]] = {}
         for acc in accounts:
-            per_account[acc.account_id] = list(regions) if regions else await discover_regions(
-                settings.aws, c.sessions, acc
+            per_account[acc.account_id] = (
+                list(regions) if regions else await discover_regions(settings.aws, c.sessions, acc)
             )
         jobs = plan_scan(settings, accounts, per_account, now_iso(), services=services)
         async for snap in run_jobs(c, jobs, progress, max_parallel_jobs):

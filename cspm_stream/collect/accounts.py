@@ -130,9 +130,7 @@ async def discover_regions(aws: AwsSettings, pool: SessionPool, account: Account
         regions = list(aws.regions)
     else:
         session = await pool.session(account.account_id, account.role_arn) if account else pool.base
-        async with session.create_client(
-            "ec2", region_name=aws.global_region, endpoint_url=aws.endpoint_url
-        ) as ec2:
+        async with session.create_client("ec2", region_name=aws.global_region, endpoint_url=aws.endpoint_url) as ec2:
             resp = await ec2.describe_regions(
                 AllRegions=False,
                 Filters=[{"Name": "opt-in-status", "Values": ["opt-in-not-required", "opted-in"]}],

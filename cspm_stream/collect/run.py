@@ -51,7 +51,9 @@ async def run_specs(
 ) -> AsyncIterator[ResourceSnapshot]:
     queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=QUEUE_SIZE)
     calls = _JobCalls(c, job.account_id, job.role_arn, c.api_region(job.region))
-    async for snap in merged((_run_spec(c, job, spec, calls, queue, outcome, only_arn, only_id) for spec in specs), queue):
+    async for snap in merged(
+        (_run_spec(c, job, spec, calls, queue, outcome, only_arn, only_id) for spec in specs), queue
+    ):
         yield snap
 
 
@@ -216,9 +218,7 @@ async def _one(
     await queue.put(snap)
 
 
-async def _detail(
-    spec: ResourceSpec, d: Detail, calls: _JobCalls, item: Item
-) -> tuple[Any, AttributeFailure | None]:
+async def _detail(spec: ResourceSpec, d: Detail, calls: _JobCalls, item: Item) -> tuple[Any, AttributeFailure | None]:
     try:
         if d.fn is not None:
             return plain(await d.fn(calls, item)), None

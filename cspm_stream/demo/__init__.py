@@ -55,8 +55,10 @@ class Display:
     def status(self) -> None:
         if self.tty:
             c = self.counts
-            line = (f"  [{time.monotonic() - self.t0:5.1f}s] {self.phase} · compliance {c['compliance']} · "
-                    f"detections {c['detection']} · remediation plans {c['remediation']} · dead letters {c['dlq']}")
+            line = (
+                f"  [{time.monotonic() - self.t0:5.1f}s] {self.phase} · compliance {c['compliance']} · "
+                f"detections {c['detection']} · remediation plans {c['remediation']} · dead letters {c['dlq']}"
+            )
             sys.stdout.write("\r\033[K" + line)
             sys.stdout.flush()
 
@@ -74,28 +76,42 @@ class Display:
             self.counts["compliance"] += 1
             state = obj.get("unmapped", {}).get("state", "")
             res = (obj.get("resources") or [{}])[0].get("uid", "")
-            self.line(self._c(sev, f"  ▲ {sev:<8} posture   {state.upper():<10} {info.get('title', '')[:60]:<60} {res}"))
+            self.line(
+                self._c(sev, f"  ▲ {sev:<8} posture   {state.upper():<10} {info.get('title', '')[:60]:<60} {res}")
+            )
         else:
             self.counts["detection"] += 1
             actor = obj.get("actor", {}).get("user", {}).get("uid", "")
             ip = obj.get("src_endpoint", {}).get("ip", "")
             n = len(obj.get("evidences", []))
-            self.line(self._c(sev, f"  ⚠ {sev:<8} threat    {info.get('title', '')[:60]:<60} {actor} {ip} ({n} events)"))
+            self.line(
+                self._c(sev, f"  ⚠ {sev:<8} threat    {info.get('title', '')[:60]:<60} {actor} {ip} ({n} events)")
+            )
 
     def remediation(self, obj: dict[str, Any]) -> None:
         self.plans.append(obj)
         self.counts["remediation"] += 1
         calls = ", ".join(c.get("api", c.get("operation", "?")) for c in obj.get("calls", [])) or "-"
-        self.line(f"  ⚙ remediation {obj.get('status', ''):<18} {obj.get('action', ''):<36} {obj.get('resource_arn', '')}"
-                  f"  calls: {calls}")
+        self.line(
+            f"  ⚙ remediation {obj.get('status', ''):<18} {obj.get('action', ''):<36} {obj.get('resource_arn', '')}"
+            f"  calls: {calls}"
+        )
 
 
 def _config(prefix: str, endpoint: str, queue_url: str, data_dir: str) -> dict[str, Any]:
     return {
-        "app": {"id": f"{prefix}app", "data_dir": data_dir, "log_format": "json", "log_level": "INFO",
-                "shutdown_timeout_s": 20},
-        "kafka": {"bootstrap": os.environ.get("CSPM_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
-                  "topic_prefix": prefix, "partitions": 3},
+        "app": {
+            "id": f"{prefix}app",
+            "data_dir": data_dir,
+            "log_format": "json",
+            "log_level": "INFO",
+            "shutdown_timeout_s": 20,
+        },
+        "kafka": {
+            "bootstrap": os.environ.get("CSPM_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
+            "topic_prefix": prefix,
+            "partitions": 3,
+        },
         "aws": {"endpoint_url": endpoint, "regions": ["us-east-1"]},
         "scan": {"interval_s": 3600},
         "cloudtrail": {"sqs_queue_urls": [queue_url]},
@@ -107,8 +123,14 @@ def _config(prefix: str, endpoint: str, queue_url: str, data_dir: str) -> dict[s
 async def _tail(settings: Any, display: Display, stop: asyncio.Event) -> None:
     from cspm_stream.kafka import consumer
 
-    c = consumer(settings.kafka, "alerts", "remediation-results", "dlq",
-                 group_id=f"demo-viewer-{uuid.uuid4().hex[:6]}", auto_offset_reset="earliest")
+    c = consumer(
+        settings.kafka,
+        "alerts",
+        "remediation-results",
+        "dlq",
+        group_id=f"demo-viewer-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+    )
     await c.start()
     try:
         while not stop.is_set():
@@ -181,8 +203,10 @@ async def run_demo(args: argparse.Namespace) -> DemoResult:
     tail: asyncio.Task[None] | None = None
     try:
         seeded = seed(moto.endpoint_url)
-        print(f"● moto at {moto.endpoint_url}: seeded {len(seeded.bad)} misconfigured and {len(seeded.good)} "
-              f"well-configured resources")
+        print(
+            f"● moto at {moto.endpoint_url}: seeded {len(seeded.bad)} misconfigured and {len(seeded.good)} "
+            f"well-configured resources"
+        )
         for label in seeded.bad:
             print(f"    ✗ {label}")
         prefix = f"demo{uuid.uuid4().hex[:6]}."
@@ -193,11 +217,16 @@ async def run_demo(args: argparse.Namespace) -> DemoResult:
         await ensure_topics(settings.kafka)
         print(f"● topics created with prefix {prefix!r}; starting the daemon (log: {out.parent / 'demo-daemon.log'})\n")
         env = {k: v for k, v in os.environ.items() if not k.startswith("CSPM_")}
-        env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - moto
-                   AWS_DEFAULT_REGION="us-east-1", CSPM_CONFIG=str(cfg_path))
+        env.update(
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - moto
+            AWS_DEFAULT_REGION="us-east-1",
+            CSPM_CONFIG=str(cfg_path),
+        )
         log = (out.parent / "demo-daemon.log").open("wb")
-        daemon = subprocess.Popen([sys.executable, "-m", "cspm_stream", "run", "--role", "all"],
-                                  env=env, stdout=log, stderr=subprocess.STDOUT)
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "cspm_stream", "run", "--role", "all"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
         tail = asyncio.create_task(_tail(settings, display, stop))
 
         display.phase = "first full scan"
@@ -211,13 +240,17 @@ async def run_demo(args: argparse.Namespace) -> DemoResult:
         tight_sg = seeded.good["security group internal https"]
         ec2.authorize_security_group_ingress(  # the attacker really opens the tight group
             GroupId=tight_sg,
-            IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+            IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+        )
         records: list[dict[str, Any]] = []
-        for title, recs in steps(dt.datetime.now(dt.UTC), open_sg=tight_sg,
-                                 snapshot_id=seeded.bad["publicly shared EBS snapshot"]):
+        for title, recs in steps(
+            dt.datetime.now(dt.UTC), open_sg=tight_sg, snapshot_id=seeded.bad["publicly shared EBS snapshot"]
+        ):
             display.line(f"   ▶ {title} ({len(recs)} records)")
             records.extend(recs)
-        key = f"AWSLogs/123456789012/CloudTrail/us-east-1/{dt.date.today():%Y/%m/%d}/demo_{uuid.uuid4().hex[:8]}.json.gz"
+        key = (
+            f"AWSLogs/123456789012/CloudTrail/us-east-1/{dt.date.today():%Y/%m/%d}/demo_{uuid.uuid4().hex[:8]}.json.gz"
+        )
         deliver_cloudtrail(moto.endpoint_url, seeded.trail_bucket, records, key)
         before = display.counts["compliance"]
         d = await _wait(display, "detection", 1, settle=8.0, timeout=60.0)
@@ -234,13 +267,17 @@ async def run_demo(args: argparse.Namespace) -> DemoResult:
         tail = None
         from cspm_stream.cli import main as cli_main
 
-        code = await asyncio.to_thread(cli_main, ["-c", str(cfg_path), "report", "--format", "html", "--output", str(out)])
+        code = await asyncio.to_thread(
+            cli_main, ["-c", str(cfg_path), "report", "--format", "html", "--output", str(out)]
+        )
         if display.tty:
             sys.stdout.write("\r\033[K")
         print(f"── 4. report: {out} (exit {code})")
         c = display.counts
-        print(f"\nDone in {time.monotonic() - started:.0f}s: {c['compliance']} compliance alerts, {c['detection']} "
-              f"detections, {c['remediation']} remediation plans, {c['dlq']} dead letters.")
+        print(
+            f"\nDone in {time.monotonic() - started:.0f}s: {c['compliance']} compliance alerts, {c['detection']} "
+            f"detections, {c['remediation']} remediation plans, {c['dlq']} dead letters."
+        )
         return DemoResult(seeded, display, code, out, time.monotonic() - started)
     finally:
         stop.set()

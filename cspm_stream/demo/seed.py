@@ -43,22 +43,36 @@ def seed(endpoint: str, region: str = REGION) -> Seeded:
     s3.create_bucket(Bucket="demo-open-policy")
     s3.put_bucket_policy(
         Bucket="demo-open-policy",
-        Policy=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
-                           "Resource": "arn:aws:s3:::demo-open-policy/*"}],
-        }),
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": "*",
+                        "Action": "s3:GetObject",
+                        "Resource": "arn:aws:s3:::demo-open-policy/*",
+                    }
+                ],
+            }
+        ),
     )
     out.bad["bucket with public policy"] = "arn:aws:s3:::demo-open-policy"
     s3.create_bucket(Bucket="demo-private-data")
     s3.put_public_access_block(
         Bucket="demo-private-data",
-        PublicAccessBlockConfiguration={"BlockPublicAcls": True, "IgnorePublicAcls": True,
-                                        "BlockPublicPolicy": True, "RestrictPublicBuckets": True},
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
     )
     s3.put_bucket_encryption(
         Bucket="demo-private-data",
-        ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]},
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]
+        },
     )
     s3.put_bucket_versioning(Bucket="demo-private-data", VersioningConfiguration={"Status": "Enabled"})
     out.good["private encrypted bucket"] = "arn:aws:s3:::demo-private-data"
@@ -83,8 +97,9 @@ def seed(endpoint: str, region: str = REGION) -> Seeded:
     vol = ec2.create_volume(AvailabilityZone=f"{region}a", Size=8, Encrypted=False)["VolumeId"]
     out.bad["unencrypted EBS volume"] = vol
     snap = ec2.create_snapshot(VolumeId=vol, Description="demo public snapshot")["SnapshotId"]
-    ec2.modify_snapshot_attribute(SnapshotId=snap, Attribute="createVolumePermission",
-                                  OperationType="add", GroupNames=["all"])
+    ec2.modify_snapshot_attribute(
+        SnapshotId=snap, Attribute="createVolumePermission", OperationType="add", GroupNames=["all"]
+    )
     out.bad["publicly shared EBS snapshot"] = snap
 
     # --- IAM: an admin user without MFA and a console password; a strong password policy is absent
@@ -119,8 +134,9 @@ def seed(endpoint: str, region: str = REGION) -> Seeded:
     return out
 
 
-def deliver_cloudtrail(endpoint: str, bucket: str, records: list[dict[str, Any]], key: str,
-                       region: str = REGION) -> None:
+def deliver_cloudtrail(
+    endpoint: str, bucket: str, records: list[dict[str, Any]], key: str, region: str = REGION
+) -> None:
     """Write a CloudTrail log file (gzip JSON) the way CloudTrail does; S3 notifies SQS."""
     body = gzip.compress(json.dumps({"Records": records}).encode())
     _client(endpoint, "s3", region).put_object(Bucket=bucket, Key=key, Body=body)

@@ -54,9 +54,11 @@ def principal_key(record: dict[str, Any]) -> str:
     sessions are correlated together; otherwise the identity ARN, else account.
     """
     ident = _identity(record)
-    issuer = ident.get("sessionContext", {}).get("sessionIssuer", {}) if isinstance(
-        ident.get("sessionContext"), dict
-    ) else {}
+    issuer = (
+        ident.get("sessionContext", {}).get("sessionIssuer", {})
+        if isinstance(ident.get("sessionContext"), dict)
+        else {}
+    )
     if isinstance(issuer, dict) and issuer.get("arn"):
         return str(issuer["arn"])
     if ident.get("arn"):

@@ -89,9 +89,7 @@ def dumps(value: Any) -> bytes:
     return orjson.dumps(value, default=_default)
 
 
-def loads_object(
-    data: bytes | bytearray | memoryview | str | None, max_bytes: int = MAX_VALUE_BYTES
-) -> dict[str, Any]:
+def loads_object(data: bytes | bytearray | memoryview | str | None, max_bytes: int = MAX_VALUE_BYTES) -> dict[str, Any]:
     """Parse untrusted bytes into a JSON object, or raise DecodeError saying why."""
     if data is None:
         raise DecodeError("empty value (null)")
@@ -301,7 +299,9 @@ def _compile_dataclass(cls: type[Any]) -> Coercer:
         lines.append(f"        kw[{f.name!r}] = v")
         if required:
             lines.append("    else:")
-            lines.append(f"        raise DecodeError(f\"missing required field {{_loc(where, {f.name!r})!r}}\", schema=schema)")
+            lines.append(
+                f'        raise DecodeError(f"missing required field {{_loc(where, {f.name!r})!r}}", schema=schema)'
+            )
     lines.append("    return cls(**kw)")
     resolved: list[Coercer] = []
 
@@ -311,8 +311,15 @@ def _compile_dataclass(cls: type[Any]) -> Coercer:
         return resolved[i]
 
     scope: dict[str, Any] = {
-        "_loc": _loc, "DecodeError": DecodeError, "cls": cls, "coerce": coerce,
-        "schema": getattr(cls, "SCHEMA", None), "str": str, "int": int, "bool": bool, "dict": dict,
+        "_loc": _loc,
+        "DecodeError": DecodeError,
+        "cls": cls,
+        "coerce": coerce,
+        "schema": getattr(cls, "SCHEMA", None),
+        "str": str,
+        "int": int,
+        "bool": bool,
+        "dict": dict,
     }
     exec("\n".join(lines), scope)  # noqa: S102 - code generated from the class's own field names and types
     return typing.cast(Coercer, scope["build"])

@@ -81,9 +81,16 @@ def fit(snap: ResourceSnapshot, max_bytes: int = MAX_SNAPSHOT_BYTES) -> bytes:
         del attrs[key]
         errors.append(AttributeFailure(attribute=key, code="TooLarge", message=f"{size} bytes: dropped to fit Kafka"))
         smaller = ResourceSnapshot(
-            arn=snap.arn, resource_type=snap.resource_type, resource_id=snap.resource_id,
-            account_id=snap.account_id, region=snap.region, observed_at=snap.observed_at,
-            scan_id=snap.scan_id, attributes=attrs, tags=snap.tags, errors=errors,
+            arn=snap.arn,
+            resource_type=snap.resource_type,
+            resource_id=snap.resource_id,
+            account_id=snap.account_id,
+            region=snap.region,
+            observed_at=snap.observed_at,
+            scan_id=snap.scan_id,
+            attributes=attrs,
+            tags=snap.tags,
+            errors=errors,
         )
         data = dumps(smaller)
         if len(data) <= max_bytes:
@@ -108,9 +115,7 @@ def deletion_emits(
     ]
 
 
-def reconcile(
-    job: ScanJob, outcome: ScanOutcome, state: MutableMapping[str, Any], at: str
-) -> list[Emit]:
+def reconcile(job: ScanJob, outcome: ScanOutcome, state: MutableMapping[str, Any], at: str) -> list[Emit]:
     """Deletions for a finished job (pure: state in, emits out). Only complete listings count."""
     emits: list[Emit] = []
     if not job.full:
@@ -221,11 +226,7 @@ class IngestHandler:
             asked_s = parse_iso(req.requested_at).timestamp()
         except ValueError:
             asked_s = now_s
-        if (
-            isinstance(last, int | float)
-            and now_s - last < self.settings.scan.rescan_dedup_s
-            and asked_s <= last
-        ):
+        if isinstance(last, int | float) and now_s - last < self.settings.scan.rescan_dedup_s and asked_s <= last:
             return []
         state[dkey] = now_s
         service, spec = spec_for(req.resource_type)
@@ -247,7 +248,9 @@ class IngestHandler:
         found = [s for s in snaps if s.resource_id != "*"]
         if not found and complete and req.arn:
             at = iso(self._clock())
-            emits.extend(deletion_emits(req.arn, req.resource_type, req.account_id, region, at, job.scan_id, job.job_id))
+            emits.extend(
+                deletion_emits(req.arn, req.resource_type, req.account_id, region, at, job.scan_id, job.job_id)
+            )
             skey = seen_key(req.account_id, region, req.resource_type)
             if skey in state:
                 state[skey] = [a for a in state[skey] if a != req.arn]

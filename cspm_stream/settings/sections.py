@@ -27,9 +27,7 @@ class KafkaSettings:
         doc="Kafka security protocol.",
         choices=("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"),
     )
-    sasl_mechanism: str = setting(
-        "PLAIN", doc="SASL mechanism.", choices=("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
-    )
+    sasl_mechanism: str = setting("PLAIN", doc="SASL mechanism.", choices=("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"))
     sasl_username: str = setting("", doc="SASL user name.")
     sasl_password: Secret = setting(Secret(""), doc="SASL password (environment only).", env_only=True)
     request_timeout_s: float = setting(30.0, doc="Producer/consumer request timeout in seconds.", min=1)
@@ -96,7 +94,9 @@ class ScanSettings:
 
 @dataclass(frozen=True)
 class CloudTrailSettings:
-    sqs_queue_urls: list[str] = setting(doc="SQS queues with S3/SNS notifications of CloudTrail log files.", factory=list)
+    sqs_queue_urls: list[str] = setting(
+        doc="SQS queues with S3/SNS notifications of CloudTrail log files.", factory=list
+    )
     eventbridge_queue_urls: list[str] = setting(doc="SQS queues fed by EventBridge CloudTrail rules.", factory=list)
     lookup_events: bool = setting(False, doc="Poll cloudtrail:LookupEvents per account and region.")
     lookup_interval_s: float = setting(60.0, doc="Seconds between LookupEvents polls.", min=1)
@@ -116,13 +116,17 @@ class CloudTrailSettings:
         2.0, doc="LookupEvents calls per second per account and region (AWS limit: 2).", min=0.1, max=2.0
     )
     lookup_max_window_s: int = setting(
-        3600, doc="Longest LookupEvents window per poll; after an outage the poller catches up window by window.", min=60
+        3600,
+        doc="Longest LookupEvents window per poll; after an outage the poller catches up window by window.",
+        min=60,
     )
 
 
 @dataclass(frozen=True)
 class DetectionSettings:
-    rules_dirs: list[str] = setting(doc="Extra Sigma rule folders (SigmaHQ CloudTrail rules load unchanged).", factory=list)
+    rules_dirs: list[str] = setting(
+        doc="Extra Sigma rule folders (SigmaHQ CloudTrail rules load unchanged).", factory=list
+    )
     builtin_rules: bool = setting(True, doc="Load the built-in rule pack.")
     placeholders: dict[str, list[str]] = setting(
         doc="Values for Sigma %placeholders% (e.g. Legitimate_IP_Ranges).", factory=dict
@@ -190,7 +194,9 @@ class SinkSettings:
     backoff_s: float = setting(0.5, doc="First retry delay; doubles per attempt (with jitter).", min=0)
     backoff_max_s: float = setting(30.0, doc="Longest retry delay.", min=0)
     queue_size: int = setting(10000, doc="Bounded queue per sink; when full the alert goes to the DLQ.", min=1)
-    concurrency: int = setting(4, doc="Deliveries in flight per HTTP sink (file sinks write one at a time).", min=1, max=64)
+    concurrency: int = setting(
+        4, doc="Deliveries in flight per HTTP sink (file sinks write one at a time).", min=1, max=64
+    )
 
 
 @dataclass(frozen=True)
@@ -219,7 +225,9 @@ class RemediationSettings:
     blast_radius_max: int = setting(10, doc="Actions per account per window before pausing.", min=1)
     blast_radius_window_s: int = setting(3600, doc="Blast-radius window.", min=1)
     approval_ttl_s: int = setting(86400, doc="How long a command waits for approval.", min=1)
-    approval_hmac_secret: Secret = setting(Secret(""), doc="Signing key of approval messages (environment only).", env_only=True)
+    approval_hmac_secret: Secret = setting(
+        Secret(""), doc="Signing key of approval messages (environment only).", env_only=True
+    )
 
 
 @dataclass(frozen=True)
@@ -231,7 +239,9 @@ class WebSettings:
 
 @dataclass(frozen=True)
 class MonitorSettings:
-    max_activity_silence_s: int = setting(3600, doc="Alert when an account/region sends no CloudTrail for this long.", min=60)
+    max_activity_silence_s: int = setting(
+        3600, doc="Alert when an account/region sends no CloudTrail for this long.", min=60
+    )
     max_scan_age_s: int = setting(7200, doc="Alert when an account/region has no completed scan for this long.", min=60)
 
 
@@ -245,7 +255,9 @@ class AppSettings:
     data_dir: str = setting(".data", doc="Local state folder (faust table changelogs cache).")
     shutdown_timeout_s: float = setting(20.0, doc="Bound on graceful shutdown before a hard stop.", min=1)
     log_level: str = setting("INFO", doc="Log level.", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
-    log_format: str = setting("auto", doc="auto (console on a TTY, JSON otherwise), json or console.", choices=("auto", "json", "console"))
+    log_format: str = setting(
+        "auto", doc="auto (console on a TTY, JSON otherwise), json or console.", choices=("auto", "json", "console")
+    )
     stream_buffer: int = setting(4096, doc="Max in-flight records per partition buffer.", min=1)
     batch_max: int = setting(500, doc="Records processed per batch (outputs acknowledged once per batch).", min=1)
     batch_within_s: float = setting(
@@ -272,4 +284,6 @@ class AppSettings:
     def validate(self, prefix: str) -> None:
         for i, name in enumerate(self.batchloop_stages):
             if name not in STAGES:
-                raise ConfigError(f"{prefix}.batchloop_stages[{i}]", name, f"unknown stage (one of: {', '.join(STAGES)})")
+                raise ConfigError(
+                    f"{prefix}.batchloop_stages[{i}]", name, f"unknown stage (one of: {', '.join(STAGES)})"
+                )

@@ -34,7 +34,10 @@ def failing_bucket(name: str) -> bytes:
 
 def stop_logging(principal: str, event_id: str) -> bytes:
     rec = cloudtrail_record(
-        "StopLogging", "cloudtrail.amazonaws.com", user_arn=principal, event_id=event_id,
+        "StopLogging",
+        "cloudtrail.amazonaws.com",
+        user_arn=principal,
+        event_id=event_id,
         request_parameters={"name": "arn:aws:cloudtrail:us-east-1:123456789012:trail/main"},
     )
     return dumps(ActivityRecord.from_cloudtrail(rec, ActivitySource.FILE, T0))
@@ -47,8 +50,15 @@ def benign(event_id: str) -> bytes:
 
 def compliance_finding(uid_seed: str) -> bytes:
     f = ocsf.envelope(
-        class_uid=ocsf.COMPLIANCE_FINDING, activity_id=1, severity=Severity.HIGH, time_ms=1_767_225_600_000,
-        uid=ocsf.finding_uid("p", uid_seed), title="t", desc="d", status_id=1, account_id="123456789012",
+        class_uid=ocsf.COMPLIANCE_FINDING,
+        activity_id=1,
+        severity=Severity.HIGH,
+        time_ms=1_767_225_600_000,
+        uid=ocsf.finding_uid("p", uid_seed),
+        title="t",
+        desc="d",
+        status_id=1,
+        account_id="123456789012",
         region="us-east-1",
     )
     f["compliance"] = {"standards": [], "requirements": [], "control": "p", "status_id": 3, "status": "Fail"}
@@ -66,13 +76,26 @@ def valid_examples() -> dict[str, bytes]:
     """One valid value per input topic (the garbage generator mutates these)."""
     return {
         "scan-jobs": dumps(ScanJob("j", "s", "123456789012", "us-east-1", "s3", T0)),
-        "rescan": dumps(RescanRequest("r", "123456789012", "us-east-1", "aws.s3.bucket", T0, "x", arn="arn:aws:s3:::b")),
+        "rescan": dumps(
+            RescanRequest("r", "123456789012", "us-east-1", "aws.s3.bucket", T0, "x", arn="arn:aws:s3:::b")
+        ),
         "inventory": failing_bucket("valid-example"),
         "activity": stop_logging("arn:aws:iam::123456789012:user/x", "e"),
         "findings": compliance_finding("arn:aws:s3:::b"),
         "detections": compliance_finding("arn:aws:s3:::c"),
-        "remediation": dumps(RemediationCommand(
-            "c", "s3_block_public_access", RemediationMode.DRY_RUN, "123456789012", "us-east-1", "arn:aws:s3:::b",
-            "aws.s3.bucket", "b", "f", T0)),
+        "remediation": dumps(
+            RemediationCommand(
+                "c",
+                "s3_block_public_access",
+                RemediationMode.DRY_RUN,
+                "123456789012",
+                "us-east-1",
+                "arn:aws:s3:::b",
+                "aws.s3.bucket",
+                "b",
+                "f",
+                T0,
+            )
+        ),
         "approvals": dumps(Approval("c", "alice", T0, True, "sig")),
     }

@@ -42,13 +42,21 @@ async def test_demo_pipeline_end_to_end(kafka_bootstrap: str, tmp_path: Path) ->
         assert any(rid in r for r in new), f"no NEW finding for {label} ({rid})"
 
     # ... and the safe ones stay quiet (the tight SG only fails after the attacker opens it)
-    assert not any(seeded.good["private encrypted bucket"] in r and "public" in a["finding_info"]["title"].lower()
-                   for a in alerts if a.get("class_uid") == 2003 for r in [a["resources"][0]["uid"]]
-                   if a["unmapped"]["state"] == "new")
+    assert not any(
+        seeded.good["private encrypted bucket"] in r and "public" in a["finding_info"]["title"].lower()
+        for a in alerts
+        if a.get("class_uid") == 2003
+        for r in [a["resources"][0]["uid"]]
+        if a["unmapped"]["state"] == "new"
+    )
     rotated_key = seeded.good["KMS key with rotation"]
-    assert not any(rotated_key in r and "rotation" in a["finding_info"]["title"].lower()
-                   for a in alerts if a.get("class_uid") == 2003 for r in [a["resources"][0]["uid"]]
-                   if a["unmapped"]["state"] == "new")
+    assert not any(
+        rotated_key in r and "rotation" in a["finding_info"]["title"].lower()
+        for a in alerts
+        if a.get("class_uid") == 2003
+        for r in [a["resources"][0]["uid"]]
+        if a["unmapped"]["state"] == "new"
+    )
 
     # threat detection: the attack's steps are detected, with the CloudTrail eventIDs as evidence
     detections = [a for a in alerts if a.get("class_uid") == 2004]

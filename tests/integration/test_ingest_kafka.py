@@ -39,8 +39,13 @@ class Ingestor:
         self.handler = IngestHandler(settings)
         self.state: dict[str, Any] = {}
         self.consumer = consumer(
-            settings.kafka, "scan-jobs", "rescan", group_id=f"{settings.app.id}-ingest",
-            enable_auto_commit=False, auto_offset_reset="earliest", session_timeout_ms=10000,
+            settings.kafka,
+            "scan-jobs",
+            "rescan",
+            group_id=f"{settings.app.id}-ingest",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=10000,
             heartbeat_interval_ms=500,
         )
         self.producer = Producer(settings.kafka)
@@ -119,8 +124,14 @@ async def read_all(settings: Settings, topic: str, until: Any = None, timeout: f
 @pytest.fixture
 def ingest_settings(kafka_settings: Settings, moto_server: MotoServer) -> Settings:
     aws = settings_mod.load(
-        data={"aws": {"endpoint_url": moto_server.endpoint_url, "regions": REGIONS, "rate_per_second": 1000.0,
-                      "max_attempts": 2}},
+        data={
+            "aws": {
+                "endpoint_url": moto_server.endpoint_url,
+                "regions": REGIONS,
+                "rate_per_second": 1000.0,
+                "max_attempts": 2,
+            }
+        },
         environ={},
     ).aws
     return replace(kafka_settings, aws=aws)
@@ -163,9 +174,11 @@ async def test_two_ingestors_share_jobs_tombstones_and_rescan(
             scan1 = [v for v in scan1 if v.get("scan_id") == jobs1[0].scan_id]
             per_arn = Counter(v["arn"] for v in scan1)
             assert max(per_arn.values()) == 1  # no duplicates
-            expected = {f"arn:aws:sqs:{r}:{ACCOUNT_ID}:q-{r}" for r in REGIONS} | {
-                f"arn:aws:sns:{r}:{ACCOUNT_ID}:t-{r}" for r in REGIONS} | {
-                "arn:aws:s3:::keep-bucket", "arn:aws:s3:::doomed-bucket"}
+            expected = (
+                {f"arn:aws:sqs:{r}:{ACCOUNT_ID}:q-{r}" for r in REGIONS}
+                | {f"arn:aws:sns:{r}:{ACCOUNT_ID}:t-{r}" for r in REGIONS}
+                | {"arn:aws:s3:::keep-bucket", "arn:aws:s3:::doomed-bucket"}
+            )
             assert expected <= set(per_arn)  # nothing missed
             assert a.jobs and b.jobs and len(a.jobs) + len(b.jobs) == len(jobs1)  # shared, each once
 
@@ -174,7 +187,8 @@ async def test_two_ingestors_share_jobs_tombstones_and_rescan(
             jobs2 = plan_scan(s, [AccountRef(ACCOUNT_ID)], REGIONS, "2026-11-28T11:00:00.000Z", services=["s3"])
             await prod.send_many(Emit("scan-jobs", job_key(j), dumps(j), headers_for("scan-job.v1")) for j in jobs2)
             inv2 = await read_all(
-                s, "inventory",
+                s,
+                "inventory",
                 lambda rs: any(r.value is None and r.key == b"arn:aws:s3:::doomed-bucket" for r in rs),
             )
             doomed = [r for r in inv2 if r.key == b"arn:aws:s3:::doomed-bucket"]
@@ -185,17 +199,27 @@ async def test_two_ingestors_share_jobs_tombstones_and_rescan(
             # rescan: a changed bucket is answered with a fresh snapshot within seconds
             s3.put_bucket_versioning(Bucket="keep-bucket", VersioningConfiguration={"Status": "Enabled"})
             rid = uuid.uuid4().hex
-            req = RescanRequest(request_id=rid, account_id=ACCOUNT_ID, region="us-east-1",
-                                resource_type="aws.s3.bucket", requested_at="2026-11-28T11:05:00.000Z",
-                                reason="PutBucketVersioning", arn="arn:aws:s3:::keep-bucket")
+            req = RescanRequest(
+                request_id=rid,
+                account_id=ACCOUNT_ID,
+                region="us-east-1",
+                resource_type="aws.s3.bucket",
+                requested_at="2026-11-28T11:05:00.000Z",
+                reason="PutBucketVersioning",
+                arn="arn:aws:s3:::keep-bucket",
+            )
             await prod.send(Emit("rescan", req.arn, dumps(req), headers_for("rescan.v1")))
             fresh = await read_all(
-                s, "inventory",
+                s,
+                "inventory",
                 lambda rs: any(r.value and loads_object(r.value).get("scan_id") == f"rescan-{rid}" for r in rs),
                 timeout=15,
             )
-            snap = next(loads_object(r.value) for r in fresh
-                        if r.value and loads_object(r.value).get("scan_id") == f"rescan-{rid}")
+            snap = next(
+                loads_object(r.value)
+                for r in fresh
+                if r.value and loads_object(r.value).get("scan_id") == f"rescan-{rid}"
+            )
             assert snap["arn"] == "arn:aws:s3:::keep-bucket"
             assert snap["attributes"]["Versioning"]["Status"] == "Enabled"
     finally:

@@ -58,7 +58,9 @@ async def test_garbage_on_every_input_topic_goes_to_dlq(kafka_settings: Settings
         if topic == "inventory":
             batch.append((b"arn:aws:s3:::good-one", failing_bucket("good-one")))
         if topic == "activity":
-            batch.append((b"arn:aws:iam::123456789012:user/good", stop_logging("arn:aws:iam::123456789012:user/good", "good-1")))
+            batch.append(
+                (b"arn:aws:iam::123456789012:user/good", stop_logging("arn:aws:iam::123456789012:user/good", "good-1"))
+            )
         batch += [(b"k", b) for b in bad[per_topic // 2 :]]
         await produce(kafka_settings, topic, batch)
     total = sum(sum(c.values()) for c in sent.values())
@@ -131,7 +133,9 @@ async def test_two_process_workers_share_partitions(kafka_settings: Settings, tm
     a = _daemon(kafka_settings, tmp_path, "process", "worker-a")
     b = None
     try:
-        await produce(kafka_settings, "inventory", [(f"arn:aws:s3:::{x}".encode(), failing_bucket(x)) for x in names[:15]])
+        await produce(
+            kafka_settings, "inventory", [(f"arn:aws:s3:::{x}".encode(), failing_bucket(x)) for x in names[:15]]
+        )
         await _count(kafka_settings, "findings", 15, timeout=90)
         b = _daemon(kafka_settings, tmp_path, "process", "worker-b")  # joins the group: rebalance
         await asyncio.sleep(15)

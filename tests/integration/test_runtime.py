@@ -151,7 +151,7 @@ async def test_process_role_metrics_count_records_and_lag(kafka_settings: Settin
 
         text = await wait_for(counted, 60, interval=1.0)
         assert text is not None, daemon.tail()
-        assert 'cspm_consumer_lag{partition=' in text and f'topic="{activity}"' in text
+        assert "cspm_consumer_lag{partition=" in text and f'topic="{activity}"' in text
         lags = [line for line in text.splitlines() if line.startswith("cspm_consumer_lag{") and activity in line]
         assert lags and all(line.endswith(" 0.0") for line in lags)  # caught up
     finally:

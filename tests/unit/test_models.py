@@ -41,7 +41,14 @@ EXAMPLES: list[Any] = [
     ScanJob("j1", "s1", "123456789012", "us-east-1", "s3", T0, ["aws.s3.bucket"], None, True),
     snapshot("aws.s3.bucket", {"Name": "b", "Acl": {"Grants": []}}, tags={"env": "prod"}),
     ResourceSnapshot(
-        "arn:aws:s3:::b", "aws.s3.bucket", "b", "1", "us-east-1", T0, "s1", {"Name": "b"},
+        "arn:aws:s3:::b",
+        "aws.s3.bucket",
+        "b",
+        "1",
+        "us-east-1",
+        T0,
+        "s1",
+        {"Name": "b"},
         errors=[AttributeFailure("Policy", "AccessDenied", "denied")],
     ),
     ResourceDeleted("arn:aws:s3:::b", "aws.s3.bucket", "1", "us-east-1", T0, "s1"),
@@ -49,13 +56,31 @@ EXAMPLES: list[Any] = [
     RescanRequest("r1", "1", "us-east-1", "aws.s3.bucket", T0, "PutBucketAcl", arn="arn:aws:s3:::b"),
     ActivityRecord.from_cloudtrail(cloudtrail_record("CreateUser"), ActivitySource.S3_SQS, T0),
     RemediationCommand(
-        "c1", "s3_block_public_access", RemediationMode.DRY_RUN, "1", "us-east-1", "arn:aws:s3:::b",
-        "aws.s3.bucket", "b", "f1", T0, params={"x": 1},
+        "c1",
+        "s3_block_public_access",
+        RemediationMode.DRY_RUN,
+        "1",
+        "us-east-1",
+        "arn:aws:s3:::b",
+        "aws.s3.bucket",
+        "b",
+        "f1",
+        T0,
+        params={"x": 1},
     ),
     Approval("c1", "alice", T0, True, "sig"),
     RemediationResult(
-        "c1", "s3_block_public_access", RemediationMode.AUTO, RemediationStatus.SUCCEEDED, "1", "us-east-1",
-        "arn:aws:s3:::b", T0, calls=[{"api": "PutPublicAccessBlock"}], before={"a": 1}, after={"a": 2},
+        "c1",
+        "s3_block_public_access",
+        RemediationMode.AUTO,
+        RemediationStatus.SUCCEEDED,
+        "1",
+        "us-east-1",
+        "arn:aws:s3:::b",
+        T0,
+        calls=[{"api": "PutPublicAccessBlock"}],
+        before={"a": 1},
+        after={"a": 2},
     ),
     DeadLetter.build(stage="s", reason="r", error_type="DecodeError", at=T0, original=b"\xff\x00", key=b"\xff"),
 ]
@@ -91,15 +116,34 @@ MALFORMED = {
     "missing field": (orjson.dumps({"schema": "inventory.v1", "arn": "x"}), "missing required field"),
     "wrong type": (
         orjson.dumps(
-            {"schema": "inventory.v1", "arn": 5, "resource_type": "t", "resource_id": "i", "account_id": "a",
-             "region": "r", "observed_at": "t", "scan_id": "s", "attributes": {}}
+            {
+                "schema": "inventory.v1",
+                "arn": 5,
+                "resource_type": "t",
+                "resource_id": "i",
+                "account_id": "a",
+                "region": "r",
+                "observed_at": "t",
+                "scan_id": "s",
+                "attributes": {},
+            }
         ),
         "arn: expected a string",
     ),
     "nested wrong type": (
         orjson.dumps(
-            {"schema": "inventory.v1", "arn": "a", "resource_type": "t", "resource_id": "i", "account_id": "a",
-             "region": "r", "observed_at": "t", "scan_id": "s", "attributes": {}, "errors": [{"attribute": 1}]}
+            {
+                "schema": "inventory.v1",
+                "arn": "a",
+                "resource_type": "t",
+                "resource_id": "i",
+                "account_id": "a",
+                "region": "r",
+                "observed_at": "t",
+                "scan_id": "s",
+                "attributes": {},
+                "errors": [{"attribute": 1}],
+            }
         ),
         "errors[0]",
     ),
@@ -114,8 +158,14 @@ def test_malformed_bytes_raise_decode_error_with_reason(name: str) -> None:
     assert why in info.value.reason
     # ... and become a dead letter that keeps the exact original bytes
     letter = DeadLetter.build(
-        stage="posture", reason=info.value.reason, error_type="DecodeError", at=T0, original=raw,
-        source_topic="cspm.inventory", partition=0, offset=7,
+        stage="posture",
+        reason=info.value.reason,
+        error_type="DecodeError",
+        at=T0,
+        original=raw,
+        source_topic="cspm.inventory",
+        partition=0,
+        offset=7,
     )
     back = decode(dumps(letter), DeadLetter)
     assert back.original() == (raw or b"")
@@ -148,8 +198,16 @@ def test_principal_key_groups_role_sessions_by_role() -> None:
 
 def test_ocsf_envelope_validates_and_rejects() -> None:
     f = ocsf.envelope(
-        class_uid=ocsf.COMPLIANCE_FINDING, activity_id=1, severity=Severity.HIGH, time_ms=1, uid="u",
-        title="t", desc="d", status_id=1, account_id="1", region="us-east-1",
+        class_uid=ocsf.COMPLIANCE_FINDING,
+        activity_id=1,
+        severity=Severity.HIGH,
+        time_ms=1,
+        uid="u",
+        title="t",
+        desc="d",
+        status_id=1,
+        account_id="1",
+        region="us-east-1",
     )
     assert ocsf.validate(f) is f and f["type_uid"] == 200301
     broken = dict(f, class_uid=9)

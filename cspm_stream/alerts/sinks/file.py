@@ -37,9 +37,7 @@ class FileSink:
             self._fh.write(raw + b"\n")
             self._fh.flush()  # a line is visible to `tail -f` and log shippers as soon as it is sent
         except OSError as exc:
-            raise SinkError(
-                f"write to {self.path or 'stdout'} failed: {exc.strerror}", retriable=True
-            ) from exc
+            raise SinkError(f"write to {self.path or 'stdout'} failed: {exc.strerror}", retriable=True) from exc
 
     async def flush(self) -> None:
         if self._fh is not None:

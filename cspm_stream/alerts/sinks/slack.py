@@ -27,10 +27,7 @@ def slack_message(a: Alert) -> dict[str, Any]:
     facts = [f"*Account:* {a.account_id}  *Region:* {a.region or '-'}"]
     if a.resources:
         facts.append(
-            "*Resource:* `"
-            + a.resources[0]
-            + "`"
-            + (f" (+{len(a.resources) - 1})" if len(a.resources) > 1 else "")
+            "*Resource:* `" + a.resources[0] + "`" + (f" (+{len(a.resources) - 1})" if len(a.resources) > 1 else "")
         )
     facts.append(f"*{'Policy' if a.is_compliance else 'Rule'}:* `{a.control}`")
     if a.frameworks:

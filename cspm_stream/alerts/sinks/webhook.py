@@ -56,9 +56,7 @@ class HttpPoster:
                 retriable = resp.status >= 500 or resp.status in (408, 429)
                 raise SinkError(f"HTTP {resp.status} from {self.name}: {text}", retriable=retriable)
         except TimeoutError as exc:
-            raise SinkError(
-                f"timeout after {self.timeout.total}s posting to {self.name}", retriable=True
-            ) from exc
+            raise SinkError(f"timeout after {self.timeout.total}s posting to {self.name}", retriable=True) from exc
         except aiohttp.ClientError as exc:
             raise SinkError(f"{type(exc).__name__} posting to {self.name}: {exc}", retriable=True) from exc
 

@@ -22,7 +22,9 @@ SPECS = [
         global_=True,
         tags=tags_from_list(),
         details=(
-            Detail("DistributionConfig", "get_distribution_config", lambda i: {"Id": i["Id"]}, member("DistributionConfig")),
+            Detail(
+                "DistributionConfig", "get_distribution_config", lambda i: {"Id": i["Id"]}, member("DistributionConfig")
+            ),
             Detail("Tags", "list_tags_for_resource", lambda i: {"Resource": i["ARN"]}, _tags),
         ),
     ),

@@ -12,7 +12,9 @@ SPECS = [
         id=region_id,
         arn=region_arn("config"),
         details=(
-            Detail("ConfigurationRecorders", "describe_configuration_recorders", extract=member("ConfigurationRecorders")),
+            Detail(
+                "ConfigurationRecorders", "describe_configuration_recorders", extract=member("ConfigurationRecorders")
+            ),
             Detail(
                 "ConfigurationRecorderStatus",
                 "describe_configuration_recorder_status",

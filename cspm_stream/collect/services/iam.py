@@ -132,10 +132,18 @@ SPECS = [
         global_=True,
         tags=tags_from_list(),
         details=(
-            Detail("LoginProfile", "get_login_profile", _by("UserName"), member("LoginProfile"), frozenset({"NoSuchEntity"})),
+            Detail(
+                "LoginProfile",
+                "get_login_profile",
+                _by("UserName"),
+                member("LoginProfile"),
+                frozenset({"NoSuchEntity"}),
+            ),
             Detail("MFADevices", "list_mfa_devices", _by("UserName"), paginate_items="MFADevices"),
             Detail("AccessKeys", fn=_access_keys),
-            Detail("AttachedPolicies", "list_attached_user_policies", _by("UserName"), paginate_items="AttachedPolicies"),
+            Detail(
+                "AttachedPolicies", "list_attached_user_policies", _by("UserName"), paginate_items="AttachedPolicies"
+            ),
             Detail("UserPolicies", fn=_inline("user")),
             Detail("Groups", "list_groups_for_user", _by("UserName"), paginate_items="Groups"),
             Detail("Tags", "list_user_tags", _by("UserName"), paginate_items="Tags"),
@@ -153,7 +161,9 @@ SPECS = [
         tags=tags_from_list(),
         post=_role_post,
         details=(
-            Detail("AttachedPolicies", "list_attached_role_policies", _by("RoleName"), paginate_items="AttachedPolicies"),
+            Detail(
+                "AttachedPolicies", "list_attached_role_policies", _by("RoleName"), paginate_items="AttachedPolicies"
+            ),
             Detail("RolePolicies", fn=_inline("role")),
             Detail("Tags", "list_role_tags", _by("RoleName"), paginate_items="Tags"),
         ),

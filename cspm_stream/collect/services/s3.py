@@ -45,10 +45,14 @@ async def _account_pab(calls: Calls, item: Item) -> Any:
 
 BUCKET_DETAILS = (
     # ListBuckets answers BucketRegion on current AWS; older endpoints (moto) need GetBucketLocation
-    Detail("Location", "get_bucket_location", _bucket, member("LocationConstraint"), when=lambda i: "BucketRegion" not in i),
+    Detail(
+        "Location", "get_bucket_location", _bucket, member("LocationConstraint"), when=lambda i: "BucketRegion" not in i
+    ),
     Detail("Acl", "get_bucket_acl", _bucket, lambda r: {"Owner": r.get("Owner"), "Grants": r.get("Grants", [])}),
     Detail("Policy", "get_bucket_policy", _bucket, _policy, frozenset({"NoSuchBucketPolicy"})),
-    Detail("PolicyStatus", "get_bucket_policy_status", _bucket, member("PolicyStatus"), frozenset({"NoSuchBucketPolicy"})),
+    Detail(
+        "PolicyStatus", "get_bucket_policy_status", _bucket, member("PolicyStatus"), frozenset({"NoSuchBucketPolicy"})
+    ),
     Detail(
         "PublicAccessBlock",
         "get_public_access_block",

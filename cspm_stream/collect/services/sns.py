@@ -31,7 +31,9 @@ SPECS = [
         tags=tags_from_list(),
         details=(
             Detail("TopicAttributes", "get_topic_attributes", lambda i: {"TopicArn": i["TopicArn"]}, _attributes),
-            Detail("Tags", "list_tags_for_resource", lambda i: {"ResourceArn": i["TopicArn"]}, lambda r: r.get("Tags", [])),
+            Detail(
+                "Tags", "list_tags_for_resource", lambda i: {"ResourceArn": i["TopicArn"]}, lambda r: r.get("Tags", [])
+            ),
         ),
     ),
 ]

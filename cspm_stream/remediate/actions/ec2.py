@@ -174,7 +174,10 @@ class Ec2RemovePublicSnapshotSharing(_Ec2PublicPermission):
     read_permissions = ("ec2:DescribeSnapshotAttribute",)
     write_permissions = ("ec2:ModifySnapshotAttribute",)
     describe_op, id_param, attribute, key = (
-        "describe_snapshot_attribute", "SnapshotId", "createVolumePermission", "CreateVolumePermissions"
+        "describe_snapshot_attribute",
+        "SnapshotId",
+        "createVolumePermission",
+        "CreateVolumePermissions",
     )
 
     def plan(self, cmd: RemediationCommand, state: dict[str, Any]) -> list[ApiCall]:
@@ -194,7 +197,12 @@ class Ec2RemovePublicAmiSharing(_Ec2PublicPermission):
     resource_types = ("aws.ec2.image",)
     read_permissions = ("ec2:DescribeImageAttribute",)
     write_permissions = ("ec2:ModifyImageAttribute",)
-    describe_op, id_param, attribute, key = ("describe_image_attribute", "ImageId", "launchPermission", "LaunchPermissions")
+    describe_op, id_param, attribute, key = (
+        "describe_image_attribute",
+        "ImageId",
+        "launchPermission",
+        "LaunchPermissions",
+    )
 
     def plan(self, cmd: RemediationCommand, state: dict[str, Any]) -> list[ApiCall]:
         params = {"ImageId": cmd.resource_id, "LaunchPermission": {"Remove": [{"Group": "all"}]}}

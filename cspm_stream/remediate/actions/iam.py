@@ -85,7 +85,9 @@ class IamDeleteLoginProfile(_User):
     write_permissions = ("iam:DeleteLoginProfile",)
 
     async def check(self, cx: Clients, cmd: RemediationCommand) -> dict[str, Any]:
-        r = await aws_or_none(cx, "iam", IAM_REGION, "get_login_profile", UserName=cmd.resource_id, absent="NoSuchEntity")
+        r = await aws_or_none(
+            cx, "iam", IAM_REGION, "get_login_profile", UserName=cmd.resource_id, absent="NoSuchEntity"
+        )
         if r is None:
             return {"LoginProfile": None}
         lp = r.get("LoginProfile", {})

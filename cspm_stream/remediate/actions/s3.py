@@ -28,7 +28,9 @@ class _Bucket(Action):
     tag_permissions = ("s3:GetBucketTagging",)
 
     async def tags(self, cx: Clients, cmd: RemediationCommand) -> dict[str, str]:
-        r = await aws_or_none(cx, "s3", region_of(cmd), "get_bucket_tagging", Bucket=cmd.resource_id, absent="NoSuchTagSet")
+        r = await aws_or_none(
+            cx, "s3", region_of(cmd), "get_bucket_tagging", Bucket=cmd.resource_id, absent="NoSuchTagSet"
+        )
         if r is None:
             return {}
         return tag_list(r.get("TagSet"))
@@ -44,8 +46,12 @@ class _BlockPublicAccess(Action):
 
     async def check(self, cx: Clients, cmd: RemediationCommand) -> dict[str, Any]:
         r = await aws_or_none(
-            cx, self.service, region_of(cmd), "get_public_access_block",
-            absent="NoSuchPublicAccessBlockConfiguration", **self.target(cmd),
+            cx,
+            self.service,
+            region_of(cmd),
+            "get_public_access_block",
+            absent="NoSuchPublicAccessBlockConfiguration",
+            **self.target(cmd),
         )
         return {"PublicAccessBlock": None if r is None else r.get("PublicAccessBlockConfiguration")}
 
@@ -90,7 +96,14 @@ class S3EnableDefaultEncryption(_Bucket):
     write_permissions = ("s3:PutEncryptionConfiguration",)
 
     async def check(self, cx: Clients, cmd: RemediationCommand) -> dict[str, Any]:
-        r = await aws_or_none(cx, "s3", region_of(cmd), "get_bucket_encryption", Bucket=cmd.resource_id, absent="ServerSideEncryptionConfigurationNotFoundError")
+        r = await aws_or_none(
+            cx,
+            "s3",
+            region_of(cmd),
+            "get_bucket_encryption",
+            Bucket=cmd.resource_id,
+            absent="ServerSideEncryptionConfigurationNotFoundError",
+        )
         if r is None:
             return {"Encryption": None}
         return {"Encryption": r.get("ServerSideEncryptionConfiguration")}

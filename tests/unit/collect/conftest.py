@@ -14,9 +14,15 @@ from cspm_stream.testing.moto import MotoServer
 
 
 def moto_settings(moto: MotoServer, **aws: Any) -> Settings:
-    data = {"endpoint_url": moto.endpoint_url, "regions": ["us-east-1"], "rate_per_second": 1000.0,
-            "max_concurrency_per_service": 16, "max_concurrency_per_region": 32, "max_concurrency_per_account": 64,
-            "max_attempts": 2}
+    data = {
+        "endpoint_url": moto.endpoint_url,
+        "regions": ["us-east-1"],
+        "rate_per_second": 1000.0,
+        "max_concurrency_per_service": 16,
+        "max_concurrency_per_region": 32,
+        "max_concurrency_per_account": 64,
+        "max_attempts": 2,
+    }
     data.update(aws)
     return settings_mod.load(data={"aws": data}, environ={})
 
@@ -34,7 +40,10 @@ def failing(code: str, *, times: int | None = None, status: int = 400) -> Callab
         state["n"] += 1
         if times is None or state["n"] <= times:
             raise ClientError(
-                {"Error": {"Code": code, "Message": f"injected {code}"}, "ResponseMetadata": {"HTTPStatusCode": status}},
+                {
+                    "Error": {"Code": code, "Message": f"injected {code}"},
+                    "ResponseMetadata": {"HTTPStatusCode": status},
+                },
                 "Injected",
             )
 

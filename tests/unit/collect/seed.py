@@ -12,7 +12,9 @@ from cspm_stream.testing.moto import ACCOUNT_ID, MotoServer
 
 PUBLIC_POLICY = {
     "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::pub-bucket/*"}],
+    "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::pub-bucket/*"}
+    ],
 }
 TRUST = {
     "Version": "2012-10-17",
@@ -45,7 +47,9 @@ def _seed_s3(m: MotoServer, region: str) -> dict[str, Any]:
     s3.create_bucket(Bucket="enc-bucket")
     s3.put_bucket_encryption(
         Bucket="enc-bucket",
-        ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
     )
     s3.put_bucket_versioning(Bucket="enc-bucket", VersioningConfiguration={"Status": "Enabled"})
     s3.put_public_access_block(
@@ -77,7 +81,8 @@ def _seed_network_and_compute(m: MotoServer, region: str) -> dict[str, Any]:
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     sg = ec2.create_security_group(GroupName="open", Description="open", VpcId=vpc)["GroupId"]
     ec2.authorize_security_group_ingress(
-        GroupId=sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+        GroupId=sg,
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
     )
     inst = ec2.run_instances(
         ImageId="ami-12c6146b", MinCount=1, MaxCount=1, MetadataOptions={"HttpTokens": "required"}
@@ -97,7 +102,9 @@ def _seed_network_and_compute(m: MotoServer, region: str) -> dict[str, Any]:
     elb = m.boto3_client("elbv2", region)
     lb = elb.create_load_balancer(Name="lb1", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
     tg = elb.create_target_group(Name="tg1", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]["TargetGroupArn"]
-    elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+    elb.create_listener(
+        LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}]
+    )
     m.boto3_client("eks", region).create_cluster(
         name="k8s", roleArn=_role(m, region), resourcesVpcConfig={"subnetIds": subnets, "endpointPublicAccess": True}
     )
@@ -107,8 +114,13 @@ def _seed_network_and_compute(m: MotoServer, region: str) -> dict[str, Any]:
 def _seed_data(m: MotoServer, region: str) -> dict[str, Any]:
     rds = m.boto3_client("rds", region)
     rds.create_db_instance(
-        DBInstanceIdentifier="db1", DBInstanceClass="db.t3.micro", Engine="postgres", MasterUsername="u",
-        MasterUserPassword="password123", AllocatedStorage=20, PubliclyAccessible=True,
+        DBInstanceIdentifier="db1",
+        DBInstanceClass="db.t3.micro",
+        Engine="postgres",
+        MasterUsername="u",
+        MasterUserPassword="password123",
+        AllocatedStorage=20,
+        PubliclyAccessible=True,
     )
     rds.create_db_cluster(
         DBClusterIdentifier="cl1", Engine="aurora-postgresql", MasterUsername="u", MasterUserPassword="password123"
@@ -119,8 +131,10 @@ def _seed_data(m: MotoServer, region: str) -> dict[str, Any]:
     key = kms.create_key(Description="k")["KeyMetadata"]["KeyId"]
     kms.enable_key_rotation(KeyId=key)
     m.boto3_client("dynamodb", region).create_table(
-        TableName="t1", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+        TableName="t1",
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
     )
     m.boto3_client("efs", region).create_file_system(CreationToken="fs1", Encrypted=True)
     m.boto3_client("secretsmanager", region).create_secret(Name="db-pass", SecretString="x")
@@ -131,27 +145,42 @@ def _seed_monitoring(m: MotoServer, region: str) -> dict[str, Any]:
     logs = m.boto3_client("logs", region)
     logs.create_log_group(logGroupName="trail-logs")
     logs.put_metric_filter(
-        logGroupName="trail-logs", filterName="root", filterPattern='{ $.userIdentity.type = "Root" }',
+        logGroupName="trail-logs",
+        filterName="root",
+        filterPattern='{ $.userIdentity.type = "Root" }',
         metricTransformations=[{"metricName": "RootUsage", "metricNamespace": "CIS", "metricValue": "1"}],
     )
     sns = m.boto3_client("sns", region)
     topic = sns.create_topic(Name="alerts")["TopicArn"]
     sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="sec@example.com")
     m.boto3_client("cloudwatch", region).put_metric_alarm(
-        AlarmName="root", MetricName="RootUsage", Namespace="CIS", Statistic="Sum", Period=300,
-        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold", AlarmActions=[topic],
+        AlarmName="root",
+        MetricName="RootUsage",
+        Namespace="CIS",
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmActions=[topic],
     )
     m.boto3_client("s3", region).create_bucket(Bucket="trail-bucket")
     ct = m.boto3_client("cloudtrail", region)
     ct.create_trail(
-        Name="main", S3BucketName="trail-bucket", IsMultiRegionTrail=True, EnableLogFileValidation=True,
+        Name="main",
+        S3BucketName="trail-bucket",
+        IsMultiRegionTrail=True,
+        EnableLogFileValidation=True,
         CloudWatchLogsLogGroupArn=f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:trail-logs:*",
         CloudWatchLogsRoleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/app",
     )
     ct.start_logging(Name="main")
     m.boto3_client("config", region).put_configuration_recorder(
-        ConfigurationRecorder={"name": "default", "roleARN": f"arn:aws:iam::{ACCOUNT_ID}:role/app",
-                               "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True}}
+        ConfigurationRecorder={
+            "name": "default",
+            "roleARN": f"arn:aws:iam::{ACCOUNT_ID}:role/app",
+            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
+        }
     )
     m.boto3_client("guardduty", region).create_detector(Enable=True)
     return {}
@@ -166,14 +195,18 @@ def _seed_misc(m: MotoServer, region: str) -> dict[str, Any]:
     iam.put_user_policy(
         UserName="alice",
         PolicyName="inline",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        ),
     )
     iam.create_group(GroupName="admins")
     iam.add_user_to_group(GroupName="admins", UserName="alice")
     role_arn = _role(m, region)
     pol = iam.create_policy(
         PolicyName="custom",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+        ),
     )["Policy"]["Arn"]
     iam.update_account_password_policy(MinimumPasswordLength=14, RequireSymbols=True)
     lam = m.boto3_client("lambda", region)
@@ -187,12 +220,26 @@ def _seed_misc(m: MotoServer, region: str) -> dict[str, Any]:
     )
     m.boto3_client("cloudfront", region).create_distribution(
         DistributionConfig={
-            "CallerReference": "ref1", "Comment": "", "Enabled": True,
-            "Origins": {"Quantity": 1, "Items": [{"Id": "o1", "DomainName": "pub-bucket.s3.amazonaws.com",
-                                                   "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
-            "DefaultCacheBehavior": {"TargetOriginId": "o1", "ViewerProtocolPolicy": "allow-all",
-                                     "MinTTL": 0, "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
-                                     "TrustedSigners": {"Enabled": False, "Quantity": 0}},
+            "CallerReference": "ref1",
+            "Comment": "",
+            "Enabled": True,
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "o1",
+                        "DomainName": "pub-bucket.s3.amazonaws.com",
+                        "S3OriginConfig": {"OriginAccessIdentity": ""},
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "o1",
+                "ViewerProtocolPolicy": "allow-all",
+                "MinTTL": 0,
+                "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+                "TrustedSigners": {"Enabled": False, "Quantity": 0},
+            },
         }
     )
     return {"policy_arn": pol}

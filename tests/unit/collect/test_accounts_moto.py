@@ -24,8 +24,11 @@ def _client_in(moto: MotoServer, account: str, service: str) -> object:
         "Credentials"
     ]
     return boto3.client(
-        service, region_name="us-east-1", endpoint_url=moto.endpoint_url,
-        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+        service,
+        region_name="us-east-1",
+        endpoint_url=moto.endpoint_url,
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
     )
 
@@ -36,8 +39,16 @@ async def test_assume_role_collects_the_other_account(
     _client_in(moto_server, OTHER, "s3").create_bucket(Bucket="other-account-bucket")  # type: ignore[attr-defined]
     moto_server.boto3_client("s3").create_bucket(Bucket="home-account-bucket")
     s = settings_for(accounts=[{"id": OTHER, "external_id": "ext-123"}])
-    job = ScanJob(job_id="j", scan_id="s", account_id=OTHER, region="global", service="s3",
-                  requested_at="2026-11-28T00:00:00.000Z", resource_types=["aws.s3.bucket"], role_arn=ROLE)
+    job = ScanJob(
+        job_id="j",
+        scan_id="s",
+        account_id=OTHER,
+        region="global",
+        service="s3",
+        requested_at="2026-11-28T00:00:00.000Z",
+        resource_types=["aws.s3.bucket"],
+        role_arn=ROLE,
+    )
     async with Collector(s.aws) as c:
         outcome = ScanOutcome()
         names = {snap.resource_id async for snap in c.collect(job, outcome)}
@@ -64,8 +75,10 @@ async def test_organization_discovery(moto_server: MotoServer, settings_for: Cal
     except org.exceptions.AlreadyInOrganizationException:
         pass
     created = org.create_account(Email="member@example.com", AccountName="member")["CreateAccountStatus"]
-    member = created.get("AccountId") or org.describe_create_account_status(
-        CreateAccountRequestId=created["Id"])["CreateAccountStatus"]["AccountId"]
+    member = (
+        created.get("AccountId")
+        or org.describe_create_account_status(CreateAccountRequestId=created["Id"])["CreateAccountStatus"]["AccountId"]
+    )
     s = settings_for(organization_discovery=True)
     refs = await discover_accounts(s.aws, SessionPool(s.aws))
     by_id = {r.account_id: r for r in refs}

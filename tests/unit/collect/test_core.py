@@ -56,14 +56,42 @@ async def test_token_bucket_paces_calls() -> None:
 
 def test_registry_covers_contract_types() -> None:
     wanted = {
-        "aws.s3.bucket", "aws.s3.account", "aws.ec2.security_group", "aws.ec2.instance", "aws.ec2.volume",
-        "aws.ec2.snapshot", "aws.ec2.image", "aws.ec2.vpc", "aws.ec2.network_acl", "aws.ec2.region",
-        "aws.iam.user", "aws.iam.role", "aws.iam.group", "aws.iam.policy", "aws.iam.account",
-        "aws.rds.instance", "aws.rds.cluster", "aws.rds.snapshot", "aws.kms.key", "aws.cloudtrail.trail",
-        "aws.cloudtrail.region", "aws.logs.monitoring", "aws.config.region", "aws.guardduty.region",
-        "aws.lambda.function", "aws.sns.topic", "aws.sqs.queue", "aws.secretsmanager.secret",
-        "aws.ecr.repository", "aws.eks.cluster", "aws.elbv2.load_balancer", "aws.cloudfront.distribution",
-        "aws.dynamodb.table", "aws.efs.file_system", "aws.organizations.account", "aws.accessanalyzer.region",
+        "aws.s3.bucket",
+        "aws.s3.account",
+        "aws.ec2.security_group",
+        "aws.ec2.instance",
+        "aws.ec2.volume",
+        "aws.ec2.snapshot",
+        "aws.ec2.image",
+        "aws.ec2.vpc",
+        "aws.ec2.network_acl",
+        "aws.ec2.region",
+        "aws.iam.user",
+        "aws.iam.role",
+        "aws.iam.group",
+        "aws.iam.policy",
+        "aws.iam.account",
+        "aws.rds.instance",
+        "aws.rds.cluster",
+        "aws.rds.snapshot",
+        "aws.kms.key",
+        "aws.cloudtrail.trail",
+        "aws.cloudtrail.region",
+        "aws.logs.monitoring",
+        "aws.config.region",
+        "aws.guardduty.region",
+        "aws.lambda.function",
+        "aws.sns.topic",
+        "aws.sqs.queue",
+        "aws.secretsmanager.secret",
+        "aws.ecr.repository",
+        "aws.eks.cluster",
+        "aws.elbv2.load_balancer",
+        "aws.cloudfront.distribution",
+        "aws.dynamodb.table",
+        "aws.efs.file_system",
+        "aws.organizations.account",
+        "aws.accessanalyzer.region",
         "aws.securityhub.region",
     }
     assert wanted <= set(all_types())
@@ -75,14 +103,24 @@ def test_registry_covers_contract_types() -> None:
 def test_plan_scan_regional_and_global_jobs() -> None:
     s = settings_mod.load(data={"scan": {"services": ["s3", "ec2", "iam"]}}, environ={})
     accounts = [AccountRef("111111111111"), AccountRef("222222222222", "arn:aws:iam::222222222222:role/R")]
-    jobs = plan_scan(s, accounts, {"111111111111": ["us-east-1", "eu-west-1"], "222222222222": ["us-east-1"]},
-                     "2026-11-28T10:00:00.000Z")
+    jobs = plan_scan(
+        s,
+        accounts,
+        {"111111111111": ["us-east-1", "eu-west-1"], "222222222222": ["us-east-1"]},
+        "2026-11-28T10:00:00.000Z",
+    )
     keys = sorted(job_key(j) for j in jobs)
-    assert keys == sorted([
-        "111111111111|global|s3", "111111111111|us-east-1|ec2", "111111111111|eu-west-1|ec2",
-        "111111111111|global|iam", "222222222222|global|s3", "222222222222|us-east-1|ec2",
-        "222222222222|global|iam",
-    ])
+    assert keys == sorted(
+        [
+            "111111111111|global|s3",
+            "111111111111|us-east-1|ec2",
+            "111111111111|eu-west-1|ec2",
+            "111111111111|global|iam",
+            "222222222222|global|s3",
+            "222222222222|us-east-1|ec2",
+            "222222222222|global|iam",
+        ]
+    )
     assert {j.scan_id for j in jobs} == {scan_id_for("2026-11-28T10:00:00.000Z")} == {"scan-20261128T100000Z"}
     assert all(j.role_arn == "arn:aws:iam::222222222222:role/R" for j in jobs if j.account_id == "222222222222")
     assert len({j.job_id for j in jobs}) == len(jobs)

@@ -17,8 +17,13 @@ pytestmark = pytest.mark.moto
 
 def job(service: str, region: str = "us-east-1", types: list[str] | None = None) -> ScanJob:
     return ScanJob(
-        job_id=f"j-{service}-{region}", scan_id="scan-t", account_id=ACCOUNT_ID, region=region, service=service,
-        requested_at="2026-11-28T00:00:00.000Z", resource_types=types or [],
+        job_id=f"j-{service}-{region}",
+        scan_id="scan-t",
+        account_id=ACCOUNT_ID,
+        region=region,
+        service=service,
+        requested_at="2026-11-28T00:00:00.000Z",
+        resource_types=types or [],
     )
 
 
@@ -88,7 +93,9 @@ async def test_throttling_beyond_budget_is_an_error_not_a_pass(
 ) -> None:
     hook = failing("Throttling")
     async with Collector(
-        settings_for().aws, event_hooks=[("before-call.s3.GetBucketAcl", hook)], backoff_base_s=0.001,
+        settings_for().aws,
+        event_hooks=[("before-call.s3.GetBucketAcl", hook)],
+        backoff_base_s=0.001,
         throttle_retries=2,
     ) as c:
         snaps, _ = await run(c, job("s3", "global", ["aws.s3.bucket"]))

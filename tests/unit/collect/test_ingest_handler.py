@@ -22,8 +22,15 @@ META = RecordMeta(topic="t.scan-jobs", partition=0, offset=0)
 
 
 def job(n: int, full: bool = True) -> ScanJob:
-    return ScanJob(job_id=f"j{n}", scan_id=f"scan-{n}", account_id=ACCOUNT_ID, region="global", service="s3",
-                   requested_at="2026-11-28T00:00:00.000Z", full=full)
+    return ScanJob(
+        job_id=f"j{n}",
+        scan_id=f"scan-{n}",
+        account_id=ACCOUNT_ID,
+        region="global",
+        service="s3",
+        requested_at="2026-11-28T00:00:00.000Z",
+        full=full,
+    )
 
 
 def by_topic(emits: list[Emit], topic: str) -> list[Emit]:
@@ -57,8 +64,12 @@ async def test_scan_emits_snapshots_status_and_deletions(
     try:
         first = await h.handle(None, dumps(job(1)), META, state)
         inv = by_topic(first, "inventory")
-        assert {e.key for e in inv} == {"arn:aws:s3:::keep-bucket", "arn:aws:s3:::gone-bucket",
-                                        "arn:aws:s3:::gone2-bucket", f"arn:aws:s3::{ACCOUNT_ID}:account-settings"}
+        assert {e.key for e in inv} == {
+            "arn:aws:s3:::keep-bucket",
+            "arn:aws:s3:::gone-bucket",
+            "arn:aws:s3:::gone2-bucket",
+            f"arn:aws:s3::{ACCOUNT_ID}:account-settings",
+        }
         status = loads_object(by_topic(first, "scan-status")[0].value)
         assert status["complete"] is True and status["resources"] == 4
         assert by_topic(first, "scan-status")[0].key == f"{ACCOUNT_ID}|global|s3"
@@ -87,7 +98,9 @@ async def test_incomplete_scan_never_deletes(s3_only: MotoServer, settings_for: 
         await h.stop()
     before = list(state[seen_key(ACCOUNT_ID, "global", "aws.s3.bucket")])
     s3_only.boto3_client("s3").delete_bucket(Bucket="gone2-bucket")
-    broken = Collector(settings_for().aws, event_hooks=[("before-call.s3.ListBuckets", failing("AccessDenied", status=403))])
+    broken = Collector(
+        settings_for().aws, event_hooks=[("before-call.s3.ListBuckets", failing("AccessDenied", status=403))]
+    )
     h2 = IngestHandler(settings_for(), collector=broken)
     try:
         emits = await h2.handle(None, dumps(job(2)), META, state)
@@ -106,13 +119,22 @@ async def test_rescan_fresh_snapshot_dedup_and_deletion(
     state: dict[str, Any] = {}
 
     def req(arn: str, rid: str, at: str = "2026-11-28T00:00:00.000Z") -> bytes:
-        return dumps(RescanRequest(request_id=rid, account_id=ACCOUNT_ID, region="us-east-1",
-                                   resource_type="aws.s3.bucket", requested_at=at,
-                                   reason="PutBucketPolicy", arn=arn))
+        return dumps(
+            RescanRequest(
+                request_id=rid,
+                account_id=ACCOUNT_ID,
+                region="us-east-1",
+                resource_type="aws.s3.bucket",
+                requested_at=at,
+                reason="PutBucketPolicy",
+                arn=arn,
+            )
+        )
 
     try:
         s3_only.boto3_client("s3").put_bucket_versioning(
-            Bucket="keep-bucket", VersioningConfiguration={"Status": "Enabled"})
+            Bucket="keep-bucket", VersioningConfiguration={"Status": "Enabled"}
+        )
         got = await h.handle(None, req("arn:aws:s3:::keep-bucket", "r1"), META, state)
         assert len(got) == 1 and got[0].key == "arn:aws:s3:::keep-bucket"
         from cspm_stream.models import ResourceSnapshot

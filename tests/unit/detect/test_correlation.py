@@ -290,6 +290,8 @@ def test_thousands_of_groups_in_one_minute_expire_in_bounded_chunks() -> None:
     assert len(chunks) == 4 and max(len(c) for c in chunks) <= REG_CHUNK
     assert sorted(k for c in chunks for k in c) == sorted(buffers)
     run(eng, [fail(3600, ip="192.0.2.1")], state)  # an hour later: the sweep expires every window
-    assert [k for k in state if k.startswith("cor|")] == ["cor|20000000-0000-4000-8000-000000000002|sourceIPAddress=192.0.2.1"]
+    assert [k for k in state if k.startswith("cor|")] == [
+        "cor|20000000-0000-4000-8000-000000000002|sourceIPAddress=192.0.2.1"
+    ]
     assert not [k for k in state if k.startswith("regn|")]  # the swept minute's chunks are gone
     assert len([k for k in state if k.startswith("reg|")]) == 1  # the new window's registration

@@ -65,8 +65,19 @@ def test_rule_metadata(path: Path) -> None:
     docs = _docs(path)
     assert path.parent.parent == PACK
     for doc in docs:
-        for key in ("title", "id", "name", "status", "description", "author", "date", "tags", "level",
-                    "falsepositives", "runbook"):
+        for key in (
+            "title",
+            "id",
+            "name",
+            "status",
+            "description",
+            "author",
+            "date",
+            "tags",
+            "level",
+            "falsepositives",
+            "runbook",
+        ):
             assert doc.get(key), f"{path.name}: {doc.get('title')}: missing {key}"
         assert uuid.UUID(doc["id"]).version == 4
         assert doc["author"] == "cspm_stream"

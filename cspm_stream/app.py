@@ -1,6 +1,6 @@
 """The daemon runtime: a faust app built by :func:`create_app` from settings and stage handlers.
 
-Nothing happens at import time. Each :class:`~cspm_stream.pipeline.base.Handler`
+Nothing happens at import time. Each :class:`~cspm_stream.stages.base.Handler`
 becomes one faust agent on its input topics, with one changelogged table for its
 state. The agent body is the per-message guard: whatever the handler raises, the
 record goes to the dead-letter topic with the reason and the original bytes, and
@@ -30,9 +30,9 @@ from aiokafka.errors import MessageSizeTooLargeError
 from faust.streams import _current_event
 
 from cspm_stream.logging import RECORD
-from cspm_stream.pipeline import guard
-from cspm_stream.pipeline.base import Emit, Handler, RecordMeta
-from cspm_stream.pipeline.guard import TrackedState
+from cspm_stream.stages import guard
+from cspm_stream.stages.base import Emit, Handler, RecordMeta
+from cspm_stream.stages.guard import TrackedState
 
 __all__ = ["ROLES", "ROLE_HANDLERS", "TrackedState", "create_app", "handlers_for_role"]
 from cspm_stream.settings import Settings
@@ -42,13 +42,13 @@ log = structlog.get_logger("cspm_stream.app")
 
 #: Roles and the handler factories they run ("module:function"), resolved lazily.
 ROLE_HANDLERS: dict[str, tuple[str, ...]] = {
-    "ingest": ("cspm_stream.pipeline.ingest:build_ingest_handler",),
+    "ingest": ("cspm_stream.stages.ingest:build_ingest_handler",),
     "process": (
-        "cspm_stream.pipeline.posture:build_handler",
-        "cspm_stream.pipeline.detect:build_detect_handler",
+        "cspm_stream.stages.posture:build_handler",
+        "cspm_stream.stages.detect:build_detect_handler",
     ),
-    "alerts": ("cspm_stream.pipeline.alerts:build_alert_handler",),
-    "remediate": ("cspm_stream.pipeline.remediate:build_remediate_handler",),
+    "alerts": ("cspm_stream.stages.alerts:build_alert_handler",),
+    "remediate": ("cspm_stream.stages.remediate:build_remediate_handler",),
 }
 ROLES = (*ROLE_HANDLERS, "all")
 

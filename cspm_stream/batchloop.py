@@ -1,6 +1,6 @@
 """The lean runtime: one stage driven by a plain aiokafka consume → handle → produce loop.
 
-Same :class:`~cspm_stream.pipeline.base.Handler` contract, same guarantees as a faust agent
+Same :class:`~cspm_stream.stages.base.Handler` contract, same guarantees as a faust agent
 (:mod:`cspm_stream.app`), a fraction of the per-record cost. It exists because faust's
 per-event machinery caps a worker at a few thousand records/s while the detection engine
 runs at tens of thousands (measurements in docs/design.md). Stages listed in
@@ -47,9 +47,9 @@ from aiokafka.errors import IllegalStateError, KafkaError, MessageSizeTooLargeEr
 from cspm_stream.errors import ConfigError
 from cspm_stream.kafka import Producer, client_options, ensure_named_topics
 from cspm_stream.logging import RECORD
-from cspm_stream.pipeline import guard
-from cspm_stream.pipeline.base import Emit, Handler, RecordMeta
 from cspm_stream.settings import Settings
+from cspm_stream.stages import guard
+from cspm_stream.stages.base import Emit, Handler, RecordMeta
 from cspm_stream.topics import TopicSpec, input_partitions
 
 log = structlog.get_logger("cspm_stream.batchloop")

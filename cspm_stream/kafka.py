@@ -14,8 +14,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
 from cspm_stream.errors import KafkaUnavailable
-from cspm_stream.pipeline.base import Emit
 from cspm_stream.settings import KafkaSettings
+from cspm_stream.stages.base import Emit
 from cspm_stream.topics import TOPICS, TopicSpec
 
 

@@ -54,7 +54,7 @@ def for_role(
     roles = {"ingest", "process", "alerts", "remediate"} if role == "all" else {role}
     out: list[tuple[str, Any]] = []
     if "ingest" in roles:
-        from cspm_stream.pipeline.ingest import build_scheduler_service
+        from cspm_stream.stages.ingest import build_scheduler_service
 
         scheduler = build_scheduler_service(settings)
         if scheduler is not None:
@@ -62,11 +62,11 @@ def for_role(
         if _has_sources(settings):
             out.append(("cloudtrail", SourcesService(settings)))
     if "process" in roles:
-        from cspm_stream.observability.monitor_service import build_monitor_service
+        from cspm_stream.observability.blindspot_service import build_monitor_service
 
         out.append(("monitor", build_monitor_service(settings, metrics)))
     if "alerts" in roles:
-        from cspm_stream.pipeline.alerts import build_sink_service
+        from cspm_stream.stages.alerts import build_sink_service
 
         sinks = build_sink_service(settings)
         if sinks is not None:

@@ -2,7 +2,7 @@
 fixed on moto → rescan → snapshot → finding RESOLVED. Returns the timings (seconds).
 
 Every stage is the real handler (ingest, posture, alerts, remediate) driven over Kafka by
-:class:`tests.unit.alerts.kafka_driver.StageDriver`. Used by the integration test and by
+:class:`tests.unit.delivery.kafka_driver.StageDriver`. Used by the integration test and by
 ``bench/alerts/run.py --closed-loop``.
 """
 
@@ -18,12 +18,12 @@ import orjson
 from cspm_stream import settings as settings_mod
 from cspm_stream.kafka import Producer, consumer, ensure_topics
 from cspm_stream.models import RescanRequest, dumps
-from cspm_stream.pipeline.alerts import build_handler as build_alert_handler
-from cspm_stream.pipeline.base import Emit, headers_for
-from cspm_stream.pipeline.ingest import IngestHandler
-from cspm_stream.pipeline.posture import build_handler as build_posture_handler
-from cspm_stream.pipeline.remediate import build_remediate_handler
 from cspm_stream.settings import Settings
+from cspm_stream.stages.alerts import build_handler as build_alert_handler
+from cspm_stream.stages.base import Emit, headers_for
+from cspm_stream.stages.ingest import IngestHandler
+from cspm_stream.stages.posture import build_handler as build_posture_handler
+from cspm_stream.stages.remediate import build_remediate_handler
 from cspm_stream.testing.moto import MotoServer
 from cspm_stream.timeutil import now_iso
 
@@ -66,7 +66,7 @@ def seed_open_bucket(moto: MotoServer, account: str) -> str:
 
 async def closed_loop(settings: Settings, moto: MotoServer, account: str, timeout_s: float = 60.0) -> dict[str, Any]:
     """Run the loop once; returns seconds to NEW, to the fix, and to RESOLVED, plus the records seen."""
-    from tests.unit.alerts.kafka_driver import StageDriver  # the driver lives with the tests
+    from tests.unit.delivery.kafka_driver import StageDriver  # the driver lives with the tests
 
     await ensure_topics(settings.kafka)
     bucket = seed_open_bucket(moto, account)

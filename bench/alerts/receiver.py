@@ -10,7 +10,7 @@ import sys
 
 from aiohttp import web
 
-from cspm_stream.alerts.sinks.webhook import SIGNATURE_HEADER, verify
+from cspm_stream.delivery.sinks.webhook import SIGNATURE_HEADER, verify
 
 
 async def main() -> None:

@@ -32,10 +32,10 @@ import orjson
 from prometheus_client import CollectorRegistry
 
 from cspm_stream import settings as settings_mod
-from cspm_stream.alerts.runner import SinkMetrics, SinkRunner
+from cspm_stream.delivery.runner import SinkMetrics, SinkRunner
 from cspm_stream.models import DeadLetter, Severity, dumps, ocsf
-from cspm_stream.pipeline.alerts import AlertRouterHandler, build_sinks
-from cspm_stream.pipeline.base import RecordMeta
+from cspm_stream.stages.alerts import AlertRouterHandler, build_sinks
+from cspm_stream.stages.base import RecordMeta
 
 TARGET_P99_MS = 50.0
 HOOK_KEY = "bench-secret"

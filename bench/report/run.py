@@ -8,7 +8,7 @@
   CSV. Target: the whole path under 10 s.
 * ``state``: in a fresh interpreter with a worker's modules loaded, the posture
   stage's state for 100,000 resources, shaped exactly like
-  :mod:`cspm_stream.pipeline.posture` keeps it per ARN (hash, observed time, type,
+  :mod:`cspm_stream.stages.posture` keeps it per ARN (hash, observed time, type,
   region, account, tags, and per tracked policy status/verdict/first_seen/last_seen),
   each record decoded from JSON as a faust table restored from its changelog would
   hold it. Target: worker RSS under 300 MB. Three scenarios (see ``SCENARIOS``);
@@ -106,7 +106,7 @@ def _policy_state(encoding: str, first: int, last: int) -> Any:
 
 
 def build_state(n_resources: int, tracked: int, encoding: str) -> dict[str, Any]:
-    """The posture stage's table: ARN -> record (see cspm_stream.pipeline.posture)."""
+    """The posture stage's table: ARN -> record (see cspm_stream.stages.posture)."""
     import orjson
 
     from cspm_stream.report.synthetic import CATALOG
@@ -142,7 +142,7 @@ def bench_state_inprocess(n_resources: int, tracked: int, encoding: str) -> dict
     # a worker's baseline: the faust app factory, the runtime and the posture stage are loaded
     import cspm_stream.app
     import cspm_stream.daemon
-    import cspm_stream.pipeline.posture  # noqa: F401
+    import cspm_stream.stages.posture  # noqa: F401
 
     gc.collect()
     before = rss_mb()

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def prowler_map() -> dict[str, set[str]]:
     """Prowler check id → our policy ids."""
     out: dict[str, set[str]] = defaultdict(set)
-    for f in (ROOT / "cspm_stream" / "policies").rglob("*.yaml"):
+    for f in (ROOT / "cspm_stream" / "catalog" / "policies").rglob("*.yaml"):
         doc = yaml.safe_load(f.read_text())
         for check in (doc.get("related") or {}).get("prowler") or []:
             out[check].add(doc["id"])

@@ -45,7 +45,7 @@ BOOT = os.environ.get("CSPM_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER = (
     "import sys; from cspm_stream import settings; from cspm_stream.daemon import run; "
-    "from cspm_stream.pipeline.detect import build_detect_handler; s = settings.load(sys.argv[1]); "
+    "from cspm_stream.stages.detect import build_detect_handler; s = settings.load(sys.argv[1]); "
     "sys.exit(run(s, 'process', handlers=[build_detect_handler(s)], batchloop=set(sys.argv[2:])))"
 )
 

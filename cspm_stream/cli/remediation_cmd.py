@@ -92,8 +92,8 @@ def _policy(args: argparse.Namespace) -> int:
 
 def _approve(args: argparse.Namespace) -> int:
     from cspm_stream.models import Approval, dumps
-    from cspm_stream.pipeline.base import Emit, headers_for
     from cspm_stream.remediate.modes import sign_approval
+    from cspm_stream.stages.base import Emit, headers_for
     from cspm_stream.timeutil import now_iso
 
     settings = settings_mod.load(args.config)

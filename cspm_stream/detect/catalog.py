@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from cspm_stream import catalog
 from cspm_stream.detect.loader import load_paths
 from cspm_stream.detect.rules import RuleSet
 from cspm_stream.settings import DetectionSettings
 
 
 def builtin_rules_dir() -> Path:
-    """Folder of the built-in rule pack (``cspm_stream/rules/builtin``)."""
-    return Path(__file__).resolve().parent.parent / "rules" / "builtin"
+    """Folder of the built-in rule pack (``cspm_stream/catalog/rules``)."""
+    return catalog.rules_dir()
 
 
 def rule_paths(

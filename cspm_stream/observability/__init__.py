@@ -9,8 +9,8 @@
 
 from __future__ import annotations
 
+from cspm_stream.observability.blindspots import blind_spots, freshness, note
 from cspm_stream.observability.metrics import Metrics, create_metrics, record_report
-from cspm_stream.observability.monitor import blind_spots, freshness, note
 from cspm_stream.observability.web import WebServer
 
 __all__ = ["Metrics", "WebServer", "blind_spots", "create_metrics", "freshness", "note", "record_report"]

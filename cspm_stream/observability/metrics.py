@@ -78,8 +78,8 @@ class Metrics:
     def on_processed(self, stage: str, meta: Any, emits: Sequence[Any], elapsed_s: float) -> None:
         """Runtime hook after a handler ran: one record in, its emits out, its latency.
 
-        ``meta`` is a :class:`~cspm_stream.pipeline.base.RecordMeta`, ``emits`` a list of
-        :class:`~cspm_stream.pipeline.base.Emit` (logical topic names).
+        ``meta`` is a :class:`~cspm_stream.stages.base.RecordMeta`, ``emits`` a list of
+        :class:`~cspm_stream.stages.base.Emit` (logical topic names).
         """
         self.on_batch(stage, [(meta, emits, 0.0)], elapsed_s)
 

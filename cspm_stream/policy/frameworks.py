@@ -1,6 +1,6 @@
 """Compliance framework files: requirements mapped to policy ids (data, reviewed like code).
 
-``cspm_stream/frameworks/<framework-id>.yaml``::
+``cspm_stream/catalog/frameworks/<framework-id>.yaml``::
 
     {id, name, version, description?,
      requirements: [{id, title, description?, policies: [ids], automated: bool}]}
@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from cspm_stream import catalog
 from cspm_stream.errors import DefinitionError
 from cspm_stream.policy.loader import policy_files
 from cspm_stream.policy.model import Framework, Policy, Requirement
@@ -26,7 +27,7 @@ class FrameworkError(DefinitionError):
 
 
 def builtin_framework_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "frameworks"
+    return catalog.frameworks_dir()
 
 
 def parse_framework(raw: Any, file: str, *, stem: str | None = None) -> Framework:

@@ -1,6 +1,6 @@
 """Load and validate policy files. Errors name the file, the path inside it and the reason.
 
-Built-ins live in ``cspm_stream/policies/<service>/<id>.yaml`` (``id`` == file stem);
+Built-ins live in ``cspm_stream/catalog/policies/<service>/<id>.yaml`` (``id`` == file stem);
 users add folders through ``policy.policy_dirs``. Every file is validated
 against the schema generated from the registries (see :mod:`.schema`) and its
 condition is compiled once.
@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from cspm_stream import catalog
 from cspm_stream.errors import PolicyError
 from cspm_stream.models.enums import Severity, Verdict
 from cspm_stream.policy.compiler import ConditionError, compile_condition
@@ -30,7 +31,7 @@ _TEST_KEYS = ("name", "expect", "attributes", "tags", "errors", "now", "region",
 
 
 def builtin_policy_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "policies"
+    return catalog.policies_dir()
 
 
 def policy_files(dirs: Iterable[str | Path]) -> list[Path]:

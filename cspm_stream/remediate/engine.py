@@ -43,10 +43,10 @@ from cspm_stream.models import (
     ocsf,
     to_dict,
 )
-from cspm_stream.pipeline.base import Emit, headers_for
 from cspm_stream.remediate.base import Action, Clients, get_action
 from cspm_stream.remediate.modes import approval_valid, resolve_mode, strictest
 from cspm_stream.settings import RemediationSettings
+from cspm_stream.stages.base import Emit, headers_for
 from cspm_stream.timeutil import iso, now_iso, parse_iso, to_ms
 
 log = structlog.get_logger(__name__)

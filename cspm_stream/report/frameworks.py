@@ -1,6 +1,6 @@
 """Compliance framework definitions as the report sees them.
 
-A framework file (``cspm_stream/frameworks/<id>.yaml``, plus any
+A framework file (``cspm_stream/catalog/frameworks/<id>.yaml``, plus any
 ``policy.framework_dirs``) is ``{id, name, version, requirements: [{id, title,
 policies: [policy ids], automated}]}``. The policy pack's loader validates the
 files; :func:`load_dirs` turns them into the plain :class:`Framework` values

@@ -9,8 +9,8 @@ from cspm_stream.models.activity import ActivityRecord
 from cspm_stream.models.codec import MAX_VALUE_BYTES, dumps
 from cspm_stream.models.dlq import DeadLetter
 from cspm_stream.models.enums import ActivitySource
-from cspm_stream.pipeline.base import Emit, headers_for
 from cspm_stream.sources.files import Item, RecordError
+from cspm_stream.stages.base import Emit, headers_for
 
 if TYPE_CHECKING:
     from cspm_stream.observability.metrics import Metrics

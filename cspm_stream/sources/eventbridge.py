@@ -14,10 +14,10 @@ from typing import Any
 import orjson
 
 from cspm_stream.models.enums import ActivitySource
-from cspm_stream.pipeline.base import Emit
 from cspm_stream.sources.emits import emits_for_items
 from cspm_stream.sources.files import split_payload
 from cspm_stream.sources.sqs import SqsSource
+from cspm_stream.stages.base import Emit
 
 
 def unwrap_sns(body: bytes) -> bytes:

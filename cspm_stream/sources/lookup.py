@@ -39,9 +39,9 @@ import structlog
 from botocore.exceptions import ClientError
 
 from cspm_stream.models.enums import ActivitySource
-from cspm_stream.pipeline.base import Emit
 from cspm_stream.sources.emits import EmitProducer, count_produced, emits_for_items
 from cspm_stream.sources.files import Item, RecordError, split_payload
+from cspm_stream.stages.base import Emit
 from cspm_stream.timeutil import iso, now, parse_iso
 
 if TYPE_CHECKING:

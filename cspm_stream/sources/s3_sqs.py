@@ -24,11 +24,11 @@ from botocore.exceptions import ClientError
 
 from cspm_stream.errors import DecodeError
 from cspm_stream.models.enums import ActivitySource
-from cspm_stream.pipeline.base import Emit
 from cspm_stream.sources.emits import EmitProducer, dead_letter_emit, emits_for_items
 from cspm_stream.sources.files import split_payload
 from cspm_stream.sources.notifications import ObjectRef, parse_notification
 from cspm_stream.sources.sqs import BeforeDelete, PermanentMessageError, SqsSource, SqsSourceOptions
+from cspm_stream.stages.base import Emit
 
 if TYPE_CHECKING:
     from cspm_stream.observability.metrics import Metrics

@@ -28,8 +28,8 @@ import structlog
 from botocore.exceptions import ClientError
 
 from cspm_stream.errors import CspmError
-from cspm_stream.pipeline.base import Emit
 from cspm_stream.sources.emits import EmitProducer, count_produced, dead_letter_emit
+from cspm_stream.stages.base import Emit
 from cspm_stream.timeutil import now_iso
 
 if TYPE_CHECKING:

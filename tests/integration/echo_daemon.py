@@ -16,7 +16,7 @@ import orjson
 from cspm_stream import settings as settings_mod
 from cspm_stream.daemon import run
 from cspm_stream.models import ActivityRecord, decode
-from cspm_stream.pipeline.base import Emit, RecordMeta
+from cspm_stream.stages.base import Emit, RecordMeta
 
 
 class EchoStage:

@@ -27,7 +27,7 @@ T0 = "2026-01-01T00:00:00.000Z"
 
 def failing_bucket(name: str) -> bytes:
     """A bucket snapshot that fails s3_bucket_acl_public_read (its own failing example)."""
-    pol = yaml.safe_load((ROOT / "cspm_stream/policies/s3/s3_bucket_acl_public_read.yaml").read_text())
+    pol = yaml.safe_load((ROOT / "cspm_stream/catalog/policies/s3/s3_bucket_acl_public_read.yaml").read_text())
     attrs = next(t for t in pol["tests"] if t["expect"] == "fail")["attributes"]
     return dumps(snapshot("aws.s3.bucket", dict(attrs, Name=name), resource_id=name, arn=f"arn:aws:s3:::{name}"))
 

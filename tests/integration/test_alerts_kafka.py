@@ -12,12 +12,12 @@ from prometheus_client import CollectorRegistry
 from cspm_stream import settings as settings_mod
 from cspm_stream.kafka import ensure_topics
 from cspm_stream.models import DeadLetter, RemediationCommand, Severity, decode
-from cspm_stream.pipeline.alerts import AlertStage
 from cspm_stream.settings import Settings
+from cspm_stream.stages.alerts import AlertStage
 from tests.kafka_util import consume, drain, produce
-from tests.unit.alerts.kafka_driver import StageDriver
-from tests.unit.alerts.ocsf_factory import compliance_finding, detection_finding, raw
-from tests.unit.alerts.receiver import Receiver
+from tests.unit.delivery.kafka_driver import StageDriver
+from tests.unit.delivery.ocsf_factory import compliance_finding, detection_finding, raw
+from tests.unit.delivery.receiver import Receiver
 
 pytestmark = pytest.mark.integration
 

@@ -55,7 +55,7 @@ correlation:
 #: the daemon runtime (faust app, guard, DLQ, SIGTERM) running only the detect stage
 RUNNER = (
     "import sys; from cspm_stream import settings; from cspm_stream.daemon import run; "
-    "from cspm_stream.pipeline.detect import build_detect_handler; s = settings.load(sys.argv[1]); "
+    "from cspm_stream.stages.detect import build_detect_handler; s = settings.load(sys.argv[1]); "
     "sys.exit(run(s, 'process', handlers=[build_detect_handler(s)]))"
 )
 

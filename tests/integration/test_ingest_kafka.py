@@ -19,9 +19,9 @@ from cspm_stream.collect.schedule import job_key, plan_scan
 from cspm_stream.kafka import Producer, consumer, ensure_topics
 from cspm_stream.models import RescanRequest
 from cspm_stream.models.codec import dumps, loads_object
-from cspm_stream.pipeline.base import Emit, RecordMeta, headers_for
-from cspm_stream.pipeline.ingest import IngestHandler
 from cspm_stream.settings import Settings
+from cspm_stream.stages.base import Emit, RecordMeta, headers_for
+from cspm_stream.stages.ingest import IngestHandler
 from cspm_stream.testing.moto import ACCOUNT_ID, MotoServer
 from tests.unit.collect.conftest import reset
 

@@ -18,11 +18,11 @@ from aiokafka import AIOKafkaConsumer
 from cspm_stream.kafka import Producer, client_options, ensure_topics
 from cspm_stream.models import dumps
 from cspm_stream.models.ocsf import finding_uid
-from cspm_stream.pipeline.base import RecordMeta
-from cspm_stream.pipeline.posture import PostureHandler
 from cspm_stream.policy.catalog import load_catalog
 from cspm_stream.policy.mutelist import MutelistSource
 from cspm_stream.settings import Settings
+from cspm_stream.stages.base import RecordMeta
+from cspm_stream.stages.posture import PostureHandler
 from cspm_stream.testing import snapshot
 from tests.kafka_util import drain, produce
 

@@ -17,10 +17,10 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from cspm_stream.models.activity import ActivityRecord
 from cspm_stream.models.codec import decode
 from cspm_stream.models.dlq import DeadLetter
-from cspm_stream.pipeline.base import Emit
 from cspm_stream.sources.eventbridge import EventBridgeSqsSource
 from cspm_stream.sources.s3_sqs import S3SqsSource
 from cspm_stream.sources.sqs import SqsSourceOptions
+from cspm_stream.stages.base import Emit
 from cspm_stream.testing import MotoServer, cloudtrail_record
 
 pytestmark = [pytest.mark.integration, pytest.mark.moto, pytest.mark.timeout(60)]

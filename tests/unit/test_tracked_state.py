@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cspm_stream.pipeline.guard import TrackedState
+from cspm_stream.stages.guard import TrackedState
 
 
 def test_writes_are_buffered_until_commit() -> None:

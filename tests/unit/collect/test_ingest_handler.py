@@ -11,9 +11,9 @@ import pytest
 from cspm_stream.collect import Collector
 from cspm_stream.models import RescanRequest, ScanJob
 from cspm_stream.models.codec import decode, dumps, loads_object
-from cspm_stream.pipeline.base import Emit, RecordMeta
-from cspm_stream.pipeline.ingest import IngestHandler, build_ingest_handler, reconcile, seen_key
 from cspm_stream.settings import Settings
+from cspm_stream.stages.base import Emit, RecordMeta
+from cspm_stream.stages.ingest import IngestHandler, build_ingest_handler, reconcile, seen_key
 from cspm_stream.testing.moto import ACCOUNT_ID, MotoServer
 from tests.unit.collect.conftest import failing, reset
 
@@ -172,7 +172,7 @@ def test_factory(settings_for: Callable[..., Settings]) -> None:
 async def test_scheduler_tick_produces_jobs(settings_for: Callable[..., Settings]) -> None:
     from dataclasses import replace
 
-    from cspm_stream.pipeline.ingest import build_scheduler
+    from cspm_stream.stages.ingest import build_scheduler
 
     sent: list[Emit] = []
 
@@ -190,7 +190,7 @@ async def test_scheduler_tick_produces_jobs(settings_for: Callable[..., Settings
 
 def test_oversized_snapshot_drops_largest_attributes_as_errors() -> None:
     from cspm_stream.models import ResourceSnapshot
-    from cspm_stream.pipeline.ingest import fit
+    from cspm_stream.stages.ingest import fit
     from cspm_stream.testing import snapshot
 
     snap = snapshot("aws.logs.monitoring", {"MetricFilters": ["x" * 2000] * 50, "Alarms": [1, 2], "Small": True})

@@ -11,9 +11,9 @@ from cspm_stream.detect.engine import DetectionEngine
 from cspm_stream.detect.rescan import load_map
 from cspm_stream.errors import DecodeError
 from cspm_stream.models import ActivityRecord, ActivitySource, dumps
-from cspm_stream.pipeline.base import RecordMeta
-from cspm_stream.pipeline.detect import DetectHandler, build_detect_handler
 from cspm_stream.settings import load
+from cspm_stream.stages.base import RecordMeta
+from cspm_stream.stages.detect import DetectHandler, build_detect_handler
 from tests.unit.detect.helpers import ev, rule
 
 META = RecordMeta(topic="cspm.activity", partition=2, offset=7)
@@ -110,7 +110,7 @@ async def test_engine_keeps_its_assigns_changes_promise() -> None:
     updates, so detections open, repeat, publish, close and get swept.
     """
     from bench.detect.mix import generate
-    from cspm_stream.pipeline.guard import TrackedState
+    from cspm_stream.stages.guard import TrackedState
 
     settings = load(data={"detection": {"update_interval_s": 1, "dedup_window_s": 60}}, environ={})
     handler = build_detect_handler(settings)

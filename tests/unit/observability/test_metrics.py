@@ -78,7 +78,7 @@ def test_report_numbers_become_gauges_and_old_series_go() -> None:
 
 
 def test_runtime_hooks() -> None:
-    from cspm_stream.pipeline.base import Emit, RecordMeta
+    from cspm_stream.stages.base import Emit, RecordMeta
 
     m = create_metrics()
     meta = RecordMeta(topic="cspm.inventory", partition=0, offset=1)

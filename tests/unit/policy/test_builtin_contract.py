@@ -41,7 +41,7 @@ def test_builtin_policy_valid_and_its_tests_pass(path: Path) -> None:
 
 
 def test_framework_files_exist_and_ids_are_known() -> None:
-    assert FRAMEWORK_FILES, "no framework files under cspm_stream/frameworks/"
+    assert FRAMEWORK_FILES, "no framework files under cspm_stream/catalog/frameworks/"
     fws = load_frameworks([builtin_framework_dir()])
     unknown = sorted({f.id for f in fws} - KNOWN_FRAMEWORKS)
     assert not unknown, f"framework ids not in the contract: {unknown}"

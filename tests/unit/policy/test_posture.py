@@ -8,11 +8,11 @@ import pytest
 from cspm_stream.errors import DecodeError
 from cspm_stream.models import AttributeFailure, ResourceDeleted, dumps
 from cspm_stream.models.ocsf import finding_uid
-from cspm_stream.pipeline.base import Emit, RecordMeta
-from cspm_stream.pipeline.posture import PostureHandler
 from cspm_stream.policy.catalog import Catalog
 from cspm_stream.policy.lifecycle import FindingState
 from cspm_stream.policy.mutelist import parse_mutelist
+from cspm_stream.stages.base import Emit, RecordMeta
+from cspm_stream.stages.posture import PostureHandler
 from cspm_stream.testing import snapshot
 
 ARN = "arn:aws:s3:::bucket-1"
@@ -212,7 +212,7 @@ async def test_bad_input_raises_decode_error(handler: PostureHandler) -> None:
 
 def test_build_handler_from_settings(tmp_path: Any) -> None:
     from cspm_stream import settings as settings_mod
-    from cspm_stream.pipeline.posture import build_handler
+    from cspm_stream.stages.posture import build_handler
     from tests.unit.policy.conftest import FIXTURES
 
     ml = tmp_path / "ml.yaml"

@@ -19,11 +19,11 @@ from cspm_stream.models import (
     decode,
     dumps,
 )
-from cspm_stream.pipeline.base import Emit, RecordMeta
-from cspm_stream.pipeline.remediate import RemediationHandler
 from cspm_stream.remediate.modes import sign_approval
 from cspm_stream.remediate.session import RemediatorSession
 from cspm_stream.settings import AwsSettings, RemediationSettings, Secret
+from cspm_stream.stages.base import Emit, RecordMeta
+from cspm_stream.stages.remediate import RemediationHandler
 from cspm_stream.testing.moto import MotoServer
 from cspm_stream.timeutil import iso, parse_iso
 

@@ -11,9 +11,9 @@ import pytest
 from cspm_stream.models.activity import ActivityRecord
 from cspm_stream.models.codec import decode
 from cspm_stream.models.dlq import DeadLetter
-from cspm_stream.pipeline.base import Emit
 from cspm_stream.sources.eventbridge import EventBridgeSqsSource
 from cspm_stream.sources.sqs import SqsSourceOptions
+from cspm_stream.stages.base import Emit
 from cspm_stream.testing import cloudtrail_record
 
 pytestmark = pytest.mark.timeout(20)

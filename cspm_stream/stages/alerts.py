@@ -1,0 +1,267 @@
+"""Alert router stage: findings + detections → sinks, and remediation commands.
+
+Per record: decode and validate the OCSF finding (DecodeError → DLQ by the
+runtime); drop it if the same uid+state was alerted within
+``alerts.dedup_window_s`` (replays and restarts never re-alert); route it by
+severity, class, account, tag, framework, state and route-level excludes; hand
+it to every matching sink — Kafka sinks become Emits returned to the runtime,
+delivery sinks are enqueued on the :class:`~cspm_stream.delivery.runner.SinkRunner`
+(never awaited here). A compliance finding that is ``new`` and names a
+``remediation_action`` whose resolved mode is not ``off`` also yields a
+:class:`~cspm_stream.models.RemediationCommand` on ``remediation`` keyed by the
+resource ARN — whether or not any route matched. A detection (state ``new``) may do the
+same when its rule names an action (``unmapped.remediation_action``, with optional
+``unmapped.remediation_params`` such as the access key id to quarantine).
+
+Wiring (``run --role alerts``)::
+
+    handler, runner = build_alert_stage(settings, registry)
+    await runner.start()      # delivery sinks + DLQ producer
+    ... drive handler.handle() from the findings and detections agents ...
+    await runner.stop()
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping, MutableMapping, Sequence
+from contextlib import AsyncExitStack
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+
+from cspm_stream.delivery.model import Alert, alert_from_bytes
+from cspm_stream.delivery.router import Router, is_duplicate
+from cspm_stream.delivery.runner import KafkaDeadLetterWriter, SinkMetrics, SinkRunner
+from cspm_stream.delivery.sinks import FileSink, KafkaSink, Sink, SlackSink, WebhookSink
+from cspm_stream.errors import ConfigError
+from cspm_stream.models import FindingStatus, RemediationCommand, RemediationMode, dumps
+from cspm_stream.remediate.modes import command_id, resolve_mode, resource_id_from_arn
+from cspm_stream.settings import AlertSettings, RemediationSettings, Settings
+from cspm_stream.stages.base import Emit, RecordMeta, headers_for
+from cspm_stream.timeutil import ms_to_iso, parse_iso
+
+
+def build_sinks(conf: AlertSettings, environ: Mapping[str, str] | None = None) -> list[Sink]:
+    """One sink per ``alerts.sinks`` entry; a missing HMAC secret variable fails here."""
+    env = os.environ if environ is None else environ
+    out: list[Sink] = []
+    for name, s in conf.sinks.items():
+        key = f"alerts.sinks.{name}"
+        if s.type == "kafka":
+            out.append(KafkaSink(name, topic=s.topic, fmt=s.format))
+        elif s.type in ("webhook", "slack"):
+            url = s.url
+            if s.url_env:
+                url = env.get(s.url_env, "")
+                if not url:
+                    raise ConfigError(f"{key}.url_env", s.url_env, "environment variable is unset")
+            if not url.startswith(("http://", "https://")):
+                raise ConfigError(
+                    f"{key}.url", "<hidden>" if s.url_env else url, f"a {s.type} sink needs an http(s) url"
+                )
+            if s.type == "slack":
+                out.append(SlackSink(name, url, timeout_s=s.timeout_s))
+                continue
+            secret = b""
+            if s.hmac_secret_env:
+                val = env.get(s.hmac_secret_env, "")
+                if not val:
+                    raise ConfigError(f"{key}.hmac_secret_env", s.hmac_secret_env, "environment variable is unset")
+                secret = val.encode("utf-8")
+            out.append(WebhookSink(name, url, timeout_s=s.timeout_s, secret=secret))
+        elif s.type == "file":
+            if not s.path:
+                raise ConfigError(f"{key}.path", s.path, "a file sink needs a path")
+            out.append(FileSink(name, s.path))
+        else:
+            out.append(FileSink(name, stdout=True))
+    return out
+
+
+class AlertRouterHandler:
+    """The ``alerts`` stage (inputs ``findings`` and ``detections``)."""
+
+    name = "alerts"
+    inputs: tuple[str, ...] = ("findings", "detections")
+
+    def __init__(
+        self,
+        alerts: AlertSettings,
+        remediation: RemediationSettings,
+        sinks: Sequence[Sink],
+        runner: SinkRunner | None,
+        *,
+        topic_names: Mapping[str, str] | None = None,
+    ) -> None:
+        self.router = Router(alerts.routes)
+        self.window_s = alerts.dedup_window_s
+        self.remediation = remediation
+        self.kafka_sinks = {s.name: s for s in sinks if isinstance(s, KafkaSink)}
+        self.runner = runner
+        delivery = [s.name for s in sinks if not s.inline]
+        if delivery and runner is None:
+            raise ConfigError("alerts.sinks", delivery, "delivery sinks need a SinkRunner")
+        self.topic_names = dict(topic_names or {})
+
+    async def handle(
+        self, key: bytes | None, value: bytes | None, meta: RecordMeta, state: MutableMapping[str, Any]
+    ) -> list[Emit]:
+        alert = alert_from_bytes(value)
+        if is_duplicate(alert, state, self.window_s, alert.time_ms):
+            return []
+        emits: list[Emit] = []
+        source = self.topic_names.get(meta.topic, meta.topic)
+        for sink in self.router.sinks_for(alert):
+            ks = self.kafka_sinks.get(sink)
+            if ks is not None:
+                emits.append(ks.render(alert))
+            else:
+                assert self.runner is not None
+                self.runner.submit(sink, alert, source)
+        cmd = self.command_for(alert, meta)
+        if cmd is not None:
+            emits.append(
+                Emit(
+                    "remediation",
+                    cmd.resource_arn,
+                    dumps(cmd),
+                    headers_for("remediation.v1", action=cmd.action),
+                )
+            )
+        return emits
+
+    def command_for(self, a: Alert, meta: RecordMeta) -> RemediationCommand | None:
+        """The remediation command a new compliance finding asks for, if its mode is not off."""
+        action = a.unmapped.get("remediation_action")
+        if a.state != FindingStatus.NEW.value or not action or not a.resource_arn:
+            return None
+        mode = resolve_mode(self.remediation, str(action), a.account_id)
+        if mode is RemediationMode.OFF:
+            return None
+        fi = a.finding.get("finding_info", {})
+        occurrence = str(fi.get("first_seen_time") or a.time_ms) if isinstance(fi, dict) else str(a.time_ms)
+        requested = ms_to_iso(a.time_ms)
+        expires = None
+        if mode is RemediationMode.APPROVE:
+            expires = ms_to_iso(
+                int((parse_iso(requested) + dt.timedelta(seconds=self.remediation.approval_ttl_s)).timestamp() * 1000)
+            )
+        rtype = a.resource_types[0] if a.resource_types else ""
+        return RemediationCommand(
+            command_id=command_id(str(action), a.resource_arn, a.uid, occurrence),
+            action=str(action),
+            mode=mode,
+            account_id=a.account_id,
+            region=a.region,
+            resource_arn=a.resource_arn,
+            resource_type=rtype,
+            resource_id=resource_id_from_arn(a.resource_arn, a.region),
+            finding_uid=a.uid,
+            requested_at=requested,
+            reason=f"{a.control}: {a.title}"[:500],
+            params=_params(a),
+            expires_at=expires,
+        )
+
+
+def _params(a: Alert) -> dict[str, Any]:
+    """Action parameters a finding may carry (``unmapped.remediation_params``, e.g. the access key
+    id a detection rule saw used), limited to plain JSON scalars and lists of them."""
+    raw = a.unmapped.get("remediation_params")
+    if not isinstance(raw, dict):
+        return {}
+    out: dict[str, Any] = {}
+    for k, v in raw.items():
+        if isinstance(v, str | int | float | bool) or (
+            isinstance(v, list) and all(isinstance(x, str | int | float | bool) for x in v)
+        ):
+            out[str(k)] = v
+    return out
+
+
+def build_handler(settings: Settings, runner: SinkRunner | None = None) -> AlertRouterHandler:
+    """The router handler; pass the runner that owns the delivery sinks (see :func:`build_alert_stage`)."""
+    sinks = build_sinks(settings.alerts)
+    if runner is None and any(not s.inline for s in sinks):
+        raise ConfigError("alerts.sinks", list(settings.alerts.sinks), "delivery sinks need a SinkRunner")
+    return AlertRouterHandler(
+        settings.alerts,
+        settings.remediation,
+        sinks,
+        runner,
+        topic_names={t: settings.kafka.topic(t) for t in AlertRouterHandler.inputs},
+    )
+
+
+class AlertStage:
+    """Handler + runner + DLQ producer, started and stopped together (``async with``)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        registry: CollectorRegistry | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        sinks = build_sinks(settings.alerts, environ)
+        self.dlq = KafkaDeadLetterWriter(settings.kafka)
+        self.runner = SinkRunner(sinks, settings.alerts.sinks, self.dlq, SinkMetrics(registry))
+        self.handler = AlertRouterHandler(
+            settings.alerts,
+            settings.remediation,
+            sinks,
+            self.runner,
+            topic_names={t: settings.kafka.topic(t) for t in AlertRouterHandler.inputs},
+        )
+        self._stack = AsyncExitStack()
+
+    async def start(self) -> None:
+        if not self.runner.sink_names:
+            return  # Kafka-only routing: everything leaves as Emits, nothing to run
+        await self.dlq.start()
+        self._stack.push_async_callback(self.dlq.stop)
+        await self.runner.start()
+        self._stack.push_async_callback(self.runner.stop)
+
+    async def stop(self) -> None:
+        await self._stack.aclose()
+
+    async def __aenter__(self) -> AlertStage:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+#: one AlertStage per Settings object, so the handler factory and the service factory that the
+#: daemon calls separately share the same SinkRunner (filled lazily, never at import time)
+_STAGES: dict[int, tuple[Settings, AlertStage]] = {}
+
+
+def _stage_for(settings: Settings) -> AlertStage:
+    hit = _STAGES.get(id(settings))
+    if hit is None or hit[0] is not settings:
+        hit = (settings, AlertStage(settings))
+        _STAGES[id(settings)] = hit
+    return hit[1]
+
+
+def build_alert_handler(settings: Settings) -> AlertRouterHandler:
+    """Daemon factory (role ``alerts``): the router handler, sharing its runner with the sink service."""
+    return _stage_for(settings).handler
+
+
+def build_sink_service(settings: Settings) -> AlertStage | None:
+    """Daemon factory (role ``alerts``): start/stop of the delivery sinks + DLQ producer (None if none)."""
+    stage = _stage_for(settings)
+    return stage if stage.runner.sink_names else None
+
+
+def build_alert_stage(
+    settings: Settings, registry: CollectorRegistry | None = None
+) -> tuple[AlertRouterHandler, AlertStage]:
+    """Handler and its (not yet started) stage; ``await stage.start()`` in ``run --role alerts``."""
+    stage = AlertStage(settings, registry)
+    return stage.handler, stage

@@ -1,0 +1,107 @@
+"""Detection stage: CloudTrail activity → OCSF detections and rescan requests.
+
+Consumes ``activity`` (key = principal, value = ``activity.v1``), evaluates the
+record with the :class:`~cspm_stream.detect.engine.DetectionEngine` (single-event
+Sigma rules and correlations; state in the handler's ``state`` table, see the
+engine for its keys) and emits:
+
+- ``detections``: OCSF Detection Findings (class 2004), key = finding uid, schema
+  header ``ocsf.detection_finding.v1`` (activity 1 = new, 2 = repeat in its window);
+- ``rescan``: one ``rescan.v1`` request per resource a successful mutating call
+  touched, key = resource ARN (or id), with a deterministic ``request_id``.
+
+A value that is not an ``activity.v1`` record, or whose record has no usable
+``eventID``/``eventTime``, raises :class:`~cspm_stream.errors.DecodeError` (the
+runtime writes a dead letter). A redelivered record (same ``eventID``) emits
+nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, MutableMapping
+from typing import Any
+
+import structlog
+
+from cspm_stream.detect.catalog import load_rules
+from cspm_stream.detect.engine import DetectionEngine, EngineConfig
+from cspm_stream.detect.rescan import RescanTarget, load_map
+from cspm_stream.errors import DecodeError
+from cspm_stream.models import ActivityRecord, RescanRequest
+from cspm_stream.models.codec import decode, dumps
+from cspm_stream.models.ocsf import DETECTION_FINDING, SCHEMA_BY_CLASS, finding_uid
+from cspm_stream.settings import Settings
+from cspm_stream.stages.base import Emit, RecordMeta, headers_for
+from cspm_stream.timeutil import now_iso, to_ms
+
+log = structlog.get_logger("cspm_stream.detect")
+DETECTION_SCHEMA = SCHEMA_BY_CLASS[DETECTION_FINDING]
+RESCAN_SCHEMA = "rescan.v1"
+
+
+class DetectHandler:
+    """Evaluate each activity record; emit detections and rescan requests."""
+
+    name = "detect"
+    inputs: tuple[str, ...] = ("activity",)
+    #: the engine's store re-assigns every value it changes (see cspm_stream.detect.store)
+    assigns_changes = True
+
+    def __init__(self, engine: DetectionEngine, *, clock: Callable[[], str] = now_iso) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    async def handle(
+        self, key: bytes | None, value: bytes | None, meta: RecordMeta, state: MutableMapping[str, Any]
+    ) -> list[Emit]:
+        act = decode(value, ActivityRecord)
+        rec = act.record
+        if str(rec.get("eventID") or "") != act.event_id:
+            raise DecodeError(f"record eventID {rec.get('eventID')!r} does not match event_id {act.event_id!r}")
+        try:
+            t = to_ms(act.event_time)
+        except ValueError:
+            raise DecodeError(f"event_time {act.event_time!r} is not an ISO 8601 time") from None
+        out = self.engine.process(rec, state, partition=meta.partition, principal=act.principal, event_time_ms=t)
+        emits: list[Emit] = []
+        for f in out.findings:
+            uid = f["finding_info"]["uid"]
+            emits.append(Emit("detections", uid, dumps(f), headers_for(DETECTION_SCHEMA, trace_id=act.event_id)))
+        now = self.clock() if out.rescans else ""
+        for tg in out.rescans:
+            req = rescan_request(tg, now)
+            emits.append(Emit("rescan", tg.arn or tg.resource_id, dumps(req), headers_for(RESCAN_SCHEMA, act.event_id)))
+        return emits
+
+
+def rescan_request(tg: RescanTarget, requested_at: str) -> RescanRequest:
+    """The rescan request for one target; its id is deterministic (event + resource)."""
+    return RescanRequest(
+        request_id=finding_uid("rescan", tg.event_id, tg.resource_type, tg.resource_id),
+        account_id=tg.account_id,
+        region=tg.region,
+        resource_type=tg.resource_type,
+        requested_at=requested_at,
+        reason=f"cloudtrail:{tg.event_name}",
+        arn=tg.arn,
+        resource_id=tg.resource_id,
+        source_event_id=tg.event_id,
+    )
+
+
+def engine_from_settings(settings: Settings, extra_rule_paths: tuple[str, ...] = ()) -> DetectionEngine:
+    """Load the configured rules (logging every rule that fails) and the rescan table."""
+    d = settings.detection
+    rules = load_rules(d, extra_rule_paths)
+    for err in rules.errors:
+        log.warning("rule failed to load", file=err.file, rule=err.rule, reason=err.reason)
+    log.info("rules loaded", loaded=rules.loaded, failed=len(rules.errors))
+    return DetectionEngine(rules, EngineConfig.from_settings(d), load_map(d.rescan_map))
+
+
+def build_detect_handler(settings: Settings) -> DetectHandler:
+    """Factory used by the daemon (role ``process``)."""
+    return DetectHandler(engine_from_settings(settings))
+
+
+build_handler = build_detect_handler

@@ -1,0 +1,76 @@
+"""Remediation stage: commands (``remediation``) and approvals (``approvals``) → results.
+
+Decodes either input by its ``schema`` (DecodeError → DLQ by the runtime, and that is
+also what happens to an unsigned or badly signed approval), then lets the
+:class:`~cspm_stream.remediate.engine.Remediator` decide and act with the
+remediator's OWN AWS session (:class:`~cspm_stream.remediate.session.RemediatorSession`,
+never the reader's). Emits RemediationResults on ``remediation-results``,
+RescanRequests on ``rescan`` and, when the blast-radius cap pauses an account, a
+detection finding on ``detections``.
+
+Wiring (``run --role remediate``, ONE worker)::
+
+    handler, session = build_remediation_stage(settings)
+    async with session:
+        ... drive handler.handle() from the remediation and approvals agents ...
+        ... every 30 s: emits = handler.sweep(table)  (expires unapproved commands) ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, MutableMapping
+from typing import Any
+
+from cspm_stream.models import Approval, RemediationCommand, decode_any
+from cspm_stream.remediate.engine import ClientsProvider, Remediator
+from cspm_stream.remediate.session import RemediatorSession
+from cspm_stream.settings import RemediationSettings, Settings
+from cspm_stream.stages.base import Emit, RecordMeta
+from cspm_stream.timeutil import now_iso
+
+
+class RemediationHandler:
+    name = "remediate"
+    inputs: tuple[str, ...] = ("remediation", "approvals")
+
+    def __init__(
+        self, conf: RemediationSettings, provider: ClientsProvider, *, clock: Callable[[], str] = now_iso
+    ) -> None:
+        self.remediator = Remediator(conf, provider, clock=clock)
+
+    async def handle(
+        self, key: bytes | None, value: bytes | None, meta: RecordMeta, state: MutableMapping[str, Any]
+    ) -> list[Emit]:
+        msg = decode_any(value, (RemediationCommand, Approval))
+        # expiries ride on traffic too, so they happen even where no timer calls sweep()
+        expired = self.remediator.sweep(state)
+        if isinstance(msg, Approval):
+            return expired + await self.remediator.on_approval(msg, state)
+        return expired + await self.remediator.on_command(msg, state)
+
+    async def stop(self) -> None:
+        """Close the remediator's AWS clients (if its provider owns any)."""
+        stop = getattr(self.remediator.provider, "stop", None)
+        if stop is not None:
+            await stop()
+
+    def sweep(self, state: MutableMapping[str, Any]) -> list[Emit]:
+        """Expire commands still waiting for an approval past their TTL."""
+        return self.remediator.sweep(state)
+
+
+def build_remediation_stage(settings: Settings) -> tuple[RemediationHandler, RemediatorSession]:
+    """Handler plus its (not started) AWS session: ``async with session:`` around the agents."""
+    session = RemediatorSession(settings.remediation, settings.aws)
+    return RemediationHandler(settings.remediation, session), session
+
+
+def build_remediate_handler(settings: Settings) -> RemediationHandler:
+    """Daemon factory (role ``remediate``): its own AWS session starts lazily on first use."""
+    return RemediationHandler(settings.remediation, RemediatorSession(settings.remediation, settings.aws))
+
+
+def build_handler(settings: Settings, provider: ClientsProvider | None = None) -> RemediationHandler:
+    if provider is None:
+        return build_remediate_handler(settings)
+    return RemediationHandler(settings.remediation, provider)

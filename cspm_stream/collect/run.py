@@ -135,6 +135,11 @@ def _leaf(exc: BaseException) -> BaseException:
 async def _items(
     c: Collector, job: ScanJob, spec: ResourceSpec, calls: _JobCalls, only_id: str | None
 ) -> AsyncIterator[Item]:
+    if spec.list_fn is not None:
+        async for item in spec.list_fn(calls):
+            if spec.item_filter is None or spec.item_filter(item, calls.scope):
+                yield item
+        return
     if spec.list_op is None:
         yield {}
         return

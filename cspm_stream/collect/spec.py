@@ -11,12 +11,13 @@ Region-level pseudo resources (``aws.ec2.region``, ``aws.config.region`` ...) ha
 ``list_op=None``: the collector makes one empty item per (account, region) and the
 details fill it in. Details that need several calls use ``fn`` (an async function
 receiving a :class:`Calls` handle) — the collector still catches their failures
-per attribute.
+per attribute. Types whose listing needs several calls (children of a parent, e.g.
+the stages of every REST API) use ``list_fn``; a failure there is a failed listing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -49,6 +50,8 @@ class Calls(Protocol):
 
 
 CustomDetail = Callable[[Calls, Item], Awaitable[Any]]
+#: items listed by several calls (children of a parent: API Gateway stages per API, ECS services per cluster)
+CustomLister = Callable[[Calls], AsyncIterator[Item]]
 
 
 def _whole(resp: dict[str, Any]) -> Any:
@@ -101,6 +104,7 @@ class ResourceSpec:
     post: Callable[[Item], Item] | None = None  # normalise (e.g. parse policy documents)
     item_filter: Callable[[Item, Scope], bool] | None = None
     one_params: Callable[[str], dict[str, Any]] | None = None  # list params that fetch one id (rescan)
+    list_fn: CustomLister | None = None  # replaces list_op's listing (list_op then only names the call)
 
     @property
     def service_name(self) -> str:

@@ -191,7 +191,7 @@ class SinkRunner:
             try:
                 await self._deliver(lane, item)
             except Exception as exc:  # the per-message boundary: a bug must not kill the lane
-                await self._to_dlq(lane.sink.name, item, f"unexpected {type(exc).__name__}: {exc}")
+                await self._to_dlq(lane.sink.name, item, _scrub(lane.sink, f"unexpected {type(exc).__name__}: {exc}"))
             finally:
                 lane.queue.task_done()
 
@@ -207,7 +207,7 @@ class SinkRunner:
             try:
                 await lane.sink.send(item.alert)
             except SinkError as exc:
-                last = str(exc)
+                last = _scrub(lane.sink, str(exc))
                 log.warning("alert sink failed", sink=name, attempt=attempt, retriable=exc.retriable, error=last)
                 if not exc.retriable:
                     await self._to_dlq(name, item, f"permanent failure: {last}")
@@ -249,6 +249,12 @@ class SinkRunner:
         log.critical("alert lost: delivery and dead-letter both failed", sink=sink, uid=item.alert.uid, reason=reason)
 
 
+def _scrub(sink: Sink, text: str) -> str:
+    """Mask the sink's secrets in ``text`` (HTTP sinks scrub their own errors; this also covers bugs)."""
+    redact = getattr(sink, "redact", None)
+    return redact(text) if callable(redact) else text
+
+
 class KafkaDeadLetterWriter:
     """Produces DeadLetters to ``<prefix>dlq`` with its own aiokafka producer (acks=all)."""
 
@@ -259,21 +265,20 @@ class KafkaDeadLetterWriter:
 
     async def start(self) -> None:
         from aiokafka import AIOKafkaProducer  # adapter-only import
+        from aiokafka.errors import KafkaConnectionError
 
-        kw: dict[str, Any] = {
-            "bootstrap_servers": self._kafka.bootstrap,
-            "acks": "all",
-            "security_protocol": self._kafka.security_protocol,
-            "request_timeout_ms": int(self._kafka.request_timeout_s * 1000),
-        }
-        if self._kafka.security_protocol.startswith("SASL"):
-            kw.update(
-                sasl_mechanism=self._kafka.sasl_mechanism,
-                sasl_plain_username=self._kafka.sasl_username,
-                sasl_plain_password=self._kafka.sasl_password.get(),
-            )
+        from cspm_stream.errors import KafkaUnavailable
+        from cspm_stream.kafka import client_options
+
+        kw = client_options(self._kafka)
+        kw.update(acks="all", request_timeout_ms=int(self._kafka.request_timeout_s * 1000))
         self._producer = AIOKafkaProducer(**kw)
-        await self._producer.start()
+        try:
+            await self._producer.start()
+        except KafkaConnectionError as exc:
+            await self._producer.stop()
+            self._producer = None
+            raise KafkaUnavailable(f"cannot reach Kafka at {self._kafka.bootstrap}: {exc}") from None
 
     async def __call__(self, letter: DeadLetter) -> None:
         if self._producer is None:

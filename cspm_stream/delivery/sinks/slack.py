@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 
 from cspm_stream.delivery.model import Alert
-from cspm_stream.delivery.sinks.webhook import HttpPoster
+from cspm_stream.delivery.sinks.http import HttpDelivery
 from cspm_stream.models import Severity
 
 _ICON = {
@@ -54,13 +54,17 @@ class SlackSink:
 
     def __init__(self, name: str, url: str, *, timeout_s: float = 5.0) -> None:
         self.name = name
-        self._http = HttpPoster(name, url, timeout_s)
+        self._http = HttpDelivery(name, url, timeout_s)
+
+    def redact(self, text: str) -> str:
+        """``text`` with this sink's URL (which embeds a token) masked."""
+        return self._http.redact(text)
 
     async def start(self) -> None:
         await self._http.start()
 
     async def send(self, alert: Alert) -> None:
-        await self._http.post(orjson.dumps(slack_message(alert)), {"Content-Type": "application/json"})
+        await self._http.send(orjson.dumps(slack_message(alert)), {"Content-Type": "application/json"})
 
     async def flush(self) -> None:
         return None

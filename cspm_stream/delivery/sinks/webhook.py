@@ -3,6 +3,7 @@
 The receiver verifies ``X-Cspm-Signature: sha256=<hex>`` where hex is
 HMAC-SHA256(secret, raw request body). ``X-Cspm-Alert-Id`` carries the finding
 uid so a receiver can drop the duplicates that at-least-once retries may cause.
+Delivery (no redirects, scrubbed errors) is :class:`~cspm_stream.delivery.sinks.http.HttpDelivery`.
 """
 
 from __future__ import annotations
@@ -10,10 +11,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-import aiohttp
-
 from cspm_stream.delivery.model import Alert
-from cspm_stream.errors import SinkError
+from cspm_stream.delivery.sinks.http import HttpDelivery
 
 SIGNATURE_HEADER = "X-Cspm-Signature"
 
@@ -28,44 +27,6 @@ def verify(secret: bytes, body: bytes, header: str | None) -> bool:
     return header is not None and hmac.compare_digest(sign(secret, body), header)
 
 
-class HttpPoster:
-    """Owns one aiohttp session; maps HTTP outcomes to retriable or final SinkErrors."""
-
-    def __init__(self, name: str, url: str, timeout_s: float) -> None:
-        if not url.startswith(("http://", "https://")):
-            raise ValueError(f"sink {name}: url must be http(s)")
-        self.name = name
-        self.url = url
-        self.timeout = aiohttp.ClientTimeout(total=timeout_s)
-        self._session: aiohttp.ClientSession | None = None
-
-    async def start(self) -> None:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self.timeout)
-
-    async def post(self, body: bytes, headers: dict[str, str]) -> None:
-        if self._session is None:
-            raise SinkError(f"sink {self.name} not started", retriable=False)
-        try:
-            async with self._session.post(self.url, data=body, headers=headers) as resp:
-                if resp.status < 300:
-                    await resp.read()
-                    return
-                text = (await resp.text(errors="replace"))[:200]
-                # 408/429 and 5xx may pass later; other 4xx will not
-                retriable = resp.status >= 500 or resp.status in (408, 429)
-                raise SinkError(f"HTTP {resp.status} from {self.name}: {text}", retriable=retriable)
-        except TimeoutError as exc:
-            raise SinkError(f"timeout after {self.timeout.total}s posting to {self.name}", retriable=True) from exc
-        except aiohttp.ClientError as exc:
-            raise SinkError(f"{type(exc).__name__} posting to {self.name}: {exc}", retriable=True) from exc
-
-    async def stop(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-
 class WebhookSink:
     """POST each alert's OCSF JSON; sign it when a secret is configured."""
 
@@ -73,8 +34,12 @@ class WebhookSink:
 
     def __init__(self, name: str, url: str, *, timeout_s: float = 5.0, secret: bytes = b"") -> None:
         self.name = name
-        self._http = HttpPoster(name, url, timeout_s)
+        self._http = HttpDelivery(name, url, timeout_s, secrets=[secret] if secret else [])
         self._secret = secret
+
+    def redact(self, text: str) -> str:
+        """``text`` with this sink's URL and secret masked."""
+        return self._http.redact(text)
 
     async def start(self) -> None:
         await self._http.start()
@@ -84,7 +49,7 @@ class WebhookSink:
         headers = {"Content-Type": "application/json", "X-Cspm-Alert-Id": alert.uid}
         if self._secret:
             headers[SIGNATURE_HEADER] = sign(self._secret, body)
-        await self._http.post(body, headers)
+        await self._http.send(body, headers)
 
     async def flush(self) -> None:
         return None

@@ -5,13 +5,17 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
+from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from cspm_stream.delivery.asff import to_asff
 from cspm_stream.delivery.model import alert_from_bytes
 from cspm_stream.delivery.runner import SinkMetrics, SinkRunner
 from cspm_stream.delivery.sinks import FileSink, KafkaSink, SlackSink, WebhookSink
+from cspm_stream.delivery.sinks.http import HttpDelivery, Redactor, url_origin
 from cspm_stream.delivery.sinks.webhook import sign, verify
+from cspm_stream.errors import SinkError
 from cspm_stream.models import DeadLetter, Severity
 from cspm_stream.settings import SinkSettings
 
@@ -202,3 +206,133 @@ async def test_file_sink_writes_json_lines(tmp_path: Path) -> None:
     await s.stop()
     lines = p.read_bytes().splitlines()
     assert [orjson.loads(x)["finding_info"]["uid"] for x in lines] == [a.uid for a in alerts(3)]
+
+
+class Redirector:
+    """Answers every POST on /hook/<token> with ``status`` and a Location on a second server that counts hits."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+        self.hits = 0
+        self.stolen: list[tuple[str, bytes]] = []  # requests that reached the redirect target
+        self.url = ""
+        self._runners: list[web.AppRunner] = []
+
+    async def _start(self, app: web.Application) -> int:
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        self._runners.append(runner)
+        return int(runner.addresses[0][1])
+
+    async def __aenter__(self) -> Redirector:
+        async def steal(request: web.Request) -> web.Response:
+            self.stolen.append((request.method, await request.read()))
+            return web.Response(text="thanks")
+
+        evil = web.Application()
+        evil.router.add_route("*", "/steal", steal)
+        evil_port = await self._start(evil)
+
+        async def hook(request: web.Request) -> web.Response:
+            self.hits += 1
+            await request.read()
+            return web.Response(status=self.status, headers={"Location": f"http://localhost:{evil_port}/steal"})
+
+        app = web.Application()
+        app.router.add_post("/hook/{token}", hook)
+        port = await self._start(app)
+        self.url = f"http://127.0.0.1:{port}/hook/T0KEN-in-the-path-0123456789?sig=qs-secret-abcdef123"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for r in self._runners:
+            await r.cleanup()
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+async def test_redirects_are_never_followed_but_retried_and_dead_lettered(status: int) -> None:
+    async with Redirector(status) as rx:
+        dlq = MemoryDlq()
+        reg = CollectorRegistry()
+        hook = WebhookSink("hook", rx.url, secret=b"hmac-key-planted-4242")
+        async with SinkRunner([hook], {"hook": conf("webhook", max_attempts=2)}, dlq, SinkMetrics(reg)) as runner:
+            runner.submit("hook", alerts(1)[0])
+            await runner.join()
+        assert rx.stolen == []  # neither the signed body (307/308) nor a GET (301/302/303) reached the target
+        assert rx.hits == 2  # a redirect is a retriable failure
+    (letter,) = dlq.letters
+    assert f"HTTP {status} redirect" in letter.reason and "http://localhost:" in letter.reason
+    assert "redirects are never followed" in letter.reason and "gave up after 2 attempts" in letter.reason
+    assert "T0KEN" not in letter.reason and "qs-secret" not in letter.reason and "/steal" not in letter.reason
+    assert reg.get_sample_value("cspm_alerts_sent_total", {"sink": "hook"}) is None
+
+
+def test_url_origin_shows_no_path_query_or_user_info() -> None:
+    assert (
+        url_origin("https://user:pw@hooks.example.com:8443/services/T1/B2/tok?x=1#f")
+        == "https://hooks.example.com:8443"
+    )
+    assert url_origin("http://[::1]:9/x") == "http://[::1]:9"
+    assert url_origin("http://exa mple.com:99999/") == "<invalid url>"
+
+
+def test_redactor_masks_url_pieces_and_secrets() -> None:
+    r = Redactor(["hmac-secret-value"])
+    r.add_url("https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX?token=abcdef123456")
+    text = r(
+        "posted to /services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX; echo XXXXXXXXXXXXXXXXXXXXXXXX abcdef123456 hmac-secret-value"
+    )
+    assert "XXXXXXXX" not in text and "abcdef123456" not in text and "hmac-secret" not in text
+    assert r("a webhook named hook on services") == "a webhook named hook on services"  # ordinary words stay
+
+
+async def test_error_bodies_echoing_the_token_are_scrubbed() -> None:
+    async def echo(request: web.Request) -> web.Response:
+        return web.Response(
+            status=400, text=f"bad request to {request.path_qs} with {request.headers['X-Cspm-Signature']}"
+        )
+
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", echo)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    try:
+        url = f"http://127.0.0.1:{port}/in/the/path/SECRETPATHTOKEN123?key=querysecret99"
+        http = HttpDelivery("hook", url, 2, secrets=[b"k" * 8])
+        await http.start()
+        with pytest.raises(SinkError) as info:
+            await http.send(b"{}", {"X-Cspm-Signature": "kkkkkkkk-and-more"})
+        await http.stop()
+    finally:
+        await runner.cleanup()
+    msg = str(info.value)
+    assert msg.startswith(f"HTTP 400 from sink hook (http://127.0.0.1:{port}): bad request to ***")
+    assert "SECRETPATHTOKEN" not in msg and "querysecret" not in msg and "kkkkkkkk" not in msg
+    assert info.value.retriable is False
+
+
+async def test_huge_response_body_is_read_bounded() -> None:
+    async def big(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(status=500)
+        await resp.prepare(request)
+        for _ in range(64):
+            await resp.write(b"x" * 65536)  # 4 MiB: more than we read
+        return resp
+
+    app = web.Application()
+    app.router.add_post("/", big)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        http = HttpDelivery("big", f"http://127.0.0.1:{runner.addresses[0][1]}/", 5, max_response_bytes=1024)
+        await http.start()
+        with pytest.raises(SinkError) as info:
+            await http.send(b"{}", {})
+        await http.stop()
+    finally:
+        await runner.cleanup()
+    assert info.value.retriable and len(str(info.value)) < 300

@@ -2,7 +2,9 @@
 
 - ``rules list [PATH…]`` — every loaded rule: id, level, kind, title, MITRE tactics.
 - ``rules validate PATH…`` — load exactly these files/folders; print each rule that
-  fails with its file and reason, then ``loaded N, failed M``; exit 1 if any failed.
+  fails with its file and reason, each warning (a rule selecting a field CloudTrail
+  lacks: it loads, that selection never sees a value), then
+  ``loaded N, failed M, warnings W``; exit 1 if any failed.
 - ``rules test [PATH…]`` — run the ``<rule>.tests.yml`` files found beside the rules
   (default: the built-in pack and ``detection.rules_dirs``); exit 1 on any failure.
 - ``rules fields`` — the CloudTrail field vocabulary rules may use, and how values match.
@@ -54,13 +56,16 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from cspm_stream.detect.catalog import vocabulary
     from cspm_stream.detect.loader import load_paths
 
     settings = load(args.config)
-    rs = load_paths(args.paths, settings.detection.placeholders, settings.detection.extra_fields)
+    rs = load_paths(args.paths, settings.detection.placeholders, vocab=vocabulary(settings.detection))
     for err in rs.errors:
         print(str(err))
-    print(f"loaded {rs.loaded}, failed {len(rs.errors)}")
+    for warn in rs.warnings:
+        print(f"WARNING {warn}")
+    print(f"loaded {rs.loaded}, failed {len(rs.errors)}, warnings {len(rs.warnings)}")
     return 1 if rs.errors else 0
 
 
@@ -86,7 +91,7 @@ def _test(args: argparse.Namespace) -> int:
 
 
 def _fields(args: argparse.Namespace) -> int:
-    from cspm_stream.detect import fields, matchers
+    from cspm_stream.detect import derived, fields, matchers
 
     settings = load(args.config)
     extra = settings.detection.extra_fields
@@ -95,6 +100,10 @@ def _fields(args: argparse.Namespace) -> int:
         print(f"  {name:<30} {kind}")
     for name in extra:
         print(f"  {name:<30} object (detection.extra_fields)")
+    print()
+    print("Derived fields (computed once per record; see cspm_stream.detect.derived):")
+    for name, df in derived.public_fields().items():
+        print(f"  {'cspm.' + name:<30} {df.kind:<7} {df.doc}")
     print()
     print("Resolution:")
     print((fields.__doc__ or "").split("Resolution semantics", 1)[-1].split(":", 1)[-1].rstrip())

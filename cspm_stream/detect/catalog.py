@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from cspm_stream import catalog
+from cspm_stream.detect.derived import DerivedConfig, Deriver
+from cspm_stream.detect.fields import MAX_FIELD_CHARS, Vocabulary
 from cspm_stream.detect.loader import load_paths
 from cspm_stream.detect.rules import RuleSet
 from cspm_stream.settings import DetectionSettings
@@ -29,6 +31,15 @@ def rule_paths(
     return paths
 
 
+def vocabulary(settings: DetectionSettings) -> Vocabulary:
+    """The field vocabulary of the settings: extra fields, derived-field config, value bound."""
+    return Vocabulary(
+        extra=frozenset(settings.extra_fields),
+        deriver=Deriver(DerivedConfig.from_settings(settings)),
+        max_chars=int(getattr(settings, "max_field_chars", MAX_FIELD_CHARS)),
+    )
+
+
 def load_rules(
     settings: DetectionSettings, extra: Iterable[str | Path] = (), *, builtin: bool | None = None
 ) -> RuleSet:
@@ -36,5 +47,5 @@ def load_rules(
     return load_paths(
         rule_paths(settings, extra, builtin=builtin),
         placeholders=settings.placeholders,
-        extra_fields=settings.extra_fields,
+        vocab=vocabulary(settings),
     )

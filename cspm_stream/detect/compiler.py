@@ -15,6 +15,7 @@ is matched as a network. A placeholder without configured values fails the rule.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -38,7 +39,7 @@ from sigma.types import (
     SpecialChars,
 )
 
-from cspm_stream.detect.fields import FieldError
+from cspm_stream.detect.fields import FieldError, Vocabulary
 from cspm_stream.detect.matchers import Predicate, Record, Unsupported, keyword, leaf, one_of
 
 Node = ConditionItem | ConditionFieldEqualsValueExpression | ConditionValueExpression
@@ -54,6 +55,8 @@ class Compiled:
     predicate: Predicate
     #: for each field of INDEX_FIELDS the rule pins: the lower-cased values a match must have
     pins: dict[str, frozenset[str]]
+    #: fields CloudTrail lacks that the rule selects (each selection on them never sees a value)
+    warnings: tuple[str, ...] = ()
 
     @property
     def event_names(self) -> frozenset[str] | None:
@@ -64,15 +67,25 @@ class Compiled:
         return self.pins.get("eventSource")
 
 
-def compile_rule(rule: SigmaRule, placeholders: Placeholders, extra_fields: frozenset[str] = frozenset()) -> Compiled:
-    """Compile every condition of ``rule`` (several conditions are OR-ed). Raises Unsupported/FieldError."""
+def compile_rule(
+    rule: SigmaRule,
+    placeholders: Placeholders,
+    extra_fields: frozenset[str] = frozenset(),
+    vocab: Vocabulary | None = None,
+) -> Compiled:
+    """Compile every condition of ``rule`` (several conditions are OR-ed). Raises Unsupported/FieldError.
+
+    ``vocab`` carries the derived-field context and value bound (default: built-in only);
+    ``extra_fields`` is used when no ``vocab`` is given.
+    """
     trees: list[Node] = []
     for cond in rule.detection.parsed_condition:
         tree = cond.parsed
         if tree is None:
             raise Unsupported("condition resolves to nothing")
         trees.append(tree)
-    c = _Compiler(placeholders, extra_fields)
+    v = dataclasses.replace(vocab, warnings=[]) if vocab is not None else Vocabulary(extra=extra_fields)
+    c = _Compiler(placeholders, v)
     preds = [c.node(t) for t in trees]
     pred = preds[0] if len(preds) == 1 else _any(preds)
     pinned: dict[str, frozenset[str]] = {}
@@ -80,7 +93,7 @@ def compile_rule(rule: SigmaRule, placeholders: Placeholders, extra_fields: froz
         vals = _union([pins(t, f) for t in trees])
         if vals is not None:
             pinned[f] = vals
-    return Compiled(pred, pinned)
+    return Compiled(pred, pinned, tuple(v.warnings))
 
 
 def _union(sets: list[frozenset[str] | None]) -> frozenset[str] | None:
@@ -163,9 +176,9 @@ def _any(ps: list[Predicate]) -> Predicate:
 
 
 class _Compiler:
-    def __init__(self, placeholders: Placeholders, extra: frozenset[str]) -> None:
+    def __init__(self, placeholders: Placeholders, vocab: Vocabulary) -> None:
         self.placeholders = placeholders
-        self.extra = extra
+        self.vocab = vocab
 
     def node(self, node: Node) -> Predicate:
         if isinstance(node, ConditionAND):
@@ -181,7 +194,7 @@ class _Compiler:
             return self.field(node.field, node.value)
         if isinstance(node, ConditionValueExpression):
             vals = self.expand(node.value)
-            return _any([keyword(v) for v in vals])
+            return _any([keyword(v, self.vocab.max_chars) for v in vals])
         raise Unsupported(f"condition element {type(node).__name__} is not supported")
 
     def _or(self, args: list[Node]) -> Predicate:
@@ -192,7 +205,7 @@ class _Compiler:
                 by_field.setdefault(a.field, set()).add(s)
             else:
                 rest.append(a)
-        preds = [one_of(f, frozenset(vals), self.extra) for f, vals in by_field.items()]
+        preds = [one_of(f, frozenset(vals), self.vocab) for f, vals in by_field.items()]
         preds += [self.node(a) for a in rest]
         return _any(preds)
 
@@ -200,8 +213,8 @@ class _Compiler:
         vals = self.expand(value)
         plain = [_plain_ci(v) for v in vals]
         if len(vals) > 1 and all(p is not None for p in plain):
-            return one_of(name, frozenset(p for p in plain if p is not None), self.extra)
-        return _any([leaf(name, v, self.extra) for v in vals])
+            return one_of(name, frozenset(p for p in plain if p is not None), self.vocab)
+        return _any([leaf(name, v, self.vocab) for v in vals])
 
     def expand(self, value: SigmaType) -> list[SigmaType]:
         """Resolve %placeholders% from settings (values OR-ed)."""

@@ -1,12 +1,15 @@
 """The CloudTrail field vocabulary that rules may use, and compiled field access.
 
 Rules name fields by dotted path into a CloudTrail record (``userIdentity.arn``,
-``requestParameters.bucketName``). The first segment must be one of
-:data:`CLOUDTRAIL_FIELDS`; a typo such as ``eventname`` or a field CloudTrail does
-not have (``status``) fails at load with the reason. Below an *object* field
-(``requestParameters``, ``responseElements``, ``userIdentity``, ...) any sub-path is
-accepted, because those shapes vary per API. A path below a *scalar* field
-(``eventName.x``) is an error.
+``requestParameters.bucketName``). The first segment should be one of
+:data:`CLOUDTRAIL_FIELDS` (or ``detection.extra_fields``). A field CloudTrail does not
+have (``status``) loads with a *warning* naming it: that selection can never see a
+value (it behaves as an absent field), which ``rules validate`` reports. A case typo of
+a real field (``eventname``) is an error. Below an *object* field (``requestParameters``,
+``responseElements``, ``userIdentity``, ...) any sub-path is accepted, because those
+shapes vary per API. A path below a *scalar* field (``eventName.x``) is an error.
+``cspm.<name>`` names a derived field (:mod:`cspm_stream.detect.derived`); an unknown
+``cspm.`` name is an error.
 
 Resolution semantics (documented for rule writers):
 
@@ -24,9 +27,12 @@ Resolution semantics (documented for rule writers):
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+
+from cspm_stream.detect import derived
 
 #: Top-level CloudTrail record fields → "object" (free sub-paths) or "scalar".
 CLOUDTRAIL_FIELDS: dict[str, str] = {
@@ -68,21 +74,33 @@ class FieldError(ValueError):
     """A rule names a field outside the vocabulary."""
 
 
+class UnknownField(FieldError):
+    """A top-level field CloudTrail records lack: a warning for rules (the field is always absent)."""
+
+
 def check_field(path: str, extra: frozenset[str] = frozenset()) -> tuple[str, ...]:
-    """Validate a dotted path against the vocabulary (plus ``extra`` top-level fields); return its segments."""
-    if not path or path.startswith(".") or path.endswith(".") or ".." in path:
+    """Validate a dotted path against the vocabulary (plus ``extra`` top-level fields); return its segments.
+
+    Raises :class:`UnknownField` for a top-level field CloudTrail lacks (callers that accept it
+    with a warning catch that subclass) and :class:`FieldError` for a malformed path.
+    """
+    if not isinstance(path, str) or not path or path.startswith(".") or path.endswith(".") or ".." in path:
         raise FieldError(f"field {path!r} is not a dotted CloudTrail path")
     parts = tuple(path.split("."))
+    if parts[0] == derived.NAMESPACE:
+        names = derived.public_fields()
+        if len(parts) != 2 or parts[1] not in names:
+            raise FieldError(f"unknown derived field {path!r} (known: {', '.join('cspm.' + n for n in names)})")
+        return parts
     kind = CLOUDTRAIL_FIELDS.get(parts[0]) or ("object" if parts[0] in extra else None)
     if kind is None:
         close = [f for f in CLOUDTRAIL_FIELDS if f.lower() == parts[0].lower()]
-        hint = (
-            f" (did you mean {close[0]!r}?)"
-            if close
-            else ": CloudTrail records have no such field, so the rule could never match"
-            " (list it in detection.extra_fields if your records are enriched with it)"
+        if close:  # a case typo of a real field is an error, not a silent never-match
+            raise FieldError(f"unknown CloudTrail field {parts[0]!r} (did you mean {close[0]!r}?)")
+        raise UnknownField(
+            f"unknown CloudTrail field {parts[0]!r}: CloudTrail records have no such field, so this selection"
+            " never sees a value (list it in detection.extra_fields if your records are enriched with it)"
         )
-        raise FieldError(f"unknown CloudTrail field {parts[0]!r}{hint}")
     if kind == "scalar" and len(parts) > 1:
         raise FieldError(f"field {parts[0]!r} is a scalar; {path!r} has no sub-fields")
     return parts
@@ -192,6 +210,91 @@ def scalar(parts: tuple[str, ...]) -> Callable[[dict[str, Any]], Any]:
         return COMPLEX if cur.__class__ is dict or cur.__class__ is list else cur
 
     return many
+
+
+#: default bound on the characters of one value a matcher looks at (detection.max_field_chars)
+MAX_FIELD_CHARS = 64 * 1024
+
+
+@dataclass
+class Vocabulary:
+    """What compiled rules resolve field names against: CloudTrail, extra fields, derived fields.
+
+    ``warnings`` collects, per compile, the unknown fields accepted as always-absent.
+    ``max_chars`` bounds how much of one value a matcher reads (longer values are cut there;
+    the engine lists such fields in the detection).
+    """
+
+    extra: frozenset[str] = frozenset()
+    deriver: derived.Deriver | None = None
+    max_chars: int = MAX_FIELD_CHARS
+    warnings: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.deriver is None:
+            self.deriver = derived.Deriver()
+
+    def parts(self, path: str) -> tuple[str, ...] | None:
+        """Segments of ``path``; None (with a warning recorded) for a field CloudTrail lacks."""
+        try:
+            return check_field(path, self.extra)
+        except UnknownField as exc:
+            msg = f"field {path!r}: {exc}"
+            if msg not in self.warnings:
+                self.warnings.append(msg)
+            return None
+
+    def getter(self, path: str) -> Getter:
+        parts = self.parts(path)
+        if parts is None:
+            return _absent_list
+        if parts[0] == derived.NAMESPACE:
+            return self._derived_getter(parts[1])
+        return getter(parts)
+
+    def scalar(self, path: str) -> Callable[[dict[str, Any]], Any]:
+        parts = self.parts(path)
+        if parts is None:
+            return _absent
+        if parts[0] == derived.NAMESPACE:
+            value = self._deriver().value
+            name = parts[1]
+
+            def der(rec: dict[str, Any]) -> Any:
+                v = value(rec, name)
+                if v is None:
+                    return _MISSING
+                return COMPLEX if v.__class__ is list or v.__class__ is dict else v
+
+            return der
+        return scalar(parts)
+
+    def _deriver(self) -> derived.Deriver:
+        assert self.deriver is not None
+        return self.deriver
+
+    def _derived_getter(self, name: str) -> Getter:
+        value = self._deriver().value
+
+        def get(rec: dict[str, Any]) -> list[Any]:
+            v = value(rec, name)
+            if v is None:
+                return []
+            if isinstance(v, list):
+                out: list[Any] = []
+                _flatten_into(v, out)
+                return out
+            return [v]
+
+        return get
+
+
+def _absent_list(rec: dict[str, Any]) -> list[Any]:
+    return []
+
+
+def _absent(rec: dict[str, Any]) -> Any:
+    return _MISSING
 
 
 def _walk(nodes: list[Any], parts: tuple[str, ...]) -> list[Any]:

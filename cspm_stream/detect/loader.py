@@ -5,9 +5,11 @@ A folder is searched recursively for ``*.yml``/``*.yaml``; ``*.tests.yml`` files
 correlation rule next to the rules it references). Every document that fails —
 invalid YAML, a Sigma error, an unknown CloudTrail field, an unsupported modifier
 or value, a placeholder without configured values, a log source that is not AWS
-CloudTrail, a duplicate id, a correlation referencing an unknown rule — becomes a
+CloudTrail, a duplicate id, a correlation referencing an unknown rule, a regular
+expression RE2 cannot run, a file that is not UTF-8 — becomes a
 :class:`~cspm_stream.detect.rules.LoadError` naming the file and the reason; the
-other rules still load.
+other rules still load. A rule selecting a field CloudTrail records lack loads, with a
+warning naming the field (``RuleSet.warnings``): that selection never sees a value.
 
 Rule identity: the Sigma ``id`` (UUID) if present, else its ``name``, else the
 file stem. Custom attribute ``runbook`` (a line telling the responder what to do
@@ -17,6 +19,7 @@ first) is carried into findings. ``level`` maps to the finding severity
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,7 @@ from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
 from cspm_stream.detect.compiler import Placeholders, compile_rule
-from cspm_stream.detect.fields import FieldError, check_field, getter
+from cspm_stream.detect.fields import FieldError, Vocabulary
 from cspm_stream.detect.matchers import Unsupported
 from cspm_stream.detect.mitre import parse_tags
 from cspm_stream.detect.rules import (
@@ -60,8 +63,14 @@ def load_paths(
     paths: Iterable[str | Path],
     placeholders: Placeholders | None = None,
     extra_fields: Iterable[str] = (),
+    *,
+    vocab: Vocabulary | None = None,
 ) -> RuleSet:
-    """Load every rule under ``paths``. Never raises for a bad rule: see ``RuleSet.errors``."""
+    """Load every rule under ``paths``. Never raises for a bad rule: see ``RuleSet.errors``.
+
+    ``vocab`` (derived-field settings, value bound) defaults to the built-in vocabulary
+    with ``extra_fields``.
+    """
     docs: list[tuple[str, int, Any]] = []
     errors: list[LoadError] = []
     for f in rule_files(paths):
@@ -70,13 +79,16 @@ def load_paths(
         except OSError as exc:
             errors.append(LoadError(str(f), "", f"cannot read: {exc.strerror or exc}"))
             continue
+        except UnicodeDecodeError as exc:
+            errors.append(LoadError(str(f), "", f"not UTF-8 text (byte {exc.start}): rule files must be UTF-8"))
+            continue
         try:
             loaded = [d for d in yaml.safe_load_all(text) if d is not None]
         except yaml.YAMLError as exc:
             errors.append(LoadError(str(f), "", f"invalid YAML: {exc}"))
             continue
         docs.extend((str(f), i, d) for i, d in enumerate(loaded))
-    return load_documents(docs, placeholders or {}, errors, frozenset(extra_fields))
+    return load_documents(docs, placeholders or {}, errors, frozenset(extra_fields), vocab=vocab)
 
 
 def load_documents(
@@ -84,8 +96,11 @@ def load_documents(
     placeholders: Placeholders,
     errors: list[LoadError] | None = None,
     extra_fields: frozenset[str] = frozenset(),
+    *,
+    vocab: Vocabulary | None = None,
 ) -> RuleSet:
     """Load parsed YAML documents ``(file, index in file, document)``."""
+    vocab = vocab or Vocabulary(extra=extra_fields)
     rs = RuleSet(errors=list(errors or []))
     by_ref: dict[str, DetectionRule] = {}
     seen_ids: dict[str, str] = {}
@@ -109,7 +124,7 @@ def load_documents(
                 continue
             rule = SigmaRule.from_dict(doc)
             _check_logsource(rule)
-            compiled = compile_rule(rule, placeholders, extra_fields)
+            compiled = compile_rule(rule, placeholders, vocab=vocab)
         except (SigmaError, Unsupported, FieldError) as exc:
             rs.errors.append(LoadError(file, label, _reason(exc)))
             continue
@@ -121,6 +136,7 @@ def load_documents(
             rs.errors.append(LoadError(file, label, f"duplicate rule id {info.id} (first in {seen_ids[info.id]})"))
             continue
         seen_ids[info.id] = file
+        rs.warnings.extend(LoadError(file, label, w) for w in compiled.warnings)
         dr = DetectionRule(info=info, compiled=compiled)
         rs.rules.append(dr)
         for ref in {info.id, info.name or "", str(rule.id or "")} - {""}:
@@ -129,8 +145,9 @@ def load_documents(
     generate_on: set[str] = set()
     for file, idx, doc, corr in corr_docs:
         label = _label(doc)
+        cvocab = dataclasses.replace(vocab, warnings=[])
         try:
-            cr = _correlation(corr, doc, file, idx, file in multi, by_ref, extra_fields)
+            cr = _correlation(corr, doc, file, idx, file in multi, by_ref, cvocab)
         except (Unsupported, FieldError) as exc:
             rs.errors.append(LoadError(file, label, _reason(exc)))
             continue
@@ -140,6 +157,7 @@ def load_documents(
             )
             continue
         seen_ids[cr.info.id] = file
+        rs.warnings.extend(LoadError(file, label, w) for w in cvocab.warnings)
         rs.correlations.append(cr)
         for rid in cr.refs:
             (generate_on if corr.generate else generate_off).add(rid)
@@ -211,7 +229,7 @@ def _correlation(
     idx: int,
     multi: bool,
     by_ref: Mapping[str, DetectionRule],
-    extra: frozenset[str],
+    vocab: Vocabulary,
 ) -> CorrelationRule:
     try:
         ctype = CorrelationType(str(corr.type))
@@ -264,7 +282,7 @@ def _correlation(
                 if rid not in mapped:
                     raise Unsupported(f"alias {g!r} has no field for rule {rid}")
                 fname = mapped[rid]
-            gets.append(getter(check_field(fname, extra)))
+            gets.append(vocab.getter(fname))
         group_getters[rid] = tuple(gets)
     value_getters = {}
     value_field = None
@@ -286,7 +304,7 @@ def _correlation(
                     if r.reference in by_ref
                 }
                 fname = mapped.get(rid, value_field)
-            value_getters[rid] = getter(check_field(fname, extra))
+            value_getters[rid] = vocab.getter(fname)
     return CorrelationRule(
         info=_info(corr, doc, file, idx, multi, "correlation"),
         ctype=ctype,

@@ -7,8 +7,13 @@ Matching semantics (Sigma's, applied to CloudTrail JSON):
 
 - plain strings are case-insensitive; ``*`` and ``?`` are wildcards; ``|cased`` makes
   the match case-sensitive; ``contains``/``startswith``/``endswith`` add wildcards;
-- ``|re`` is a Python regular expression searched anywhere in the value (unanchored,
-  like PCRE ``=~``), case-sensitive unless ``|i``; ``|m`` and ``|s`` set the flags;
+- ``|re`` is a regular expression searched anywhere in the value (unanchored, like
+  PCRE ``=~``), case-sensitive unless ``|i``; ``|m`` and ``|s`` set the flags. Every
+  pattern (and every wildcard string) runs on RE2, in time linear in the value
+  (:mod:`cspm_stream.safe_regex`); a pattern RE2 cannot express (backreferences,
+  lookaround) fails the rule at load, naming the pattern;
+- a matcher reads at most ``detection.max_field_chars`` characters of one value (the
+  engine lists longer fields in the detection's ``unmapped.truncated_fields``);
 - ``|cidr`` matches IPv4/IPv6 addresses inside the network (``sourceIPAddress`` values
   such as ``AWS Internal`` never match);
 - ``|lt|lte|gt|gte`` compare numbers (numeric strings are accepted);
@@ -23,7 +28,6 @@ Matching semantics (Sigma's, applied to CloudTrail JSON):
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -48,7 +52,8 @@ from sigma.types import (
     TimestampPart,
 )
 
-from cspm_stream.detect.fields import COMPLEX, MISSING, Getter, check_field, getter, scalar, strings_in, text
+from cspm_stream import safe_regex
+from cspm_stream.detect.fields import COMPLEX, MAX_FIELD_CHARS, MISSING, Getter, Vocabulary, strings_in, text
 from cspm_stream.timeutil import parse_iso
 
 Record = dict[str, Any]
@@ -60,7 +65,19 @@ class Unsupported(ValueError):
     """A rule uses a Sigma feature this engine cannot evaluate (the message says which)."""
 
 
-def string_matcher(s: SigmaString) -> ValueMatcher:
+def _clipped(limit: int) -> Callable[[Any], str | None]:
+    """``text()`` cut to ``limit`` characters."""
+
+    def clip(v: Any) -> str | None:
+        t = v if v.__class__ is str else text(v)
+        if t is not None and len(t) > limit:
+            return t[:limit]
+        return t
+
+    return clip
+
+
+def string_matcher(s: SigmaString, limit: int = MAX_FIELD_CHARS) -> ValueMatcher:
     """Wildcard/case semantics of a Sigma string, specialised to str methods when possible."""
     if s.contains_placeholder():
         names = ", ".join(sorted({p.name for p in s.s if isinstance(p, Placeholder)}))
@@ -80,18 +97,19 @@ def string_matcher(s: SigmaString) -> ValueMatcher:
             return t is not None and norm(t) == want
 
         return eq
+    clip = _clipped(limit)
     if all(p is SpecialChars.WILDCARD_MULTI for p in specials):
         if len(parts) == 1:
             return lambda v: v is not None
         if len(parts) == 2 and parts[1] is SpecialChars.WILDCARD_MULTI:
             pre = norm(str(parts[0]))
-            return lambda v: (t := text(v)) is not None and norm(t).startswith(pre)
+            return lambda v: (t := clip(v)) is not None and norm(t).startswith(pre)
         if len(parts) == 2 and parts[0] is SpecialChars.WILDCARD_MULTI:
             suf = norm(str(parts[1]))
-            return lambda v: (t := text(v)) is not None and norm(t).endswith(suf)
+            return lambda v: (t := clip(v)) is not None and norm(t).endswith(suf)
         if len(parts) == 3 and parts[0] is parts[2] is SpecialChars.WILDCARD_MULTI:
             mid = norm(str(parts[1]))
-            return lambda v: (t := text(v)) is not None and mid in norm(t)
+            return lambda v: (t := clip(v)) is not None and mid in norm(t)
     rx = []
     for p in parts:
         if p is SpecialChars.WILDCARD_MULTI:
@@ -99,30 +117,29 @@ def string_matcher(s: SigmaString) -> ValueMatcher:
         elif p is SpecialChars.WILDCARD_SINGLE:
             rx.append(".")
         else:
-            rx.append(re.escape(str(p)))
-    flags = re.DOTALL | (0 if cased else re.IGNORECASE)
-    pat = re.compile("".join(rx), flags)
-    return lambda v: (t := text(v)) is not None and pat.fullmatch(t) is not None
+            rx.append(safe_regex.escape(str(p)))
+    pat = safe_regex.compile("".join(rx), ignorecase=not cased, dotall=True)
+    full = pat.fullmatch
+    return lambda v: (t := clip(v)) is not None and full(t)
 
 
-_RE_FLAGS = {
-    SigmaRegularExpressionFlag.IGNORECASE: re.IGNORECASE,
-    SigmaRegularExpressionFlag.MULTILINE: re.MULTILINE,
-    SigmaRegularExpressionFlag.DOTALL: re.DOTALL,
-}
-
-
-def regex_matcher(r: SigmaRegularExpression) -> ValueMatcher:
+def regex_matcher(r: SigmaRegularExpression, limit: int = MAX_FIELD_CHARS) -> ValueMatcher:
+    """``|re``: searched anywhere in the value, on RE2 (linear time)."""
     if r.regexp.contains_placeholder():
         raise Unsupported("unresolved placeholder in regular expression")
-    flags = 0
-    for f in r.flags:
-        flags |= _RE_FLAGS[f]
+    source = r.regexp.to_plain(regex=True)
     try:
-        pat = re.compile(r.regexp.to_plain(regex=True), flags)
-    except re.error as exc:
-        raise Unsupported(f"invalid regular expression: {exc}") from None
-    return lambda v: (t := text(v)) is not None and pat.search(t) is not None
+        pat = safe_regex.compile(
+            source,
+            ignorecase=SigmaRegularExpressionFlag.IGNORECASE in r.flags,
+            multiline=SigmaRegularExpressionFlag.MULTILINE in r.flags,
+            dotall=SigmaRegularExpressionFlag.DOTALL in r.flags,
+        )
+    except safe_regex.RegexError as exc:
+        raise Unsupported(f"regular expression {source!r}: {exc}") from None
+    search = pat.search
+    clip = _clipped(limit)
+    return lambda v: (t := clip(v)) is not None and search(t)
 
 
 def _number(v: Any) -> float | None:
@@ -168,12 +185,12 @@ def _timestamp_part(part: TimestampPart, v: Any) -> int | None:
     return d.year
 
 
-def value_matcher(val: SigmaType) -> ValueMatcher:
+def value_matcher(val: SigmaType, limit: int = MAX_FIELD_CHARS) -> ValueMatcher:
     """A matcher for one leaf value of a field (not null/exists/fieldref: those need the whole field)."""
     if isinstance(val, SigmaString):
-        return string_matcher(val)
+        return string_matcher(val, limit)
     if isinstance(val, SigmaRegularExpression):
-        return regex_matcher(val)
+        return regex_matcher(val, limit)
     if isinstance(val, SigmaTimestampPart):
         part, want = val.timestamp_part, int(val.number)
         return lambda v: _timestamp_part(part, v) == want
@@ -202,15 +219,16 @@ def value_matcher(val: SigmaType) -> ValueMatcher:
         bound = float(val.number.number)
         return lambda v: (n := _number(v)) is not None and op(n, bound)
     if isinstance(val, SigmaExpansion):
-        subs = [value_matcher(x) for x in val.values]
+        subs = [value_matcher(x, limit) for x in val.values]
         return lambda v: any(m(v) for m in subs)
     raise Unsupported(f"value type {type(val).__name__} is not supported")
 
 
-def leaf(field: str, val: SigmaType, extra: frozenset[str] = frozenset()) -> Predicate:
+def leaf(field: str, val: SigmaType, vocab: Vocabulary | None = None) -> Predicate:
     """Predicate for ``field == val`` under Sigma semantics (field validated against the vocabulary)."""
-    get = getter(check_field(field, extra))
-    fast = scalar(check_field(field, extra))
+    vocab = vocab or Vocabulary()
+    get = vocab.getter(field)
+    fast = vocab.scalar(field)
 
     def present(rec: Record) -> bool:
         v = fast(rec)
@@ -223,8 +241,8 @@ def leaf(field: str, val: SigmaType, extra: frozenset[str] = frozenset()) -> Pre
     if isinstance(val, SigmaExists):
         return present
     if isinstance(val, SigmaFieldReference):
-        return _fieldref(get, val, extra)
-    m = value_matcher(val)
+        return _fieldref(get, val, vocab)
+    m = value_matcher(val, vocab.max_chars)
 
     def pred(rec: Record) -> bool:
         v0 = fast(rec)
@@ -243,10 +261,11 @@ def leaf(field: str, val: SigmaType, extra: frozenset[str] = frozenset()) -> Pre
     return pred
 
 
-def one_of(field: str, values: frozenset[str], extra: frozenset[str] = frozenset()) -> Predicate:
+def one_of(field: str, values: frozenset[str], vocab: Vocabulary | None = None) -> Predicate:
     """Fast path for an OR of plain case-insensitive strings on one field (a set lookup)."""
-    get = getter(check_field(field, extra))
-    fast = scalar(check_field(field, extra))
+    vocab = vocab or Vocabulary()
+    get = vocab.getter(field)
+    fast = vocab.scalar(field)
 
     def pred(rec: Record) -> bool:
         v0 = fast(rec)
@@ -267,8 +286,9 @@ def one_of(field: str, values: frozenset[str], extra: frozenset[str] = frozenset
     return pred
 
 
-def _fieldref(get: Getter, ref: SigmaFieldReference, extra: frozenset[str]) -> Predicate:
-    other = getter(check_field(ref.field, extra))
+def _fieldref(get: Getter, ref: SigmaFieldReference, vocab: Vocabulary) -> Predicate:
+    other = vocab.getter(ref.field)
+    clip = _clipped(vocab.max_chars)
     starts, ends = ref.starts_with, ref.ends_with
 
     def cmp(a: str, b: str) -> bool:
@@ -281,14 +301,14 @@ def _fieldref(get: Getter, ref: SigmaFieldReference, extra: frozenset[str]) -> P
         return a == b
 
     def pred(rec: Record) -> bool:
-        left = [t.lower() for v in get(rec) if (t := text(v)) is not None]
-        right = [t.lower() for v in other(rec) if (t := text(v)) is not None]
+        left = [t.lower() for v in get(rec) if (t := clip(v)) is not None]
+        right = [t.lower() for v in other(rec) if (t := clip(v)) is not None]
         return any(cmp(a, b) for a in left for b in right)
 
     return pred
 
 
-def keyword(val: SigmaType) -> Predicate:
+def keyword(val: SigmaType, limit: int = MAX_FIELD_CHARS) -> Predicate:
     """A keyword (field-less) value: searched in the record's JSON text, case-insensitively."""
     if isinstance(val, SigmaString):
         s = val
@@ -296,9 +316,9 @@ def keyword(val: SigmaType) -> Predicate:
             s = SpecialChars.WILDCARD_MULTI + s
         if not s.endswith(SpecialChars.WILDCARD_MULTI):
             s = s + SpecialChars.WILDCARD_MULTI
-        m = string_matcher(s)
+        m = string_matcher(s, limit)
     elif isinstance(val, SigmaRegularExpression):
-        m = regex_matcher(val)
+        m = regex_matcher(val, limit)
     else:
         raise Unsupported(f"keyword of type {type(val).__name__} is not supported")
     return lambda rec: m(text(rec))

@@ -96,6 +96,8 @@ class RuleSet:
     rules: list[DetectionRule] = field(default_factory=list)
     correlations: list[CorrelationRule] = field(default_factory=list)
     errors: list[LoadError] = field(default_factory=list)
+    #: rules that loaded but select a field CloudTrail lacks (that selection never sees a value)
+    warnings: list[LoadError] = field(default_factory=list)
 
     @property
     def loaded(self) -> int:

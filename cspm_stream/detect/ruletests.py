@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from cspm_stream.detect.catalog import vocabulary
 from cspm_stream.detect.engine import DetectionEngine, EngineConfig
 from cspm_stream.detect.loader import TEST_SUFFIXES, load_paths
 from cspm_stream.detect.rescan import load_map
@@ -67,7 +68,7 @@ def run_rule_tests(paths: Iterable[str | Path], settings: DetectionSettings | No
     """Load the rules under ``paths`` and run every tests file found there."""
     settings = settings or DetectionSettings()
     paths = list(paths)
-    rules = load_paths(paths, settings.placeholders, settings.extra_fields)
+    rules = load_paths(paths, settings.placeholders, vocab=vocabulary(settings))
     report = TestReport(load_errors=list(rules.errors))
     rescan = load_map(settings.rescan_map)
     config = EngineConfig.from_settings(settings)

@@ -148,6 +148,26 @@ class DetectionSettings:
     update_interval_s: int = setting(
         60, doc="Publish a repeating detection's update at most this often (event time); 0 = every repeat.", min=0
     )
+    deployer_principals: list[str] = setting(
+        doc="ARN globs of deployer identities (CI roles, pipeline users): cspm.deployer is true for them.",
+        factory=list,
+    )
+    deployer_session_patterns: list[str] = setting(
+        doc="Role session name globs of deployers (e.g. 'gh-actions-*'): cspm.deployer is true for them.",
+        factory=list,
+    )
+    trusted_accounts: list[str] = setting(
+        doc="Account ids of your organisation: never counted in cspm.foreign_accounts.", factory=list
+    )
+
+    def validate(self, prefix: str) -> None:
+        for i, acct in enumerate(self.trusted_accounts):
+            if not isinstance(acct, str) or not re.fullmatch(r"\d{12}", acct):
+                raise ConfigError(f"{prefix}.trusted_accounts[{i}]", acct, "must be a 12-digit account id")
+        for key in ("deployer_principals", "deployer_session_patterns"):
+            for i, pat in enumerate(getattr(self, key)):
+                if not isinstance(pat, str) or not pat.strip():
+                    raise ConfigError(f"{prefix}.{key}[{i}]", pat, "must be a non-empty glob")
 
 
 @dataclass(frozen=True)

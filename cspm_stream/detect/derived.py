@@ -1,0 +1,375 @@
+"""Derived fields: virtual ``cspm.*`` fields that rules use like CloudTrail fields.
+
+Some questions a rule must ask are not one CloudTrail field: "is the actor a deployer
+(Terraform, CloudFormation, CDK, Pulumi)?", "which accounts other than ours does this
+request name?", "does the caller act on their own IAM user?". Each is computed here,
+lazily (only when a candidate rule reads it) and at most once per record, and rules
+read it as ``cspm.<name>``::
+
+    filter_deployer:
+      cspm.deployer: true
+    condition: selection and not filter_deployer
+
+So per-rule filters stay data. The vocabulary (``cspm-stream rules fields`` prints it):
+
+``cspm.deployer`` (bool)
+    The actor is infrastructure-as-code at work. Signals (any one suffices): a deployer
+    user agent (``Terraform/``, ``HashiCorp``, ``OpenTofu``, ``aws-cdk``, ``Pulumi``,
+    ``cloudformation.amazonaws.com``); ``userIdentity.invokedBy`` or ``sourceIPAddress``
+    ``cloudformation.amazonaws.com``; an assumed-role session name or role name of a
+    deployer (``AWSCloudFormation``, ``aws-cdk-*``, ``cdk-*-cfn-exec-role-*``,
+    ``cdk-*-deploy-role-*``, ``*terraform*``, ``*pulumi*``, ``*opentofu*``, or one of
+    ``detection.deployer_session_patterns``); the identity or its session issuer matches
+    one of ``detection.deployer_principals`` (ARN globs). Never a deployer: the root user,
+    and a console session (``sessionCredentialFromConsole``, ``ConsoleLogin``, sign-in
+    events) — a person at the console is not a pipeline, whatever role they use.
+    The user agent is chosen by the caller: rules that must not be evaded by a spoofed
+    agent read ``cspm.deployer_via`` instead.
+``cspm.deployer_tool`` (string)
+    ``terraform``, ``opentofu``, ``cloudformation``, ``cdk``, ``pulumi`` or ``configured``
+    (a configured principal or session pattern); absent when not a deployer.
+``cspm.deployer_via`` (list)
+    Which signals said so: ``user_agent``, ``invoked_by``, ``session_name``,
+    ``role_name``, ``principal``; absent when not a deployer.
+``cspm.foreign_accounts`` (list)
+    12-digit AWS account ids named anywhere in ``requestParameters`` (inside ARNs,
+    principals, sharing lists, and JSON policy documents held as strings) other than
+    the record's own account (``recipientAccountId``, else the actor's) and
+    ``detection.trusted_accounts``. A token counts only when it is exactly 12 digits
+    between non-alphanumeric characters (resource ids such as ``vol-0a1b…`` never do);
+    numbers (sizes, counts) are ignored. Absent when there are none.
+``cspm.actor_account`` (string)
+    The actor's account: ``userIdentity.accountId``, else the account of its ARN.
+``cspm.target_is_self`` (bool)
+    The IAM user the request names (``requestParameters.userName``) is the caller's own
+    user, or the request names no user (IAM then acts on the caller). A root or role
+    caller naming a user is never "self".
+``cspm.principal`` (string)
+    The principal the record is keyed by: the role for assumed-role sessions, else the
+    identity ARN, else the account (what correlations group by by default).
+``cspm.session_name`` (string)
+    The role session name of an assumed-role or federated identity.
+``cspm.console`` (bool)
+    The call was made from the AWS console (``sessionCredentialFromConsole`` is true,
+    or the event is a console sign-in).
+
+Every computation accepts any JSON type anywhere (a field that is not the expected
+type counts as absent). New entries: add a function decorated with :func:`derived`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from cspm_stream import safe_regex
+from cspm_stream.models.activity import principal_key
+
+Record = dict[str, Any]
+
+#: the namespace of derived fields in rule field names
+NAMESPACE = "cspm"
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedField:
+    name: str
+    kind: str  # bool | string | list
+    doc: str
+    compute: Callable[[Record, Deriver], Any]
+
+
+#: name (without the ``cspm.`` prefix) → field; filled by :func:`derived` below
+FIELDS: dict[str, DerivedField] = {}
+
+
+def derived(name: str, kind: str, doc: str) -> Callable[[Callable[[Record, Deriver], Any]], Callable[..., Any]]:
+    """Register ``fn(record, deriver)`` as ``cspm.<name>`` (``None``/``[]`` = absent)."""
+
+    def deco(fn: Callable[[Record, Deriver], Any]) -> Callable[[Record, Deriver], Any]:
+        FIELDS[name] = DerivedField(name, kind, doc, fn)
+        return fn
+
+    return deco
+
+
+@dataclass(frozen=True)
+class DerivedConfig:
+    """The operator's part of the vocabulary (from the ``detection`` settings)."""
+
+    deployer_principals: tuple[str, ...] = ()
+    deployer_session_patterns: tuple[str, ...] = ()
+    trusted_accounts: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_settings(cls, d: Any) -> DerivedConfig:
+        return cls(
+            tuple(getattr(d, "deployer_principals", ()) or ()),
+            tuple(getattr(d, "deployer_session_patterns", ()) or ()),
+            frozenset(getattr(d, "trusted_accounts", ()) or ()),
+        )
+
+
+class Deriver:
+    """Computes ``cspm.*`` values lazily, once per record (the last record is cached by identity).
+
+    One instance is shared by every rule compiled with it. Records are evaluated one at a
+    time, so the cache holds only the record being evaluated; holding a reference to it
+    means a new record can never be mistaken for it.
+    """
+
+    def __init__(self, config: DerivedConfig | None = None) -> None:
+        self.config = config or DerivedConfig()
+        self._principals = [safe_regex.glob(p) for p in self.config.deployer_principals]
+        self._sessions = [safe_regex.glob(p) for p in self.config.deployer_session_patterns]
+        self._rec: Record | None = None
+        self._vals: dict[str, Any] = {}
+
+    def value(self, rec: Record, name: str) -> Any:
+        if rec is not self._rec:
+            self._rec = rec
+            self._vals = {}
+        try:
+            return self._vals[name]
+        except KeyError:
+            v = self._vals[name] = FIELDS[name].compute(rec, self)
+            return v
+
+    def values(self, rec: Record) -> dict[str, Any]:
+        """Every derived field of ``rec`` that is present (for explanations and tests)."""
+        out = {}
+        for name in FIELDS:
+            v = self.value(rec, name)
+            if v is not None and v != []:
+                out[f"{NAMESPACE}.{name}"] = v
+        return out
+
+
+# ---------------------------------------------------------------------- safe readers
+
+
+def _d(v: Any) -> dict[str, Any]:
+    return v if isinstance(v, dict) else {}
+
+
+def _s(v: Any) -> str:
+    return v if isinstance(v, str) else ""
+
+
+def identity(rec: Record) -> dict[str, Any]:
+    return _d(rec.get("userIdentity"))
+
+
+def issuer(rec: Record) -> dict[str, Any]:
+    return _d(_d(identity(rec).get("sessionContext")).get("sessionIssuer"))
+
+
+def own_account(rec: Record) -> str:
+    return _s(rec.get("recipientAccountId")) or _s(identity(rec).get("accountId"))
+
+
+# ---------------------------------------------------------------------- deployers
+
+#: user-agent fragments (lower case) → tool
+_AGENTS: tuple[tuple[str, str], ...] = (
+    ("opentofu", "opentofu"),
+    ("terraform/", "terraform"),
+    ("terraform-provider", "terraform"),
+    ("hashicorp", "terraform"),
+    ("aws-cdk", "cdk"),
+    ("pulumi", "pulumi"),
+    ("cloudformation.amazonaws.com", "cloudformation"),
+)
+#: built-in session/role name globs → tool
+_SESSION_GLOBS: tuple[tuple[str, str], ...] = (
+    ("AWSCloudFormation*", "cloudformation"),
+    ("aws-cdk-*", "cdk"),
+    ("*opentofu*", "opentofu"),
+    ("*terraform*", "terraform"),
+    ("*pulumi*", "pulumi"),
+)
+_ROLE_GLOBS: tuple[tuple[str, str], ...] = (
+    ("cdk-*-cfn-exec-role-*", "cdk"),
+    ("cdk-*-deploy-role-*", "cdk"),
+    ("*opentofu*", "opentofu"),
+    ("*terraform*", "terraform"),
+    ("*pulumi*", "pulumi"),
+)
+_SESSION_RX = [(safe_regex.glob(g), tool) for g, tool in _SESSION_GLOBS]
+_ROLE_RX = [(safe_regex.glob(g), tool) for g, tool in _ROLE_GLOBS]
+_CFN = "cloudformation.amazonaws.com"
+
+
+def session_name(rec: Record) -> str:
+    ident = identity(rec)
+    kind = _s(ident.get("type"))
+    arn = _s(ident.get("arn"))
+    if kind in ("AssumedRole", "FederatedUser") or ":assumed-role/" in arn or ":federated-user/" in arn:
+        tail = arn.rsplit("/", 1)
+        return tail[1] if len(tail) == 2 else ""
+    return ""
+
+
+def _role_name(rec: Record) -> str:
+    iss = issuer(rec)
+    name = _s(iss.get("userName"))
+    if name:
+        return name
+    arn = _s(iss.get("arn"))
+    return arn.rsplit("/", 1)[-1] if ":role/" in arn else ""
+
+
+def is_console(rec: Record) -> bool:
+    flag = rec.get("sessionCredentialFromConsole")
+    if flag is True or (isinstance(flag, str) and flag.lower() == "true"):
+        return True
+    return _s(rec.get("eventName")) == "ConsoleLogin" or _s(rec.get("eventSource")) == "signin.amazonaws.com"
+
+
+def _deployer(rec: Record, dv: Deriver) -> tuple[str, tuple[str, ...]] | None:
+    """(tool, signals) or None."""
+    ident = identity(rec)
+    if _s(ident.get("type")) == "Root" or dv.value(rec, "console"):
+        return None
+    tool = ""
+    via: list[str] = []
+    ua = _s(rec.get("userAgent")).lower()
+    if ua:
+        for frag, t in _AGENTS:
+            if frag in ua:
+                tool = tool or t
+                via.append("user_agent")
+                break
+    if _s(ident.get("invokedBy")) == _CFN or _s(rec.get("sourceIPAddress")) == _CFN:
+        tool = tool or "cloudformation"
+        via.append("invoked_by")
+    session = session_name(rec)
+    if session:
+        for rx, t in _SESSION_RX:
+            if rx.fullmatch(session):
+                tool = tool or t
+                via.append("session_name")
+                break
+        else:
+            if any(rx.fullmatch(session) for rx in dv._sessions):
+                tool = tool or "configured"
+                via.append("session_name")
+    role = _role_name(rec)
+    if role:
+        for rx, t in _ROLE_RX:
+            if rx.fullmatch(role):
+                tool = tool or t
+                via.append("role_name")
+                break
+    if dv._principals:
+        arns = [a for a in (_s(ident.get("arn")), _s(issuer(rec).get("arn"))) if a]
+        if any(rx.fullmatch(a) for rx in dv._principals for a in arns):
+            tool = tool or "configured"
+            via.append("principal")
+    return (tool, tuple(via)) if via else None
+
+
+@derived("deployer", "bool", "the actor is a deployer (Terraform, CloudFormation, CDK, Pulumi, configured)")
+def _deployer_flag(rec: Record, dv: Deriver) -> bool:
+    return dv.value(rec, "_deployer") is not None
+
+
+@derived("deployer_tool", "string", "terraform | opentofu | cloudformation | cdk | pulumi | configured")
+def _deployer_tool(rec: Record, dv: Deriver) -> str | None:
+    d = dv.value(rec, "_deployer")
+    return d[0] if d is not None else None
+
+
+@derived("deployer_via", "list", "signals that recognised the deployer (user_agent, invoked_by, ...)")
+def _deployer_via(rec: Record, dv: Deriver) -> list[str] | None:
+    d = dv.value(rec, "_deployer")
+    return list(d[1]) if d is not None else None
+
+
+# ---------------------------------------------------------------------- accounts
+
+
+#: a 12-digit token between non-alphanumerics; fixed-width lookarounds, so linear time (built-in, not rule input)
+_ACCOUNT_TOKEN = re.compile(r"(?<![A-Za-z0-9])[0-9]{12}(?![A-Za-z0-9])", re.ASCII)
+
+
+def account_ids(values: Iterable[Any]) -> list[str]:
+    """Every 12-digit token (between non-alphanumerics) in the strings nested in ``values``."""
+    found: list[str] = []
+    stack = list(values)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if len(node) >= 12:
+                found.extend(_ACCOUNT_TOKEN.findall(node))
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+@derived("foreign_accounts", "list", "12-digit account ids in requestParameters other than ours and trusted ones")
+def _foreign_accounts(rec: Record, dv: Deriver) -> list[str] | None:
+    rp = rec.get("requestParameters")
+    if rp is None:
+        return None
+    own = own_account(rec)
+    trusted = dv.config.trusted_accounts
+    ids = sorted({a for a in account_ids([rp]) if a != own and a not in trusted})
+    return ids or None
+
+
+@derived("actor_account", "string", "the actor's account (userIdentity.accountId, else from its ARN)")
+def _actor_account(rec: Record, dv: Deriver) -> str | None:
+    ident = identity(rec)
+    acct = _s(ident.get("accountId"))
+    if acct:
+        return acct
+    parts = _s(ident.get("arn")).split(":")
+    return parts[4] if len(parts) > 5 and parts[4] else None
+
+
+@derived("target_is_self", "bool", "the IAM user named in the request is the caller's own (or none is named)")
+def _target_is_self(rec: Record, dv: Deriver) -> bool:
+    rp = rec.get("requestParameters")
+    target = rp.get("userName") if isinstance(rp, dict) else None
+    if target is None:
+        return True
+    if not isinstance(target, str):
+        return False
+    ident = identity(rec)
+    if _s(ident.get("type")) != "IAMUser":
+        return False
+    own = _s(ident.get("userName"))
+    if not own:
+        arn = _s(ident.get("arn"))
+        own = arn.rsplit("/", 1)[-1] if ":user/" in arn else ""
+    return bool(own) and own.lower() == target.lower()
+
+
+@derived("principal", "string", "the principal records are keyed by (role for sessions, else identity ARN)")
+def _principal(rec: Record, dv: Deriver) -> str:
+    return principal_key({"userIdentity": identity(rec), "recipientAccountId": _s(rec.get("recipientAccountId"))})
+
+
+@derived("session_name", "string", "the role session name of an assumed-role or federated identity")
+def _session_name(rec: Record, dv: Deriver) -> str | None:
+    return session_name(rec) or None
+
+
+@derived("console", "bool", "the call came from the AWS console (or is a console sign-in)")
+def _console(rec: Record, dv: Deriver) -> bool:
+    return is_console(rec)
+
+
+# internal: shared by the three deployer fields (not a rule field: its name starts with "_")
+FIELDS["_deployer"] = DerivedField("_deployer", "internal", "", _deployer)
+
+
+def public_fields() -> dict[str, DerivedField]:
+    """The fields rules may name (``cspm.<name>``)."""
+    return {k: v for k, v in FIELDS.items() if not k.startswith("_")}

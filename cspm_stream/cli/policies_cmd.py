@@ -1,7 +1,7 @@
 """``cspm-stream policies list|validate|test|schema``: inspect and check posture policies.
 
 * ``list [--format table|json]`` — one row/object per policy: id, title, severity,
-  resource_type, frameworks (ids), related (prowler/securityhub ids).
+  resource_type, frameworks (ids), related (exact prowler/securityhub ids, and see_also: related ones).
 * ``validate [PATH ...]`` — load and cross-check every policy and framework; print each
   error as ``file: path: reason``; exit 1 on any error.
 * ``test [PATH ...] [--policy ID]`` — run every policy's example snapshots; exit 1 on a mismatch.
@@ -97,7 +97,14 @@ def _list(args: argparse.Namespace) -> int:
                 "resource_type": p.resource_type,
                 "frameworks": list(ref.standards),
                 "requirements": list(ref.requirements),
-                "related": {"prowler": list(p.related.prowler), "securityhub": list(p.related.securityhub)},
+                "related": {
+                    "prowler": list(p.related.prowler),
+                    "securityhub": list(p.related.securityhub),
+                    "see_also": {
+                        "prowler": list(p.related.see_also.prowler),
+                        "securityhub": list(p.related.see_also.securityhub),
+                    },
+                },
                 "remediation_action": p.remediation.action,
                 "source": p.source,
             }

@@ -17,11 +17,13 @@ from cspm_stream import catalog
 from cspm_stream.errors import PolicyError
 from cspm_stream.models.enums import Severity, Verdict
 from cspm_stream.policy.compiler import ConditionError, compile_condition
-from cspm_stream.policy.model import Policy, PolicyTest, Related, Remediation
+from cspm_stream.policy.model import Policy, PolicyTest, Related, Remediation, SeeAlso
 from cspm_stream.policy.schema import (
     KNOWN_ACTIONS,
     POLICY_ID_RE,
+    PROWLER_CHECK_RE,
     RESOURCE_TYPE_RE,
+    SECURITYHUB_CONTROL_RE,
     SEVERITIES,
     TOP_LEVEL_KEYS,
 )
@@ -159,13 +161,36 @@ def _related(v: _V, raw: Any) -> Related:
     if raw is None:
         return Related()
     m = v.mapping(raw, "related")
-    unknown = sorted(set(map(str, m)) - {"prowler", "securityhub"})
+    unknown = sorted(set(map(str, m)) - {"prowler", "securityhub", "see_also"})
     if unknown:
-        raise v.err(f"related.{unknown[0]}", "unknown field (allowed: prowler, securityhub)")
-    return Related(
-        prowler=v.strs(m.get("prowler"), "related.prowler"),
-        securityhub=v.strs(m.get("securityhub"), "related.securityhub"),
-    )
+        raise v.err(f"related.{unknown[0]}", "unknown field (allowed: prowler, securityhub, see_also)")
+    exact = _related_ids(v, m, "related.")
+    wider: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    if m.get("see_also") is not None:
+        sa = v.mapping(m["see_also"], "related.see_also")
+        unknown = sorted(set(map(str, sa)) - {"prowler", "securityhub"})
+        if unknown:
+            raise v.err(f"related.see_also.{unknown[0]}", "unknown field (allowed: prowler, securityhub)")
+        wider = _related_ids(v, sa, "related.see_also.")
+        for kind, ex, wi in zip(("prowler", "securityhub"), exact, wider, strict=True):
+            both = sorted(set(ex) & set(wi))
+            if both:
+                raise v.err(f"related.see_also.{kind}", f"{both[0]!r} is also listed as an exact equivalent")
+    return Related(prowler=exact[0], securityhub=exact[1], see_also=SeeAlso(prowler=wider[0], securityhub=wider[1]))
+
+
+def _related_ids(v: _V, m: dict[str, Any], where: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(Prowler check ids, Security Hub control ids) of one related/see_also mapping, shapes checked."""
+    out: list[tuple[str, ...]] = []
+    for kind, pattern in (("prowler", PROWLER_CHECK_RE), ("securityhub", SECURITYHUB_CONTROL_RE)):
+        ids = v.strs(m.get(kind), f"{where}{kind}")
+        for i, x in enumerate(ids):
+            if not pattern.fullmatch(x):
+                raise v.err(f"{where}{kind}[{i}]", f"{x!r} must match {pattern.pattern}")
+        if len(set(ids)) != len(ids):
+            raise v.err(f"{where}{kind}", "lists an id twice")
+        out.append(ids)
+    return out[0], out[1]
 
 
 def _compliance(v: _V, raw: Any) -> dict[str, tuple[str, ...]]:

@@ -17,9 +17,22 @@ class Remediation:
 
 
 @dataclass(frozen=True, slots=True)
-class Related:
+class SeeAlso:
+    """Wider relations: checks/controls on the same topic whose verdicts differ from ours
+    (another scope, threshold or granularity). Never joined as equivalents."""
+
     prowler: tuple[str, ...] = ()
     securityhub: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """``prowler``/``securityhub``: EXACT equivalents only (same verdict, resource for resource);
+    ``see_also``: merely related checks and controls."""
+
+    prowler: tuple[str, ...] = ()
+    securityhub: tuple[str, ...] = ()
+    see_also: SeeAlso = SeeAlso()
 
     def analytics(self) -> list[dict[str, str]]:
         """OCSF ``finding_info.related_analytics`` entries."""
@@ -72,21 +85,65 @@ class Policy:
 
 @dataclass(frozen=True, slots=True)
 class Requirement:
+    """One requirement of a standard. ``automated``: cspm_stream evaluates it with ``policies``
+    (true exactly when it lists policies); a manual requirement is assessed outside cspm_stream
+    and is never reported as passed. ``assessment`` is the standard's own status where it has one
+    (CIS: ``automated``/``manual``); ``rationale`` says why the policies evidence the requirement."""
+
     id: str
     title: str
     policies: tuple[str, ...]
     automated: bool = True
     description: str = ""
+    section: str = ""
+    rationale: str = ""
+    assessment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FrameworkOrigin:
+    """A framework file's ``source``: the published standard and version it lists, where the
+    requirement ids and titles were read, and what the mappings were compared against."""
+
+    standard: str
+    url: str = ""
+    requirements: str = ""
+    mappings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """A framework file's ``review``: who reviewed the policy mappings, when, and how."""
+
+    by: str
+    date: str
+    method: str
+    notes: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Framework:
+    """A compliance framework (the one framework model: the loader, the catalog and the report
+    use it). ``source`` is the file it was loaded from; ``origin`` is the file's ``source:``
+    block naming the published standard."""
+
     id: str
     name: str
     version: str
     requirements: tuple[Requirement, ...]
     source: str
     description: str = ""
+    url: str = ""
+    origin: FrameworkOrigin | None = None
+    review: Review | None = None
+
+    @property
+    def automated(self) -> tuple[Requirement, ...]:
+        return tuple(r for r in self.requirements if r.automated)
+
+    @property
+    def manual(self) -> tuple[Requirement, ...]:
+        return tuple(r for r in self.requirements if not r.automated)
 
 
 class EvalContext:

@@ -15,6 +15,10 @@ from cspm_stream.policy.operators import OPERATORS
 
 POLICY_ID_RE = re.compile(r"[a-z0-9][a-z0-9_]{2,127}")
 RESOURCE_TYPE_RE = re.compile(r"aws\.[a-z0-9]+(_[a-z0-9]+)*\.[a-z0-9]+(_[a-z0-9]+)*")
+#: a Prowler AWS check id (``s3_bucket_public_access``)
+PROWLER_CHECK_RE = re.compile(r"[a-z0-9]+(_[a-z0-9]+)+")
+#: an AWS Security Hub control id (``S3.2``, ``CloudWatch.14``)
+SECURITYHUB_CONTROL_RE = re.compile(r"[A-Za-z0-9]+\.[0-9]+")
 SEVERITIES = ("informational", "low", "medium", "high", "critical")
 TOP_LEVEL_KEYS = (
     "id",
@@ -140,6 +144,10 @@ def condition_schema() -> dict[str, Any]:
 def policy_json_schema() -> dict[str, Any]:
     """JSON Schema of a policy file."""
     strs = {"type": "array", "items": {"type": "string", "minLength": 1}}
+    xref = {
+        kind: {"type": "array", "uniqueItems": True, "items": {"type": "string", "pattern": f"^{rx.pattern}$"}}
+        for kind, rx in (("prowler", PROWLER_CHECK_RE), ("securityhub", SECURITYHUB_CONTROL_RE))
+    }
     test = {
         "type": "object",
         "properties": {
@@ -193,7 +201,15 @@ def policy_json_schema() -> dict[str, Any]:
             "related": {
                 "type": "object",
                 "additionalProperties": False,
-                "properties": {"prowler": strs, "securityhub": strs},
+                "description": (
+                    "prowler/securityhub: exact equivalents only (same verdict, resource for resource: same "
+                    "resource scope, thresholds, treatment of absent configuration and granularity); "
+                    "see_also: related checks/controls whose verdicts differ. An id is in one or the other."
+                ),
+                "properties": {
+                    **xref,
+                    "see_also": {"type": "object", "additionalProperties": False, "properties": xref},
+                },
             },
             "compliance": {"type": "object", "additionalProperties": strs},
             "tests": {"type": "array", "items": test, "minItems": 2},

@@ -28,7 +28,11 @@ def test_list_json(cfg: str, capsys: pytest.CaptureFixture[str]) -> None:
     acl = by_id["fx_s3_public_acl"]
     assert acl["title"] == "Bucket ACL grants everyone" and acl["severity"] == "critical"
     assert acl["resource_type"] == "aws.s3.bucket" and acl["frameworks"] == ["fixture-fw"]
-    assert acl["related"] == {"prowler": ["s3_bucket_public_access"], "securityhub": ["S3.2"]}
+    assert acl["related"] == {
+        "prowler": ["s3_bucket_public_access"],
+        "securityhub": ["S3.2"],
+        "see_also": {"prowler": [], "securityhub": []},
+    }
     assert by_id["fx_s3_no_encryption"]["frameworks"] == ["fixture-fw", "fixture-extra"]
 
 

@@ -181,11 +181,10 @@ def _csv(findings: Sequence[dict[str, Any]]) -> str:
 
 def _html(findings: Sequence[dict[str, Any]], s: Settings, framework: str | None) -> bytes:
     from cspm_stream import report
-    from cspm_stream.report.frameworks import from_definition
 
     catalog = catalog_from_settings(s.policy)
     inputs = report.collect(findings)
-    fws = [from_definition(fw) for fw in catalog.frameworks.values()]
+    fws = list(catalog.frameworks.values())
     rep = report.build_report(inputs, fws, now_ms=int(time.time() * 1000), framework=framework)
     return report.render(rep, "html")
 
@@ -215,11 +214,7 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         if args.output:
             fh.close()
-    print(
-        f"scan: {totals.resources} resources, {totals.evaluations} checks: {totals.failed} failed, "
-        f"{totals.passed} passed, {totals.suppressed} muted, {totals.errors} errors",
-        file=sys.stderr,
-    )
+    print(f"scan: {totals.summary()}", file=sys.stderr)
     if args.fail_on:
         threshold = Severity.parse(args.fail_on)
         if totals.failed_at_or_above(threshold):

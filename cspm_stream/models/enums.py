@@ -44,6 +44,7 @@ class Verdict(enum.StrEnum):
 class FindingStatus(enum.StrEnum):
     """Lifecycle state of one (policy, resource) pair."""
 
+    PASSED = "passed"  # passing, and never failed since it was first evaluated
     NEW = "new"
     FAILING = "failing"  # still failing: tracked, never re-alerted
     RESOLVED = "resolved"

@@ -36,6 +36,9 @@ STATUS_IN_PROGRESS = 2
 STATUS_SUPPRESSED = 3
 STATUS_RESOLVED = 4
 
+# account.type_id 10: AWS Account
+ACCOUNT_TYPE_AWS = 10
+
 # compliance.status_id: 1 Pass, 2 Warning, 3 Fail
 COMPLIANCE_PASS = 1
 COMPLIANCE_WARNING = 2
@@ -76,8 +79,14 @@ def envelope(
         "time": time_ms,
         "metadata": {"version": OCSF_VERSION, "product": dict(PRODUCT), "uid": uid},
         "finding_info": {"uid": uid, "title": title, "desc": desc},
-        "cloud": {"provider": "AWS", "account": {"uid": account_id}, "region": region},
+        "cloud": {"provider": "AWS", "account": aws_account(account_id), "region": region},
     }
+
+
+def aws_account(account_id: str, name: str = "") -> dict[str, Any]:
+    """An OCSF ``account`` object for an AWS account (``name`` is required by OCSF: the
+    alias when known, else the account id)."""
+    return {"uid": account_id, "name": name or account_id, "type_id": ACCOUNT_TYPE_AWS, "type": "AWS Account"}
 
 
 REQUIRED = ("class_uid", "activity_id", "type_uid", "severity_id", "time", "metadata", "finding_info", "cloud")

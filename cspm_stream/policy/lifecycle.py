@@ -1,24 +1,32 @@
-"""Finding lifecycle: a pure state machine per (policy, resource).
+"""Finding lifecycle: a pure state machine per (policy, resource); every outcome is kept.
 
 ``step(previous, verdict, mute, now_ms) -> (new_state, transition | None)``::
 
     verdict  mute   previous                      → new status     emitted activity
-    PASS     -      none                          → (untracked)    -
-    PASS     -      RESOLVED                      → RESOLVED       -
+    PASS     -      none                          → PASSED         create (1)
+    PASS     -      PASSED / RESOLVED             → (unchanged)    -
     PASS     -      NEW/FAILING/SUPPRESSED/ERROR  → RESOLVED       close (3)
-    FAIL     no     none/RESOLVED                 → NEW            create (1)
+    FAIL     no     none/PASSED/RESOLVED          → NEW            create (1)
     FAIL     no     NEW/FAILING                   → FAILING        - (still failing: no re-alert)
     FAIL     no     SUPPRESSED/ERROR              → NEW            update (2)  (re-opened)
-    ERROR    no     none/RESOLVED                 → ERROR          create (1)
+    ERROR    no     none/PASSED/RESOLVED          → ERROR          create (1)
     ERROR    no     ERROR                         → ERROR          -
     ERROR    no     NEW/FAILING/SUPPRESSED        → ERROR          update (2)
     FAIL/ERR yes    SUPPRESSED                    → SUPPRESSED     -
-    FAIL/ERR yes    none/RESOLVED                 → SUPPRESSED     create (1)
+    FAIL/ERR yes    none/PASSED/RESOLVED          → SUPPRESSED     create (1)
     FAIL/ERR yes    NEW/FAILING/ERROR             → SUPPRESSED     update (2)
-    deleted  -      open (not RESOLVED)           → RESOLVED       close (3)
+    deleted  -      open (not PASSED/RESOLVED)    → RESOLVED       close (3)
+    deleted  -      PASSED / RESOLVED             → (unchanged)    close (3)  (the resource is gone)
 
-``first_seen`` is set when a finding opens (from none/RESOLVED) and kept while it
-stays open; ``last_seen`` is the time of the last observation.
+So a check's current outcome (PASS, FAIL, MUTED, ERROR) is always on the compacted
+findings topic, and a record is emitted only when the status changes: a resource
+that keeps passing costs nothing after its first evaluation. A PASS that follows
+a FAIL is the RESOLVED transition; a PASS never preceded by a failure is PASSED.
+
+``first_seen`` is set when a finding opens (from none/PASSED/RESOLVED) and kept
+while it stays open (for PASSED: the first passing evaluation); ``last_seen`` is
+the time of the last observation (not kept for PASSED, whose state is only its
+``first_seen``: see :meth:`FindingState.to_json`).
 """
 
 from __future__ import annotations
@@ -30,6 +38,8 @@ from cspm_stream.models.enums import FindingStatus, Verdict
 from cspm_stream.models.ocsf import ACTIVITY_CLOSE, ACTIVITY_CREATE, ACTIVITY_UPDATE
 
 OPEN = frozenset({FindingStatus.NEW, FindingStatus.FAILING, FindingStatus.SUPPRESSED, FindingStatus.ERROR})
+#: statuses of a check that currently passes
+CLOSED = frozenset({FindingStatus.PASSED, FindingStatus.RESOLVED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +57,16 @@ class FindingState:
     def is_open(self) -> bool:
         return self.status in OPEN
 
-    def to_json(self) -> str | dict[str, Any]:
-        """The stored form: ``"status|verdict|first|last|detail"``, or an object when muted.
+    def to_json(self) -> int | str | dict[str, Any]:
+        """The stored form: PASSED is its ``first_seen`` (an int); otherwise
+        ``"status|verdict|first|last|detail"``, or an object when muted.
 
-        A resource's record holds one of these per tracked policy; 100,000 resources hold
-        hundreds of thousands, so the common (unmuted) case is one string, not a dict.
+        A resource's record holds one of these per policy of its type; 100,000 resources
+        hold close to a million, most of them passing, so the common cases are one int
+        or one string, not a dict.
         """
+        if self.status is FindingStatus.PASSED and self.mute_id is None:
+            return self.first_seen
         if self.mute_id is None:
             return f"{self.status.value}|{self.verdict.value}|{self.first_seen}|{self.last_seen}|{self.detail}"
         d: dict[str, Any] = {"s": self.status.value, "v": self.verdict.value, "f": self.first_seen, "l": self.last_seen}
@@ -65,8 +79,10 @@ class FindingState:
         return d
 
     @classmethod
-    def from_json(cls, d: str | dict[str, Any]) -> FindingState:
-        """Either stored form (records written before the string form was adopted are objects)."""
+    def from_json(cls, d: int | str | dict[str, Any]) -> FindingState:
+        """Any stored form (records written before the string form was adopted are objects)."""
+        if isinstance(d, int):
+            return cls(FindingStatus.PASSED, Verdict.PASS, d, d)
         if isinstance(d, str):
             status, verdict, first, last, detail = d.split("|", 4)
             return cls(FindingStatus(status), Verdict(verdict), int(first), int(last), detail=detail)
@@ -97,7 +113,7 @@ class Transition:
 
 
 def _activity(prev: FindingState | None) -> int:
-    return ACTIVITY_CREATE if prev is None or prev.status is FindingStatus.RESOLVED else ACTIVITY_UPDATE
+    return ACTIVITY_CREATE if prev is None or prev.status in CLOSED else ACTIVITY_UPDATE
 
 
 def step(
@@ -111,13 +127,17 @@ def step(
     prev_status = prev.status if prev is not None else None
     if verdict is Verdict.PASS:
         if prev is None:
-            return None, None
+            return FindingState(FindingStatus.PASSED, verdict, now_ms, now_ms), Transition(
+                None, FindingStatus.PASSED, ACTIVITY_CREATE
+            )
+        if prev.status is FindingStatus.PASSED:
+            return prev, None
         if prev.status is FindingStatus.RESOLVED:
             return replace(prev, verdict=verdict, last_seen=now_ms, detail=""), None
         new = FindingState(FindingStatus.RESOLVED, verdict, prev.first_seen, now_ms)
         return new, Transition(prev_status, FindingStatus.RESOLVED, ACTIVITY_CLOSE)
 
-    opening = prev is None or prev.status is FindingStatus.RESOLVED
+    opening = prev is None or prev.status in CLOSED
     first = now_ms if opening or prev is None else prev.first_seen
     if mute is not None:
         new = FindingState(
@@ -141,8 +161,12 @@ def step(
 
 
 def resolve_deleted(prev: FindingState | None, now_ms: int) -> tuple[FindingState | None, Transition | None]:
-    """The resource is gone: every open finding resolves."""
-    if prev is None or not prev.is_open:
+    """The resource is gone: every open finding resolves, a passing one keeps its status;
+    each gets a last (close) record so the current posture no longer counts the resource."""
+    if prev is None:
         return None, None
-    new = FindingState(FindingStatus.RESOLVED, Verdict.PASS, prev.first_seen, now_ms)
-    return new, Transition(prev.status, FindingStatus.RESOLVED, ACTIVITY_CLOSE)
+    if prev.is_open:
+        new = FindingState(FindingStatus.RESOLVED, Verdict.PASS, prev.first_seen, now_ms)
+    else:
+        new = FindingState(prev.status, Verdict.PASS, prev.first_seen, now_ms)
+    return new, Transition(prev.status, new.status, ACTIVITY_CLOSE)

@@ -1,4 +1,23 @@
-"""OCSF Compliance Finding (class 2003) builder, exactly per shared_contracts.md."""
+"""OCSF Compliance Finding (class 2003) builder: one (policy, resource) check.
+
+Every outcome is a finding (the compacted findings topic holds the current one per
+check). How the lifecycle status maps to OCSF:
+
+=============  ===========================  ==============================  =============
+status         ``status_id`` / ``status``   ``compliance.status_id``        ``status_code``
+=============  ===========================  ==============================  =============
+passed         99 / "Passed"                1 Pass                          PASS
+new, failing   1 / "New"                    3 Fail                          FAIL
+suppressed     3 / "Suppressed"             3 Fail, or 2 Warning (error)    FAIL / ERROR
+resolved       4 / "Resolved"               1 Pass                          PASS
+error          99 / "Error"                 2 Warning (no result: missing   ERROR
+                                            information)
+=============  ===========================  ==============================  =============
+
+``unmapped.state`` carries the lifecycle status itself, and ``unmapped.resource_deleted``
+marks the last record of a check whose resource is gone. The output validates against
+the OCSF models of ``py-ocsf-models`` (a test holds it to that).
+"""
 
 from __future__ import annotations
 
@@ -10,16 +29,18 @@ from cspm_stream.models.enums import FindingStatus, Verdict
 from cspm_stream.policy.catalog import ComplianceRef
 from cspm_stream.policy.model import Policy
 
-STATUS_ERROR = 99
+STATUS_OTHER = 99
+#: OCSF analytic type_id 1: Rule
+ANALYTIC_RULE = 1
 
-_STATUS_ID = {
-    FindingStatus.NEW: ocsf.STATUS_NEW,
-    FindingStatus.FAILING: ocsf.STATUS_NEW,
-    FindingStatus.SUPPRESSED: ocsf.STATUS_SUPPRESSED,
-    FindingStatus.RESOLVED: ocsf.STATUS_RESOLVED,
-    FindingStatus.ERROR: STATUS_ERROR,
+_STATUS = {
+    FindingStatus.PASSED: (STATUS_OTHER, "Passed"),
+    FindingStatus.NEW: (ocsf.STATUS_NEW, "New"),
+    FindingStatus.FAILING: (ocsf.STATUS_NEW, "New"),
+    FindingStatus.SUPPRESSED: (ocsf.STATUS_SUPPRESSED, "Suppressed"),
+    FindingStatus.RESOLVED: (ocsf.STATUS_RESOLVED, "Resolved"),
+    FindingStatus.ERROR: (STATUS_OTHER, "Error"),
 }
-_STATUS_LABEL = {1: "New", 3: "Suppressed", 4: "Resolved", STATUS_ERROR: "Other"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +57,23 @@ def finding_uid(policy_id: str, arn: str) -> str:
 
 
 def compliance_status(status: FindingStatus, verdict: Verdict) -> tuple[int, str]:
-    """compliance.status_id/status: 1 Pass, 3 Fail, 0 Unknown (ERROR: could not evaluate)."""
-    if status is FindingStatus.RESOLVED or verdict is Verdict.PASS:
+    """compliance.status_id/status: 1 Pass, 3 Fail, 2 Warning (ERROR: no result, missing information)."""
+    if status in (FindingStatus.RESOLVED, FindingStatus.PASSED) or verdict is Verdict.PASS:
         return ocsf.COMPLIANCE_PASS, "Pass"
     if verdict is Verdict.ERROR:
-        return 0, "Unknown"
+        return ocsf.COMPLIANCE_WARNING, "Warning"
     return ocsf.COMPLIANCE_FAIL, "Fail"
+
+
+def analytic(policy: Policy) -> dict[str, Any]:
+    """The OCSF analytic that produced the finding: the policy, a rule."""
+    return {"uid": policy.id, "name": policy.title or policy.id, "type_id": ANALYTIC_RULE, "type": "Rule"}
+
+
+def related_analytics(policy: Policy) -> list[dict[str, Any]]:
+    """``finding_info.related_analytics``: the other tools' checks the policy cross-references,
+    each an OCSF analytic (``name`` = the tool, ``uid`` = its check or control id)."""
+    return [{**a, "type_id": ANALYTIC_RULE, "type": "Rule"} for a in policy.related.analytics()]
 
 
 def build_compliance_finding(
@@ -57,9 +89,10 @@ def build_compliance_finding(
     compliance: ComplianceRef,
     mute_reason: str | None = None,
     detail: str = "",
+    resource_deleted: bool = False,
 ) -> dict[str, Any]:
     uid = finding_uid(policy.id, resource.arn)
-    status_id = _STATUS_ID[status]
+    status_id, status_label = _STATUS[status]
     f = ocsf.envelope(
         class_uid=ocsf.COMPLIANCE_FINDING,
         activity_id=activity_id,
@@ -72,7 +105,8 @@ def build_compliance_finding(
         account_id=resource.account_id,
         region=resource.region,
     )
-    f["status"] = _STATUS_LABEL[status_id]
+    f["status"] = status_label
+    f["status_code"] = verdict.value.upper()
     c_id, c_label = compliance_status(status, verdict)
     f["compliance"] = {
         "standards": list(compliance.standards),
@@ -94,7 +128,8 @@ def build_compliance_finding(
     fi["first_seen_time"] = first_seen_ms
     fi["last_seen_time"] = last_seen_ms
     fi["types"] = [resource.resource_type]
-    fi["related_analytics"] = policy.related.analytics()
+    fi["analytic"] = analytic(policy)
+    fi["related_analytics"] = related_analytics(policy)
     f["remediation"] = {"desc": policy.remediation.text, "references": list(policy.remediation.references)}
     unmapped: dict[str, Any] = {
         "policy_id": policy.id,
@@ -104,6 +139,9 @@ def build_compliance_finding(
     }
     if mute_reason is not None:
         unmapped["mute_reason"] = mute_reason
+    if resource_deleted:
+        unmapped["resource_deleted"] = True
+        detail = detail or "resource deleted"
     if detail:
         unmapped["status_detail"] = detail
     f["unmapped"] = unmapped

@@ -1,8 +1,10 @@
 """One-shot evaluation for ``cspm-stream scan`` (pure: no lifecycle, no Kafka).
 
 Each (policy, resource) gives one OCSF Compliance Finding: FAIL → state ``new``
-(or ``suppressed`` when muted), ERROR → ``error``, PASS → ``resolved`` with
-``compliance.status_id`` 1 (emitted only when passes are requested).
+(or ``suppressed`` when muted), ERROR → ``error``, PASS → ``passed`` with
+``compliance.status_id`` 1 (emitted only when passes are requested; always counted).
+The posture score of a scan is ``100 * passed / (passed + failed)`` over its checks
+(errors and muted checks are in neither term), as in the report.
 """
 
 from __future__ import annotations
@@ -35,6 +37,20 @@ class ScanTotals:
     def failed_at_or_above(self, threshold: Severity) -> int:
         return sum(n for sev, n in self.failed_by_severity.items() if sev >= threshold)
 
+    @property
+    def score(self) -> float | None:
+        """``100 * passed / (passed + failed)``; None when no check passed or failed."""
+        decided = self.passed + self.failed
+        return 100.0 * self.passed / decided if decided else None
+
+    def summary(self) -> str:
+        """One line: resources, checks by outcome and the posture score."""
+        score = "n/a" if self.score is None else f"{self.score:.1f}%"
+        return (
+            f"{self.resources} resources, {self.evaluations} checks: {self.failed} failed, {self.passed} passed, "
+            f"{self.suppressed} muted, {self.errors} errors; posture score {score}"
+        )
+
 
 class ScanEvaluator:
     def __init__(self, catalog: Catalog, engine: PolicyEngine, mutelist: Mutelist = EMPTY, *, now_ts: float) -> None:
@@ -62,7 +78,7 @@ class ScanEvaluator:
                 t.passed += 1
                 if not include_passed:
                     continue
-                status = FindingStatus.RESOLVED
+                status = FindingStatus.PASSED
             else:
                 m = None
                 if len(self.mutelist):

@@ -5,7 +5,10 @@ Definitions (every number in the report follows these exactly):
 *Check* — one current compliance finding, i.e. one (policy, resource) pair as
 the last value for its uid on the compacted findings topic. Its outcome is
 PASS, FAIL, ERROR or MUTED (see :mod:`cspm_stream.report.findings`; a
-RESOLVED finding is a PASS).
+PASSED or RESOLVED finding is a PASS). The posture stage keeps every outcome,
+so passing checks are on the topic as well as failing ones. A check whose
+resource was deleted (``unmapped.resource_deleted``) is history: it counts in
+failure episodes, the trend and the time to resolve, and in nothing else.
 
 *Scope* — ``account``: only checks whose resource is in that account, and only
 detections in that account. ``framework``: only checks whose policy is mapped
@@ -31,11 +34,19 @@ controls with status PASS or FAIL (a control passes only when no resource
 fails it; controls in ERROR, MUTED or NOT_EVALUATED are left out).
 
 *Requirement* — its policies are those of its definition plus any cited by a
-finding as ``"<framework>:<requirement>"``. Status: FAIL if any of its
-policies is FAIL; else ERROR if any is ERROR; else PASS if any is PASS (so a
-requirement passes only when every mapped policy passes for every resource in
-scope, policies with no resource to evaluate being not applicable); else
-MANUAL for a requirement marked ``automated: false``; else NOT_EVALUATED.
+finding as ``"<framework>:<requirement>"``. A requirement marked manual
+(``automated: false``: assessed outside cspm_stream) is MANUAL, whatever its
+policies say: listed, never passed nor failed. An automated requirement is
+FAIL if any of its policies is FAIL; else ERROR if any is ERROR (a check that
+could not be evaluated is never a pass); else PASS if any is PASS — so a
+requirement passes only when all its checks pass, for every resource in scope,
+policies with no resource to evaluate being not applicable; else MUTED when
+its only checks are muted; else NOT_EVALUATED (nothing in scope).
+
+*Requirement score* of a framework (``requirements_score``) — ``100 * passed /
+(passed + failed)`` over its automated requirements with status PASS or FAIL;
+ERROR, MUTED, NOT_EVALUATED and MANUAL requirements are in neither term, and
+are counted in ``requirement_status``.
 
 *Top failing controls* — controls with at least one failing check, ordered by
 failing checks (desc), severity (desc), policy id; the first ``top_n``.
@@ -66,7 +77,7 @@ from collections.abc import Iterable, Sequence
 from cspm_stream.errors import ConfigError
 from cspm_stream.models.enums import Severity
 from cspm_stream.report.findings import Check, Detection, Inputs, Outcome
-from cspm_stream.report.frameworks import Framework, Requirement
+from cspm_stream.report.frameworks import Framework, cited_framework
 from cspm_stream.report.model import (
     Breakdown,
     ControlRow,
@@ -143,9 +154,20 @@ def _requirement_map(
     for policy_id, requirements in cited:
         for fw_id, req_id in requirements:
             if fw_id not in out:
-                out[fw_id] = (Framework(fw_id, fw_id), {})
+                out[fw_id] = (cited_framework(fw_id), {})
             out[fw_id][1].setdefault(req_id, set()).add(policy_id)
     return out
+
+
+def requirement_status(automated: bool, policy_statuses: Iterable[Outcome]) -> Outcome:
+    """A requirement's status from its policies' statuses (definition in the module docstring)."""
+    if not automated:
+        return Outcome.MANUAL
+    values = set(policy_statuses)
+    for outcome in (Outcome.FAIL, Outcome.ERROR, Outcome.PASS, Outcome.MUTED):
+        if outcome in values:
+            return outcome
+    return Outcome.NOT_EVALUATED
 
 
 def _framework_section(fw: Framework, reqs: dict[str, set[str]], idx: _Index) -> FrameworkSection:
@@ -153,32 +175,25 @@ def _framework_section(fw: Framework, reqs: dict[str, set[str]], idx: _Index) ->
     order = [r.id for r in fw.requirements] + sorted(set(reqs) - set(defined))
     rows: list[RequirementRow] = []
     for rid in order:
-        definition = defined.get(rid, Requirement(rid))
+        definition = defined.get(rid)
+        automated = definition.automated if definition is not None else True
         policies = sorted(reqs.get(rid, set()))
         statuses = {p: idx.status(p) for p in policies}
-        values = set(statuses.values())
-        if Outcome.FAIL in values:
-            status = Outcome.FAIL
-        elif Outcome.ERROR in values:
-            status = Outcome.ERROR
-        elif Outcome.PASS in values:
-            status = Outcome.PASS
-        elif not definition.automated:
-            status = Outcome.MANUAL
-        else:
-            status = Outcome.NOT_EVALUATED
+        status = requirement_status(automated, statuses.values())
         rows.append(
             RequirementRow(
                 id=rid,
-                title=definition.title,
-                automated=definition.automated,
+                title=definition.title if definition is not None else "",
+                section=definition.section if definition is not None else "",
+                automated=automated,
                 policies=policies,
                 status=status,
                 checks=idx.counts(policies),
                 failing_policies=[p for p in policies if statuses[p] is Outcome.FAIL],
             )
         )
-    all_policies = sorted(set().union(*reqs.values())) if reqs else []
+    automated_ids = {r.id for r in rows if r.automated}
+    all_policies = sorted(set().union(*(p for rid, p in reqs.items() if rid in automated_ids))) if reqs else []
     req_status = Counter(r.status.value for r in rows)
     return FrameworkSection(
         id=fw.id,
@@ -189,6 +204,7 @@ def _framework_section(fw: Framework, reqs: dict[str, set[str]], idx: _Index) ->
         checks=idx.counts(all_policies),
         requirements=rows,
         requirement_status={o.value: req_status.get(o.value, 0) for o in Outcome},
+        requirements_score=Score.of([r.status for r in rows]),
     )
 
 
@@ -293,12 +309,13 @@ def build_report(
     if framework is not None and framework not in req_map:
         known = ", ".join(sorted(req_map)) or "none"
         raise ConfigError("--framework", framework, f"unknown framework (known: {known})")
-    checks = [c for c in inputs.checks if account is None or c.account == account]
+    history = [c for c in inputs.checks if account is None or c.account == account]
     detections = [d for d in inputs.detections if account is None or d.account == account]
     if framework is not None:
         fw_policies = set().union(*req_map[framework][1].values()) if req_map[framework][1] else set()
-        checks = [c for c in checks if c.policy_id in fw_policies]
+        history = [c for c in history if c.policy_id in fw_policies]
         req_map = {framework: req_map[framework]}
+    checks = [c for c in history if not c.deleted]  # the current posture: resources that exist
     idx = _Index(checks)
     policies = sorted(idx.by_policy)
 
@@ -346,8 +363,8 @@ def build_report(
         controls=controls,
         top_failing=failing[:top_n],
         detections=_detections(detections, max(top_n, 20)),
-        trend=_trend(checks, detections, now_ms, trend_days),
-        mttr=_mttr(checks),
+        trend=_trend(history, detections, now_ms, trend_days),
+        mttr=_mttr(history),
         scores=scores,
         rejected=dict(inputs.rejected),
         checks=checks,

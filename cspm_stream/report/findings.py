@@ -4,15 +4,23 @@ The report reads untrusted JSON from Kafka or a file, so every field access is
 defensive: a malformed finding is *rejected with a reason* (and counted in the
 report), never silently turned into a pass.
 
-How a compliance finding's current value becomes an :class:`Outcome` (first
-rule that applies wins):
+How a compliance finding's current value becomes an :class:`Outcome`. When
+``unmapped.state`` names a lifecycle status (this project's findings):
 
-1. suppressed (``unmapped.state == "suppressed"`` or ``status_id == 3``) → MUTED
-2. error (``unmapped.state == "error"`` or ``status_id == 99``) → ERROR
-3. resolved (``unmapped.state == "resolved"`` or ``status_id == 4``) → PASS,
-   resolved at the finding's ``time`` (the observation that resolved it)
-4. otherwise by ``compliance.status_id``: 1 → PASS, 3 → FAIL, anything else
+* ``passed`` → PASS; ``resolved`` → PASS, resolved at the finding's ``time``
+  (the observation that resolved it); ``new``/``failing`` → FAIL;
+  ``suppressed`` → MUTED; ``error`` → ERROR.
+
+Otherwise (another producer's finding), the first rule that applies wins:
+
+1. ``status_id == 3`` (suppressed) → MUTED
+2. ``status_id == 4`` (resolved) → PASS, resolved at the finding's ``time``
+3. by ``compliance.status_id``: 1 → PASS, 3 → FAIL, anything else
    (missing, 2 "warning", garbage) → ERROR (never a pass)
+
+A finding whose ``unmapped.resource_deleted`` is true is the last record of a
+check on a resource that no longer exists: it is kept (failure episodes, time to
+resolve) but its check is ``deleted`` and counts in no score.
 """
 
 from __future__ import annotations
@@ -58,6 +66,7 @@ class Check:
     last_seen_ms: int
     resolved_ms: int | None  # set only for resolved findings
     requirements: frozenset[tuple[str, str]]  # (framework id, requirement id) cited by the finding
+    deleted: bool = False  # the resource is gone: history only, in no current figure
 
     @property
     def was_failing(self) -> bool:
@@ -117,14 +126,25 @@ def _severity(obj: Mapping[str, Any]) -> Severity:
         return Severity.UNKNOWN
 
 
+_BY_STATE = {
+    FindingStatus.PASSED.value: (Outcome.PASS, False),
+    FindingStatus.RESOLVED.value: (Outcome.PASS, True),
+    FindingStatus.NEW.value: (Outcome.FAIL, False),
+    FindingStatus.FAILING.value: (Outcome.FAIL, False),
+    FindingStatus.SUPPRESSED.value: (Outcome.MUTED, False),
+    FindingStatus.ERROR.value: (Outcome.ERROR, False),
+}
+
+
 def _outcome(obj: Mapping[str, Any], state: str) -> tuple[Outcome, bool]:
     """(outcome, resolved?) following the rules in the module docstring."""
+    known = _BY_STATE.get(state)
+    if known is not None:
+        return known
     status_id = obj.get("status_id")
-    if state == FindingStatus.SUPPRESSED or status_id == ocsf.STATUS_SUPPRESSED:
+    if status_id == ocsf.STATUS_SUPPRESSED:
         return Outcome.MUTED, False
-    if state == FindingStatus.ERROR or status_id == 99:
-        return Outcome.ERROR, False
-    if state == FindingStatus.RESOLVED or status_id == ocsf.STATUS_RESOLVED:
+    if status_id == ocsf.STATUS_RESOLVED:
         return Outcome.PASS, True
     cstatus = _dict(obj.get("compliance")).get("status_id")
     if cstatus == ocsf.COMPLIANCE_PASS:
@@ -199,6 +219,7 @@ def to_check(
         # a resolve never precedes the failure it resolves (clock skew is clamped)
         resolved_ms=max(time_ms, first) if resolved else None,
         requirements=requirements,
+        deleted=unmapped.get("resource_deleted") is True,
     )
 
 

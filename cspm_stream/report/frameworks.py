@@ -1,48 +1,27 @@
-"""Compliance framework definitions as the report sees them.
+"""Compliance frameworks as the report loads them: the one model of :mod:`cspm_stream.policy.model`.
 
 A framework file (``cspm_stream/catalog/frameworks/<id>.yaml``, plus any
-``policy.framework_dirs``) is ``{id, name, version, requirements: [{id, title,
-policies: [policy ids], automated}]}``. The policy pack's loader validates the
-files; :func:`load_dirs` turns them into the plain :class:`Framework` values
-the pure core builds from.
+``policy.framework_dirs``) is parsed and validated by :mod:`cspm_stream.policy.frameworks`;
+:func:`load_dirs` only chooses the folders.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from cspm_stream.errors import DefinitionError
+from cspm_stream.policy.model import Framework, Requirement
+
+__all__ = ["Framework", "Requirement", "cited_framework", "load_dirs"]
+
+#: ``Framework.source`` of a framework the report knows only from findings that cite it
+CITED = "(cited by findings)"
 
 
-@dataclass(frozen=True, slots=True)
-class Requirement:
-    id: str
-    title: str = ""
-    policies: tuple[str, ...] = ()
-    automated: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Framework:
-    id: str
-    name: str = ""
-    version: str = ""
-    requirements: tuple[Requirement, ...] = field(default_factory=tuple)
-
-
-def from_definition(fw: Any) -> Framework:
-    """The report's view of a framework loaded by :mod:`cspm_stream.policy.frameworks`."""
-    return Framework(
-        id=str(fw.id),
-        name=str(fw.name),
-        version=str(fw.version),
-        requirements=tuple(
-            Requirement(str(r.id), str(r.title), tuple(r.policies), bool(r.automated)) for r in fw.requirements
-        ),
-    )
+def cited_framework(framework_id: str) -> Framework:
+    """A framework with no definition file, known only from ``compliance.requirements`` citations."""
+    return Framework(id=framework_id, name=framework_id, version="", requirements=(), source=CITED)
 
 
 def load_dirs(dirs: Iterable[str | Path], *, builtin: bool = True) -> list[Framework]:
@@ -57,4 +36,4 @@ def load_dirs(dirs: Iterable[str | Path], *, builtin: bool = True) -> list[Frame
         if not d.exists():
             raise DefinitionError(str(d), "framework folder does not exist")
     folders = ([builtin_framework_dir()] if builtin else []) + extra
-    return [from_definition(fw) for fw in load_frameworks(folders)]
+    return load_frameworks(folders)

@@ -99,6 +99,7 @@ class ControlRow:
 class RequirementRow:
     id: str
     title: str
+    section: str
     automated: bool
     policies: list[str]
     status: Outcome
@@ -116,6 +117,7 @@ class FrameworkSection:
     checks: Counts
     requirements: list[RequirementRow]
     requirement_status: dict[str, int]  # Outcome value -> number of requirements
+    requirements_score: Score  # over automated requirements that pass or fail
 
 
 @dataclass(slots=True)

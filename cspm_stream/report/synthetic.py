@@ -1,40 +1,71 @@
-"""Synthetic OCSF findings shaped exactly like the posture and detection stages' output.
+"""Synthetic OCSF findings, built by the product's own builders.
 
-Used by the report tests, the benchmark and the documentation screenshot. The
-builders follow the cross-team contract for classes 2003 and 2004; the
-generator is seeded, so the same arguments give the same findings.
+Used by the report tests, the benchmark and the documentation screenshot. A
+compliance finding is rendered by :func:`cspm_stream.policy.ocsf.build_compliance_finding`
+(from a :class:`~cspm_stream.policy.model.Policy` made for the id) and a detection by
+:func:`cspm_stream.detect.findings.build`, so what the report is tested on is exactly
+what the posture and detection stages emit. The generator is seeded: the same
+arguments give the same findings.
 """
 
 from __future__ import annotations
 
+import functools
 import random
 from typing import Any
 
 from cspm_stream.models import ocsf
-from cspm_stream.models.enums import FindingStatus, Severity
+from cspm_stream.models.enums import FindingStatus, Severity, Verdict
 from cspm_stream.report.frameworks import Framework, Requirement
 
+#: the activity the posture stage emits a status with (``failing`` is never emitted: the
+#: topic keeps the ``new`` record; it is accepted here for hand-made test worlds)
 ACTIVITY_FOR_STATE = {
+    FindingStatus.PASSED: ocsf.ACTIVITY_CREATE,
     FindingStatus.NEW: ocsf.ACTIVITY_CREATE,
     FindingStatus.FAILING: ocsf.ACTIVITY_UPDATE,
     FindingStatus.RESOLVED: ocsf.ACTIVITY_CLOSE,
     FindingStatus.SUPPRESSED: ocsf.ACTIVITY_UPDATE,
     FindingStatus.ERROR: ocsf.ACTIVITY_UPDATE,
 }
-STATUS_FOR_STATE = {
-    FindingStatus.NEW: ocsf.STATUS_NEW,
-    FindingStatus.FAILING: ocsf.STATUS_NEW,
-    FindingStatus.RESOLVED: ocsf.STATUS_RESOLVED,
-    FindingStatus.SUPPRESSED: ocsf.STATUS_SUPPRESSED,
-    FindingStatus.ERROR: 99,
+VERDICT_FOR_STATE = {
+    FindingStatus.PASSED: Verdict.PASS,
+    FindingStatus.NEW: Verdict.FAIL,
+    FindingStatus.FAILING: Verdict.FAIL,
+    FindingStatus.RESOLVED: Verdict.PASS,
+    FindingStatus.SUPPRESSED: Verdict.FAIL,
+    FindingStatus.ERROR: Verdict.ERROR,
 }
+
+
+@functools.lru_cache(maxsize=4096)
+def synthetic_policy(policy_id: str, resource_type: str, severity: Severity, title: str) -> Any:
+    """A :class:`~cspm_stream.policy.model.Policy` for a made-up id (its condition is never run)."""
+    from cspm_stream.policy.compiler import compile_condition
+    from cspm_stream.policy.model import Policy, Related, Remediation
+
+    src = {"path": "Synthetic", "op": "present"}
+    return Policy(
+        id=policy_id,
+        title=title or policy_id,
+        description=f"Policy {policy_id}",
+        rationale="",
+        severity=severity,
+        resource_type=resource_type,
+        condition=compile_condition(src),
+        condition_source=src,
+        remediation=Remediation("See the policy."),
+        related=Related(),
+        compliance={},
+        tests=(),
+        source="<synthetic>",
+    )
 
 
 def compliance_finding(
     policy_id: str,
     resource_arn: str,
     *,
-    passed: bool = False,
     state: FindingStatus = FindingStatus.NEW,
     severity: Severity = Severity.HIGH,
     resource_type: str = "aws.s3.bucket",
@@ -45,48 +76,28 @@ def compliance_finding(
     last_seen_ms: int | None = None,
     time_ms: int | None = None,
     title: str = "",
+    mute_reason: str = "accepted risk",
+    resource_deleted: bool = False,
 ) -> dict[str, Any]:
-    """One class-2003 finding; ``passed`` sets compliance.status_id (RESOLVED implies a pass)."""
-    uid = ocsf.finding_uid(policy_id, resource_arn)
-    passed = passed or state is FindingStatus.RESOLVED
+    """One class-2003 finding in lifecycle status ``state``, as the posture stage emits it."""
+    from cspm_stream.policy.catalog import ComplianceRef
+    from cspm_stream.policy.ocsf import ResourceRef, build_compliance_finding
+
     t = time_ms if time_ms is not None else (last_seen_ms or first_seen_ms)
-    f = ocsf.envelope(
-        class_uid=ocsf.COMPLIANCE_FINDING,
+    return build_compliance_finding(
+        policy=synthetic_policy(policy_id, resource_type, severity, title or f"{policy_id} on {resource_type}"),
+        resource=ResourceRef(resource_arn, resource_type, region, account),
+        status=state,
+        verdict=VERDICT_FOR_STATE[state],
         activity_id=ACTIVITY_FOR_STATE[state],
-        severity=severity,
+        first_seen_ms=first_seen_ms,
+        last_seen_ms=last_seen_ms if last_seen_ms is not None else t,
         time_ms=t,
-        uid=uid,
-        title=title or f"{policy_id} on {resource_arn}",
-        desc=f"Policy {policy_id}",
-        status_id=STATUS_FOR_STATE[state],
-        account_id=account,
-        region=region,
+        compliance=ComplianceRef(tuple(sorted({r.split(":", 1)[0] for r in requirements})), tuple(requirements)),
+        mute_reason=mute_reason if state is FindingStatus.SUPPRESSED else None,
+        detail="could not read an attribute" if state is FindingStatus.ERROR else "",
+        resource_deleted=resource_deleted,
     )
-    service = resource_type.split(".")[1]
-    f["compliance"] = {
-        "standards": sorted({r.split(":", 1)[0] for r in requirements}),
-        "requirements": list(requirements),
-        "control": policy_id,
-        "status_id": ocsf.COMPLIANCE_PASS if passed else ocsf.COMPLIANCE_FAIL,
-        "status": "Pass" if passed else "Fail",
-    }
-    f["resources"] = [
-        {"uid": resource_arn, "type": resource_type, "region": region, "account_uid": account, "labels": []}
-    ]
-    f["finding_info"].update(
-        first_seen_time=first_seen_ms,
-        last_seen_time=last_seen_ms if last_seen_ms is not None else t,
-        types=[resource_type],
-        related_analytics=[],
-    )
-    f["remediation"] = {"desc": "See the policy.", "references": []}
-    f["unmapped"] = {
-        "policy_id": policy_id,
-        "state": state.value,
-        "remediation_action": None,
-        "service": service,
-    }
-    return f
 
 
 def detection_finding(
@@ -103,39 +114,44 @@ def detection_finding(
     title: str = "",
     actor: str = "arn:aws:iam::123456789012:user/mallory",
 ) -> dict[str, Any]:
-    """One class-2004 finding."""
+    """One class-2004 finding, as the detection stage emits it (``status_id`` set afterwards,
+    as a triage tool would)."""
+    from cspm_stream.detect.findings import build
+    from cspm_stream.detect.rules import RuleInfo
+
     last = last_seen_ms if last_seen_ms is not None else first_seen_ms
     uid = ocsf.finding_uid(rule_id, group_key, str(first_seen_ms))
-    f = ocsf.envelope(
-        class_uid=ocsf.DETECTION_FINDING,
-        activity_id=ocsf.ACTIVITY_CREATE if count == 1 else ocsf.ACTIVITY_UPDATE,
-        severity=severity,
-        time_ms=last,
-        uid=uid,
+    info = RuleInfo(
+        id=rule_id,
         title=title or rule_id,
-        desc=f"Rule {rule_id}",
-        status_id=status_id,
-        account_id=account,
-        region=region,
+        description=f"Rule {rule_id}",
+        severity=severity,
+        level=severity.label.lower(),
+        tactics=(),
+        techniques=(),
+        runbook="",
+        file="<synthetic>",
     )
-    f["finding_info"].update(
-        first_seen_time=first_seen_ms,
-        last_seen_time=last,
-        analytic={"uid": rule_id, "name": title or rule_id, "type_id": 1, "type": "Rule"},
-        attacks=[],
-        types=["cloudtrail"],
-    )
-    f["evidences"] = [{"data": {"event_id": f"ev-{uid[:8]}", "event_name": "X", "event_time": "", "event_source": ""}}]
-    f["actor"] = {
-        "user": {
-            "uid": actor,
-            "type": "IAMUser",
-            "name": actor.rsplit("/", 1)[-1],
-            "account": {"uid": account},
-        }
+    ident = {"type": "IAMUser", "arn": actor, "accountId": account, "userName": actor.rsplit("/", 1)[-1]}
+    det = {
+        "uid": uid,
+        "first": first_seen_ms,
+        "last": last,
+        "account": account,
+        "region": region,
+        "ui": ident,
+        "ip": "198.51.100.7",
+        "ua": "aws-cli/2",
+        "resources": [],
+        "count": count,
+        "group": group_key,
+        "ws_iso": "",
     }
-    f["count"] = count
-    f["unmapped"] = {"rule_id": rule_id, "event_ids": [], "group_key": group_key, "runbook": ""}
+    event_id = f"ev-{uid[:8]}"
+    evidence = {"data": {"event_id": event_id, "event_name": "X", "event_time": "", "event_source": ""}}
+    activity = ocsf.ACTIVITY_CREATE if count == 1 else ocsf.ACTIVITY_UPDATE
+    f = build(info, det, activity, [event_id], [evidence])
+    f["status_id"] = status_id
     return f
 
 
@@ -298,21 +314,20 @@ def dataset(
         if policy in clean_set:
             fail_rate, roll = 0.0, max(roll, 0.5)  # passing everywhere now
         if roll < fail_rate:
-            state, passed, t = FindingStatus.FAILING, False, now_ms - rng.randrange(3_600_000)
+            state, t = FindingStatus.NEW, now_ms - rng.randrange(3_600_000)
         elif roll < fail_rate + 0.12:
-            state, passed = FindingStatus.RESOLVED, True
+            state = FindingStatus.RESOLVED
             t = min(now_ms, first + rng.randrange(1, 6 * 86_400_000))
         elif roll < fail_rate + 0.14:
-            state, passed, t = FindingStatus.ERROR, False, now_ms
+            state, t = FindingStatus.ERROR, now_ms
         elif roll < fail_rate + 0.16:
-            state, passed, t = FindingStatus.SUPPRESSED, False, now_ms
+            state, t = FindingStatus.SUPPRESSED, now_ms
         else:
-            state, passed, t = FindingStatus.NEW, True, now_ms
+            state, t = FindingStatus.PASSED, first
         out.append(
             compliance_finding(
                 policy,
                 arn,
-                passed=passed,
                 state=state,
                 severity=sev,
                 resource_type=rtype,
@@ -367,5 +382,5 @@ def frameworks() -> list[Framework]:
     for fw, (name, version) in FRAMEWORK_NAMES.items():
         rows = [Requirement(r, titles[(fw, r)], tuple(p)) for r, p in sorted(reqs[fw].items())]
         rows.append(Requirement("manual-review", "Documented review of access (manual)", (), automated=False))
-        out.append(Framework(fw, name, version, tuple(rows)))
+        out.append(Framework(id=fw, name=name, version=version, requirements=tuple(rows), source="<synthetic>"))
     return out

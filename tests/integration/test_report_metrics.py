@@ -21,7 +21,7 @@ async def test_gauges_follow_the_findings_topic(kafka_settings: Settings) -> Non
     await ensure_topics(kafka_settings.kafka, [BY_NAME["findings"], BY_NAME["detections"]])
     acct = "444455556666"
     findings = [
-        compliance_finding("p1", "arn:1", passed=True, account=acct, requirements=("cis-x:1",)),
+        compliance_finding("p1", "arn:1", state=FindingStatus.PASSED, account=acct, requirements=("cis-x:1",)),
         compliance_finding("p1", "arn:2", state=FindingStatus.FAILING, account=acct, requirements=("cis-x:1",)),
         compliance_finding("p2", "arn:3", state=FindingStatus.FAILING, account=acct),
         compliance_finding("p2", "arn:4", state=FindingStatus.RESOLVED, account=acct),

@@ -16,7 +16,8 @@ def st(status: S, verdict: V = V.FAIL, first: int = 100) -> FindingState:
 @pytest.mark.parametrize(
     ("prev", "verdict", "mute", "new_status", "emitted", "activity"),
     [
-        (None, V.PASS, None, None, None, None),
+        (None, V.PASS, None, S.PASSED, S.PASSED, 1),
+        (st(S.PASSED, V.PASS), V.PASS, None, S.PASSED, None, None),
         (st(S.RESOLVED, V.PASS), V.PASS, None, S.RESOLVED, None, None),
         (st(S.NEW), V.PASS, None, S.RESOLVED, S.RESOLVED, 3),
         (st(S.FAILING), V.PASS, None, S.RESOLVED, S.RESOLVED, 3),
@@ -24,6 +25,9 @@ def st(status: S, verdict: V = V.FAIL, first: int = 100) -> FindingState:
         (st(S.ERROR, V.ERROR), V.PASS, None, S.RESOLVED, S.RESOLVED, 3),
         (None, V.FAIL, None, S.NEW, S.NEW, 1),
         (st(S.RESOLVED, V.PASS), V.FAIL, None, S.NEW, S.NEW, 1),
+        (st(S.PASSED, V.PASS), V.FAIL, None, S.NEW, S.NEW, 1),
+        (st(S.PASSED, V.PASS), V.ERROR, None, S.ERROR, S.ERROR, 1),
+        (st(S.PASSED, V.PASS), V.FAIL, MUTE, S.SUPPRESSED, S.SUPPRESSED, 1),
         (st(S.NEW), V.FAIL, None, S.FAILING, None, None),
         (st(S.FAILING), V.FAIL, None, S.FAILING, None, None),
         (st(S.SUPPRESSED), V.FAIL, None, S.NEW, S.NEW, 2),
@@ -73,8 +77,25 @@ def test_mute_recorded_and_json_round_trip() -> None:
 def test_resolve_deleted() -> None:
     new, tr = resolve_deleted(st(S.SUPPRESSED), 900)
     assert new is not None and new.status is S.RESOLVED and tr is not None and tr.activity_id == 3
-    assert resolve_deleted(st(S.RESOLVED, V.PASS), 900) == (None, None)
+    # a passing check keeps its status but still gets its last (close) record
+    for closed in (S.RESOLVED, S.PASSED):
+        new, tr = resolve_deleted(st(closed, V.PASS), 900)
+        assert new is not None and (new.status, new.last_seen) == (closed, 900)
+        assert tr is not None and (tr.previous, tr.status, tr.activity_id) == (closed, closed, 3)
     assert resolve_deleted(None, 900) == (None, None)
+
+
+def test_pass_fail_pass_sequence() -> None:
+    """PASSED once, then a failure episode, then RESOLVED: three records, nothing in between."""
+    seq = [(V.PASS, 100), (V.PASS, 200), (V.FAIL, 300), (V.FAIL, 400), (V.PASS, 500), (V.PASS, 600)]
+    prev: FindingState | None = None
+    emitted = []
+    for verdict, t in seq:
+        prev, tr = step(prev, verdict, None, t)
+        if tr is not None:
+            emitted.append((t, tr.status, tr.activity_id))
+    assert emitted == [(100, S.PASSED, 1), (300, S.NEW, 1), (500, S.RESOLVED, 3)]
+    assert prev is not None and (prev.first_seen, prev.last_seen) == (300, 600)  # the episode 300 → 500
 
 
 def test_stored_forms_round_trip_and_old_objects_still_load() -> None:
@@ -83,5 +104,7 @@ def test_stored_forms_round_trip_and_old_objects_still_load() -> None:
     assert FindingState.from_json(plain.to_json()) == plain  # a "|" in the detail survives
     muted = FindingState(S.SUPPRESSED, V.FAIL, 100, 200, "m1", "accepted risk", 1.8e9, "d")
     assert isinstance(muted.to_json(), dict) and FindingState.from_json(muted.to_json()) == muted
+    passed = FindingState(S.PASSED, V.PASS, 100, 100)
+    assert passed.to_json() == 100 and FindingState.from_json(100) == passed  # a passing check: one int
     old = {"s": "failing", "v": "fail", "f": 100, "l": 200, "d": "x"}  # written before the string form
     assert FindingState.from_json(old) == FindingState(S.FAILING, V.FAIL, 100, 200, detail="x")

@@ -48,9 +48,15 @@ def test_new_fail_finding(fixture_catalog: Catalog) -> None:
     ]
     fi = f["finding_info"]
     assert (fi["first_seen_time"], fi["last_seen_time"], fi["types"]) == (1000, 2000, ["aws.s3.bucket"])
+    assert fi["analytic"] == {
+        "uid": "fx_s3_public_acl",
+        "name": f["finding_info"]["title"],
+        "type_id": 1,
+        "type": "Rule",
+    }
     assert fi["related_analytics"] == [
-        {"uid": "s3_bucket_public_access", "name": "prowler"},
-        {"uid": "S3.2", "name": "securityhub"},
+        {"uid": "s3_bucket_public_access", "name": "prowler", "type_id": 1, "type": "Rule"},
+        {"uid": "S3.2", "name": "securityhub", "type_id": 1, "type": "Rule"},
     ]
     assert f["remediation"]["desc"] == "Remove the public grants."
     assert f["remediation"]["references"][0].startswith("https://")
@@ -60,7 +66,12 @@ def test_new_fail_finding(fixture_catalog: Catalog) -> None:
         "remediation_action": "s3_remove_public_acl_grants",
         "service": "s3",
     }
-    assert f["cloud"] == {"provider": "AWS", "account": {"uid": "123456789012"}, "region": "us-east-1"}
+    assert f["cloud"] == {
+        "provider": "AWS",
+        "account": {"uid": "123456789012", "name": "123456789012", "type_id": 10, "type": "AWS Account"},
+        "region": "us-east-1",
+    }
+    assert f["status_code"] == "FAIL"
 
 
 def test_status_mapping(fixture_catalog: Catalog) -> None:
@@ -74,4 +85,12 @@ def test_status_mapping(fixture_catalog: Catalog) -> None:
         "Pass",
     )
     err = build(fixture_catalog, FindingStatus.ERROR, Verdict.ERROR)
-    assert err["status_id"] == 99 and err["unmapped"]["state"] == "error" and err["compliance"]["status_id"] != 1
+    assert (err["status_id"], err["status"], err["unmapped"]["state"]) == (99, "Error", "error")
+    assert (err["compliance"]["status_id"], err["status_code"]) == (2, "ERROR")  # Warning: no result
+    ok = build(fixture_catalog, FindingStatus.PASSED, Verdict.PASS)
+    assert (ok["status_id"], ok["status"], ok["compliance"]["status_id"], ok["unmapped"]["state"]) == (
+        99,
+        "Passed",
+        1,
+        "passed",
+    )

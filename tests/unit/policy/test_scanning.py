@@ -28,12 +28,14 @@ def test_scan_findings_totals_and_mutes(fixture_catalog: Catalog) -> None:
     assert states == {
         "fx_s3_public_acl": ("new", 3),
         "fx_s3_no_encryption": ("suppressed", 3),
-        "fx_s3_policy_public": ("resolved", 1),
+        "fx_s3_policy_public": ("passed", 1),
     }
     t = ev.totals
     assert (t.resources, t.evaluations, t.failed, t.passed, t.suppressed, t.errors) == (2, 6, 3, 2, 1, 0)
     assert t.failed_at_or_above(Severity.CRITICAL) == 2  # the public ACL twice
     assert t.failed_at_or_above(Severity.MEDIUM) == 3
+    assert t.score == 100.0 * 2 / 5  # passed / (passed + failed): the muted check is in neither term
+    assert t.summary().endswith("posture score 40.0%")
     # a type without policies is not counted
     assert list(ev.findings(snapshot("aws.sqs.queue", {}), include_passed=True)) == []
     assert ev.totals.resources == 2

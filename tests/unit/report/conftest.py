@@ -18,10 +18,11 @@ A = "111111111111"
 B = "222222222222"
 
 FW1 = Framework(
-    "fw1",
-    "Framework One",
-    "1.0",
-    (
+    id="fw1",
+    name="Framework One",
+    version="1.0",
+    source="tests",
+    requirements=(
         Requirement("R1", "two policies", ("p1", "p2")),
         Requirement("R2", "one pass one error", ("p3",)),
         Requirement("R3", "nothing to evaluate", ("p4",)),
@@ -39,7 +40,7 @@ def cf(policy: str, res: str, account: str, **kw: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def world() -> list[dict[str, Any]]:
-    new_pass = {"passed": True, "state": FindingStatus.NEW}
+    new_pass = {"state": FindingStatus.PASSED}
     return [
         cf("p1", "res1", A, **new_pass, first_seen_ms=NOW - 4 * DAY, time_ms=NOW),
         cf("p1", "res2", A, state=FindingStatus.FAILING, first_seen_ms=NOW - 2 * DAY, time_ms=NOW),

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from cspm_stream.errors import ConfigError
-from cspm_stream.report import Outcome, build_report, collect
+from cspm_stream.report import Framework, Outcome, Requirement, build_report, collect
 from cspm_stream.report.model import Report
 
 from .conftest import DAY, FW1, NOW, A, B
@@ -55,7 +55,7 @@ def test_requirements(world: list[dict[str, Any]]) -> None:
         "R3": Outcome.NOT_EVALUATED,  # p4 has no resource
         "R4": Outcome.MANUAL,
         "R5": Outcome.ERROR,
-        "R6": Outcome.NOT_EVALUATED,  # only suppressed checks
+        "R6": Outcome.MUTED,  # only suppressed checks: neither passed nor failed
     }
     r1 = fw1.requirements[0]
     assert r1.failing_policies == ["p1"]
@@ -65,6 +65,10 @@ def test_requirements(world: list[dict[str, Any]]) -> None:
     assert (fw1.checks.passed, fw1.checks.failed, fw1.checks.error, fw1.checks.muted) == (6, 1, 2, 1)
     assert fw1.score.value == pytest.approx(600 / 7)
     assert fw1.controls.value == pytest.approx(50.0)  # p2 pass, p1 fail
+    # requirements: R1 fails, nothing passes (R2, R5 error; R3 nothing; R4 manual; R6 muted)
+    rs = fw1.requirements_score
+    assert (rs.passed, rs.failed, rs.error, rs.muted, rs.value) == (0, 1, 2, 1, 0.0)
+    assert fw1.requirement_status["manual"] == 1 and fw1.requirement_status["muted"] == 1
 
 
 def test_requirement_passes_only_when_every_resource_passes(world: list[dict[str, Any]]) -> None:
@@ -72,6 +76,47 @@ def test_requirement_passes_only_when_every_resource_passes(world: list[dict[str
     r = build(fixed)
     fw1 = next(f for f in r.frameworks if f.id == "fw1")
     assert fw1.requirements[0].status is Outcome.PASS
+    assert fw1.requirements_score.value == pytest.approx(100.0)  # R1 is the only decided requirement
+
+
+def test_manual_requirement_is_never_passed_even_with_passing_policies(world: list[dict[str, Any]]) -> None:
+    manual = Requirement("M1", "reviewed by a person", ("p2",), automated=False)  # p2 passes everywhere
+    fw = Framework(id="fwm", name="M", version="1", requirements=(manual,), source="tests")
+    r = build_report(collect(world), [fw], now_ms=NOW)
+    sec = r.frameworks[0]
+    assert sec.requirements[0].status is Outcome.MANUAL and sec.requirements[0].checks.passed == 2
+    assert sec.requirements_score.value is None and sec.requirement_status["pass"] == 0
+    assert sec.checks.total == 0  # a manual requirement's policies are no evidence in the framework's score
+
+
+def test_deleted_resources_leave_the_current_posture(world: list[dict[str, Any]]) -> None:
+    """A check whose resource is gone counts in history (trend, time to resolve), in no score."""
+    from cspm_stream.models.enums import FindingStatus
+
+    from .conftest import cf
+
+    before = build(world)
+    gone = [
+        cf(
+            "p1",
+            "res2",
+            A,
+            state=FindingStatus.RESOLVED,
+            first_seen_ms=NOW - 2 * DAY,
+            time_ms=NOW,
+            resource_deleted=True,
+        ),
+        cf(
+            "p2", "res1", A, state=FindingStatus.PASSED, first_seen_ms=NOW - 4 * DAY, time_ms=NOW, resource_deleted=True
+        ),
+    ]
+    r = build(world + gone)
+    c = r.summary.checks
+    # p1/res2 (failing) and p2/res1 (passing) are gone: 5 pass, 1 fail (p7) remain
+    assert (c.passed, c.failed, c.error, c.muted) == (5, 1, 2, 1)
+    assert r.summary.score.value == pytest.approx(500 / 6)
+    assert r.mttr.resolved == before.mttr.resolved + 1  # the deletion closed res2's episode
+    assert {x.policy_id for x in r.top_failing} == {"p7"}
 
 
 def _uid(world: list[dict[str, Any]], policy: str, res: str) -> str:

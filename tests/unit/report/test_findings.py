@@ -32,14 +32,21 @@ def test_invalid_values_are_counted_not_dropped_silently() -> None:
 @pytest.mark.parametrize(
     ("state", "status_id", "cstatus", "expected"),
     [
+        # our lifecycle status decides when present
         ("suppressed", 1, 3, Outcome.MUTED),
-        (None, ocsf.STATUS_SUPPRESSED, 3, Outcome.MUTED),
         ("error", 1, 1, Outcome.ERROR),
-        (None, 99, 1, Outcome.ERROR),
         ("resolved", 1, 3, Outcome.PASS),
-        (None, ocsf.STATUS_RESOLVED, 3, Outcome.PASS),
-        ("new", 1, 1, Outcome.PASS),
+        ("passed", 99, 1, Outcome.PASS),
+        ("passed", 4, 1, Outcome.PASS),
+        ("new", 1, 3, Outcome.FAIL),
         ("failing", 1, 3, Outcome.FAIL),
+        # another producer's finding: status, then compliance status
+        (None, ocsf.STATUS_SUPPRESSED, 3, Outcome.MUTED),
+        (None, ocsf.STATUS_RESOLVED, 3, Outcome.PASS),
+        (None, 99, 1, Outcome.PASS),
+        (None, 99, 3, Outcome.FAIL),
+        ("garbage", 1, 3, Outcome.FAIL),
+        (None, 1, 1, Outcome.PASS),
         (None, 1, 3, Outcome.FAIL),
         (None, 1, 2, Outcome.ERROR),  # warning: not a pass
         (None, 1, None, Outcome.ERROR),  # no verdict: not a pass
@@ -57,6 +64,17 @@ def test_outcome_rules(state: str | None, status_id: int, cstatus: int | None, e
     else:
         f["compliance"]["status_id"] = cstatus
     assert to_check(f).outcome is expected
+
+
+def test_passed_is_a_pass_and_not_a_failure_episode() -> None:
+    c = to_check(compliance_finding("p", "arn:x", state=FindingStatus.PASSED))
+    assert (c.outcome, c.resolved_ms, c.was_failing, c.deleted) == (Outcome.PASS, None, False, False)
+
+
+def test_resource_deleted_flag() -> None:
+    f = compliance_finding("p", "arn:x", state=FindingStatus.RESOLVED, resource_deleted=True)
+    c = to_check(f)
+    assert c.deleted and c.outcome is Outcome.PASS and c.resolved_ms is not None
 
 
 def test_resolve_time_never_precedes_first_seen() -> None:

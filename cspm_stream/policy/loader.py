@@ -26,6 +26,7 @@ from cspm_stream.policy.schema import (
     SECURITYHUB_CONTROL_RE,
     SEVERITIES,
     TOP_LEVEL_KEYS,
+    WIRE_TESTS,
 )
 from cspm_stream.policy.yamlio import YamlReadError, read_yaml
 
@@ -115,6 +116,9 @@ def parse_policy(raw: Any, file: str, *, stem: str | None = None, strict: bool =
         condition = compile_condition(doc["condition"], "condition")
     except ConditionError as exc:
         raise v.err(exc.where, exc.reason) from None
+    wire = doc.get("wire_test")
+    if wire is not None and wire not in WIRE_TESTS:
+        raise v.err("wire_test", f"{wire!r} is not one of {', '.join(WIRE_TESTS)}")
     remediation = _remediation(v, doc.get("remediation"), strict)
     related = _related(v, doc.get("related"))
     compliance = _compliance(v, doc.get("compliance"))

@@ -31,10 +31,14 @@ TOP_LEVEL_KEYS = (
     "remediation",
     "related",
     "compliance",
+    "wire_test",
     "tests",
 )
 #: the top-level keys a policy file may leave out
-OPTIONAL_KEYS = frozenset({"related", "compliance"})
+OPTIONAL_KEYS = frozenset({"related", "compliance", "wire_test"})
+#: ``wire_test``: how the policy's collector is tested on the wire — against moto in server mode, or
+#: against recorded responses validated against botocore's service model (cspm_stream.testing.recorded)
+WIRE_TESTS = ("moto", "recorded")
 
 #: resource types of the inventory contract (shared_contracts.md)
 KNOWN_RESOURCE_TYPES = frozenset(
@@ -46,12 +50,20 @@ KNOWN_RESOURCE_TYPES = frozenset(
     aws.lambda.function aws.sns.topic aws.sqs.queue aws.secretsmanager.secret aws.ecr.repository
     aws.eks.cluster aws.elbv2.load_balancer aws.cloudfront.distribution aws.dynamodb.table
     aws.efs.file_system aws.organizations.account aws.accessanalyzer.region aws.securityhub.region
+    aws.apigateway.rest_api aws.apigateway.stage aws.apigatewayv2.api aws.apigatewayv2.stage aws.elb.load_balancer
+    aws.elasticache.cluster aws.elasticache.replication_group aws.redshift.cluster aws.opensearch.domain
+    aws.acm.certificate aws.route53.hosted_zone aws.route53.domain aws.wafv2.web_acl aws.backup.vault
+    aws.backup.plan aws.backup.region aws.backup.recovery_point aws.kinesis.stream aws.firehose.delivery_stream
+    aws.glue.data_catalog aws.glue.connection aws.glue.job aws.glue.dev_endpoint aws.glue.ml_transform
+    aws.glue.crawler aws.athena.workgroup aws.emr.cluster aws.emr.region aws.ecs.task_definition aws.ecs.cluster
+    aws.ecs.service aws.ecs.task_set aws.autoscaling.group aws.autoscaling.launch_configuration
+    aws.ec2.launch_template aws.cloudwatch.alarm aws.logs.log_group
     """.split()
 )
 
 #: framework ids of the contract
 KNOWN_FRAMEWORKS = frozenset(
-    "cis-aws-3.0.0 cis-aws-5.0.0 pci-dss-4.0 hipaa gdpr nist-800-53-rev5 soc2 iso-27001-2022 aws-fsbp".split()
+    "cis-aws-3.0.0 cis-aws-5.0.0 cis-aws-6.0.0 cis-aws-7.0.0 pci-dss-4.0 hipaa gdpr nist-800-53-rev5 soc2 iso-27001-2022 aws-fsbp".split()
 )
 
 #: remediation action names (shared_contracts.md), referenced by policies
@@ -212,6 +224,10 @@ def policy_json_schema() -> dict[str, Any]:
                 },
             },
             "compliance": {"type": "object", "additionalProperties": strs},
+            "wire_test": {
+                "enum": list(WIRE_TESTS),
+                "description": "how the collector feeding this policy is tested: moto server or recorded responses",
+            },
             "tests": {"type": "array", "items": test, "minItems": 2},
         },
         "$defs": {"condition": condition_schema()},

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from cspm_stream.collect.services import (
     accessanalyzer,
+    apigateway,
+    apigatewayv2,
     cloudfront,
     cloudtrail,
     config,
@@ -54,6 +56,9 @@ SPECS: dict[str, list[ResourceSpec]] = {
     "organizations": organizations.SPECS,
     "accessanalyzer": accessanalyzer.SPECS,
     "securityhub": securityhub.SPECS,
+    # posture breadth (issue 16), part A
+    "apigateway": apigateway.SPECS,
+    "apigatewayv2": apigatewayv2.SPECS,
 }
 
 

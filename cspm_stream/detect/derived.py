@@ -53,6 +53,20 @@ So per-rule filters stay data. The vocabulary (``cspm-stream rules fields`` prin
     The call was made from the AWS console (``sessionCredentialFromConsole`` is true,
     or the event is a console sign-in).
 
+``cspm.public_policy`` (bool)
+    A policy document in ``requestParameters`` (bucket, key, queue, topic, repository,
+    secret, file-system or trust policy; an object or JSON text) grants access to everyone,
+    by the posture check ``resource_policy_public``'s analysis (Principal ``*`` without a
+    narrowing condition such as aws:SourceAccount/SourceArn/SourceVpce/PrincipalOrgID).
+``cspm.batch_size`` (number)
+    The length of the longest list in ``requestParameters`` (the names one ``GetParameters``
+    call reads); absent when there is none.
+``cspm.lifecycle_expiration_days`` (list)
+    Per *enabled* rule of a ``PutBucketLifecycle``: the days after which it expires objects
+    (``Days``, or ``Date`` counted from the event time) or old versions (``NoncurrentDays``).
+``cspm.foreign_resource_accounts`` (list)
+    Account ids of the record's ``resources`` other than its own and the trusted ones.
+
 Every computation accepts any JSON type anywhere (a field that is not the expected
 type counts as absent). New entries: add a function decorated with :func:`derived`.
 """
@@ -65,6 +79,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cspm_stream import safe_regex
+from cspm_stream.detect import request_shapes
 from cspm_stream.models.activity import principal_key
 
 Record = dict[str, Any]
@@ -76,7 +91,7 @@ NAMESPACE = "cspm"
 @dataclass(frozen=True, slots=True)
 class DerivedField:
     name: str
-    kind: str  # bool | string | list
+    kind: str  # bool | string | number | list
     doc: str
     compute: Callable[[Record, Deriver], Any]
 
@@ -364,6 +379,31 @@ def _session_name(rec: Record, dv: Deriver) -> str | None:
 @derived("console", "bool", "the call came from the AWS console (or is a console sign-in)")
 def _console(rec: Record, dv: Deriver) -> bool:
     return is_console(rec)
+
+
+# ---------------------------------------------------------------------- request shapes (cspm_stream.detect.request_shapes)
+
+
+@derived("public_policy", "bool", "a policy document in the request grants access to everyone (no narrowing condition)")
+def _public_policy(rec: Record, dv: Deriver) -> bool:
+    return request_shapes.public_policy(rec)
+
+
+@derived("batch_size", "number", "the length of the longest list in requestParameters (names per batch call)")
+def _batch_size(rec: Record, dv: Deriver) -> int | None:
+    return request_shapes.batch_size(rec)
+
+
+@derived("lifecycle_expiration_days", "list", "days after which ENABLED lifecycle rules delete objects or old versions")
+def _lifecycle_expiration_days(rec: Record, dv: Deriver) -> list[int] | None:
+    return request_shapes.lifecycle_expiration_days(rec)
+
+
+@derived("foreign_resource_accounts", "list", "account ids in the record's resources other than ours and trusted ones")
+def _foreign_resource_accounts(rec: Record, dv: Deriver) -> list[str] | None:
+    own, trusted = own_account(rec), dv.config.trusted_accounts
+    ids = sorted(a for a in request_shapes.resource_accounts(rec) if a != own and a not in trusted)
+    return ids or None
 
 
 # internal: shared by the three deployer fields (not a rule field: its name starts with "_")

@@ -1,7 +1,9 @@
 """Finding lifecycle on the real broker: inventory topic → posture handler → findings topic.
 
-fail → fix → RESOLVED; delete (tombstone) → RESOLVED; mute → SUPPRESSED; mute expiry →
-re-opened; restart + full replay → no duplicate transitions.
+Every outcome is kept: first passes are PASSED (once); fail → fix → RESOLVED; delete
+(tombstone) → every check closed; mute → SUPPRESSED; mute expiry → re-opened; restart +
+full replay → no duplicate transitions; PASS → FAIL → PASS read back from the compacted
+topic by the report gives the score at each step.
 """
 
 from __future__ import annotations
@@ -144,9 +146,14 @@ async def test_lifecycle_on_real_broker(kafka_settings: Settings, tmp_path: Path
         per_finding.setdefault((arn, pid), []).append(st)
     assert per_finding == {
         (A, "fx_s3_public_acl"): ["new", "resolved"],  # fail -> fix
+        (A, "fx_s3_no_encryption"): ["passed"],  # passing checks: one record, never repeated
+        (A, "fx_s3_policy_public"): ["passed"],
         (B, "fx_s3_no_encryption"): ["new", "resolved"],  # fail -> tombstone
         (B, "fx_s3_public_acl"): ["new", "resolved"],
+        (B, "fx_s3_policy_public"): ["passed", "passed"],  # its last record says the resource is gone
         (C, "fx_s3_public_acl"): ["suppressed", "new"],  # mute -> expiry re-opens
+        (C, "fx_s3_no_encryption"): ["passed"],
+        (C, "fx_s3_policy_public"): ["passed"],
     }
     records = await drain(kafka_settings, "findings", idle=1.0)
     muted = next(orjson.loads(r.value) for r in records if r.key.decode() == finding_uid("fx_s3_public_acl", C))
@@ -158,4 +165,35 @@ async def test_lifecycle_on_real_broker(kafka_settings: Settings, tmp_path: Path
     restarted = PostureHandler(catalog, MutelistSource(ml_file, reload_s=1), clock=clock)
     assert await run_until_idle(kafka_settings, restarted, restored, f"{group}-replay") == 6
     await send_tick(kafka_settings, restarted, restored)
-    assert len(await drain(kafka_settings, "findings", idle=2.0)) == 8  # nothing new
+    assert len(await drain(kafka_settings, "findings", idle=2.0)) == 14  # nothing new
+
+
+async def test_pass_fail_pass_through_the_broker_and_the_report(kafka_settings: Settings) -> None:
+    """One bucket passes, fails, passes again; after each step the report, read from the
+    compacted findings topic, shows passed / (passed + failed) over its three checks."""
+    from cspm_stream.report import build_report, collect
+    from cspm_stream.report.reader import read_latest
+
+    await ensure_topics(kafka_settings.kafka)
+    catalog = load_catalog([FIX / "policies"], [FIX / "frameworks"])
+    handler = PostureHandler(catalog, clock=Clock(1767225600.0))
+    state: dict[str, Any] = {}
+    group = f"posture-{uuid.uuid4().hex[:8]}"
+    d = "arn:aws:s3:::bucket-d"
+    steps = [
+        ("2026-01-01T00:00:00Z", False, 100.0, {"passed": 3}),
+        ("2026-01-01T01:00:00Z", True, 100.0 * 2 / 3, {"passed": 2, "failed": 1}),
+        ("2026-01-01T02:00:00Z", False, 100.0, {"passed": 3}),
+    ]
+    for at, public, score, counts in steps:
+        await produce(kafka_settings, "inventory", [_bucket(d, at, public=public)])
+        assert await run_until_idle(kafka_settings, handler, state, group, idle=1.5) == 1
+        findings = await read_latest(kafka_settings.kafka, "findings", timeout_s=30)
+        report = build_report(collect(findings.values.values()), [], now_ms=1767236400000)
+        c = report.summary.checks
+        assert {k: v for k, v in {"passed": c.passed, "failed": c.failed}.items() if v} == counts
+        assert report.summary.score.value == pytest.approx(score)
+    got = transitions(await drain(kafka_settings, "findings", idle=2.0))
+    assert [st for arn, pid, st in got if pid == "fx_s3_public_acl"] == ["passed", "new", "resolved"]
+    assert sorted(st for arn, pid, st in got if pid != "fx_s3_public_acl") == ["passed", "passed"]
+    assert report.mttr.resolved == 1 and report.mttr.mean_s == pytest.approx(3600.0)  # failed 01:00, fixed 02:00

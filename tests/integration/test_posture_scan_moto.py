@@ -12,6 +12,7 @@ import pytest
 
 from cspm_stream.cli import main
 from cspm_stream.testing import MotoServer
+from cspm_stream.testing.ocsf_models import failing
 
 pytestmark = pytest.mark.moto
 
@@ -100,12 +101,42 @@ def test_scan_reports_exactly_the_misconfigured(moto_server: MotoServer, tmp_pat
         x for x in findings if x["unmapped"]["policy_id"] == "fx_s3_public_acl" and x["compliance"]["status_id"] == 3
     )
     assert f["class_uid"] == 2003 and f["compliance"]["requirements"] == ["fixture-fw:1.1"]
-    assert {"uid": "S3.2", "name": "securityhub"} in f["finding_info"]["related_analytics"]
+    assert {"uid": "S3.2", "name": "securityhub", "type_id": 1, "type": "Rule"} in f["finding_info"][
+        "related_analytics"
+    ]
+    assert failing(findings) == {}  # every finding, passes included, is a valid OCSF Compliance Finding
 
     # failed checks only by default; csv format; no --fail-on: exit 0
     csv_out = tmp_path / "f.csv"
     assert main([*args, "--format", "csv", "--output", str(csv_out), "--framework", "fixture-fw"]) == 0
     rows = csv_out.read_text().splitlines()
     assert rows[0].startswith("status,state,severity,policy_id")
-    assert all(r.startswith(("Fail,", "Unknown,")) for r in rows[1:])
+    assert all(r.startswith(("Fail,", "Warning,")) for r in rows[1:])
     assert any("acl-public" in r for r in rows)
+
+
+def test_builtin_scan_output_is_valid_ocsf(moto_server: MotoServer, tmp_path: Path) -> None:
+    """A scan with every built-in policy: each finding validates, and the summary's score is
+    passed / (passed + failed) over the printed checks."""
+    moto_server.reset()
+    seed(moto_server)
+    out = tmp_path / "builtin.jsonl"
+    code = main(
+        [
+            "scan",
+            "--endpoint-url",
+            moto_server.endpoint_url,
+            "--regions",
+            "us-east-1",
+            "--services",
+            "s3,ec2,iam,kms,cloudtrail",
+            "--include-passed",
+            "--output",
+            str(out),
+        ]
+    )
+    assert code == 0
+    findings = [orjson.loads(line) for line in out.read_bytes().splitlines()]
+    states = {f["unmapped"]["state"] for f in findings}
+    assert {"passed", "new"} <= states and len(findings) > 100
+    assert failing(findings) == {}

@@ -4,7 +4,7 @@ Every error the package raises on purpose derives from :class:`CspmError`.
 Retry loops read :attr:`CspmError.retriable` instead of matching types::
 
     CspmError                       retriable=False unless stated
-    ├── ConfigError                 a setting is wrong (key, value, reason)
+    ├── ConfigError                 a setting is wrong (source, key, reason)
     ├── DecodeError                 untrusted bytes are not a valid message
     ├── DefinitionError             a policy/rule/framework/spec file is invalid
     │   ├── PolicyError             (file, path, reason)
@@ -36,13 +36,31 @@ class CspmError(Exception):
 
 
 class ConfigError(CspmError):
-    """A configuration value is invalid. The message names key, value and reason."""
+    """A configuration value is invalid: one line naming the source (file or variable), the key and why.
 
-    def __init__(self, key: str, value: Any, reason: str) -> None:
+    The value is shown only when it is a short, printable scalar and ``show_value`` is
+    not False: callers pass ``show_value=False`` for anything that may be a secret.
+    """
+
+    def __init__(self, key: str, value: Any, reason: str, *, source: str = "", show_value: bool | None = None) -> None:
         self.key = key
         self.value = value
         self.reason = reason
-        super().__init__(f"config error: {key}={value!r}: {reason}")
+        self.source = source
+        self.show_value = _showable(value) if show_value is None else (show_value and _showable(value))
+        where = f"{source}: " if source else ""
+        what = f"{key}={value!r}" if self.show_value else key
+        super().__init__(f"config error: {where}{what + ': ' if what else ''}{reason}")
+
+    def with_source(self, source: str) -> ConfigError:
+        """The same error, attributed to ``source`` (a file or an environment variable)."""
+        return ConfigError(self.key, self.value, self.reason, source=source, show_value=self.show_value)
+
+
+def _showable(value: Any) -> bool:
+    if isinstance(value, bool | int | float):
+        return True
+    return isinstance(value, str) and len(value) <= 100 and value.isprintable()
 
 
 class DecodeError(CspmError):

@@ -58,16 +58,21 @@ def load(
     data: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Read, overlay the environment, validate. Raises ConfigError naming key, value, reason."""
+    """Read, overlay the environment, validate.
+
+    Raises one ConfigError naming the file (or environment variable), the key and why.
+    """
     env = os.environ if environ is None else environ
     if path is None and data is None:
         path = env.get("CSPM_CONFIG")
     raw: dict[str, Any] = copy.deepcopy(dict(data)) if data is not None else {}
+    source = ""
     if path is not None:
+        source = str(path)
         raw = read_yaml(Path(path))
-    reject_yaml_secrets(Settings, raw)
-    raw = apply_env(Settings, raw, env)
-    return build(Settings, raw)
+    reject_yaml_secrets(Settings, raw, source)
+    origin = apply_env(Settings, raw, env)
+    return build(Settings, raw, source=source, env=origin)
 
 
 __all__ = [

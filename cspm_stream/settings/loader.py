@@ -1,21 +1,26 @@
-"""Typed settings from YAML plus ``CSPM_*`` environment overrides, validated at start.
+"""Typed settings from YAML plus ``CSPM_*`` environment overrides, validated at start by pydantic.
 
-Sections are dataclasses; each field's type and ``metadata`` (``doc``, ``choices``,
-``min``, ``max``, ``secret``, ``env_only``) drive validation. Any problem raises
-:class:`~cspm_stream.errors.ConfigError` naming the dotted key, the value and why.
-Unknown keys are errors. Secrets can only come from the environment and never
-appear in ``repr`` or logs.
+Sections are frozen dataclasses; each field's type and ``metadata`` (``doc``,
+``choices``, ``min``, ``max``, ``secret``, ``sensitive``, ``env_only``) are the one
+declaration. :mod:`cspm_stream.settings.schema` derives a pydantic model from them
+(pydantic does the validation: types, ranges, choices, finiteness, unknown keys) and
+the validated values become the dataclasses, whose ``validate(prefix)`` hooks then
+check what spans fields (routes name existing sinks, action names exist, ...).
+
+Every problem raises one :class:`~cspm_stream.errors.ConfigError` naming the file
+(or environment variable), the dotted key and why — with the value only when it is a
+short scalar of a setting that is neither secret nor sensitive. Secrets can only
+come from the environment and never appear in ``repr``, logs or errors.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import enum
-import types
+import re
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar, get_args, get_origin
+from typing import Any, TypeVar
 
 import yaml
 
@@ -23,17 +28,21 @@ from cspm_stream.errors import ConfigError
 
 T = TypeVar("T")
 
-#: Environment variables with the CSPM_ prefix that are read by scripts, not by settings.
-NON_SETTING_ENV = frozenset(
-    {
-        "CSPM_CONFIG",
-        "CSPM_KAFKA_PORT",
-        "CSPM_KAFKA_CONTROLLER_PORT",
-        "CSPM_KAFKA_START_TIMEOUT",
-        "CSPM_KAFKA_VERSION",
-        "CSPM_TEST_PREFIX",
-    }
-)
+#: ``CSPM_`` variables that are not settings, and what reads them. Any other ``CSPM_``
+#: variable must name a setting (``CSPM_<SECTION>_<KEY>``), or the daemon refuses to start.
+NON_SETTING_ENV: Mapping[str, str] = {
+    "CSPM_CONFIG": "the config file path (every command)",
+    "CSPM_KAFKA_PORT": "scripts/kafka-local: client port of the local broker",
+    "CSPM_KAFKA_CONTROLLER_PORT": "scripts/kafka-local: KRaft controller port",
+    "CSPM_KAFKA_DIR": "scripts/kafka-local: state folder of the local broker",
+    "CSPM_KAFKA_HEAP": "scripts/kafka-local: JVM heap flags",
+    "CSPM_KAFKA_START_TIMEOUT": "scripts/kafka-local: seconds to wait for readiness",
+    "CSPM_KAFKA_STOP_TIMEOUT": "scripts/kafka-local: seconds to wait after SIGTERM",
+}
+
+#: largest config file read (bytes) and most YAML nodes after alias expansion
+MAX_CONFIG_BYTES = 1024 * 1024
+MAX_CONFIG_NODES = 100_000
 
 
 class Secret:
@@ -63,38 +72,28 @@ class Secret:
 
 
 def setting(default: Any = dataclasses.MISSING, *, doc: str, factory: Any = None, **meta: Any) -> Any:
-    """Declare a settings field with its documentation and constraints."""
+    """Declare a settings field with its documentation and constraints.
+
+    ``min``/``max`` bound numbers (and the items of a list of numbers); ``choices``
+    lists the allowed strings; ``sensitive=True`` keeps the value out of error messages
+    (URLs that may embed a token); ``env_only=True`` marks a secret that may only come
+    from the environment.
+    """
     md = {"doc": doc, **meta}
     if factory is not None:
         return dataclasses.field(default_factory=factory, metadata=md)
     return dataclasses.field(default=default, metadata=md)
 
 
-def build(cls: type[T], data: Mapping[str, Any] | None, prefix: str = "") -> T:
-    """Validate ``data`` into the settings dataclass ``cls``."""
-    data = dict(data or {})
-    if not isinstance(data, dict):
-        raise ConfigError(prefix or "<root>", data, "expected a mapping")
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    hints = typing.get_type_hints(cls)
-    for key in data:
-        if key not in fields:
-            known = ", ".join(sorted(fields))
-            raise ConfigError(_join(prefix, str(key)), data[key], f"unknown key (known: {known})")
-    kwargs: dict[str, Any] = {}
-    for name, f in fields.items():
-        key = _join(prefix, name)
-        if name not in data:
-            continue
-        kwargs[name] = _value(hints[name], data[name], key, f.metadata)
-    try:
-        obj = cls(**kwargs)
-    except TypeError as exc:  # a required field without default
-        raise ConfigError(prefix or "<root>", data, str(exc)) from None
-    check = getattr(obj, "validate", None)
-    if callable(check):
-        check(prefix)
-    return obj
+_HINTS: dict[type[Any], dict[str, Any]] = {}
+
+
+def hints(cls: type[Any]) -> dict[str, Any]:
+    """``typing.get_type_hints(cls)``, once per class (annotations are strings here)."""
+    found = _HINTS.get(cls)
+    if found is None:
+        found = _HINTS[cls] = typing.get_type_hints(cls)
+    return found
 
 
 def _join(prefix: str, name: str) -> str:
@@ -105,81 +104,13 @@ def env_name(key: str) -> str:
     return "CSPM_" + key.replace(".", "_").upper()
 
 
-def _value(tp: Any, v: Any, key: str, meta: Mapping[str, Any]) -> Any:
-    origin = get_origin(tp)
-    if origin is typing.Union or origin is types.UnionType:
-        args = [a for a in get_args(tp) if a is not type(None)]
-        if v is None:
-            return None
-        return _value(args[0], v, key, meta)
-    if origin is list:
-        if isinstance(v, str):  # env form: comma separated
-            v = [x.strip() for x in v.split(",") if x.strip()]
-        if not isinstance(v, list):
-            raise ConfigError(key, v, "expected a list")
-        (item,) = get_args(tp)
-        return [_value(item, x, f"{key}[{i}]", meta) for i, x in enumerate(v)]
-    if origin is dict:
-        if not isinstance(v, dict):
-            raise ConfigError(key, v, "expected a mapping")
-        _, val_t = get_args(tp)
-        return {str(k): _value(val_t, x, f"{key}.{k}", meta) for k, x in v.items()}
-    if tp is Secret:
-        if not isinstance(v, str):
-            raise ConfigError(key, "<hidden>", "expected a string")
-        return Secret(v)
-    if dataclasses.is_dataclass(tp):
-        return build(tp, v, key)  # type: ignore[arg-type]
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        try:
-            parse = getattr(tp, "parse", None)  # e.g. Severity accepts "high" as well as 4
-            return parse(v) if callable(parse) else tp(v)
-        except (ValueError, KeyError):
-            allowed = ", ".join(str(m.value) for m in tp)
-            raise ConfigError(key, v, f"must be one of: {allowed}") from None
-    if tp is bool:
-        if isinstance(v, str):
-            low = v.strip().lower()
-            if low in ("1", "true", "yes", "on"):
-                return True
-            if low in ("0", "false", "no", "off"):
-                return False
-        if not isinstance(v, bool):
-            raise ConfigError(key, v, "expected true or false")
-        return v
-    if tp is int or tp is float:
-        if isinstance(v, str):
-            try:
-                v = tp(v.strip())
-            except ValueError:
-                raise ConfigError(key, v, f"expected {'an integer' if tp is int else 'a number'}") from None
-        if isinstance(v, bool) or not isinstance(v, int | float) or (tp is int and not isinstance(v, int)):
-            raise ConfigError(key, v, f"expected {'an integer' if tp is int else 'a number'}")
-        lo, hi = meta.get("min"), meta.get("max")
-        if lo is not None and v < lo:
-            raise ConfigError(key, v, f"must be >= {lo}")
-        if hi is not None and v > hi:
-            raise ConfigError(key, v, f"must be <= {hi}")
-        return tp(v)
-    if tp is str:
-        if not isinstance(v, str):
-            raise ConfigError(key, v, "expected a string")
-        choices = meta.get("choices")
-        if choices and v not in choices:
-            raise ConfigError(key, v, f"must be one of: {', '.join(choices)}")
-        return v
-    if tp is Any:
-        return v
-    return v
-
-
 def flat_keys(cls: type[Any], prefix: str = "") -> dict[str, Any]:
     """Dotted key → field, for every scalar/list setting (for env overrides and docs)."""
     out: dict[str, Any] = {}
-    hints = typing.get_type_hints(cls)
+    types_ = hints(cls)
     for f in dataclasses.fields(cls):
         key = _join(prefix, f.name)
-        tp = hints[f.name]
+        tp = types_[f.name]
         if dataclasses.is_dataclass(tp):
             out.update(flat_keys(tp, key))  # type: ignore[arg-type]
         else:
@@ -187,28 +118,64 @@ def flat_keys(cls: type[Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def apply_env(cls: type[Any], data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
-    """Overlay ``CSPM_SECTION_KEY=value`` variables on the YAML data. Unknown CSPM_ vars fail."""
-    by_env = {env_name(k): k for k in flat_keys(cls)}
-    for name, raw in environ.items():
+def closest_hint(name: str, names: list[str]) -> str:
+    import difflib
+
+    near = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
+    return f"; did you mean {near[0]}?" if near else ""
+
+
+def apply_env(cls: type[Any], data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, str]:
+    """Overlay ``CSPM_SECTION_KEY=value`` variables on ``data`` (in place).
+
+    Returns dotted key → variable name of every key set this way (errors name the
+    variable). An unknown ``CSPM_`` variable fails by its name only: its value may be a
+    mistyped secret and is never shown. List settings take comma-separated values.
+    """
+    keys = flat_keys(cls)
+    by_env = {env_name(k): k for k in keys}
+    origin: dict[str, str] = {}
+    for name, raw in sorted(environ.items()):
         if not name.startswith("CSPM_") or name in NON_SETTING_ENV:
             continue
         key = by_env.get(name)
         if key is None:
-            raise ConfigError(name, raw, "unknown CSPM_ environment variable (no such setting)")
+            raise ConfigError(
+                name,
+                None,
+                "unknown CSPM_ environment variable: no setting has this name"
+                + closest_hint(name, sorted([*by_env, *NON_SETTING_ENV])),
+                source="environment",
+                show_value=False,
+            )
         node = data
         parts = key.split(".")
         for p in parts[:-1]:
             child = node.get(p)
+            if child is None:
+                child = node[p] = {}
             if not isinstance(child, dict):
-                child = {}
-                node[p] = child
+                break  # the section is not a mapping: validation reports that
             node = child
-        node[parts[-1]] = raw
-    return data
+        else:
+            node[parts[-1]] = _env_value(cls, parts, raw)
+            origin[key] = name
+    return origin
 
 
-def reject_yaml_secrets(cls: type[Any], data: Mapping[str, Any]) -> None:
+def _env_value(cls: type[Any], parts: list[str], raw: str) -> Any:
+    if typing.get_origin(hints(_owner(cls, parts))[parts[-1]]) is list:
+        return [x.strip() for x in raw.split(",") if x.strip()]
+    return raw
+
+
+def _owner(cls: type[Any], parts: list[str]) -> type[Any]:
+    for p in parts[:-1]:
+        cls = hints(cls)[p]
+    return cls
+
+
+def reject_yaml_secrets(cls: type[Any], data: Mapping[str, Any], source: str = "") -> None:
     """Secrets (``env_only`` fields) must not be written in the config file."""
     for key, f in flat_keys(cls).items():
         if not f.metadata.get("env_only"):
@@ -217,20 +184,106 @@ def reject_yaml_secrets(cls: type[Any], data: Mapping[str, Any]) -> None:
         for p in key.split("."):
             node = node.get(p) if isinstance(node, Mapping) else None
         if node not in (None, ""):
-            raise ConfigError(key, "<hidden>", f"secrets may only be set through the environment ({env_name(key)})")
+            raise ConfigError(
+                key,
+                None,
+                f"secrets may only be set through the environment ({env_name(key)})",
+                source=source,
+                show_value=False,
+            )
+
+
+#: libyaml's parser when PyYAML was built with it (several times faster), else the pure-Python one
+_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_SafeBase):  # type: ignore[valid-type,misc]
+    """Safe YAML with two surprises removed: duplicate keys fail, and only true/false are booleans
+    (YAML 1.1 reads ``off``/``no``/``on``/``yes`` as booleans: ``default_mode: off`` would not be 'off')."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            try:
+                dup = key in seen
+            except TypeError:  # an unhashable key: let the base class report it
+                break
+            if dup:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {str(key)[:60]!r}", key_node.start_mark
+                )
+            seen.add(key)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
+
+
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, _BOOL if tag == "tag:yaml.org,2002:bool" else rx) for tag, rx in resolvers]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _count_nodes(data: Any, limit: int) -> int:
+    """Nodes in ``data`` counting shared (aliased) parts each time; stops past ``limit``."""
+    count, stack = 0, [data]
+    while stack and count <= limit:
+        x = stack.pop()
+        count += 1
+        if isinstance(x, dict):
+            stack.extend(x.values())
+            count += len(x)
+        elif isinstance(x, list):
+            stack.extend(x)
+    return count
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
+    """The config file as a mapping; every failure is one ConfigError naming the file and why."""
+    where = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:
+            blob = fh.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
-        raise ConfigError("config file", str(path), f"cannot read: {exc.strerror}") from None
+        raise ConfigError("", None, f"cannot read: {exc.strerror or exc}", source=where) from None
+    if len(blob) > MAX_CONFIG_BYTES:
+        raise ConfigError("", None, f"larger than {MAX_CONFIG_BYTES} bytes", source=where)
     try:
-        data = yaml.safe_load(text)
+        text = blob.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            "<file>", None, f"not UTF-8 text (undecodable byte at offset {exc.start})", source=where
+        ) from None
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise ConfigError("config file", str(path), f"invalid YAML: {exc}") from None
+        raise ConfigError("", None, f"invalid YAML: {_yaml_problem(exc)}", source=where) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError("config file", str(path), "top level must be a mapping")
+        raise ConfigError("", None, f"top level must be a mapping, not {kind_of(data)}", source=where)
+    if _count_nodes(data, MAX_CONFIG_NODES) > MAX_CONFIG_NODES:
+        raise ConfigError("", None, f"more than {MAX_CONFIG_NODES} values (YAML aliases expanded)", source=where)
     return data
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """Where and what, without quoting the file's text (which may hold a secret)."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        return where + (exc.problem or exc.context or "syntax error")
+    return type(exc).__name__
+
+
+def kind_of(v: Any) -> str:
+    kinds = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    return kinds.get(type(v), type(v).__name__)
+
+
+def build(cls: type[T], data: Mapping[str, Any] | None, *, source: str = "", env: Mapping[str, str] | None = None) -> T:
+    """Validate ``data`` into the settings dataclass ``cls`` (see :mod:`cspm_stream.settings.schema`)."""
+    from cspm_stream.settings.schema import validate
+
+    return validate(cls, data if data is not None else {}, source=source, env=env or {})

@@ -6,7 +6,9 @@ and constraints the loader enforces.
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cspm_stream.errors import ConfigError
@@ -14,6 +16,15 @@ from cspm_stream.models.enums import RemediationMode, Severity
 from cspm_stream.settings.loader import Secret, setting
 
 _HOSTPORT = re.compile(r"^[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
+def check_account_ids(key: str, ids: Iterable[str]) -> None:
+    """Every id must be a 12-digit AWS account id (a typo would silently match nothing)."""
+    for i, a in enumerate(ids):
+        if not _ACCOUNT_ID.fullmatch(a):
+            raise ConfigError(key.format(i=i, id=a), a, "must be a 12-digit AWS account id (in quotes)")
 
 
 @dataclass(frozen=True)
@@ -50,13 +61,12 @@ class AccountSettings:
     external_id: str = setting("", doc="sts:ExternalId for the assume-role (not a secret by AWS's design).")
 
     def validate(self, prefix: str) -> None:
-        if not re.fullmatch(r"\d{12}", self.id):
-            raise ConfigError(f"{prefix}.id", self.id, "must be a 12-digit account id")
+        check_account_ids(f"{prefix}.id", [self.id])
 
 
 @dataclass(frozen=True)
 class AwsSettings:
-    endpoint_url: str | None = setting(None, doc="Override every AWS endpoint (moto in tests/demo).")
+    endpoint_url: str | None = setting(None, doc="Override every AWS endpoint (moto in tests/demo).", sensitive=True)
     regions: list[str] = setting(doc="Regions to scan; empty = every enabled region (discovered).", factory=list)
     exclude_regions: list[str] = setting(doc="Regions never scanned.", factory=list)
     accounts: list[AccountSettings] = setting(
@@ -80,7 +90,7 @@ class AwsSettings:
 
     def validate(self, prefix: str) -> None:
         for i, r in enumerate(self.regions):
-            if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", r):
+            if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-[0-9]", r):
                 raise ConfigError(f"{prefix}.regions[{i}]", r, "not an AWS region name")
 
 
@@ -201,7 +211,7 @@ class RouteSettings:
 @dataclass(frozen=True)
 class SinkSettings:
     type: str = setting(doc="Sink type.", choices=("kafka", "webhook", "slack", "file", "stdout"))
-    url: str = setting("", doc="Webhook/Slack URL.")
+    url: str = setting("", doc="Webhook/Slack URL.", sensitive=True)
     path: str = setting("", doc="File path for the file sink.")
     topic: str = setting("", doc="Extra topic for the kafka sink (default: alerts).")
     format: str = setting("ocsf", doc="Payload format.", choices=("ocsf", "asff"))
@@ -218,6 +228,23 @@ class SinkSettings:
         4, doc="Deliveries in flight per HTTP sink (file sinks write one at a time).", min=1, max=64
     )
 
+    def validate(self, prefix: str) -> None:
+        for attr in ("url_env", "hmac_secret_env"):
+            name = getattr(self, attr)
+            if name and not _ENV_NAME.fullmatch(name):
+                raise ConfigError(f"{prefix}.{attr}", name, "not an environment variable name")
+            if name.startswith("CSPM_"):
+                raise ConfigError(
+                    f"{prefix}.{attr}", name, "CSPM_ names are reserved for settings: choose another variable name"
+                )
+        if self.type in ("webhook", "slack"):
+            if bool(self.url) == bool(self.url_env):
+                raise ConfigError(f"{prefix}.url", None, f"a {self.type} sink needs exactly one of url and url_env")
+            if self.url and not self.url.startswith(("http://", "https://")):
+                raise ConfigError(f"{prefix}.url", None, "must be an http:// or https:// URL", show_value=False)
+        if self.type == "file" and not self.path:
+            raise ConfigError(f"{prefix}.path", None, "a file sink needs a path")
+
 
 @dataclass(frozen=True)
 class AlertSettings:
@@ -230,6 +257,7 @@ class AlertSettings:
 
     def validate(self, prefix: str) -> None:
         for i, r in enumerate(self.routes):
+            check_account_ids(f"{prefix}.routes[{i}].accounts[{{i}}]", r.accounts)
             if r.sink not in self.sinks:
                 raise ConfigError(f"{prefix}.routes[{i}].sink", r.sink, f"no such sink (have: {', '.join(self.sinks)})")
 
@@ -248,6 +276,22 @@ class RemediationSettings:
     approval_hmac_secret: Secret = setting(
         Secret(""), doc="Signing key of approval messages (environment only).", env_only=True
     )
+
+    def validate(self, prefix: str) -> None:
+        from cspm_stream.remediate.base import registry  # the action names policies and rules use
+
+        known = sorted(registry())
+        for name in self.actions:
+            if name not in known:
+                near = difflib.get_close_matches(name, known, n=1)
+                hint = f"did you mean {near[0]}? " if near else ""
+                raise ConfigError(
+                    f"{prefix}.actions.{name}",
+                    None,
+                    f"unknown remediation action ({hint}'cspm-stream remediation list-actions' lists them)",
+                    show_value=False,
+                )
+        check_account_ids(f"{prefix}.accounts.{{id}}", self.accounts)
 
 
 @dataclass(frozen=True)

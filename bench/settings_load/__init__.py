@@ -1,0 +1,1 @@
+"""Settings load: pydantic (the loader's validator) vs msgspec on the same schema. See ``__main__``."""

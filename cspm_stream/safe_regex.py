@@ -30,7 +30,7 @@ from typing import Any
 import re2
 from re2 import _re2  # type: ignore[attr-defined]  # the low-level engine: no match objects, no offset decoding
 
-__all__ = ["LinearRegex", "RegexError", "compile", "escape", "glob"]
+__all__ = ["LinearRegex", "RegexError", "compile", "escape", "glob", "re2_object"]
 
 _UNANCHORED: Any = _re2.RE2.Anchor.UNANCHORED
 _BOTH: Any = _re2.RE2.Anchor.ANCHOR_BOTH
@@ -138,3 +138,16 @@ def glob(pattern: str, *, ignorecase: bool = True) -> LinearRegex:
         else:
             parts.append(escape(ch))
     return compile("".join(parts), ignorecase=ignorecase, dotall=True)
+
+
+def re2_object(pattern: str, *, ignorecase: bool = False, multiline: bool = False, dotall: bool = False) -> Any:
+    """The ``re``-like RE2 object of the ``re2`` package for ``pattern`` (validated by :func:`compile`).
+
+    For libraries that want a ``re.Pattern`` look-alike (pySigma validates rule regexes
+    with one); RE2's own error logging to stderr is off.
+    """
+    compile(pattern, ignorecase=ignorecase, multiline=multiline, dotall=dotall)
+    flags = ("i" if ignorecase else "") + ("m" if multiline else "") + ("s" if dotall else "")
+    opts = re2.Options()
+    opts.log_errors = False
+    return re2.compile((f"(?{flags})" if flags else "") + _translate(pattern), opts)

@@ -26,23 +26,40 @@ Semantics:
   detection (0 = every repeat); repeats in between are folded into the next update,
   and a detection closing with unpublished repeats publishes its final update when
   the sweep removes it (or on :meth:`DetectionEngine.flush`).
+
+Hostile input (see :mod:`cspm_stream.detect.records`): a record whose identity fields
+hold lists or objects is rejected with :class:`~cspm_stream.detect.records.RecordRejected`
+naming the field; numbers and booleans are evaluated as their text. Matchers read at most
+the rule set's ``max_field_chars`` of a value (``detection.max_field_chars``); a detection
+lists the fields that were longer in ``unmapped.truncated_fields``. With ``budget_ms`` set, a record whose evaluation takes
+longer raises :class:`BudgetExceeded` (checked between rules: each rule is linear-time
+on bounded values) so the runtime dead-letters it and the stream moves on.
 """
 
 from __future__ import annotations
 
+import time
 from bisect import insort
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from cspm_stream.detect.compiler import INDEX_FIELDS
 from cspm_stream.detect.fields import text
+from cspm_stream.detect.records import RecordRejected, normalize
 from cspm_stream.detect.rescan import RescanMap, RescanTarget
-from cspm_stream.detect.rules import CorrelationRule, CorrelationType, DetectionRule, RuleSet
+from cspm_stream.detect.rules import CorrelationRule, CorrelationType, DetectionRule, RuleInfo, RuleSet
 from cspm_stream.detect.store import EngineConfig, Evidence, State, Store
+from cspm_stream.errors import CspmError
 from cspm_stream.models.activity import principal_key
 from cspm_stream.timeutil import ms_to_iso, to_ms
 
-__all__ = ["DetectionEngine", "EngineConfig", "Outcome", "State"]
+__all__ = ["BudgetExceeded", "DetectionEngine", "EngineConfig", "Outcome", "RecordRejected", "State"]
+
+
+class BudgetExceeded(CspmError):
+    """Evaluating one record took longer than ``EngineConfig.budget_ms`` (the record is dead-lettered)."""
+
 
 _CANDIDATE_CACHE_MAX = 50_000
 
@@ -56,6 +73,7 @@ class Outcome:
     duplicate: bool = False
     late: bool = False
     matched: list[str] = field(default_factory=list)  # ids of rules whose predicate matched
+    shadow: list[str] = field(default_factory=list)  # ids of shadow rules that matched (or fired), not alerted
 
 
 class DetectionEngine:
@@ -68,8 +86,22 @@ class DetectionEngine:
         rescan_map: RescanMap | None = None,
         *,
         force_generate: frozenset[str] = frozenset(),
+        shadow: frozenset[str] = frozenset(),
+        on_match: Callable[[RuleInfo, bool], None] | None = None,
     ) -> None:
+        """``shadow``: rule ids/names evaluated and counted but never alerted (as is ``status: shadow``);
+        ``on_match(info, shadow)`` is called for every rule match and every correlation that fires
+        (metrics). ``force_generate`` rules generate their own detections and are never shadow.
+        """
         self.rules = rules
+        self.on_match = on_match
+        #: rule id -> evaluated in shadow (counted, never alerted)
+        self.shadow: dict[str, bool] = {
+            i.id: i.id not in force_generate and (i.status == "shadow" or bool({i.id, i.name} & shadow))
+            for i in rules.infos()
+        }
+        #: (rule id, "live" | "shadow") -> matches (rules) or fires (correlations)
+        self.match_counts: dict[tuple[str, str], int] = {}
         self.config = config or EngineConfig()
         self.rescan_map = rescan_map
         self._lateness = self.config.allowed_lateness_s * 1000
@@ -90,7 +122,9 @@ class DetectionEngine:
             else:
                 self._generic.append(r)
         self._cache: dict[tuple[Any, ...], tuple[DetectionRule, ...]] = {}
-        self.stats = {"records": 0, "duplicates": 0, "late": 0, "findings": 0, "rescans": 0}
+        self._budget = self.config.budget_ms / 1000.0
+        self._max_chars = rules.max_field_chars
+        self.stats = {"records": 0, "duplicates": 0, "late": 0, "findings": 0, "rescans": 0, "over_budget": 0}
 
     # ------------------------------------------------------------------ entry point
     def process(
@@ -103,30 +137,38 @@ class DetectionEngine:
         event_time_ms: int | None = None,
         watermark_ms: int | None = None,
     ) -> Outcome:
-        """Evaluate one CloudTrail record. Raises ValueError for a record without eventID/eventTime."""
-        eid = rec.get("eventID")
-        if not eid:
-            raise ValueError("record has no eventID")
-        eid = str(eid)
+        """Evaluate one CloudTrail record.
+
+        Raises :class:`RecordRejected` for a record that cannot be evaluated safely (no
+        eventID/eventTime, identity fields holding lists or objects) and
+        :class:`BudgetExceeded` when evaluation overruns ``budget_ms``.
+        """
+        rec = normalize(rec, need_time=event_time_ms is None)
+        eid: str = rec["eventID"]
         if event_time_ms is None:
-            et = rec.get("eventTime")
-            if not isinstance(et, str):
-                raise ValueError("record has no eventTime")
-            event_time_ms = to_ms(et)
+            try:
+                event_time_ms = to_ms(rec["eventTime"])
+            except ValueError:
+                raise RecordRejected(f"eventTime {rec['eventTime'][:64]!r} is not an ISO 8601 time") from None
         t = event_time_ms
         if principal is None:
             principal = principal_key(rec)
         self.stats["records"] += 1
         out = Outcome()
         wm = self.store.watermark(state, partition)
+        if self.store.known(partition, eid):
+            self.stats["duplicates"] += 1
+            out.duplicate = True
+            return out
+        hits = self._match(rec)  # before any state changes: a record over budget leaves no trace
         check_known = self.store.seen(partition, eid, t, wm)
-        if check_known is None:
+        if check_known is None:  # not reached: known() above said it is new
             self.stats["duplicates"] += 1
             out.duplicate = True
             return out
         new_wm = max(wm, t, watermark_ms or 0)
         if new_wm > wm:
-            out.findings.extend(self.store.advance(state, partition, new_wm))
+            out.findings.extend(self._live(self.store.advance(state, partition, new_wm)))
         late = t < new_wm - self._lateness
         if late:
             self.stats["late"] += 1
@@ -134,12 +176,18 @@ class DetectionEngine:
         targets = self.rescan_map.targets(rec) if self.rescan_map is not None else []
         out.rescans = targets
         resources: list[dict[str, Any]] | None = None
-        for rule in self._candidates(rec):
-            if not rule.compiled.predicate(rec):
+        truncated: list[str] = []
+        for rule in hits:
+            rid = rule.info.id
+            if self.shadow[rid]:
+                self._count(rule.info, True)
+                out.shadow.append(rid)
                 continue
-            out.matched.append(rule.info.id)
+            self._count(rule.info, False)
+            out.matched.append(rid)
             if resources is None:
                 resources = self._resources(rec, targets)
+                truncated = _truncated(rec, self._max_chars)
             if self._generate[rule.info.id]:
                 f = self.store.record(
                     state,
@@ -151,17 +199,60 @@ class DetectionEngine:
                     resources,
                     window_start=t,
                     check_known=check_known,
+                    truncated=truncated,
                 )
                 if f is not None:
                     out.findings.append(f)
             if not late:
                 for corr in rule.feeds:
-                    f = self._correlate(state, partition, corr, rule, rec, eid, t, new_wm, resources, check_known)
+                    f = self._correlate(
+                        state, partition, corr, rule, rec, eid, t, new_wm, resources, check_known, truncated
+                    )
                     if f is not None:
-                        out.findings.append(f)
+                        if self.shadow[corr.info.id]:
+                            self._count(corr.info, True)
+                            out.shadow.append(corr.info.id)
+                        else:
+                            self._count(corr.info, False)
+                            out.findings.append(f)
         self.stats["findings"] += len(out.findings)
         self.stats["rescans"] += len(out.rescans)
         return out
+
+    def _match(self, rec: dict[str, Any]) -> list[DetectionRule]:
+        """The candidate rules whose predicate holds, within the budget.
+
+        The wall clock (cheap) is watched; when it runs over, the record is evaluated again
+        on the thread's CPU clock, so a process descheduled by a busy machine is not mistaken
+        for an expensive record: only CPU time over the budget raises :class:`BudgetExceeded`.
+        """
+        cands = self._candidates(rec)
+        budget = self._budget
+        if not budget:
+            return [r for r in cands if r.compiled.predicate(rec)]
+        clock = time.perf_counter
+        started = clock()
+        hits = []
+        for r in cands:
+            if r.compiled.predicate(rec):
+                hits.append(r)
+            if clock() - started > budget:
+                break
+        else:
+            return hits
+        cpu = time.thread_time
+        started = cpu()
+        hits = []
+        for r in cands:
+            if r.compiled.predicate(rec):
+                hits.append(r)
+            if cpu() - started > budget:
+                self.stats["over_budget"] += 1
+                raise BudgetExceeded(
+                    f"evaluation took over {self.config.budget_ms:g} ms of CPU (detection.eval_budget_ms);"
+                    f" stopped at rule {r.info.id}"
+                )
+        return hits
 
     # ------------------------------------------------------------------ rule index
     def _candidates(self, rec: dict[str, Any]) -> tuple[DetectionRule, ...]:
@@ -187,17 +278,29 @@ class DetectionEngine:
             self._cache[key] = hit
         return hit
 
+    def _count(self, info: RuleInfo, shadow: bool) -> None:
+        key = (info.id, "shadow" if shadow else "live")
+        self.match_counts[key] = self.match_counts.get(key, 0) + 1
+        if self.on_match is not None:
+            self.on_match(info, shadow)
+
     def candidate_count(self, rec: dict[str, Any]) -> int:
         """How many rules the index selects for ``rec`` (for tests and benchmarks)."""
         return len(self._candidates(rec))
 
     def flush(self, state: State) -> list[dict[str, Any]]:
         """Publish every detection with repeats not yet published (end of an offline run)."""
-        return self.store.flush(state)
+        return self._live(self.store.flush(state))
 
     def sweep(self, state: State, partition: int, watermark: int) -> list[dict[str, Any]]:
         """Expire state of ``partition`` older than ``watermark`` (also run as the watermark advances)."""
-        return self.store.sweep(state, partition, watermark)
+        return self._live(self.store.sweep(state, partition, watermark))
+
+    def _live(self, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Drop the final updates of shadow correlations (their detections are never published)."""
+        if not found:
+            return found
+        return [f for f in found if not self.shadow.get(f["unmapped"]["rule_id"], False)]
 
     def _resources(self, rec: dict[str, Any], targets: list[RescanTarget]) -> list[dict[str, Any]]:
         out = [{"uid": tg.arn or tg.resource_id, "type": tg.resource_type} for tg in targets]
@@ -220,6 +323,7 @@ class DetectionEngine:
         wm: int,
         resources: list[dict[str, Any]],
         check_known: bool,
+        truncated: list[str],
     ) -> dict[str, Any] | None:
         rid = rule.info.id
         parts = []
@@ -267,6 +371,7 @@ class DetectionEngine:
                 resources,
                 window_start=window[0][0],
                 check_known=True,
+                truncated=truncated,
             )
         if buf:
             exp = buf[-1][0] + corr.span_ms + self._lateness
@@ -276,6 +381,22 @@ class DetectionEngine:
         elif held:
             del state[ckey]
         return finding
+
+
+def _truncated(rec: dict[str, Any], limit: int) -> list[str]:
+    """Dotted paths of string values longer than ``limit`` (what matchers only saw a prefix of)."""
+    out: set[str] = set()
+    stack: list[tuple[str, Any]] = list(rec.items())
+    while stack:
+        path, v = stack.pop()
+        if v.__class__ is str:
+            if len(v) > limit:
+                out.add(path)
+        elif v.__class__ is dict:
+            stack.extend((f"{path}.{k}", x) for k, x in v.items())
+        elif v.__class__ is list:
+            stack.extend((path, x) for x in v)
+    return sorted(out)
 
 
 def _evidence(rec: dict[str, Any], eid: str, t: int) -> Evidence:

@@ -93,5 +93,7 @@ def build(
     }
     if det.get("trunc"):
         unmapped["evidence_truncated"] = int(det["trunc"])
+    if det.get("tf"):
+        unmapped["truncated_fields"] = list(det["tf"])
     f["unmapped"] = unmapped
     return f

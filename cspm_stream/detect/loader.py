@@ -22,13 +22,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from sigma.correlations import SigmaCorrelationCondition, SigmaCorrelationConditionOperator, SigmaCorrelationRule
 from sigma.exceptions import SigmaError
+from sigma.policy import SigmaPolicy
+from sigma.policy.regex_engine import RegexEngine, RegexPattern
 from sigma.rule import SigmaRule
 
+from cspm_stream import safe_regex
 from cspm_stream.detect.compiler import Placeholders, compile_rule
 from cspm_stream.detect.fields import FieldError, Vocabulary
 from cspm_stream.detect.matchers import Unsupported
@@ -45,6 +48,31 @@ from cspm_stream.detect.rules import (
 from cspm_stream.models.enums import Severity
 
 TEST_SUFFIXES = (".tests.yml", ".tests.yaml")
+
+
+class LinearRegexEngine(RegexEngine):
+    """pySigma's regex check on our RE2 wrapper: a pattern RE2 cannot run fails with the reason, quietly."""
+
+    def compile(self, pattern: str, flags: int = 0) -> RegexPattern:
+        import re
+
+        return cast(
+            RegexPattern,
+            safe_regex.re2_object(
+                pattern,
+                ignorecase=bool(flags & re.IGNORECASE),
+                multiline=bool(flags & re.MULTILINE),
+                dotall=bool(flags & re.DOTALL),
+            ),
+        )
+
+    @property
+    def error(self) -> type[Exception]:
+        return safe_regex.RegexError
+
+
+#: the pySigma policy rules are parsed under: linear-time regexes, no template vars, no external sources
+POLICY = SigmaPolicy(regex_engine=LinearRegexEngine())
 
 
 def rule_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -101,7 +129,7 @@ def load_documents(
 ) -> RuleSet:
     """Load parsed YAML documents ``(file, index in file, document)``."""
     vocab = vocab or Vocabulary(extra=extra_fields)
-    rs = RuleSet(errors=list(errors or []))
+    rs = RuleSet(errors=list(errors or []), max_field_chars=vocab.max_chars)
     by_ref: dict[str, DetectionRule] = {}
     seen_ids: dict[str, str] = {}
     corr_docs: list[tuple[str, int, dict[str, Any], SigmaCorrelationRule]] = []
@@ -117,12 +145,15 @@ def load_documents(
         if "filter" in doc and "detection" not in doc:
             rs.errors.append(LoadError(file, label, "Sigma meta-filters are not supported"))
             continue
+        shadow = isinstance(doc.get("status"), str) and doc["status"].strip().lower() == "shadow"
+        if shadow:  # our status for rules tried before they page; pySigma knows only Sigma's statuses
+            doc = {k: v for k, v in doc.items() if k != "status"}
         try:
             if "correlation" in doc:
                 corr = SigmaCorrelationRule.from_dict(doc)
-                corr_docs.append((file, idx, doc, corr))
+                corr_docs.append((file, idx, {**doc, "status": "shadow"} if shadow else doc, corr))
                 continue
-            rule = SigmaRule.from_dict(doc)
+            rule = SigmaRule.from_dict(doc, policy=POLICY)
             _check_logsource(rule)
             compiled = compile_rule(rule, placeholders, vocab=vocab)
         except (SigmaError, Unsupported, FieldError) as exc:
@@ -131,7 +162,7 @@ def load_documents(
         except Exception as exc:  # pySigma raises plain errors on some malformed input
             rs.errors.append(LoadError(file, label, f"{type(exc).__name__}: {exc}"))
             continue
-        info = _info(rule, doc, file, idx, file in multi, "rule")
+        info = _info(rule, doc, file, idx, file in multi, "rule", shadow=shadow)
         if info.id in seen_ids:
             rs.errors.append(LoadError(file, label, f"duplicate rule id {info.id} (first in {seen_ids[info.id]})"))
             continue
@@ -199,7 +230,14 @@ _LEVELS = {
 
 
 def _info(
-    rule: SigmaRule | SigmaCorrelationRule, doc: Mapping[str, Any], file: str, idx: int, multi: bool, kind: str
+    rule: SigmaRule | SigmaCorrelationRule,
+    doc: Mapping[str, Any],
+    file: str,
+    idx: int,
+    multi: bool,
+    kind: str,
+    *,
+    shadow: bool = False,
 ) -> RuleInfo:
     rid = str(rule.id) if rule.id is not None else (rule.name or Path(file).stem + (f"#{idx}" if multi else ""))
     level = str(rule.level).lower() if rule.level is not None else "medium"
@@ -216,7 +254,7 @@ def _info(
         runbook=str(runbook).strip() if runbook else "",
         file=file,
         name=rule.name,
-        status=str(rule.status) if rule.status is not None else "",
+        status="shadow" if shadow else (str(rule.status).lower() if rule.status is not None else ""),
         kind=kind,
         references=tuple(str(r) for r in rule.references),
     )
@@ -306,7 +344,7 @@ def _correlation(
                 fname = mapped.get(rid, value_field)
             value_getters[rid] = vocab.getter(fname)
     return CorrelationRule(
-        info=_info(corr, doc, file, idx, multi, "correlation"),
+        info=_info(corr, doc, file, idx, multi, "correlation", shadow=doc.get("status") == "shadow"),
         ctype=ctype,
         refs=tuple(refs),
         group_by=group_by,

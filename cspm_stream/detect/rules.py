@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 
 from cspm_stream.detect.compiler import Compiled
-from cspm_stream.detect.fields import Getter
+from cspm_stream.detect.fields import MAX_FIELD_CHARS, Getter
 from cspm_stream.detect.mitre import attacks
 from cspm_stream.models.enums import Severity
 
@@ -98,6 +98,8 @@ class RuleSet:
     errors: list[LoadError] = field(default_factory=list)
     #: rules that loaded but select a field CloudTrail lacks (that selection never sees a value)
     warnings: list[LoadError] = field(default_factory=list)
+    #: characters of one value the compiled matchers read (longer values were cut)
+    max_field_chars: int = MAX_FIELD_CHARS
 
     @property
     def loaded(self) -> int:

@@ -54,11 +54,24 @@ class EngineConfig:
     event_dedup_window_s: int = 3600
     max_evidence: int = 256
     update_interval_s: int = 60
+    #: CPU budget of one record's evaluation in ms (0 = none: offline tools)
+    budget_ms: float = 0
 
     @classmethod
-    def from_settings(cls, d: DetectionSettings) -> EngineConfig:
-        """From the ``detection`` settings section (daemon, ``detect`` and ``rules test`` alike)."""
-        return cls(d.allowed_lateness_s, d.dedup_window_s, d.event_dedup_window_s, d.max_evidence, d.update_interval_s)
+    def from_settings(cls, d: DetectionSettings, *, budget: bool = True) -> EngineConfig:
+        """From the ``detection`` settings section (daemon, ``detect`` and ``rules test`` alike).
+
+        ``budget=False`` leaves the per-record budget off (tests and backtests, where a slow
+        machine must not change the verdict).
+        """
+        return cls(
+            d.allowed_lateness_s,
+            d.dedup_window_s,
+            d.event_dedup_window_s,
+            d.max_evidence,
+            d.update_interval_s,
+            float(getattr(d, "eval_budget_ms", 0)) if budget else 0,
+        )
 
 
 def ocsf_evidence(e: Evidence) -> dict[str, Any]:
@@ -92,6 +105,11 @@ class Store:
             self._ids.pop(partition, None)
             self._order.pop(partition, None)
         return mem if stored is None or mem >= stored else int(stored)
+
+    def known(self, partition: int, eid: str) -> bool:
+        """Whether ``eid`` is remembered as processed (a duplicate); changes nothing."""
+        ids = self._ids.get(partition)
+        return ids is not None and eid in ids
 
     def seen(self, partition: int, eid: str, t: int, wm: int) -> bool | None:
         """None = a duplicate; else whether the evidence must be checked (possible redelivery)."""
@@ -193,11 +211,17 @@ class Store:
         *,
         window_start: int,
         check_known: bool,
+        truncated: list[str] | None = None,
     ) -> dict[str, Any] | None:
-        """Open or update the detection of (rule, group); return the finding to publish, if any."""
+        """Open or update the detection of (rule, group); return the finding to publish, if any.
+
+        ``truncated``: fields of ``rec`` longer than the matchers read (listed in the finding).
+        """
         dkey = f"det|{info.id}|{group}"
         det = state.get(dkey)
         ctx = findings.context_of(rec)
+        if truncated:
+            ctx["tf"] = sorted(set(truncated) | set(det.get("tf", ()) if det is not None else ()))
         if det is not None and abs(window_start - int(det["ws"])) < self.dedup:
             if check_known:
                 known = self.known_ids(state, det)

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from cspm_stream.detect.engine import DetectionEngine, EngineConfig
+from cspm_stream.detect.fields import Vocabulary
 from cspm_stream.detect.loader import load_documents
 from cspm_stream.detect.rescan import load_map
 from cspm_stream.detect.rules import RuleSet
@@ -22,13 +23,18 @@ tags: [attack.persistence, attack.t1098]
 """
 
 
-def rules(*docs: str, placeholders: dict[str, list[str]] | None = None, extra: frozenset[str] = frozenset()) -> RuleSet:
+def rules(
+    *docs: str,
+    placeholders: dict[str, list[str]] | None = None,
+    extra: frozenset[str] = frozenset(),
+    vocab: Vocabulary | None = None,
+) -> RuleSet:
     """Load YAML rule documents given as strings (one file per string, '---' splits documents)."""
     parsed = []
     for n, doc in enumerate(docs):
         for i, d in enumerate(yaml.safe_load_all(textwrap.dedent(doc))):
             parsed.append((f"rule{n}.yml", i, d))
-    return load_documents(parsed, placeholders or {}, extra_fields=extra)
+    return load_documents(parsed, placeholders or {}, extra_fields=extra, vocab=vocab)
 
 
 def rule(

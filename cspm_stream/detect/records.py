@@ -1,0 +1,130 @@
+"""What the engine accepts as a CloudTrail record: safe coercion, or rejection with the reason.
+
+CloudTrail writes strings where the engine reads identity fields; a forged, corrupted or
+re-encoded record may carry any JSON type anywhere. Before evaluation,
+:func:`normalize` looks at every field the engine itself reads (rules read any field
+through the type-agnostic resolution of :mod:`cspm_stream.detect.fields`):
+
+- ``eventID`` must be a non-empty string (a number is taken as its decimal text);
+- ``eventTime`` must be an ISO 8601 string (the caller may pass the time instead);
+- the scalar fields :data:`SCALARS` and the identity fields :data:`IDENTITY_SCALARS`
+  (``userIdentity.*``, ``userIdentity.sessionContext.sessionIssuer.*``): a string or
+  null is kept; a number or boolean is evaluated as its JSON text (``7``, ``true``);
+  a list or an object is rejected (no single value could be chosen safely);
+- ``userIdentity``, its ``sessionContext`` and ``sessionIssuer`` must be objects (or null).
+
+A rejection raises :class:`RecordRejected` (a :class:`~cspm_stream.errors.DecodeError`)
+naming the field and the type found: the daemon dead-letters the record with that reason
+and the original bytes, ``cspm-stream detect`` reports it with the file and line and goes
+on. The record given is never modified: a coerced copy is returned when needed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cspm_stream.errors import DecodeError
+
+__all__ = ["IDENTITY_SCALARS", "SCALARS", "RecordRejected", "normalize"]
+
+#: top-level fields the engine reads as text (index, dedup, findings, rescans, partition key)
+SCALARS: tuple[str, ...] = (
+    "eventName",
+    "eventSource",
+    "errorCode",
+    "awsRegion",
+    "recipientAccountId",
+    "sourceIPAddress",
+    "userAgent",
+    "eventType",
+)
+#: userIdentity (and sessionIssuer) fields the engine reads as text
+IDENTITY_SCALARS: tuple[str, ...] = ("type", "arn", "accountId", "principalId", "userName", "invokedBy", "accessKeyId")
+ISSUER_SCALARS: tuple[str, ...] = ("type", "arn", "accountId", "principalId", "userName")
+
+_JSON_NAMES = {
+    dict: "an object",
+    list: "a list",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+}
+
+
+class RecordRejected(DecodeError, ValueError):
+    """A record the engine cannot evaluate safely; the reason names the field and what it held."""
+
+
+def _kind(v: Any) -> str:
+    return _JSON_NAMES.get(type(v), type(v).__name__)
+
+
+def _scalar_text(v: Any) -> str:
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    return repr(v) if isinstance(v, float) else str(v)
+
+
+def _fix_scalars(obj: dict[str, Any], keys: tuple[str, ...], where: str) -> dict[str, Any] | None:
+    """A copy of ``obj`` with number/bool scalars as text (None if nothing to fix); raises on list/object."""
+    fixed: dict[str, Any] | None = None
+    for k in keys:
+        v = obj.get(k)
+        if v is None or v.__class__ is str:
+            continue
+        if isinstance(v, bool | int | float):
+            if fixed is None:
+                fixed = dict(obj)
+            fixed[k] = _scalar_text(v)
+            continue
+        raise RecordRejected(f"{where}{k} is {_kind(v)}; expected a string")
+    return fixed
+
+
+def _object(v: Any, where: str) -> dict[str, Any] | None:
+    if v is None or v.__class__ is dict:
+        return v  # type: ignore[no-any-return]
+    raise RecordRejected(f"{where} is {_kind(v)}; expected an object")
+
+
+def normalize(rec: Any, *, need_time: bool = True) -> dict[str, Any]:
+    """The record to evaluate (``rec`` itself when nothing needs coercion); raises :class:`RecordRejected`."""
+    if rec.__class__ is not dict:
+        raise RecordRejected(f"record is {_kind(rec)}; expected an object")
+    out: dict[str, Any] = rec
+    eid = rec.get("eventID")
+    if eid.__class__ is not str or not eid:
+        if isinstance(eid, int) and not isinstance(eid, bool):
+            out = dict(out)
+            out["eventID"] = str(eid)
+        elif eid is None or eid == "":
+            raise RecordRejected("record has no eventID")
+        else:
+            raise RecordRejected(f"eventID is {_kind(eid)}; expected a string")
+    if need_time:
+        et = rec.get("eventTime")
+        if et.__class__ is not str:
+            raise RecordRejected(
+                "record has no eventTime" if et is None else f"eventTime is {_kind(et)}; expected an ISO 8601 string"
+            )
+    top = _fix_scalars(out, SCALARS, "")
+    if top is not None:
+        out = top
+    ident = _object(out.get("userIdentity"), "userIdentity")
+    if ident is not None:
+        new_ident = _fix_scalars(ident, IDENTITY_SCALARS, "userIdentity.")
+        ctx = _object(ident.get("sessionContext"), "userIdentity.sessionContext")
+        if ctx is not None:
+            iss = _object(ctx.get("sessionIssuer"), "userIdentity.sessionContext.sessionIssuer")
+            if iss is not None:
+                new_iss = _fix_scalars(iss, ISSUER_SCALARS, "userIdentity.sessionContext.sessionIssuer.")
+                if new_iss is not None:
+                    new_ident = new_ident if new_ident is not None else dict(ident)
+                    new_ident["sessionContext"] = {**ctx, "sessionIssuer": new_iss}
+        if new_ident is not None:
+            out = dict(out) if out is rec else out
+            out["userIdentity"] = new_ident
+    return out

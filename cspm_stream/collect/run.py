@@ -192,7 +192,7 @@ async def _one(
     if only_arn:
         if arn != only_arn:
             return
-    elif only_id and rid != only_id:
+    elif only_id and rid != only_id and not (spec.parent_id and spec.parent_id(attrs) == only_id):
         return
     errors: list[AttributeFailure] = []
     wanted = [d for d in spec.details if d.when is None or d.when(attrs)]

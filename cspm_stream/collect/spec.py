@@ -105,6 +105,7 @@ class ResourceSpec:
     item_filter: Callable[[Item, Scope], bool] | None = None
     one_params: Callable[[str], dict[str, Any]] | None = None  # list params that fetch one id (rescan)
     list_fn: CustomLister | None = None  # replaces list_op's listing (list_op then only names the call)
+    parent_id: Callable[[Item], str] | None = None  # a rescan naming the parent's id collects all its children
 
     @property
     def service_name(self) -> str:

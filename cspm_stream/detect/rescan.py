@@ -26,7 +26,15 @@ RESOURCE_TYPES = frozenset(
     aws.cloudtrail.trail aws.cloudtrail.region aws.logs.monitoring aws.config.region aws.guardduty.region
     aws.lambda.function aws.sns.topic aws.sqs.queue aws.secretsmanager.secret aws.ecr.repository
     aws.eks.cluster aws.elbv2.load_balancer aws.cloudfront.distribution aws.dynamodb.table
-    aws.efs.file_system aws.organizations.account aws.accessanalyzer.region aws.securityhub.region""".split()
+    aws.efs.file_system aws.organizations.account aws.accessanalyzer.region aws.securityhub.region
+    aws.apigateway.rest_api aws.apigateway.stage aws.apigatewayv2.api aws.apigatewayv2.stage aws.elb.load_balancer
+    aws.elasticache.cluster aws.elasticache.replication_group aws.redshift.cluster aws.opensearch.domain
+    aws.acm.certificate aws.route53.hosted_zone aws.route53.domain aws.wafv2.web_acl aws.backup.vault
+    aws.backup.plan aws.backup.region aws.backup.recovery_point aws.kinesis.stream aws.firehose.delivery_stream
+    aws.glue.data_catalog aws.glue.connection aws.glue.job aws.glue.dev_endpoint aws.glue.ml_transform
+    aws.glue.crawler aws.athena.workgroup aws.emr.cluster aws.emr.region aws.ecs.task_definition aws.ecs.cluster
+    aws.ecs.service aws.ecs.task_set aws.autoscaling.group aws.autoscaling.launch_configuration
+    aws.ec2.launch_template aws.cloudwatch.alarm aws.logs.log_group""".split()
 )
 
 _TEMPLATE_KEYS = frozenset({"partition", "region", "account", "id"})

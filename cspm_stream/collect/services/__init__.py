@@ -17,6 +17,7 @@ from cspm_stream.collect.services import (
     ecr,
     efs,
     eks,
+    elb,
     elbv2,
     guardduty,
     iam,
@@ -59,6 +60,7 @@ SPECS: dict[str, list[ResourceSpec]] = {
     # posture breadth (issue 16), part A
     "apigateway": apigateway.SPECS,
     "apigatewayv2": apigatewayv2.SPECS,
+    "elb": elb.SPECS,
 }
 
 

@@ -107,6 +107,7 @@ SPECS = [
             lambda api: {"restApiId": api["id"], "restApiName": api.get("name", "")},
         ),
         id=lambda item, scope: f"{item['restApiId']}/{item['stageName']}",
+        parent_id=lambda item: str(item["restApiId"]),
         arn=_stage_arn,
         tags=tags_from_dict("tags"),
         post=_post_stage,

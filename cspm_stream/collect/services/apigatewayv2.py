@@ -55,6 +55,7 @@ SPECS = [
             },
         ),
         id=lambda item, scope: f"{item['ApiId']}/{item['StageName']}",
+        parent_id=lambda item: str(item["ApiId"]),
         arn=_stage_arn,
         tags=tags_from_dict("Tags"),
     ),

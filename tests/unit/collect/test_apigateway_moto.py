@@ -189,3 +189,25 @@ def test_http_api_authorizers_recorded() -> None:
     assert v[("apigatewayv2_api_authorizers_enabled", "b2open0002")] == "fail"
     assert v[("apigatewayv2_route_authorization_type", "b2open0002")] == "fail"
     assert e.one("aws.apigatewayv2.stage", "a1jwt00001/$default").attributes["ApiName"] == "orders"
+
+
+def test_rescan_by_api_id_collects_its_stages(estate: tuple[Estate, dict[str, str]], moto_server: MotoServer) -> None:
+    """A stage event (UpdateStage) names the API id only: the rescan collects every stage of that API."""
+    import asyncio
+
+    from cspm_stream.collect import Collector
+    from cspm_stream.models import ScanJob
+    from tests.unit.collect.conftest import moto_settings
+
+    _, ids = estate
+
+    async def run() -> tuple[list[str], bool]:
+        async with Collector(moto_settings(moto_server).aws) as c:
+            job = ScanJob(
+                "j", "s", "123456789012", "us-east-1", "apigateway", "2025-01-01T00:00:00Z", ["aws.apigateway.stage"]
+            )
+            snaps, complete = await c.collect_one(job, resource_id=ids["open"])
+            return [s.resource_id for s in snaps], complete
+
+    got, complete = asyncio.run(run())
+    assert got == [f"{ids['open']}/prod"] and complete

@@ -1,22 +1,24 @@
-"""The lean runtime: one stage driven by a plain aiokafka consume → handle → produce loop.
+"""The one runtime: each stage driven by an aiokafka consume → handle → produce loop.
 
-Same :class:`~cspm_stream.stages.base.Handler` contract, same guarantees as a faust agent
-(:mod:`cspm_stream.app`), a fraction of the per-record cost. It exists because faust's
-per-event machinery caps a worker at a few thousand records/s while the detection engine
-runs at tens of thousands (measurements in docs/design.md). Stages listed in
-``app.batchloop_stages`` run here; the others stay faust agents in the same process.
+Every stage of a process (ingest, posture, detect, alerts, remediate, ...) runs as one
+:class:`StageLoop`, a ``mode`` service (faust-streaming's service framework) hosted by the
+daemon's worker (:mod:`cspm_stream.daemon`), each on its own asyncio task: a stage whose
+``handle()`` is an AWS round trip (ingest, remediate) never holds up another stage. Why not
+faust agents: their per-event machinery caps a worker at ~2,300 records/s whatever the
+stage does, the loop runs ~147,000 (figures in docs/design.md).
 
 Per batch (what ``getmany`` returns, at most ``app.batch_max`` records):
 
 1. each record's handler runs against a private view of the state (discarded if the record
    is dead-lettered: the DLQ gets the reason and the original bytes); a record that succeeds
-   has its changes applied in memory and its outputs sent at once (no added latency);
+   has its changes applied in memory and its outputs sent at once (no added latency). A
+   handler declaring ``concurrent_partitions = True`` has the records of different
+   partitions handled concurrently (each partition's in order);
 2. group commit: at most every ``app.commit_interval_s``, once the previous group is settled,
    the processed batches go to a committer task that awaits every output (acks=all,
    idempotent producer; an output the broker refuses as too large dead-letters its input),
-   then writes each changed key once to the stage's changelog topic (compacted, one partition
-   per input partition, the same topic and JSON encoding as faust's table) and awaits that,
-   then commits the input offsets.
+   then writes each changed key once to the stage's changelog (:mod:`cspm_stream.changelog`)
+   and awaits that, then commits the input offsets.
 
 So a crash loses at most uncommitted work, which is re-processed and re-emits the same
 deterministic ids (at-least-once). If outputs or changelog records cannot be delivered
@@ -24,11 +26,11 @@ deterministic ids (at-least-once). If outputs or changelog records cannot be del
 daemon exits non-zero and its restart resumes from the last commit, with state rebuilt
 from the changelog; retrying in place could see in-memory caches already advanced.
 
-State is partition-scoped as in faust: a key's changelog record goes to the partition of
-the input record that wrote it; on assignment each partition's changelog is replayed
-before any of its records is processed; on revocation the partition's keys are dropped
-unless it comes straight back with its committed offset unchanged. Revocation first settles
-every processed batch.
+State is partition-scoped: a key's changelog record goes to the partition of the input
+record that wrote it; on assignment each partition's changelog is replayed before any of
+its records is processed; on revocation the partition's keys are dropped unless it comes
+straight back with its committed offset unchanged. Revocation first settles every processed
+batch. Metrics (records in/out, latency, dead letters, lag) go to the context's registry.
 """
 
 from __future__ import annotations
@@ -36,37 +38,27 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
+import mode
 import orjson
-import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import IllegalStateError, KafkaError, MessageSizeTooLargeError
 
-from cspm_stream.errors import ConfigError
-from cspm_stream.kafka import Producer, client_options, ensure_named_topics
+from cspm_stream.changelog import changelog_topic, ensure_changelog, restore
+from cspm_stream.kafka import client_options
 from cspm_stream.logging import RECORD
 from cspm_stream.settings import Settings
 from cspm_stream.stages import guard
-from cspm_stream.stages.base import Emit, Handler, RecordMeta
-from cspm_stream.topics import TopicSpec, input_partitions
-
-log = structlog.get_logger("cspm_stream.batchloop")
+from cspm_stream.stages.base import Emit, Handler, RecordMeta, RoleContext
+from cspm_stream.topics import input_partitions
 
 _GONE = object()
 
-#: the stage's changelog topic is compacted like the other state topics
-_CHANGELOG = TopicSpec("changelog", "state key (JSON)", True, -1)
-
-
-def changelog_topic(settings: Settings, handler: Handler) -> str:
-    """The changelog of a stage's state: the name faust gives the stage's table, so either runtime restores it."""
-    return f"{settings.app.id}-{handler.name}-state-changelog"
-
 
 def group_id(settings: Settings, handler: Handler) -> str:
-    """The consumer group of a batch-loop stage (its own: faust's group uses faust's assignor)."""
+    """The consumer group of a stage."""
     return f"{settings.app.id}.{handler.name}"
 
 
@@ -91,35 +83,34 @@ class _Batch:
         return self
 
 
-class StageLoop:
-    """Run one handler on its input topics until :meth:`stop`. Has async ``start()``/``stop()``."""
+class StageLoop(mode.Service):
+    """Run one handler on its input topics: a ``mode`` service (``start()``/``stop()``, or in a worker)."""
 
     def __init__(
         self,
-        settings: Settings,
+        ctx: RoleContext,
         handler: Handler,
         *,
-        on_batch: Callable[[str, list[tuple[RecordMeta, list[Emit], float]], float], None] | None = None,
-        on_dead_letter: Callable[[str, str], None] | None = None,
         on_fatal: Callable[[BaseException], None] | None = None,
-        on_lag: Callable[[str, dict[int, int]], None] | None = None,
         ready_timeout_s: float = 60.0,
+        **kw: Any,
     ) -> None:
-        self.settings = settings
+        super().__init__(**kw)
+        self.ctx = ctx
+        self.settings = settings = ctx.settings
         self.handler = handler
-        self._on_batch = on_batch
-        self._on_dead_letter = on_dead_letter
+        self._metrics = ctx.metrics
         self._on_fatal = on_fatal
-        self._on_lag = on_lag
         self._ready_timeout = ready_timeout_s
         k = settings.kafka
         self.partitions = input_partitions(k, handler.name, handler.inputs)
-        self.changelog = changelog_topic(settings, handler)
+        self.changelog = changelog_topic(settings, handler.name)
         self.group = group_id(settings, handler)
         self._topics = tuple(k.topic(t) for t in handler.inputs)
         self._dlq = k.topic("dlq")
-        #: the state: key -> JSON-able value, and the partition whose changelog holds each key
-        self.state: dict[str, Any] = {}
+        self._concurrent = bool(getattr(handler, "concurrent_partitions", False))
+        #: the state table: key -> JSON-able value, and the partition whose changelog holds each key
+        self.table: dict[str, Any] = {}
         self._owner: dict[str, int] = {}
         self._held: dict[int, int | None] = {}  # partition -> the offset we last committed (None = not yet)
         self._lock = asyncio.Lock()
@@ -136,14 +127,19 @@ class StageLoop:
         self._max_pending = 100 * settings.app.batch_max
         self._failure: BaseException | None = None
         self._consumer: AIOKafkaConsumer | None = None
-        self._producer: Producer | None = None
-        self._log = log.bind(stage=handler.name)
+        self._log = ctx.log.bind(stage=handler.name)
+
+    @property
+    def label(self) -> str:
+        return f"stage:{self.handler.name}"
+
+    @property
+    def shortlabel(self) -> str:
+        return self.label
 
     # ------------------------------------------------------------------ lifecycle
-    async def start(self) -> None:
-        await self._ensure_changelog()
-        self._producer = Producer(self.settings.kafka, linger_ms=2, max_batch_size=256 * 1024)
-        await self._producer.start()
+    async def on_start(self) -> None:
+        await ensure_changelog(self.settings, self.changelog, self.partitions)
         self._consumer = AIOKafkaConsumer(
             **client_options(self.settings.kafka),
             group_id=self.group,
@@ -154,21 +150,20 @@ class StageLoop:
         )
         await self._consumer.start()
         self._consumer.subscribe(list(self._topics), listener=_Listener(self))
-        self._task = asyncio.create_task(self._run(), name=f"batchloop:{self.handler.name}")
+        self._task = asyncio.create_task(self._run(), name=f"stage:{self.handler.name}")
         try:  # readiness = partitions assigned and their state restored (bounded: an idle group still starts)
             await asyncio.wait_for(self._assigned.wait(), self._ready_timeout)
         except TimeoutError:
             self._log.warning("no partitions assigned yet; starting anyway", waited_s=self._ready_timeout)
-        self._log.info("batch loop started", topics=list(self._topics), group=self.group)
+        self._log.info("stage started", topics=list(self._topics), group=self.group)
 
-    async def stop(self) -> None:
+    async def on_stop(self) -> None:
         self._stopping = True
         if self._task is not None:
             await self._task  # its last batch settled (or the failure reported through on_fatal)
         if self._consumer is not None:
             await self._consumer.stop()  # leaves the group: partitions move on at once
-        if self._producer is not None:
-            await self._producer.stop()
+            self._consumer = None
         close = getattr(self.handler, "stop", None)
         if close is not None:  # the handler's own resources (AWS clients), after its last batch
             await close()
@@ -178,7 +173,7 @@ class StageLoop:
         assert self._consumer is not None
         batch_max = self.settings.app.batch_max
         poll_ms = max(100, int(self.settings.app.batch_within_s * 1000))
-        self._committer = asyncio.create_task(self._commit_loop(), name=f"batchloop-commit:{self.handler.name}")
+        self._committer = asyncio.create_task(self._commit_loop(), name=f"stage-commit:{self.handler.name}")
         try:
             while not self._stopping and self._failure is None:
                 batch = await self._consumer.getmany(timeout_ms=poll_ms, max_records=batch_max)
@@ -227,62 +222,68 @@ class StageLoop:
         if self._failure is not None:
             return
         self._failure = exc
-        self._log.error("batch loop stopped: outputs could not be delivered", error=f"{type(exc).__name__}: {exc}")
+        self._log.error("stage stopped: outputs could not be delivered", error=f"{type(exc).__name__}: {exc}")
         if self._on_fatal is not None:
             self._on_fatal(exc)
 
     async def _process(self, batch: dict[TopicPartition, list[Any]]) -> _Batch:
         """Run the handler over a batch; state changes apply in memory now, become durable in :meth:`_settle`."""
-        assert self._producer is not None
-        producer = self._producer.raw
-        topic = self.settings.kafka.topic
-        handler = self.handler
-        state, owners = self.state, self._owner
-        track = not getattr(handler, "assigns_changes", False)
         dirty: dict[str, int] = {}  # keys this batch changed -> the partition whose changelog gets them
         out = _Batch()
-        for tp, msgs in batch.items():
-            partition = tp.partition
-            for msg in msgs:
-                meta = RecordMeta(
-                    topic=msg.topic,
-                    partition=msg.partition,
-                    offset=msg.offset,
-                    timestamp_ms=msg.timestamp,
-                    headers=guard.record_headers(msg.headers),
-                )
-                started = time.perf_counter()
-                view = guard.TrackedState(state, track_reads=track)  # discarded if the record fails
-                token = RECORD.set((msg.topic, msg.partition, msg.offset))
-                try:  # the one per-record boundary: never lose the input
-                    emits = await handler.handle(msg.key, msg.value, meta, view)
-                    sends = [
-                        await producer.send(topic(e.topic), e.value, key=e.wire_key(), headers=e.wire_headers())
-                        for e in emits
-                    ]
-                except Exception as exc:
-                    out.outputs.append((await self._dead_letter(msg, meta, exc), None, meta))
-                    continue
-                finally:
-                    RECORD.reset(token)
-                out.outputs.extend((fut, msg, meta) for fut in sends)
-                # in memory at once (a failure to deliver stops the process; the restart rebuilds from the changelog)
-                for key, value, deleted, _owner in view.changes():
-                    if deleted:
-                        state.pop(key, None)
-                        owners.pop(key, None)
-                    else:
-                        state[key] = value
-                        owners[key] = partition
-                    dirty[key] = partition
-                out.done.append((meta, emits, started))
-            out.offsets[tp] = msgs[-1].offset + 1
-            out.records += len(msgs)
+        if self._concurrent and len(batch) > 1:
+            await asyncio.gather(*(self._process_partition(tp, msgs, out, dirty) for tp, msgs in batch.items()))
+        else:
+            for tp, msgs in batch.items():
+                await self._process_partition(tp, msgs, out, dirty)
+        state = self.table
         for key, partition in dirty.items():
             # serialised now: a later batch may mutate the live value before this one is settled
             value = state.get(key, _GONE)
             out.changes[orjson.dumps(key)] = (None if value is _GONE else orjson.dumps(value), partition)
         return out
+
+    async def _process_partition(self, tp: TopicPartition, msgs: list[Any], out: _Batch, dirty: dict[str, int]) -> None:
+        producer = self.ctx.producer.raw
+        topic = self.settings.kafka.topic
+        handler = self.handler
+        state, owners = self.table, self._owner
+        track = not getattr(handler, "assigns_changes", False)
+        partition = tp.partition
+        for msg in msgs:
+            meta = RecordMeta(
+                topic=msg.topic,
+                partition=msg.partition,
+                offset=msg.offset,
+                timestamp_ms=msg.timestamp,
+                headers=guard.record_headers(msg.headers),
+            )
+            started = time.perf_counter()
+            view = guard.TrackedState(state, track_reads=track)  # discarded if the record fails
+            token = RECORD.set((msg.topic, msg.partition, msg.offset))
+            try:  # the one per-record boundary: never lose the input
+                emits = await handler.handle(msg.key, msg.value, meta, view)
+                sends = [
+                    await producer.send(topic(e.topic), e.value, key=e.wire_key(), headers=e.wire_headers())
+                    for e in emits
+                ]
+            except Exception as exc:
+                out.outputs.append((await self._dead_letter(msg, meta, exc), None, meta))
+                continue
+            finally:
+                RECORD.reset(token)
+            out.outputs.extend((fut, msg, meta) for fut in sends)
+            # in memory at once (a failure to deliver stops the process; the restart rebuilds from the changelog)
+            for key, value, deleted in view.changes():
+                if deleted:
+                    state.pop(key, None)
+                    owners.pop(key, None)
+                else:
+                    state[key] = value
+                    owners[key] = partition
+                dirty[key] = partition
+            out.done.append((meta, emits, started))
+        out.offsets[tp] = msgs[-1].offset + 1
+        out.records += len(msgs)
 
     async def _commit_loop(self) -> None:
         """Settle batches in order: outputs acknowledged → changelog acknowledged → offsets committed."""
@@ -301,8 +302,7 @@ class StageLoop:
                 self._queue.task_done()
 
     async def _settle(self, b: _Batch) -> None:
-        assert self._producer is not None
-        producer = self._producer.raw
+        producer = self.ctx.producer.raw
         for fut, msg, meta in b.outputs:  # every output acknowledged before the state is made durable
             try:
                 await fut
@@ -318,8 +318,7 @@ class StageLoop:
         for fut in acks:
             await fut
         await self._commit(b.offsets)
-        if self._on_batch is not None:
-            self._on_batch(self.handler.name, b.done, time.perf_counter())
+        self._metrics.on_batch(self.handler.name, b.done, time.perf_counter())
 
     async def _drain(self) -> None:
         """Wait until every processed batch is settled (or the committer failed)."""
@@ -347,12 +346,10 @@ class StageLoop:
             high = self._consumer.highwater(tp)  # from the last fetch response; None before one
             if high is not None:
                 lags.setdefault(tp.topic, {})[tp.partition] = high - off
-        if self._on_lag is not None:
-            for name, by_partition in lags.items():
-                self._on_lag(name, by_partition)
+        for name, by_partition in lags.items():
+            self._metrics.set_lag(name, by_partition)
 
     async def _dead_letter(self, msg: Any, meta: RecordMeta, exc: Exception) -> Any:
-        assert self._producer is not None
         reason, value, headers = guard.dead_letter(
             self.handler.name,
             exc,
@@ -366,9 +363,8 @@ class StageLoop:
         self._log.warning(
             "dead-letter", topic=msg.topic, partition=msg.partition, offset=msg.offset, reason=reason[:300]
         )
-        if self._on_dead_letter is not None:
-            self._on_dead_letter(self.handler.name, msg.topic)
-        return await self._producer.raw.send(self._dlq, value, key=msg.key, headers=headers)
+        self._metrics.on_dead_letter(self.handler.name, msg.topic)
+        return await self.ctx.producer.raw.send(self._dlq, value, key=msg.key, headers=headers)
 
     # ------------------------------------------------------------------ rebalancing and state
     async def on_revoked(self, revoked: Iterable[TopicPartition]) -> None:
@@ -382,26 +378,26 @@ class StageLoop:
             self._generation += 1
             mine = {tp.partition for tp in assigned}
             committed = {p: await self._committed(p) for p in sorted(mine)}
-            restore = [p for p in sorted(mine) if p not in self._held or self._held[p] != committed[p]]
+            restoring = [p for p in sorted(mine) if p not in self._held or self._held[p] != committed[p]]
             # (a partition that came straight back, committed where we left it, keeps its state)
-            dropped = (set(self._held) - mine) | set(restore)
+            dropped = (set(self._held) - mine) | set(restoring)
             if dropped:
                 for key in [k for k, p in self._owner.items() if p in dropped]:
-                    del self.state[key]
+                    del self.table[key]
                     del self._owner[key]
                 for p in dropped:
                     self._held.pop(p, None)
-            if restore:
+            if restoring:
                 started = time.perf_counter()
-                n = await self._restore(restore)
+                n = await restore(self.settings, self.changelog, restoring, self.table, self._owner)
                 self._log.info(
                     "state restored",
-                    partitions=restore,
+                    partitions=restoring,
                     records=n,
-                    keys=len(self.state),
+                    keys=len(self.table),
                     seconds=round(time.perf_counter() - started, 3),
                 )
-                for p in restore:
+                for p in restoring:
                     self._held[p] = committed[p]
             self._assigned.set()
 
@@ -410,53 +406,6 @@ class StageLoop:
         # co-partitioned inputs: the first input topic's commit identifies who processed last
         offset: int | None = await self._consumer.committed(TopicPartition(self._topics[0], partition))
         return offset
-
-    async def _restore(self, partitions: list[int]) -> int:
-        """Replay the changelog of ``partitions`` up to its end into memory."""
-        reader = AIOKafkaConsumer(
-            **client_options(self.settings.kafka),
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",  # no group, no commits: every partition is read from its start
-            max_partition_fetch_bytes=8 * 1024 * 1024,
-        )
-        await reader.start()
-        try:
-            tps = [TopicPartition(self.changelog, p) for p in partitions]
-            reader.assign(tps)
-            ends = await reader.end_offsets(tps)
-            todo = {tp: end for tp, end in ends.items() if end > 0}
-            n = 0
-            while todo:
-                got = await reader.getmany(*todo, timeout_ms=1000, max_records=10_000)
-                for tp, msgs in got.items():
-                    for m in msgs:
-                        if m.offset >= todo.get(tp, 0):
-                            continue
-                        key = orjson.loads(m.key)
-                        if m.value is None:
-                            self.state.pop(key, None)
-                            self._owner.pop(key, None)
-                        else:
-                            self.state[key] = orjson.loads(m.value)
-                            self._owner[key] = tp.partition
-                        n += 1
-                for tp in list(todo):
-                    if await reader.position(tp) >= todo[tp]:
-                        del todo[tp]
-            return n
-        finally:
-            await reader.stop()
-
-    async def _ensure_changelog(self) -> None:
-        spec = replace(_CHANGELOG, partitions=self.partitions)  # one changelog partition per input partition
-        ((name, status),) = await ensure_named_topics(self.settings.kafka, [(self.changelog, spec)])
-        if status not in ("created", "ok"):
-            raise ConfigError(
-                f"topic {name}",
-                status,
-                "a stage's changelog must match its inputs' partitions (state would be misplaced)",
-            )
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -35,23 +35,33 @@ def client_options(k: KafkaSettings) -> dict[str, Any]:
 
 
 class Producer:
-    """An idempotent aiokafka producer (acks=all) that sends :class:`Emit` records by logical topic."""
+    """An idempotent aiokafka producer (acks=all) that sends :class:`Emit` records by logical topic.
+
+    The aiokafka client is made by :meth:`start` (it binds the running event loop), so a
+    Producer can be built before the loop runs and handed around.
+    """
 
     def __init__(self, kafka: KafkaSettings, **overrides: Any) -> None:
         self._kafka = kafka
         opts = client_options(kafka)
         opts.update(acks="all", enable_idempotence=True, linger_ms=5, max_request_size=32 * 1024 * 1024)
         opts.update(overrides)
-        self._producer = AIOKafkaProducer(**opts)
+        self._opts = opts
+        self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
+        self._producer = AIOKafkaProducer(**self._opts)
         try:
             await self._producer.start()
         except KafkaConnectionError as exc:
+            await self._producer.stop()
+            self._producer = None
             raise KafkaUnavailable(f"cannot reach Kafka at {self._kafka.bootstrap}: {exc}") from exc
 
     async def stop(self) -> None:
-        await self._producer.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
 
     async def __aenter__(self) -> Producer:
         await self.start()
@@ -62,7 +72,7 @@ class Producer:
 
     async def send(self, emit: Emit) -> Any:
         """Send and wait for the broker's acknowledgement."""
-        return await self._producer.send_and_wait(
+        return await self.raw.send_and_wait(
             self._kafka.topic(emit.topic),
             value=emit.value,
             key=emit.wire_key(),
@@ -71,8 +81,9 @@ class Producer:
 
     async def send_many(self, emits: Iterable[Emit]) -> None:
         """Send a batch concurrently; returns once every record is acknowledged."""
+        producer = self.raw
         futs = [
-            await self._producer.send(
+            await producer.send(
                 self._kafka.topic(e.topic),
                 value=e.value,
                 key=e.wire_key(),
@@ -85,6 +96,9 @@ class Producer:
 
     @property
     def raw(self) -> AIOKafkaProducer:
+        """The started aiokafka producer."""
+        if self._producer is None:
+            raise KafkaUnavailable("producer not started")
         return self._producer
 
 

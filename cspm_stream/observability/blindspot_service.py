@@ -42,7 +42,7 @@ from cspm_stream.observability.blindspots import Pair, blind_spots, freshness, n
 from cspm_stream.observability.metrics import Metrics
 from cspm_stream.report.reader import partitions
 from cspm_stream.settings import Settings
-from cspm_stream.stages.base import Emit, headers_for
+from cspm_stream.stages.base import Emit, RoleContext, headers_for
 from cspm_stream.timeutil import to_ms
 
 log = structlog.get_logger(__name__)
@@ -59,9 +59,12 @@ class MonitorService:
         check_interval_s: float = 60.0,
         report_interval_s: float = 300.0,
         clock: Callable[[], float] = time.time,
+        producer: Producer | None = None,
     ) -> None:
         self.settings = settings
         self.metrics = metrics
+        #: a producer handed in is the caller's to start and stop; otherwise the service makes its own
+        self._shared_producer = producer
         self.check_interval_s = check_interval_s
         self.report_interval_s = report_interval_s
         self._clock = clock
@@ -89,8 +92,11 @@ class MonitorService:
         await consumer.seek_to_end(*tps)
         await consumer.seek_to_beginning(*scan_tps)
         self._consumer = consumer
-        self._producer = Producer(k)
-        await self._producer.start()
+        if self._shared_producer is not None:
+            self._producer = self._shared_producer
+        else:
+            self._producer = Producer(k)
+            await self._producer.start()
         self._tasks = [asyncio.create_task(self._consume()), asyncio.create_task(self._check_loop())]
         if self.metrics is not None and self.report_interval_s > 0:
             self._tasks.append(asyncio.create_task(self._report_loop(self.metrics)))
@@ -105,9 +111,9 @@ class MonitorService:
         if self._consumer is not None:
             await self._consumer.stop()
             self._consumer = None
-        if self._producer is not None:
+        if self._producer is not None and self._producer is not self._shared_producer:
             await self._producer.stop()
-            self._producer = None
+        self._producer = None
 
     def observe(self, record: ConsumerRecord[Any, Any]) -> None:
         """Fold one consumed record into the freshness state."""
@@ -188,6 +194,7 @@ def _activity_pair(value: bytes) -> tuple[str, str]:
     return acct, region
 
 
-def build_monitor_service(settings: Settings, metrics: Metrics | None = None) -> MonitorService:
-    """Factory for :mod:`cspm_stream.services` (run it in exactly one role, e.g. ``process``)."""
-    return MonitorService(settings, metrics)
+def build_monitor_service(ctx: RoleContext) -> MonitorService:
+    """Factory for :mod:`cspm_stream.services` (run it in exactly one role, e.g. ``process``): the
+    context's registry, clock and producer."""
+    return MonitorService(ctx.settings, ctx.metrics, clock=ctx.time, producer=ctx.producer)

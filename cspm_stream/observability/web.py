@@ -17,8 +17,9 @@ from types import TracebackType
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from cspm_stream.observability.metrics import Metrics, create_metrics
-from cspm_stream.settings import Settings, WebSettings
+from cspm_stream.observability.metrics import Metrics
+from cspm_stream.settings import WebSettings
+from cspm_stream.stages.base import RoleContext
 
 ReadyCheck = Callable[[], bool | Awaitable[bool]]
 
@@ -81,14 +82,9 @@ class WebServer:
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def build_web_service(
-    settings: Settings, metrics: Metrics | None = None, ready: ReadyCheck | None = None
-) -> WebServer | None:
-    """The daemon's side service (``cspm_stream.services``); None when ``web.enabled`` is false.
-
-    Pass the process's :class:`Metrics` (the one the runtime hooks feed) and a real
-    readiness check; without them it serves a fresh registry and is ready once listening.
-    """
-    if not settings.web.enabled:
+def build_web_service(ctx: RoleContext, ready: ReadyCheck | None = None) -> WebServer | None:
+    """The daemon's listener (``cspm_stream.services``) serving the context's one registry;
+    None when ``web.enabled`` is false. Without ``ready`` it is ready once listening."""
+    if not ctx.settings.web.enabled:
         return None
-    return WebServer(settings.web, metrics if metrics is not None else create_metrics(), ready)
+    return WebServer(ctx.settings.web, ctx.metrics, ready)

@@ -309,20 +309,15 @@ class MonitorSettings:
     max_scan_age_s: int = setting(7200, doc="Alert when an account/region has no completed scan for this long.", min=60)
 
 
-#: the pipeline stages (handler names) a daemon can run
-STAGES = ("ingest", "posture", "detect", "alerts", "remediate")
-
-
 @dataclass(frozen=True)
 class AppSettings:
-    id: str = setting("cspm-stream", doc="Consumer group / faust app id.")
-    data_dir: str = setting(".data", doc="Local state folder (faust table changelogs cache).")
+    id: str = setting("cspm-stream", doc="Prefix of the stages' consumer groups and changelog topics.")
+    data_dir: str = setting(".data", doc="Local state folder (the LookupEvents checkpoint).")
     shutdown_timeout_s: float = setting(20.0, doc="Bound on graceful shutdown before a hard stop.", min=1)
     log_level: str = setting("INFO", doc="Log level.", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     log_format: str = setting(
         "auto", doc="auto (console on a TTY, JSON otherwise), json or console.", choices=("auto", "json", "console")
     )
-    stream_buffer: int = setting(4096, doc="Max in-flight records per partition buffer.", min=1)
     batch_max: int = setting(500, doc="Records processed per batch (outputs acknowledged once per batch).", min=1)
     batch_within_s: float = setting(
         0.01, doc="Longest wait to fill a batch: the latency a quiet stream pays.", min=0.001, max=5
@@ -337,17 +332,3 @@ class AppSettings:
         min=0.0,
         max=60,
     )
-    batchloop_stages: list[str] = setting(
-        doc=(
-            "Stages driven by the lean aiokafka batch loop instead of a faust agent (same handler, same "
-            "guarantees, several times the throughput; see docs/design.md). One of: " + ", ".join(STAGES) + "."
-        ),
-        factory=lambda: ["posture", "detect", "alerts"],
-    )
-
-    def validate(self, prefix: str) -> None:
-        for i, name in enumerate(self.batchloop_stages):
-            if name not in STAGES:
-                raise ConfigError(
-                    f"{prefix}.batchloop_stages[{i}]", name, f"unknown stage (one of: {', '.join(STAGES)})"
-                )

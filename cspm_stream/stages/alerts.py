@@ -15,10 +15,9 @@ same when its rule names an action (``unmapped.remediation_action``, with option
 
 Wiring (``run --role alerts``)::
 
-    handler, runner = build_alert_stage(settings, registry)
-    await runner.start()      # delivery sinks + DLQ producer
-    ... drive handler.handle() from the findings and detections agents ...
-    await runner.stop()
+    parts = build_stage(ctx)  # the handler + ("sinks", AlertStage) when a delivery sink is configured
+    ... the runtime starts the sinks service, drives parts.handler.handle() on findings and
+    ... detections, then stops the service (delivery sinks + DLQ producer)
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ from cspm_stream.errors import ConfigError
 from cspm_stream.models import FindingStatus, RemediationCommand, RemediationMode, dumps
 from cspm_stream.remediate.modes import command_id, resolve_mode, resource_id_from_arn
 from cspm_stream.settings import AlertSettings, RemediationSettings, Settings
-from cspm_stream.stages.base import Emit, RecordMeta, headers_for
+from cspm_stream.stages.base import Emit, RecordMeta, RoleContext, Service, StageParts, headers_for
 from cspm_stream.timeutil import ms_to_iso, parse_iso
 
 
@@ -182,7 +181,7 @@ def _params(a: Alert) -> dict[str, Any]:
 
 
 def build_handler(settings: Settings, runner: SinkRunner | None = None) -> AlertRouterHandler:
-    """The router handler; pass the runner that owns the delivery sinks (see :func:`build_alert_stage`)."""
+    """The router handler; pass the runner that owns the delivery sinks (see :func:`build_stage`)."""
     sinks = build_sinks(settings.alerts)
     if runner is None and any(not s.inline for s in sinks):
         raise ConfigError("alerts.sinks", list(settings.alerts.sinks), "delivery sinks need a SinkRunner")
@@ -235,33 +234,9 @@ class AlertStage:
         await self.stop()
 
 
-#: one AlertStage per Settings object, so the handler factory and the service factory that the
-#: daemon calls separately share the same SinkRunner (filled lazily, never at import time)
-_STAGES: dict[int, tuple[Settings, AlertStage]] = {}
-
-
-def _stage_for(settings: Settings) -> AlertStage:
-    hit = _STAGES.get(id(settings))
-    if hit is None or hit[0] is not settings:
-        hit = (settings, AlertStage(settings))
-        _STAGES[id(settings)] = hit
-    return hit[1]
-
-
-def build_alert_handler(settings: Settings) -> AlertRouterHandler:
-    """Daemon factory (role ``alerts``): the router handler, sharing its runner with the sink service."""
-    return _stage_for(settings).handler
-
-
-def build_sink_service(settings: Settings) -> AlertStage | None:
-    """Daemon factory (role ``alerts``): start/stop of the delivery sinks + DLQ producer (None if none)."""
-    stage = _stage_for(settings)
-    return stage if stage.runner.sink_names else None
-
-
-def build_alert_stage(
-    settings: Settings, registry: CollectorRegistry | None = None
-) -> tuple[AlertRouterHandler, AlertStage]:
-    """Handler and its (not yet started) stage; ``await stage.start()`` in ``run --role alerts``."""
-    stage = AlertStage(settings, registry)
-    return stage.handler, stage
+def build_stage(ctx: RoleContext) -> StageParts:
+    """Daemon factory (role ``alerts``): the router handler and, when a delivery sink is configured,
+    the service that runs the sinks (sharing one :class:`SinkRunner`); sink metrics in the process registry."""
+    stage = AlertStage(ctx.settings, ctx.metrics.registry, ctx.environ)
+    services: tuple[tuple[str, Service], ...] = (("sinks", stage),) if stage.runner.sink_names else ()
+    return StageParts(stage.handler, services)

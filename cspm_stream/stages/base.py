@@ -2,21 +2,34 @@
 
 A stage is a :class:`Handler`: it takes the raw key/value bytes of one Kafka
 record and returns what to emit. It knows nothing of faust or aiokafka, so it
-is tested with plain calls and reused by the one-shot CLI. The runtime (faust
-agents in :mod:`cspm_stream.app`) decodes nothing itself: a handler raising
+is tested with plain calls and reused by the one-shot CLI. The runtime (the
+batch loop, :mod:`cspm_stream.batchloop`) decodes nothing itself: a handler raising
 :class:`~cspm_stream.errors.DecodeError` (or anything else) makes the runtime
 write a dead letter with the reason and the original bytes, then move on.
 
-Stateful handlers receive a ``state`` mapping: a faust Table in the daemon
-(changelogged, restored on restart and rebalance), a dict in tests. Values
-stored there must be JSON-able plain data.
+Stateful handlers receive a ``state`` mapping: a transactional view of the stage's
+state in the daemon (changelogged, restored on restart and rebalance), a dict in
+tests. Values stored there must be JSON-able plain data.
+
+A stage is built by a factory ``build_stage(ctx: RoleContext) -> StageParts`` at the
+bottom of its module: :class:`RoleContext` carries everything shared in the process
+(settings, the one metrics registry, the producer, the clock, a logger), handed in
+by the daemon, never looked up; :class:`StageParts` is the handler plus the side
+services (scheduler, sources, sinks, ...) that belong with it.
 """
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from cspm_stream.kafka import Producer
+    from cspm_stream.observability.metrics import Metrics
+    from cspm_stream.settings import Settings
 
 
 @dataclass(slots=True)
@@ -71,3 +84,42 @@ def headers_for(schema: str, trace_id: str = "", **extra: str) -> dict[str, str]
         h["trace-id"] = trace_id
     h.update(extra)
     return h
+
+
+class Service(Protocol):
+    """A side service run next to the stages (started before them, stopped after them)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RoleContext:
+    """What every stage of a process is built from; one per process, made by the daemon.
+
+    ``producer`` is the process's one idempotent producer (acks=all): the runtime starts it
+    before any service and stops it after the last one, so a factory may keep a reference
+    but must not send before its service's ``start()``. ``metrics`` is the one registry
+    ``/metrics`` serves: register anything new in ``metrics.registry``. ``clock`` is the
+    wall clock (UTC, aware); ``environ`` the environment secrets are read from.
+    """
+
+    settings: Settings
+    metrics: Metrics
+    producer: Producer
+    clock: Callable[[], dt.datetime]
+    log: Any
+    environ: Mapping[str, str]
+
+    def time(self) -> float:
+        """The clock as Unix seconds."""
+        return self.clock().timestamp()
+
+
+@dataclass(frozen=True, slots=True)
+class StageParts:
+    """A built stage: its handler and the side services that belong with it (name, service)."""
+
+    handler: Handler
+    services: tuple[tuple[str, Service], ...] = ()

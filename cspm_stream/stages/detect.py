@@ -31,8 +31,8 @@ from cspm_stream.models import ActivityRecord, RescanRequest
 from cspm_stream.models.codec import decode, dumps
 from cspm_stream.models.ocsf import DETECTION_FINDING, SCHEMA_BY_CLASS, finding_uid
 from cspm_stream.settings import Settings
-from cspm_stream.stages.base import Emit, RecordMeta, headers_for
-from cspm_stream.timeutil import now_iso, to_ms
+from cspm_stream.stages.base import Emit, RecordMeta, RoleContext, StageParts, headers_for
+from cspm_stream.timeutil import iso, now_iso, to_ms
 
 log = structlog.get_logger("cspm_stream.detect")
 DETECTION_SCHEMA = SCHEMA_BY_CLASS[DETECTION_FINDING]
@@ -99,9 +99,11 @@ def engine_from_settings(settings: Settings, extra_rule_paths: tuple[str, ...] =
     return DetectionEngine(rules, EngineConfig.from_settings(d), load_map(d.rescan_map))
 
 
-def build_detect_handler(settings: Settings) -> DetectHandler:
-    """Factory used by the daemon (role ``process``)."""
-    return DetectHandler(engine_from_settings(settings))
+def build_detect_handler(settings: Settings, *, clock: Callable[[], str] = now_iso) -> DetectHandler:
+    """The detect handler with the configured rules (one-shot use and tests)."""
+    return DetectHandler(engine_from_settings(settings), clock=clock)
 
 
-build_handler = build_detect_handler
+def build_stage(ctx: RoleContext) -> StageParts:
+    """Daemon factory (role ``process``): the detect handler on the context's clock."""
+    return StageParts(build_detect_handler(ctx.settings, clock=lambda: iso(ctx.clock())))

@@ -1,14 +1,13 @@
-"""What every runtime does around a handler: the state overlay, record headers, dead letters.
+"""What the runtime does around a handler: the state overlay, record headers, dead letters.
 
-Two runtimes drive :class:`~cspm_stream.stages.base.Handler` objects — faust agents
-(:mod:`cspm_stream.app`) and the lean aiokafka batch loop (:mod:`cspm_stream.batchloop`).
-Both use these pieces so that a stage behaves the same whichever drives it.
+The batch loop (:mod:`cspm_stream.batchloop`) drives every
+:class:`~cspm_stream.stages.base.Handler`; these pieces are kept apart from it so that the
+one-shot CLIs and tests give a handler exactly what the daemon gives it.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import orjson
@@ -19,30 +18,24 @@ from cspm_stream.stages.base import header_bytes, headers_for
 
 
 class TrackedState(MutableMapping[str, Any]):
-    """A transactional view of a stage's state table for one record (or one batch).
+    """A transactional view of a stage's state table for one record.
 
-    Writes (and deletes) are buffered and applied by :meth:`commit`, which the runtime
-    calls only after every record the handler emitted was acknowledged by Kafka.
-    So a crash can lose a state change but never an output: the message is then
-    re-processed and re-emits the same deterministic ids (at-least-once), instead of
-    finding a "done" mark for an output that never left. Values read and mutated in
-    place are written back at commit too (a changelogged table only records assignments).
+    Writes (and deletes) are buffered: the runtime applies them (:meth:`changes`) only if
+    the handler returned, and discards the view if it raised, so a dead-lettered record
+    leaves no trace in the state. Values read and mutated in place count as changes too
+    (the changelog records only what the runtime sees change) unless ``track_reads`` is
+    off, which a handler declaring ``assigns_changes`` allows.
     """
 
     def __init__(self, table: MutableMapping[str, Any], *, track_reads: bool = True) -> None:
         self._table = table
-        #: remember what containers read looked like, to catch in-place mutation; a batch view under
-        #: per-record views needs not (each record view turns its in-place changes into writes)
+        #: remember what containers read looked like, to catch in-place mutation
         self._track = track_reads
         self._writes: dict[str, Any] = {}
         self._deleted: set[str] = set()
         self._seen: dict[str, bytes] = {}
-        #: the record (faust event, or partition number) whose changelog partition receives the keys it touches
-        self.owner: Any = None
-        self._owners: dict[str, Any] = {}
 
     def __getitem__(self, key: str) -> Any:
-        self._owners[key] = self.owner
         if key in self._writes:
             return self._writes[key]
         if key in self._deleted:
@@ -64,14 +57,12 @@ class TrackedState(MutableMapping[str, Any]):
             return default
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._owners[key] = self.owner
         self._writes[key] = value
         self._deleted.discard(key)
 
     def __delitem__(self, key: str) -> None:
         if key not in self:
             raise KeyError(key)
-        self._owners[key] = self.owner
         self._writes.pop(key, None)
         self._deleted.add(key)
 
@@ -82,19 +73,19 @@ class TrackedState(MutableMapping[str, Any]):
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
-    def changes(self) -> list[tuple[str, Any, bool, Any]]:
-        """``(key, value, deleted, owner)`` for every key this view changed, values mutated in place included.
+    def changes(self) -> list[tuple[str, Any, bool]]:
+        """``(key, value, deleted)`` for every key this view changed, values mutated in place included.
 
         Deletes come first, then assignments, then in-place mutations (the order :meth:`commit` applies them).
         """
-        out: list[tuple[str, Any, bool, Any]] = []
+        out: list[tuple[str, Any, bool]] = []
         for key in self._deleted:
             if key in self._table:
-                out.append((key, None, True, self._owners.get(key)))
+                out.append((key, None, True))
         for key, value in self._writes.items():
-            out.append((key, value, False, self._owners.get(key)))
+            out.append((key, value, False))
         for key in self.mutated_in_place():
-            out.append((key, self._table[key], False, self._owners.get(key)))
+            out.append((key, self._table[key], False))
         return out
 
     def mutated_in_place(self) -> list[str]:
@@ -108,15 +99,13 @@ class TrackedState(MutableMapping[str, Any]):
             and orjson.dumps(self._table[key], option=orjson.OPT_SORT_KEYS) != before
         ]
 
-    def commit(self, bind: Callable[[Any], contextlib.AbstractContextManager[Any]] | None = None) -> None:
-        """Apply the buffered changes; ``bind(owner)`` scopes each write to the record that made it."""
-        ctx = bind or (lambda _owner: contextlib.nullcontext())
-        for key, value, deleted, owner in self.changes():
-            with ctx(owner):
-                if deleted:
-                    del self._table[key]
-                else:
-                    self._table[key] = value
+    def commit(self) -> None:
+        """Apply the buffered changes to the table (tests and one-shot use; the runtime uses :meth:`changes`)."""
+        for key, value, deleted in self.changes():
+            if deleted:
+                del self._table[key]
+            else:
+                self._table[key] = value
         self.discard()
 
     def discard(self) -> None:
@@ -124,7 +113,6 @@ class TrackedState(MutableMapping[str, Any]):
         self._writes.clear()
         self._deleted.clear()
         self._seen.clear()
-        self._owners.clear()
 
 
 def record_headers(raw: Any) -> dict[str, str]:

@@ -52,7 +52,7 @@ from cspm_stream.models import (
 )
 from cspm_stream.models.codec import decode_any, dumps
 from cspm_stream.settings import Settings
-from cspm_stream.stages.base import Emit, RecordMeta, headers_for
+from cspm_stream.stages.base import Emit, RecordMeta, RoleContext, Service, StageParts, headers_for
 from cspm_stream.timeutil import iso, now, parse_iso
 
 log = structlog.get_logger("cspm_stream.ingest")
@@ -134,7 +134,7 @@ class IngestHandler:
     """The ingest stage (see module docstring). Owns one long-lived :class:`Collector`."""
 
     name = "ingest"
-    inputs = ("scan-jobs", "rescan")
+    inputs: tuple[str, ...] = ("scan-jobs", "rescan")
 
     def __init__(
         self,
@@ -324,18 +324,25 @@ class Scheduler:
             self._producer = None
 
 
-def build_ingest_handler(settings: Settings) -> IngestHandler:
-    return IngestHandler(settings)
-
-
-def build_handler(settings: Settings) -> IngestHandler:
-    return build_ingest_handler(settings)
-
-
 def build_scheduler(settings: Settings, send: Callable[[list[Emit]], Awaitable[None]] | None = None) -> Scheduler:
     return Scheduler(settings, send)
 
 
-def build_scheduler_service(settings: Settings) -> Scheduler | None:
-    """The daemon's side service: the scheduler, when ``scan.scheduler`` is on."""
-    return Scheduler(settings) if settings.scan.scheduler else None
+def has_sources(settings: Settings) -> bool:
+    """Whether any CloudTrail source is configured."""
+    ct = settings.cloudtrail
+    return bool(ct.sqs_queue_urls or ct.eventbridge_queue_urls or ct.lookup_events)
+
+
+def build_stage(ctx: RoleContext) -> StageParts:
+    """Daemon factory (role ``ingest``): the scan-job/rescan handler, the scheduler (when
+    ``scan.scheduler``) and the CloudTrail sources (when configured), on the process's producer."""
+    settings = ctx.settings
+    services: list[tuple[str, Service]] = []
+    if settings.scan.scheduler:
+        services.append(("scheduler", Scheduler(settings, ctx.producer.send_many, clock=ctx.clock)))
+    if has_sources(settings):
+        from cspm_stream.sources.runner import build_sources
+
+        services.append(("cloudtrail", build_sources(settings, ctx.producer, metrics=ctx.metrics)))
+    return StageParts(IngestHandler(settings, clock=ctx.clock), tuple(services))

@@ -44,7 +44,7 @@ from cspm_stream.policy.mutelist import EMPTY, Mutelist, MutelistSource, Subject
 from cspm_stream.policy.ocsf import ResourceRef, build_compliance_finding, finding_uid
 from cspm_stream.policy.operators import epoch_seconds
 from cspm_stream.settings import Settings
-from cspm_stream.stages.base import Emit, RecordMeta, headers_for
+from cspm_stream.stages.base import Emit, RecordMeta, RoleContext, StageParts, headers_for
 
 FINDING_SCHEMA = SCHEMA_BY_CLASS[COMPLIANCE_FINDING]
 log = structlog.get_logger("cspm_stream.posture")
@@ -63,7 +63,7 @@ class PostureHandler:
     """Evaluate every policy of a resource's type and emit lifecycle transitions."""
 
     name = "posture"
-    inputs = ("inventory",)
+    inputs: tuple[str, ...] = ("inventory",)
 
     def __init__(
         self,
@@ -317,14 +317,15 @@ def _expiry_due(rec: dict[str, Any], now_ts: float) -> bool:
     return False
 
 
-def build_handler(settings: Settings) -> PostureHandler:
+def build_handler(settings: Settings, *, clock: Callable[[], float] = time.time) -> PostureHandler:
     """The posture stage from settings: built-in + configured policies and frameworks,
     and the mutelist file (strictly validated at start, then hot-reloaded)."""
     catalog = catalog_from_settings(settings.policy)
     source = MutelistSource(settings.policy.mutelist_file, settings.policy.mutelist_reload_s)
     source.load()
-    return PostureHandler(catalog, source)
+    return PostureHandler(catalog, source, clock=clock)
 
 
-#: the name the runtime's role table uses
-build_posture_handler = build_handler
+def build_stage(ctx: RoleContext) -> StageParts:
+    """Daemon factory (role ``process``): the posture handler on the context's clock."""
+    return StageParts(build_handler(ctx.settings, clock=ctx.time))

@@ -10,10 +10,9 @@ detection finding on ``detections``.
 
 Wiring (``run --role remediate``, ONE worker)::
 
-    handler, session = build_remediation_stage(settings)
-    async with session:
-        ... drive handler.handle() from the remediation and approvals agents ...
-        ... every 30 s: emits = handler.sweep(table)  (expires unapproved commands) ...
+    parts = build_stage(ctx)          # the handler, on its own RemediatorSession
+    ... the runtime drives parts.handler.handle() on remediation and approvals, and
+    ... calls parts.handler.stop() (closes the AWS clients) after its last record
 """
 
 from __future__ import annotations
@@ -25,8 +24,8 @@ from cspm_stream.models import Approval, RemediationCommand, decode_any
 from cspm_stream.remediate.engine import ClientsProvider, Remediator
 from cspm_stream.remediate.session import RemediatorSession
 from cspm_stream.settings import RemediationSettings, Settings
-from cspm_stream.stages.base import Emit, RecordMeta
-from cspm_stream.timeutil import now_iso
+from cspm_stream.stages.base import Emit, RecordMeta, RoleContext, StageParts
+from cspm_stream.timeutil import iso, now_iso
 
 
 class RemediationHandler:
@@ -60,17 +59,17 @@ class RemediationHandler:
 
 
 def build_remediation_stage(settings: Settings) -> tuple[RemediationHandler, RemediatorSession]:
-    """Handler plus its (not started) AWS session: ``async with session:`` around the agents."""
+    """Handler plus its (not started) AWS session: ``async with session:`` around the runtime."""
     session = RemediatorSession(settings.remediation, settings.aws)
     return RemediationHandler(settings.remediation, session), session
 
 
 def build_remediate_handler(settings: Settings) -> RemediationHandler:
-    """Daemon factory (role ``remediate``): its own AWS session starts lazily on first use."""
+    """The handler with its own AWS session (started lazily on first use; closed by ``handler.stop()``)."""
     return RemediationHandler(settings.remediation, RemediatorSession(settings.remediation, settings.aws))
 
 
-def build_handler(settings: Settings, provider: ClientsProvider | None = None) -> RemediationHandler:
-    if provider is None:
-        return build_remediate_handler(settings)
-    return RemediationHandler(settings.remediation, provider)
+def build_stage(ctx: RoleContext) -> StageParts:
+    """Daemon factory (role ``remediate``): the remediator on its OWN AWS session, the context's clock."""
+    session = RemediatorSession(ctx.settings.remediation, ctx.settings.aws)
+    return StageParts(RemediationHandler(ctx.settings.remediation, session, clock=lambda: iso(ctx.clock())))

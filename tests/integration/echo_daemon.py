@@ -1,6 +1,6 @@
 """A daemon process running one test stage (echo activity → detections) through the real runtime.
 
-Used by the foundation integration tests: the runtime (faust app or batch loop, guard, DLQ,
+Used by the foundation integration tests: the runtime (batch loop, guard, DLQ, state changelog,
 SIGTERM) is the thing under test, so the stage itself is trivial but strict:
 it decodes ActivityRecord and raises DecodeError on anything else.
 """
@@ -36,6 +36,4 @@ class EchoStage:
 
 
 if __name__ == "__main__":
-    s = settings_mod.load(sys.argv[1])
-    runtime = sys.argv[2] if len(sys.argv) > 2 else "faust"  # faust | batchloop
-    sys.exit(run(s, "echo", handlers=[EchoStage()], batchloop={"echo"} if runtime == "batchloop" else set()))
+    sys.exit(run(settings_mod.load(sys.argv[1]), "echo", handlers=[EchoStage()]))

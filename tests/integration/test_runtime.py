@@ -1,4 +1,4 @@
-"""The daemon runtimes (faust agents, batch loop) on the real broker: flow, dead letters, SIGTERM, restart without reprocessing."""
+"""The daemon runtime (the batch loop) on the real broker: flow, dead letters, SIGTERM, restart without reprocessing."""
 
 from __future__ import annotations
 
@@ -34,11 +34,10 @@ async def test_topics_created_with_right_compaction(kafka_settings: Settings) ->
         assert cfg["cleanup.policy"] == ("compact" if spec.compacted else "delete"), spec.name
 
 
-@pytest.mark.parametrize("runtime", ["faust", "batchloop"])
-async def test_flow_dead_letter_sigterm_and_restart(kafka_settings: Settings, tmp_path: Path, runtime: str) -> None:
+async def test_flow_dead_letter_sigterm_and_restart(kafka_settings: Settings, tmp_path: Path) -> None:
     await ensure_topics(kafka_settings.kafka)
     cfg = write_config(kafka_settings, tmp_path / "cspm.yaml")
-    daemon = Daemon(["tests/integration/echo_daemon.py", str(cfg), runtime], tmp_path / "daemon.log").start()
+    daemon = Daemon(["tests/integration/echo_daemon.py", str(cfg)], tmp_path / "daemon.log").start()
     try:
         garbage = b'{"schema": "activity.v1", "event_id": 12'  # truncated JSON
         await produce(
@@ -48,7 +47,7 @@ async def test_flow_dead_letter_sigterm_and_restart(kafka_settings: Settings, tm
         )
         out = await consume(kafka_settings, "detections", count=3, timeout=60)
         assert sorted(orjson.loads(m.value)["event_id"] for m in out) == ["evt-1", "evt-2", "evt-3"]
-        # state survives across messages (table): the counter reached 3
+        # state survives across messages: the counter reached 3
         assert max(orjson.loads(m.value)["n"] for m in out) == 3
         dead = await consume(kafka_settings, "dlq", count=1, timeout=30)
         letter = decode(dead[0].value, DeadLetter)
@@ -62,7 +61,7 @@ async def test_flow_dead_letter_sigterm_and_restart(kafka_settings: Settings, tm
     assert code == 0, daemon.tail()
 
     # restart: committed messages are not reprocessed; new ones flow
-    daemon = Daemon(["tests/integration/echo_daemon.py", str(cfg), runtime], tmp_path / "daemon2.log").start()
+    daemon = Daemon(["tests/integration/echo_daemon.py", str(cfg)], tmp_path / "daemon2.log").start()
     try:
         # produce once the group has settled: a record fetched during the start-up rebalances
         # may legitimately be processed twice (at-least-once); that is not what is tested here
@@ -73,18 +72,17 @@ async def test_flow_dead_letter_sigterm_and_restart(kafka_settings: Settings, tm
         everything = await drain(kafka_settings, "detections", idle=3)
         ids = sorted(orjson.loads(m.value)["event_id"] for m in everything)
         assert ids == ["evt-1", "evt-2", "evt-3", "evt-4"]  # nothing reprocessed after the restart
-        # the table was restored from its changelog: the counter continues at 4
+        # the state was restored from its changelog: the counter continues at 4
         assert max(orjson.loads(m.value)["n"] for m in everything) == 4
     finally:
         assert daemon.terminate() == 0, daemon.tail()
 
 
-@pytest.mark.parametrize("runtime", ["faust", "batchloop"])
-async def test_oversize_output_dead_letters_its_input(kafka_settings: Settings, tmp_path: Path, runtime: str) -> None:
+async def test_oversize_output_dead_letters_its_input(kafka_settings: Settings, tmp_path: Path) -> None:
     """An output the broker refuses (larger than the topic's 4 MiB) loses nothing: its input goes to the DLQ."""
     await ensure_topics(kafka_settings.kafka)
     cfg = write_config(kafka_settings, tmp_path / "cspm.yaml")
-    daemon = Daemon(["tests/integration/echo_daemon.py", str(cfg), runtime], tmp_path / "daemon.log").start()
+    daemon = Daemon(["tests/integration/echo_daemon.py", str(cfg)], tmp_path / "daemon.log").start()
     try:
         huge = _activity("huge-1")
         await produce(kafka_settings, "activity", [(b"p", huge), (b"p", _activity(2))])
@@ -99,17 +97,17 @@ async def test_oversize_output_dead_letters_its_input(kafka_settings: Settings, 
         assert daemon.terminate() == 0, daemon.tail()
 
 
-async def test_batchloop_state_moves_with_its_partitions(kafka_settings: Settings, tmp_path: Path) -> None:
+async def test_state_moves_with_its_partitions(kafka_settings: Settings, tmp_path: Path) -> None:
     """A second worker takes over the partitions: it restores the state the first wrote, reprocesses nothing."""
     await ensure_topics(kafka_settings.kafka)
     cfg = write_config(kafka_settings, tmp_path / "cspm.yaml")
-    first = Daemon(["tests/integration/echo_daemon.py", str(cfg), "batchloop"], tmp_path / "a.log").start()
+    first = Daemon(["tests/integration/echo_daemon.py", str(cfg)], tmp_path / "a.log").start()
     second = None
     try:
         await produce(kafka_settings, "activity", [(b"p", _activity(i)) for i in range(1, 4)])
         out = await consume(kafka_settings, "detections", count=3, timeout=60)
         assert max(orjson.loads(m.value)["n"] for m in out) == 3
-        second = Daemon(["tests/integration/echo_daemon.py", str(cfg), "batchloop"], tmp_path / "b.log").start()
+        second = Daemon(["tests/integration/echo_daemon.py", str(cfg)], tmp_path / "b.log").start()
         await asyncio.to_thread(second.wait_ready, 90)
         assert first.terminate() == 0, first.tail()  # leaves the group: every partition moves to the second
         await asyncio.sleep(2)

@@ -13,7 +13,7 @@ from cspm_stream.models import RescanRequest, ScanJob
 from cspm_stream.models.codec import decode, dumps, loads_object
 from cspm_stream.settings import Settings
 from cspm_stream.stages.base import Emit, RecordMeta
-from cspm_stream.stages.ingest import IngestHandler, build_ingest_handler, reconcile, seen_key
+from cspm_stream.stages.ingest import IngestHandler, reconcile, seen_key
 from cspm_stream.testing.moto import ACCOUNT_ID, MotoServer
 from tests.unit.collect.conftest import failing, reset
 
@@ -165,8 +165,13 @@ def test_reconcile_is_pure_and_partial_jobs_delete_nothing() -> None:
 
 
 def test_factory(settings_for: Callable[..., Settings]) -> None:
-    h = build_ingest_handler(settings_for())
-    assert h.name == "ingest" and set(h.inputs) == {"scan-jobs", "rescan"}
+    from cspm_stream.app import role_context
+    from cspm_stream.stages.ingest import Scheduler, build_stage
+
+    parts = build_stage(role_context(settings_for(), environ={}))
+    h = parts.handler
+    assert isinstance(h, IngestHandler) and h.name == "ingest" and set(h.inputs) == {"scan-jobs", "rescan"}
+    assert [(name, type(svc)) for name, svc in parts.services] == [("scheduler", Scheduler)]  # no source configured
 
 
 async def test_scheduler_tick_produces_jobs(settings_for: Callable[..., Settings]) -> None:

@@ -56,7 +56,7 @@ def test_lag_scan_histograms_and_dlq() -> None:
 def test_report_numbers_become_gauges_and_old_series_go() -> None:
     m = create_metrics()
     world = [
-        compliance_finding("p", "arn:1", passed=True, account="111111111111", requirements=("cis:1",)),
+        compliance_finding("p", "arn:1", state=FindingStatus.PASSED, account="111111111111", requirements=("cis:1",)),
         compliance_finding("p", "arn:2", state=FindingStatus.FAILING, account="111111111111", requirements=("cis:1",)),
         compliance_finding("q", "arn:3", state=FindingStatus.FAILING, account="222222222222"),
         detection_finding("r", "g", severity=Severity.CRITICAL),

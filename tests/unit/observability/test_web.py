@@ -52,16 +52,21 @@ async def test_stop_releases_the_port() -> None:
         await _get(port, "/healthz")
 
 
-async def test_build_web_service_follows_settings() -> None:
+async def test_build_web_service_serves_the_context_registry() -> None:
     from cspm_stream import settings as settings_mod
+    from cspm_stream.app import role_context
     from cspm_stream.observability.web import build_web_service
 
-    assert build_web_service(settings_mod.load(data={"web": {"enabled": False}}, environ={})) is None
-    svc = build_web_service(settings_mod.load(data={"web": {"port": 0}}, environ={}))
+    assert build_web_service(role_context(settings_mod.load(data={"web": {"enabled": False}}, environ={}))) is None
+    ctx = role_context(settings_mod.load(data={"web": {"port": 0}}, environ={}))
+    ctx.metrics.dlq.labels(stage="detect", topic="t").inc()
+    svc = build_web_service(ctx)
     assert svc is not None
     await svc.start()
     try:
         assert svc.port
         assert (await _get(svc.port, "/readyz"))[0] == 200  # ready once listening by default
+        body = (await _get(svc.port, "/metrics"))[1]
+        assert 'cspm_dlq_records_total{stage="detect",topic="t"} 1.0' in body  # the one registry of the process
     finally:
         await svc.stop()

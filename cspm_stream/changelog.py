@@ -1,0 +1,84 @@
+"""A stage's state changelog: a compacted topic, one partition per input partition.
+
+Key and value are JSON (orjson); a ``None`` value deletes the key. A key's record goes
+to the partition of the input record that last wrote it, so the state of a partition
+moves with the partition on a rebalance. The topic is named
+``<app.id>-<stage>-state-changelog`` (the name faust gave a stage's table, so state
+written by earlier versions is restored as is).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from cspm_stream.errors import ConfigError
+from cspm_stream.kafka import client_options, ensure_named_topics
+from cspm_stream.settings import Settings
+from cspm_stream.topics import TopicSpec
+
+#: the changelog is compacted like the other state topics
+_CHANGELOG = TopicSpec("changelog", "state key (JSON)", True, -1)
+
+
+def changelog_topic(settings: Settings, stage: str) -> str:
+    """The changelog topic of ``stage``'s state."""
+    return f"{settings.app.id}-{stage}-state-changelog"
+
+
+async def ensure_changelog(settings: Settings, topic: str, partitions: int) -> None:
+    """Create the changelog (compacted, ``partitions`` partitions) or verify it; a mismatch is a ConfigError."""
+    spec = replace(_CHANGELOG, partitions=partitions)
+    ((name, status),) = await ensure_named_topics(settings.kafka, [(topic, spec)])
+    if status not in ("created", "ok"):
+        raise ConfigError(
+            f"topic {name}",
+            status,
+            "a stage's changelog must match its inputs' partitions (state would be misplaced)",
+        )
+
+
+async def restore(
+    settings: Settings, topic: str, partitions: list[int], state: dict[str, Any], owner: dict[str, int]
+) -> int:
+    """Replay ``partitions`` of the changelog up to their end into ``state`` (and ``owner``: key → partition).
+
+    Returns the number of records replayed.
+    """
+    reader = AIOKafkaConsumer(
+        **client_options(settings.kafka),
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",  # no group, no commits: every partition is read from its start
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+    )
+    await reader.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in partitions]
+        reader.assign(tps)
+        ends = await reader.end_offsets(tps)
+        todo = {tp: end for tp, end in ends.items() if end > 0}
+        n = 0
+        while todo:
+            got = await reader.getmany(*todo, timeout_ms=1000, max_records=10_000)
+            for tp, msgs in got.items():
+                for m in msgs:
+                    if m.offset >= todo.get(tp, 0):
+                        continue
+                    key = orjson.loads(m.key)
+                    if m.value is None:
+                        state.pop(key, None)
+                        owner.pop(key, None)
+                    else:
+                        state[key] = orjson.loads(m.value)
+                        owner[key] = tp.partition
+                    n += 1
+            for tp in list(todo):
+                if await reader.position(tp) >= todo[tp]:
+                    del todo[tp]
+        return n
+    finally:
+        await reader.stop()

@@ -7,10 +7,15 @@ or a tombstone (value None). Keeps, per ARN, in ``state`` (JSON-able)::
      "pf": fingerprint of the type's policies,
      "t": resource type, "r": region, "a": account, "g": tags,
      "p": {policy_id: FindingState.to_json()}}        # or {"del": true, "o": ms} after a deletion
-                                                      # (a "status|verdict|first|last|detail" string; an object if muted)
+                           # (an int for PASSED, a "status|verdict|first|last|detail" string, an object if muted)
 
-and emits to ``findings`` only lifecycle transitions (see :mod:`cspm_stream.policy.lifecycle`)
-as OCSF Compliance Findings keyed by the deterministic finding uid.
+Every policy of the type is tracked, passing ones included, and ``findings`` receives
+only lifecycle transitions (see :mod:`cspm_stream.policy.lifecycle`) as OCSF Compliance
+Findings keyed by the deterministic finding uid: the first evaluation of a check
+(PASSED, NEW, ERROR or SUPPRESSED), then each change of status. So the compacted topic
+holds every check's current outcome while a scan of an unchanged account emits nothing.
+When the resource is deleted each of its checks gets a last record flagged
+``unmapped.resource_deleted`` (open ones as RESOLVED).
 
 Idempotence (restart / replay / at-least-once redelivery emit no duplicate transitions):
 a snapshot older than the stored ``o`` is ignored; an unchanged one (same hash, same
@@ -236,7 +241,9 @@ class PostureHandler:
         if tr is not None and new is not None:
             emits.append(self._emit(policy, ref, new, tr, when_ms))
 
-    def _emit(self, policy: Policy, ref: ResourceRef, st: FindingState, tr: Transition, when_ms: int) -> Emit:
+    def _emit(
+        self, policy: Policy, ref: ResourceRef, st: FindingState, tr: Transition, when_ms: int, *, deleted: bool = False
+    ) -> Emit:
         finding = build_compliance_finding(
             policy=policy,
             resource=ref,
@@ -249,6 +256,7 @@ class PostureHandler:
             compliance=self.catalog.compliance(policy.id),
             mute_reason=st.mute_reason,
             detail=st.detail,
+            resource_deleted=deleted,
         )
         uid = finding_uid(policy.id, ref.arn)
         return Emit("findings", uid, dumps(finding), headers_for(FINDING_SCHEMA, state=st.status.value))
@@ -256,7 +264,8 @@ class PostureHandler:
     def deleted(
         self, arn: str, when_ms: int, state: MutableMapping[str, Any], *, authoritative: bool = False
     ) -> list[Emit]:
-        """The resource is gone: resolve every open finding and leave a deletion marker.
+        """The resource is gone: every check gets its last record (open ones resolve) and a
+        deletion marker is left.
         A tombstone is ``authoritative`` (the compacted topic says the key is gone); a
         ResourceDeleted older than the snapshot we hold is ignored (re-created since)."""
         rec: dict[str, Any] | None = state.get(arn)
@@ -271,7 +280,7 @@ class PostureHandler:
             pol = self.engine.policies.get(pid)
             new, tr = resolve_deleted(FindingState.from_json(raw), when_ms)
             if pol is not None and new is not None and tr is not None:
-                emits.append(self._emit(pol, ref, new, tr, when_ms))
+                emits.append(self._emit(pol, ref, new, tr, when_ms, deleted=True))
         state[arn] = {"del": True, "o": when_ms}
         return emits
 

@@ -58,9 +58,18 @@ def handler(fixture_catalog: Catalog) -> PostureHandler:
     return PostureHandler(fixture_catalog, clock=Clock())
 
 
+PASSING_WITH_PUBLIC = [("fx_s3_no_encryption", "passed"), ("fx_s3_policy_public", "passed")]
+
+
+def not_passed(found: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The transitions other than a first pass (tests about mutes and expiry look at these)."""
+    return [t for t in found if t[1] != "passed"]
+
+
 async def test_fail_then_fix_resolves(handler: PostureHandler) -> None:
     state: dict[str, Any] = {}
-    assert await feed(handler, state, snap(PUBLIC, "2026-01-01T00:00:00Z")) == [("fx_s3_public_acl", "new")]
+    first = await feed(handler, state, snap(PUBLIC, "2026-01-01T00:00:00Z"))
+    assert first == [*PASSING_WITH_PUBLIC, ("fx_s3_public_acl", "new")]  # every outcome, the passes too
     # still failing with another change: no new alert
     assert await feed(handler, state, snap({**PUBLIC, "X": 1}, "2026-01-01T01:00:00Z")) == []
     assert FindingState.from_json(state[ARN]["p"]["fx_s3_public_acl"]).status.value == "failing"
@@ -71,27 +80,55 @@ async def test_fail_then_fix_resolves(handler: PostureHandler) -> None:
     assert f["activity_id"] == 1 and f["finding_info"]["first_seen_time"] == 1767236400000  # re-opened: new first_seen
 
 
-async def test_first_pass_is_not_emitted(handler: PostureHandler) -> None:
+async def test_first_pass_is_emitted_once_and_kept(handler: PostureHandler) -> None:
     state: dict[str, Any] = {}
-    assert await feed(handler, state, snap(PRIVATE, "2026-01-01T00:00:00Z")) == []
-    assert state[ARN]["p"] == {}
+    emits = await handler.handle(ARN.encode(), snap(PRIVATE, "2026-01-01T00:00:00Z"), META, state)
+    assert states(emits) == [
+        ("fx_s3_no_encryption", "passed"),
+        ("fx_s3_policy_public", "passed"),
+        ("fx_s3_public_acl", "passed"),
+    ]
+    f = orjson.loads(emits[0].value or b"")
+    assert (f["activity_id"], f["status_id"], f["status"], f["compliance"]["status_id"]) == (1, 99, "Passed", 1)
+    assert f["status_code"] == "PASS" and emits[0].headers["state"] == "passed"
+    # kept in the state as its first-seen time only
+    assert state[ARN]["p"] == {
+        p: 1767225600000 for p in ("fx_s3_no_encryption", "fx_s3_policy_public", "fx_s3_public_acl")
+    }
+    # still passing, content changed: nothing re-emitted (emit on change only)
+    assert await feed(handler, state, snap({**PRIVATE, "X": 1}, "2026-01-01T01:00:00Z")) == []
+    # a failure after a pass opens a new finding (create), its first_seen is the failure
+    emits = await handler.handle(ARN.encode(), snap(PUBLIC, "2026-01-01T02:00:00Z"), META, state)
+    f = orjson.loads(emits[0].value or b"")
+    assert states(emits) == [("fx_s3_public_acl", "new")]
+    assert f["activity_id"] == 1 and f["finding_info"]["first_seen_time"] == 1767232800000
 
 
 async def test_tombstone_and_deleted_resolve_every_open_finding(handler: PostureHandler) -> None:
     state: dict[str, Any] = {}
     await feed(handler, state, snap({**PUBLIC, "Encryption": None}, "2026-01-01T00:00:00Z"))
-    assert await feed(handler, state, None, ts=1767229200000) == [
+    emits = await handler.handle(ARN.encode(), None, RecordMeta("t.inventory", 0, 0, 1767229200000), state)
+    # every check gets a last record: open ones resolve, passing ones keep their status
+    assert states(emits) == [
         ("fx_s3_no_encryption", "resolved"),
+        ("fx_s3_policy_public", "passed"),
         ("fx_s3_public_acl", "resolved"),
     ]
+    for e in emits:
+        f = orjson.loads(e.value or b"")
+        assert f["activity_id"] == 3 and f["unmapped"]["resource_deleted"] is True
+        assert f["status_detail"] == "resource deleted"
     assert state[ARN]["del"] is True
     assert await feed(handler, state, None, ts=1767229200000) == []  # second tombstone: nothing
     # replaying the pre-deletion snapshot does not resurrect it
     assert await feed(handler, state, snap(PUBLIC, "2026-01-01T00:00:00Z")) == []
     # a re-created resource is evaluated afresh
-    assert await feed(handler, state, snap(PUBLIC, "2026-01-02T00:00:00Z")) == [("fx_s3_public_acl", "new")]
+    assert await feed(handler, state, snap(PUBLIC, "2026-01-02T00:00:00Z")) == [
+        *PASSING_WITH_PUBLIC,
+        ("fx_s3_public_acl", "new"),
+    ]
     deleted = ResourceDeleted(ARN, "aws.s3.bucket", "123456789012", "us-east-1", "2026-01-03T00:00:00Z", "s")
-    assert await feed(handler, state, dumps(deleted)) == [("fx_s3_public_acl", "resolved")]
+    assert await feed(handler, state, dumps(deleted)) == [*PASSING_WITH_PUBLIC, ("fx_s3_public_acl", "resolved")]
     assert await feed(handler, state, None, ts=1767398400000) == []  # tombstone after ResourceDeleted
 
 
@@ -102,7 +139,7 @@ async def test_error_when_read_attribute_failed(handler: PostureHandler) -> None
     s = snapshot("aws.s3.bucket", attrs, arn=ARN, observed_at="2026-01-01T00:00:00Z")
     s.errors.append(AttributeFailure("Acl", "AccessDenied", "denied"))
     value = dumps(s)
-    assert await feed(handler, state, value) == [("fx_s3_public_acl", "error")]
+    assert await feed(handler, state, value) == [*PASSING_WITH_PUBLIC, ("fx_s3_public_acl", "error")]
     # fixed permissions, resource is public: error -> new
     assert await feed(handler, state, snap(PUBLIC, "2026-01-01T01:00:00Z")) == [("fx_s3_public_acl", "new")]
 
@@ -118,7 +155,7 @@ async def test_replay_and_restart_emit_no_duplicates(fixture_catalog: Catalog) -
     h1 = PostureHandler(fixture_catalog, clock=Clock())
     first = [await feed(h1, state, v) for v in history]
     assert first == [
-        [("fx_s3_public_acl", "new")],
+        [*PASSING_WITH_PUBLIC, ("fx_s3_public_acl", "new")],
         [],
         [("fx_s3_public_acl", "resolved")],
         [("fx_s3_no_encryption", "new"), ("fx_s3_public_acl", "new")],
@@ -140,8 +177,8 @@ async def test_mute_suppresses_and_expiry_reopens(fixture_catalog: Catalog) -> N
     h = PostureHandler(fixture_catalog, ml, clock=clock)
     state: dict[str, Any] = {}
     emits = await h.handle(ARN.encode(), snap(PUBLIC, "2026-01-01T00:00:00Z"), META, state)
-    f = orjson.loads(emits[0].value or b"")
-    assert states(emits) == [("fx_s3_public_acl", "suppressed")]
+    assert not_passed(states(emits)) == [("fx_s3_public_acl", "suppressed")]
+    f = next(x for x in map(orjson.loads, (e.value or b"" for e in emits)) if x["unmapped"]["state"] == "suppressed")
     assert f["status_id"] == 3 and f["unmapped"]["mute_reason"] == "dev bucket"
     assert h.tick(state) == []  # nothing changed
     clock.t = 1769990400.0  # 2026-02-02: the mute expired
@@ -156,7 +193,9 @@ async def test_expiry_reopens_on_unchanged_snapshot(fixture_catalog: Catalog) ->
     )
     h = PostureHandler(fixture_catalog, ml, clock=clock)
     state: dict[str, Any] = {}
-    assert await feed(h, state, snap(PUBLIC, "2026-01-01T00:00:00Z")) == [("fx_s3_public_acl", "suppressed")]
+    assert not_passed(await feed(h, state, snap(PUBLIC, "2026-01-01T00:00:00Z"))) == [
+        ("fx_s3_public_acl", "suppressed")
+    ]
     assert await feed(h, state, snap(PUBLIC, "2026-01-01T06:00:00Z")) == []
     clock.t += 2 * 86400
     assert await feed(h, state, snap(PUBLIC, "2026-01-03T00:00:00Z")) == [("fx_s3_public_acl", "new")]
@@ -171,7 +210,7 @@ async def test_mutelist_change_applies_without_rescan(fixture_catalog: Catalog) 
 
     h = PostureHandler(fixture_catalog, Source(), clock=Clock())  # type: ignore[arg-type]
     state: dict[str, Any] = {}
-    assert await feed(h, state, snap(PUBLIC, "2026-01-01T00:00:00Z")) == [("fx_s3_public_acl", "new")]
+    assert not_passed(await feed(h, state, snap(PUBLIC, "2026-01-01T00:00:00Z"))) == [("fx_s3_public_acl", "new")]
     current["ml"] = parse_mutelist("mutes: [{id: a, reason: r, owner: o, tags: {env: dev}}]")
     assert h.tick(state) == []  # no such tag on the resource
     current["ml"] = parse_mutelist("mutes: [{id: a, reason: r, owner: o, account: '123456789012'}]")
@@ -190,7 +229,7 @@ async def test_time_dependent_policies_reevaluated_on_unchanged_content(fixture_
         v = dumps(snapshot("aws.iam.user", attrs, arn=arn, observed_at=t))
         return await h.handle(arn.encode(), v, META, state)
 
-    assert await at("2026-01-01T00:00:00Z") == []
+    assert states(await at("2026-01-01T00:00:00Z")) == [("fx_iam_old_access_key", "passed")]
     assert states(await at("2026-03-15T00:00:00Z")) == [("fx_iam_old_access_key", "new")]
     assert await at("2026-03-15T00:00:00Z") == []
 
@@ -240,6 +279,7 @@ async def test_policy_deploy_reevaluates_unchanged_resources(fixture_catalog: Ca
     state: dict[str, Any] = {}
     v = snap({**PUBLIC, "Encryption": None}, "2026-01-01T00:00:00Z")
     assert await feed(PostureHandler(only_acl, clock=Clock()), state, v) == [("fx_s3_public_acl", "new")]
+    assert set(state[ARN]["p"]) == {"fx_s3_public_acl"}
     # a new release adds a policy: the unchanged resource is evaluated against it
     both = Catalog({k: fixture_catalog.policies[k] for k in ("fx_s3_public_acl", "fx_s3_no_encryption")}, {})
     v2 = snap({**PUBLIC, "Encryption": None}, "2026-01-01T01:00:00Z")
@@ -265,10 +305,12 @@ async def test_expiry_and_mutelist_edit_apply_on_any_next_message(fixture_catalo
     src.load()
     h = PostureHandler(fixture_catalog, src, clock=clock, monotonic=lambda: mono["t"])
     state: dict[str, Any] = {}
-    assert await feed(h, state, snap(PUBLIC, "2026-01-01T00:00:00Z")) == [("fx_s3_public_acl", "suppressed")]
+    assert not_passed(await feed(h, state, snap(PUBLIC, "2026-01-01T00:00:00Z"))) == [
+        ("fx_s3_public_acl", "suppressed")
+    ]
     other = "arn:aws:s3:::other"
     other_snap = dumps(snapshot("aws.s3.bucket", PRIVATE, arn=other, observed_at="2026-01-01T00:00:00Z"))
-    assert await feed(h, state, other_snap, key=other) == []
+    assert not_passed(await feed(h, state, other_snap, key=other)) == []
     clock.t += 10 * 86400  # past the expiry
     other_snap2 = dumps(snapshot("aws.s3.bucket", PRIVATE, arn=other, observed_at="2026-01-11T00:00:00Z"))
     assert await feed(h, state, other_snap2, key=other) == [("fx_s3_public_acl", "new")]

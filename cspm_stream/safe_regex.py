@@ -127,14 +127,38 @@ def escape(literal: str) -> str:
     return re2.escape(literal)
 
 
-def glob(pattern: str, *, ignorecase: bool = True) -> LinearRegex:
-    """A shell-style glob (``*`` any run, ``?`` one character, nothing else special) as RE2."""
+def glob(pattern: str, *, ignorecase: bool = True, classes: bool = False) -> LinearRegex:
+    """A shell-style glob as RE2, matched with :meth:`LinearRegex.fullmatch`.
+
+    ``*`` is any run, ``?`` one character; with ``classes`` (fnmatch's full syntax) ``[seq]``
+    and ``[!seq]`` are character classes too (an unclosed ``[`` is literal). Nothing else is special.
+    """
     parts: list[str] = []
-    for ch in pattern:
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        i += 1
         if ch == "*":
             parts.append(".*")
         elif ch == "?":
             parts.append(".")
+        elif ch == "[" and classes:
+            j = i
+            if j < n and pattern[j] == "!":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                j += 1
+            if j >= n:
+                parts.append(escape("["))
+                continue
+            body = pattern[i:j]
+            i = j + 1
+            neg = body.startswith("!")
+            body = body[1:] if neg else body
+            items = "".join("\\" + c if c in "\\]^[" else c for c in body)
+            parts.append(f"[{'^' if neg else ''}{items}]")
         else:
             parts.append(escape(ch))
     return compile("".join(parts), ignorecase=ignorecase, dotall=True)

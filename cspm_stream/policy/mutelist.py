@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cspm_stream import safe_regex
 from cspm_stream.errors import DefinitionError
 from cspm_stream.policy.operators import epoch_seconds, glob_to_regex
 from cspm_stream.policy.yamlio import YamlReadError, loads
@@ -105,18 +105,18 @@ def _strs(v: Any, file: str, path: str) -> list[str]:
 
 
 def _globs(v: Any, file: str, path: str) -> Callable[[str], bool]:
-    pats = [glob_to_regex(p).match for p in _strs(v, file, path)]
-    return lambda s: any(p(s) is not None for p in pats)
+    pats = [glob_to_regex(p).fullmatch for p in _strs(v, file, path)]
+    return lambda s: any(p(s) for p in pats)
 
 
 def _regexes(v: Any, file: str, path: str) -> Callable[[str], bool]:
     out = []
     for i, p in enumerate(_strs(v, file, path)):
         try:
-            out.append(re.compile(p).fullmatch)
-        except re.error as exc:
+            out.append(safe_regex.compile(p).fullmatch)
+        except safe_regex.RegexError as exc:
             raise _err(file, f"{path}[{i}]" if isinstance(v, list) else path, f"invalid regex: {exc}") from None
-    return lambda s: any(m(s) is not None for m in out)
+    return lambda s: any(m(s) for m in out)
 
 
 def _criteria(src: Any, file: str, path: str, *, top: bool = False) -> Matcher:
@@ -157,8 +157,8 @@ def _criteria(src: Any, file: str, path: str, *, top: bool = False) -> Matcher:
         for k, v in tags.items():
             if not isinstance(k, str) or not isinstance(v, str):
                 raise _err(file, p(f"tags.{k}"), "tag keys and value globs must be strings")
-            tag_tests.append((k, glob_to_regex(v).match))
-        parts.append(lambda s: all(k in s.tags and m(s.tags[k]) is not None for k, m in tag_tests))
+            tag_tests.append((k, glob_to_regex(v).fullmatch))
+        parts.append(lambda s: all(k in s.tags and m(s.tags[k]) for k, m in tag_tests))
     for k in ("all", "any"):
         if k in src:
             items = src[k]

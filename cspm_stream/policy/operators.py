@@ -12,8 +12,10 @@ Semantics (documented for policy authors):
 * ``eq``/``ne``: equality; booleans never equal numbers. An absent value is
   ``ne`` anything. ``in``/``not-in``: membership in the ``value`` list.
 * ``contains``/``not-contains``: substring of a string, element of a list, key of
-  an object. ``regex`` uses Python ``re.search`` (anchor with ``^…$``); ``glob`` is
-  a case-sensitive shell glob over the whole string.
+  an object. ``regex`` searches the string (anchor with ``^…$``) on RE2, in time
+  linear in the value (no backreferences or lookaround: such a pattern fails the
+  policy at load); ``glob`` is a case-sensitive shell glob over the whole string
+  (``*``, ``?``, ``[seq]``, ``[!seq]``), also on RE2.
 * ``lt le gt ge``: numbers with numbers, strings with strings; anything else is false.
 * ``age-days-gt N`` / ``age-days-lt N``: the attribute is an ISO 8601 time (or epoch
   seconds) older / younger than N days at evaluation time ``now``.
@@ -27,15 +29,14 @@ Semantics (documented for policy authors):
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import ipaddress
 import operator
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from cspm_stream import safe_regex
 from cspm_stream.policy.paths import MISSING
 
 Test = Callable[[Any, Any], bool]
@@ -181,23 +182,23 @@ def _c_regex(value: Any) -> Test:
     if not isinstance(value, str):
         raise OperatorValueError("value must be a regular expression string")
     try:
-        rx = re.compile(value)
-    except re.error as exc:
-        raise OperatorValueError(f"invalid regular expression: {exc}") from None
+        rx = safe_regex.compile(value)
+    except safe_regex.RegexError as exc:
+        raise OperatorValueError(f"invalid regular expression {value!r}: {exc}") from None
     search = rx.search
-    return lambda a, ctx: type(a) is str and search(a) is not None
+    return lambda a, ctx: type(a) is str and search(a)
 
 
-def glob_to_regex(pattern: str) -> re.Pattern[str]:
-    """A case-sensitive shell glob as a compiled whole-string regex."""
-    return re.compile(fnmatch.translate(pattern))
+def glob_to_regex(pattern: str) -> safe_regex.LinearRegex:
+    """A case-sensitive shell glob (fnmatch syntax) as a linear-time whole-string matcher (``.fullmatch``)."""
+    return safe_regex.glob(pattern, ignorecase=False, classes=True)
 
 
 def _c_glob(value: Any) -> Test:
     if not isinstance(value, str):
         raise OperatorValueError("value must be a glob string")
-    match = glob_to_regex(value).match
-    return lambda a, ctx: type(a) is str and match(a) is not None
+    match = glob_to_regex(value).fullmatch
+    return lambda a, ctx: type(a) is str and match(a)
 
 
 # ---------------------------------------------------------------- ordering
@@ -329,7 +330,7 @@ def _install() -> None:
         Operator("not-in", N, True, {"type": "array"}, _c_not_in, positive="in", doc="none of the listed values"),
         Operator("contains", W, True, _ANY, _c_contains, doc="substring / list element / object key"),
         Operator("not-contains", W, True, _ANY, _c_not_contains, doc="negation of contains"),
-        Operator("regex", S, True, {"type": "string"}, _c_regex, doc="re.search on a string"),
+        Operator("regex", S, True, {"type": "string"}, _c_regex, doc="RE2 (linear-time) search on a string"),
         Operator("glob", S, True, {"type": "string"}, _c_glob, doc="shell glob over the whole string"),
         Operator("lt", S, True, str_or_num, _ordering(operator.lt), doc="less than"),
         Operator("le", S, True, str_or_num, _ordering(operator.le), doc="less or equal"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from cspm_stream import safe_regex
 from cspm_stream.policy.checks import Arg, Check, CheckArgError, Compiled, register
 from cspm_stream.policy.paths import compile_path
 
@@ -55,7 +56,10 @@ def _index(attrs: dict[str, Any]) -> list[tuple[str, bool, bool]]:
 
 
 def metric_filter_alarm_configured(
-    attrs: Any, patterns: list[re.Pattern[str]], require_subscription: bool = True, memo: dict[Any, Any] | None = None
+    attrs: Any,
+    patterns: list[safe_regex.LinearRegex],
+    require_subscription: bool = True,
+    memo: dict[Any, Any] | None = None,
 ) -> bool:
     """True when the chain a CIS monitoring control asks for exists in ``aws.logs.monitoring``:
 
@@ -83,12 +87,12 @@ def metric_filter_alarm_configured(
 def _build(args: dict[str, Any]) -> Compiled:
     if not args["patterns"]:
         raise CheckArgError("patterns", "must list at least one regular expression")
-    compiled: list[re.Pattern[str]] = []
+    compiled: list[safe_regex.LinearRegex] = []
     for i, p in enumerate(args["patterns"]):
         try:
-            compiled.append(re.compile(p, re.IGNORECASE if args["ignore_case"] else 0))
-        except re.error as exc:
-            raise CheckArgError(f"patterns[{i}]", f"invalid regular expression: {exc}") from None
+            compiled.append(safe_regex.compile(p, ignorecase=bool(args["ignore_case"])))
+        except safe_regex.RegexError as exc:
+            raise CheckArgError(f"patterns[{i}]", f"regular expression {p!r}: {exc}") from None
     req = args["require_subscription"]
     reads = tuple(compile_path(p) for p in ("MultiRegionTrails", "MetricFilters", "Alarms", "SubscriptionsByTopic"))
     return Compiled(lambda d, c: metric_filter_alarm_configured(d, compiled, req, getattr(c, "memo", None)), reads)
@@ -102,7 +106,7 @@ register(
         "every regex in `patterns`, with an alarm on its metric whose action is an SNS topic with a "
         "confirmed subscription.",
         args={
-            "patterns": Arg("strings", required=True, doc="regexes the filter pattern must all match (re.search)"),
+            "patterns": Arg("strings", required=True, doc="regexes the filter pattern must all match (RE2 search)"),
             "ignore_case": Arg("boolean", True, doc="match the regexes case-insensitively"),
             "require_subscription": Arg("boolean", True, doc="the alarm's SNS topic must have a subscriber"),
         },

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import fnmatch
-import re
 import urllib.parse
 from functools import lru_cache
 from typing import Any
 
 import orjson
+
+from cspm_stream import safe_regex
 
 
 def as_list(v: Any) -> list[Any]:
@@ -39,13 +39,13 @@ def statements(doc: Any) -> list[dict[str, Any]]:
 
 
 @lru_cache(maxsize=16384)
-def _iglob(pattern: str) -> re.Pattern[str]:
-    return re.compile(fnmatch.translate(pattern), re.IGNORECASE)
+def _iglob(pattern: str) -> safe_regex.LinearRegex:
+    return safe_regex.glob(pattern, ignorecase=True)
 
 
 def iam_match(pattern: str, value: str) -> bool:
-    """IAM-style case-insensitive wildcard match (``*`` and ``?``)."""
-    return _iglob(pattern).match(value) is not None
+    """IAM-style case-insensitive wildcard match (``*`` and ``?`` only, as IAM defines; RE2, linear time)."""
+    return _iglob(pattern).fullmatch(value)
 
 
 def is_allow(st: dict[str, Any]) -> bool:

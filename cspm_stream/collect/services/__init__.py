@@ -17,6 +17,7 @@ from cspm_stream.collect.services import (
     ecr,
     efs,
     eks,
+    elasticache,
     elb,
     elbv2,
     guardduty,
@@ -61,6 +62,7 @@ SPECS: dict[str, list[ResourceSpec]] = {
     "apigateway": apigateway.SPECS,
     "apigatewayv2": apigatewayv2.SPECS,
     "elb": elb.SPECS,
+    "elasticache": elasticache.SPECS,
 }
 
 

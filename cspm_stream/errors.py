@@ -1,20 +1,24 @@
 """The one exception tree of cspm_stream.
 
 Every error the package raises on purpose derives from :class:`CspmError`.
-Retry loops read :attr:`CspmError.retriable` instead of matching types::
+Retry loops read :attr:`CspmError.retriable` instead of matching types; the CLI
+prints the message as one line and exits with :attr:`CspmError.exit_code`
+(the table is in :mod:`cspm_stream.cli`)::
 
-    CspmError                       retriable=False unless stated
-    ├── ConfigError                 a setting is wrong (source, key, reason)
+    CspmError                       retriable=False unless stated; exit 1
+    ├── UsageError                  a command-line argument is invalid (exit 2)
+    ├── ConfigError                 a setting is wrong: source, key, reason (exit 2)
     ├── DecodeError                 untrusted bytes are not a valid message
-    ├── DefinitionError             a policy/rule/framework/spec file is invalid
+    ├── DefinitionError             a policy/rule/framework/spec file is invalid (exit 2)
     │   ├── PolicyError             (file, path, reason)
     │   └── RuleError               (file, reason)
-    ├── CollectionError             an AWS call failed while collecting
+    ├── CollectionError             an AWS call failed while collecting (exit 3)
     │   ├── AccessDeniedError       the reader lacks permission (not retriable)
     │   ├── ThrottledError          AWS throttled us (retriable)
     │   └── NotImplementedByApi     the endpoint does not implement the call
-    ├── KafkaUnavailable            the broker cannot be reached (retriable)
-    ├── SinkError                   an alert sink failed to deliver (retriable)
+    ├── KafkaUnavailable            the broker cannot be reached (retriable; exit 3)
+    │   └── TopicError              a topic is missing or misconfigured (not retriable; exit 4)
+    ├── SinkError                   an alert sink failed to deliver (retriable; exit 3)
     └── RemediationError            an action refused or failed
         └── RemediationBlocked      guard rails said no (tag, stale, blast radius)
 """
@@ -28,11 +32,19 @@ class CspmError(Exception):
     """Base of every error raised on purpose by cspm_stream."""
 
     retriable: bool = False
+    #: the process exit code when this error ends a command
+    exit_code: int = 1
 
     def __init__(self, message: str, *, retriable: bool | None = None) -> None:
         super().__init__(message)
         if retriable is not None:
             self.retriable = retriable
+
+
+class UsageError(CspmError):
+    """A command-line argument is invalid or unusable (an unwritable ``--output``, a bad ``--now``)."""
+
+    exit_code = 2
 
 
 class ConfigError(CspmError):
@@ -41,6 +53,8 @@ class ConfigError(CspmError):
     The value is shown only when it is a short, printable scalar and ``show_value`` is
     not False: callers pass ``show_value=False`` for anything that may be a secret.
     """
+
+    exit_code = 2
 
     def __init__(self, key: str, value: Any, reason: str, *, source: str = "", show_value: bool | None = None) -> None:
         self.key = key
@@ -75,6 +89,8 @@ class DecodeError(CspmError):
 class DefinitionError(CspmError):
     """A data file (policy, rule, framework, spec) is invalid."""
 
+    exit_code = 2
+
     def __init__(self, file: str, reason: str, *, path: str = "") -> None:
         self.file = file
         self.path = path
@@ -93,6 +109,8 @@ class RuleError(DefinitionError):
 
 class CollectionError(CspmError):
     """An AWS API call failed while collecting inventory."""
+
+    exit_code = 3
 
     def __init__(self, message: str, *, code: str = "", retriable: bool | None = None) -> None:
         self.code = code
@@ -117,12 +135,21 @@ class KafkaUnavailable(CspmError):
     """The Kafka cluster cannot be reached."""
 
     retriable = True
+    exit_code = 3
+
+
+class TopicError(KafkaUnavailable):
+    """A topic the command needs is missing or differs from the topic table; the message says what to run."""
+
+    retriable = False
+    exit_code = 4
 
 
 class SinkError(CspmError):
     """An alert sink could not deliver."""
 
     retriable = True
+    exit_code = 3
 
 
 class RemediationError(CspmError):

@@ -10,8 +10,7 @@ from types import TracebackType
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaConnectionError
 
 from cspm_stream.errors import KafkaUnavailable
 from cspm_stream.settings import KafkaSettings
@@ -19,7 +18,33 @@ from cspm_stream.stages.base import Emit
 from cspm_stream.topics import TOPICS, TopicSpec
 
 
+def refuse_topic_auto_creation() -> None:
+    """Make every aiokafka metadata request ask the broker NOT to auto-create the topics it names.
+
+    aiokafka 0.14 asks for auto-creation in every metadata request (v4+) and has no option
+    to turn it off, so a consumer, a producer or even ``describe_topics`` on a missing
+    topic creates it with the broker's defaults when the broker allows auto-creation
+    (Kafka's default). Topics are created only by ``cspm-stream topics create``: this sets
+    the request's default to False, once per process, before any client is built (every
+    client gets its options from :func:`client_options`, which calls this).
+    """
+    from aiokafka.protocol import metadata
+
+    cls = metadata.MetadataRequest
+    if getattr(cls, "_cspm_no_auto_create", False):
+        return
+    original = cls.__init__
+
+    def __init__(self: Any, topics: list[str] | None = None, allow_auto_topic_creation: bool | None = False) -> None:
+        original(self, topics, allow_auto_topic_creation)
+
+    cls.__init__ = __init__  # type: ignore[method-assign]
+    cls._cspm_no_auto_create = True  # type: ignore[attr-defined]
+
+
 def client_options(k: KafkaSettings) -> dict[str, Any]:
+    """aiokafka options from the settings (security, SASL, SSL); also turns topic auto-creation off."""
+    refuse_topic_auto_creation()
     opts: dict[str, Any] = {"bootstrap_servers": k.bootstrap, "security_protocol": k.security_protocol}
     if k.security_protocol.startswith("SASL"):
         opts.update(
@@ -110,79 +135,26 @@ def consumer(kafka: KafkaSettings, *topics: str, **overrides: Any) -> AIOKafkaCo
 
 
 async def ensure_topics(kafka: KafkaSettings, specs: Iterable[TopicSpec] = TOPICS) -> list[tuple[str, str]]:
-    """Create missing topics, verify existing ones. Returns (topic, 'created'|'ok'|problem)."""
+    """Create missing topics, verify existing ones. Returns (topic, 'created'|'ok'|problem).
+
+    Only ``cspm-stream topics create`` should call this; see :mod:`cspm_stream.topic_admin`.
+    """
     return await ensure_named_topics(kafka, [(kafka.topic(s.name), s) for s in specs])
 
 
 async def ensure_named_topics(kafka: KafkaSettings, wanted: list[tuple[str, TopicSpec]]) -> list[tuple[str, str]]:
     """:func:`ensure_topics` for topics named in full (no prefix applied: a stage's changelog)."""
-    admin = AIOKafkaAdminClient(**client_options(kafka))
-    try:
-        await admin.start()
-    except KafkaConnectionError as exc:
-        raise KafkaUnavailable(f"cannot reach Kafka at {kafka.bootstrap}: {exc}") from exc
-    out: list[tuple[str, str]] = []
-    try:
-        existing = set(await admin.list_topics())
-        new = [
-            NewTopic(
-                name=name,
-                num_partitions=s.partitions or kafka.partitions,
-                replication_factor=kafka.replication_factor,
-                topic_configs=s.configs(),
-            )
-            for name, s in wanted
-            if name not in existing
-        ]
-        created: set[str] = set()
-        if new:
-            try:
-                await admin.create_topics(new)
-                created = {t.name for t in new}
-            except TopicAlreadyExistsError:  # raced with another creator: verify below
-                pass
-        described = await admin.describe_topics([name for name, _ in wanted if name not in created])
-        partitions = {d["topic"]: len(d.get("partitions", [])) for d in described}
-        for name, s in wanted:
-            if name in created:
-                out.append((name, "created"))
-                continue
-            status = await _verify(admin, name, s)
-            want = s.partitions or kafka.partitions
-            if status == "ok" and s.partitions and partitions.get(name, want) != want:
-                status = f"MISMATCH partitions={partitions.get(name)}, expected {want}"
-            out.append((name, status))
-    finally:
-        await admin.close()
-    return out
+    from cspm_stream import topic_admin
 
-
-async def _verify(admin: AIOKafkaAdminClient, name: str, spec: TopicSpec) -> str:
-    configs = await _describe(admin, name)
-    policy = configs.get("cleanup.policy", "")
-    want = "compact" if spec.compacted else "delete"
-    if policy and policy != want:
-        return f"MISMATCH cleanup.policy={policy}, expected {want}"
-    return "ok"
-
-
-async def _describe(admin: AIOKafkaAdminClient, name: str) -> dict[str, str]:
-    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-
-    res = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name)])
-    configs: dict[str, str] = {}
-    for r in res:
-        for resource in r.resources:
-            for entry in resource[4]:
-                configs[entry[0]] = entry[1]
-    return configs
+    return [(r.name, r.status) for r in await topic_admin.check(kafka, wanted, create=True)]
 
 
 async def topic_configs(kafka: KafkaSettings, logical: str) -> dict[str, str]:
     """Describe one topic's configs (used by tests and `topics verify`)."""
-    admin = AIOKafkaAdminClient(**client_options(kafka))
-    await admin.start()
+    from cspm_stream import topic_admin
+
+    admin = await topic_admin.admin_client(kafka)
     try:
-        return await _describe(admin, kafka.topic(logical))
+        return (await topic_admin.describe_configs(admin, [kafka.topic(logical)])).get(kafka.topic(logical), {})
     finally:
         await admin.close()

@@ -21,7 +21,10 @@ class TopicSpec:
     partitions: int | None = None  # None = kafka.partitions
     doc: str = ""
 
+    #: the broker's limit on one record; ``topics create`` requires at least this on an existing topic
     max_message_bytes: int = 4 * 1024 * 1024
+    #: what the limit must hold (shown when an existing topic's limit is smaller)
+    largest_record: str = "the largest record its producer accepts (4 MiB, the input record cap)"
 
     def configs(self) -> dict[str, str]:
         common = {"max.message.bytes": str(self.max_message_bytes)}
@@ -42,7 +45,14 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("rescan", "resource ARN or id", False, 1 * DAY_MS, doc="on-demand rescans"),
     TopicSpec("activity", "principal ARN", False, 7 * DAY_MS, doc="CloudTrail records"),
     TopicSpec("findings", "finding uid", True, -1, doc="current posture (OCSF 2003)"),
-    TopicSpec("detections", "finding uid", False, 30 * DAY_MS, doc="threat detections (OCSF 2004)"),
+    TopicSpec(
+        "detections",
+        "finding uid",
+        False,
+        30 * DAY_MS,
+        doc="threat detections (OCSF 2004)",
+        largest_record="a detection with detection.max_evidence evidences and its actor context",
+    ),
     TopicSpec("alerts", "finding uid", False, 30 * DAY_MS, doc="routed alerts for SIEMs"),
     # one partition: approvals find their command and the blast-radius count is per account,
     # so one remediator (and one table partition) sees them all
@@ -56,6 +66,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         30 * DAY_MS,
         doc="dead letters with reason + original bytes",
         max_message_bytes=32 * 1024 * 1024,
+        largest_record="a dead letter of a 4 MiB input: base64 of the original (5.6 MiB) plus the envelope",
     ),
 )
 

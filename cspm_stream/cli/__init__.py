@@ -2,23 +2,52 @@
 
 Each sub-command lives in its own module exposing ``register(subparsers)``;
 the module sets ``func`` on its parser. ``func(args)`` returns the exit code.
+An expected failure is one line on stderr and an exit code from :data:`EXIT_CODES`
+(each :class:`~cspm_stream.errors.CspmError` carries its own); only a bug prints a
+traceback (exit 70).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
+import traceback
 from collections.abc import Sequence
 
-from cspm_stream.errors import ConfigError, DefinitionError
+from cspm_stream.errors import CspmError
 
 #: sub-command modules, in help order
-COMMANDS = ("run", "topics", "scan", "policies", "detect", "rules", "remediation", "report", "demo")
+COMMANDS = ("run", "topics", "scan", "policies", "detect", "rules", "alerts", "remediation", "report", "demo")
+
+#: every exit code of every command
+EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (0, "success"),
+    (
+        1,
+        "the command's check failed: findings at or above --fail-on (ERROR findings count unless --allow-errors), "
+        "failing rule/policy tests, unreadable input records",
+    ),
+    (2, "usage or configuration error: bad arguments, settings, rule/policy/framework files, unwritable --output"),
+    (3, "a dependency is unreachable or refused the work: Kafka, AWS, an alert sink (alerts test)"),
+    (4, "a Kafka topic is missing or differs from the topic table: run 'cspm-stream topics create [--repair]'"),
+    (70, "internal error (a bug): the traceback follows; please report it"),
+    (130, "interrupted (Ctrl-C)"),
+)
+
+
+def _epilog() -> str:
+    return "exit codes:\n" + "\n".join(f"  {code:<4} {what}" for code, what in EXIT_CODES)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cspm-stream", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="cspm-stream",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--config", "-c", help="config YAML (default: $CSPM_CONFIG or built-in defaults)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
@@ -27,19 +56,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_client_logs() -> None:
+    """One-shot commands report a failure in one line; the client libraries' own error logs
+    (aiokafka: 'Unable connect to ...') would repeat it with noise. The daemon keeps them."""
+    for name in ("aiokafka", "kafka", "botocore", "aiobotocore"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # a usage error exits 2 here (argparse)
+    if args.command != "run":
+        _quiet_client_logs()
     try:
         code: int = args.func(args)
-    except ConfigError as exc:
-        print(f"cspm-stream: {exc}", file=sys.stderr)
-        return 2
-    except DefinitionError as exc:
-        print(f"cspm-stream: {exc}", file=sys.stderr)
-        return 2
+    except CspmError as exc:
+        print(f"cspm-stream {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: keep the traceback for the report
+        traceback.print_exc(file=sys.stderr)
+        print(
+            f"cspm-stream {args.command}: internal error: {type(exc).__name__} (a bug; please report it)",
+            file=sys.stderr,
+        )
+        return 70
     return code
 
 

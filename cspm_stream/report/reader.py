@@ -14,9 +14,8 @@ import time
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
-from cspm_stream.errors import KafkaUnavailable
+from cspm_stream.errors import KafkaUnavailable, TopicError
 from cspm_stream.kafka import client_options
 from cspm_stream.settings import KafkaSettings
 
@@ -39,8 +38,10 @@ async def read_latest(
     """Every key's last value on ``logical`` (prefix applied) up to the end offsets seen at start.
 
     A record without a key cannot be compacted; it is kept under a key made of
-    its partition and offset. Raises KafkaUnavailable if the topic does not
-    exist or the read does not finish within ``timeout_s``.
+    its partition and offset. Raises TopicError if the topic does not exist (it is
+    never auto-created: :func:`cspm_stream.kafka.client_options` turns that off),
+    KafkaUnavailable if the broker cannot be reached or the read does not finish
+    within ``timeout_s``.
     """
     topic = kafka.topic(logical)
     parts = await partitions(kafka, topic)
@@ -55,7 +56,7 @@ async def read_latest(
         await consumer.start()
     except Exception as exc:  # aiokafka raises several connection error types here
         await consumer.stop()
-        raise KafkaUnavailable(f"cannot reach Kafka at {kafka.bootstrap}: {exc}") from exc
+        raise KafkaUnavailable(f"cannot reach Kafka at {kafka.bootstrap}: {type(exc).__name__}") from None
     snap = TopicSnapshot(topic)
     try:
         tps = [TopicPartition(topic, p) for p in sorted(parts)]
@@ -90,13 +91,10 @@ async def read_latest(
 
 
 async def partitions(kafka: KafkaSettings, topic: str) -> list[int]:
-    """The partition ids of ``topic`` (full name); KafkaUnavailable if it does not exist."""
-    admin = AIOKafkaAdminClient(**client_options(kafka))
-    try:
-        await admin.start()
-    except Exception as exc:  # aiokafka raises several connection error types here
-        await admin.close()
-        raise KafkaUnavailable(f"cannot reach Kafka at {kafka.bootstrap}: {exc}") from exc
+    """The partition ids of ``topic`` (full name); TopicError if it does not exist."""
+    from cspm_stream.topic_admin import admin_client
+
+    admin = await admin_client(kafka)
     try:
         described = await admin.describe_topics([topic])
     finally:
@@ -104,4 +102,4 @@ async def partitions(kafka: KafkaSettings, topic: str) -> list[int]:
     for t in described:
         if t.get("topic") == topic and t.get("error_code") == 0 and t.get("partitions"):
             return sorted(int(p["partition"]) for p in t["partitions"])
-    raise KafkaUnavailable(f"topic {topic!r} does not exist", retriable=False)
+    raise TopicError(f"topic {topic} does not exist: create the topics with 'cspm-stream topics create'")

@@ -26,8 +26,11 @@ class FileSink:
         if self.path is None:
             self._fh = sys.stdout.buffer
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = self.path.open("ab")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = self.path.open("ab")
+        except OSError as exc:
+            raise SinkError(f"sink {self.name}: cannot open {self.path}: {exc.strerror or exc}", retriable=True) from None
 
     async def send(self, alert: Alert) -> None:
         if self._fh is None:

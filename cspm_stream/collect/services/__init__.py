@@ -27,6 +27,7 @@ from cspm_stream.collect.services import (
     logs,
     organizations,
     rds,
+    redshift,
     s3,
     secretsmanager,
     securityhub,
@@ -63,6 +64,7 @@ SPECS: dict[str, list[ResourceSpec]] = {
     "apigatewayv2": apigatewayv2.SPECS,
     "elb": elb.SPECS,
     "elasticache": elasticache.SPECS,
+    "redshift": redshift.SPECS,
 }
 
 

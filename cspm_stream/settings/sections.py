@@ -130,6 +130,16 @@ class CloudTrailSettings:
         doc="Longest LookupEvents window per poll; after an outage the poller catches up window by window.",
         min=60,
     )
+    max_file_bytes: int = setting(
+        512 * 1024**2,
+        doc="Most bytes one CloudTrail file or S3 object may decompress to (more, e.g. a gzip bomb: refused).",
+        min=1024,
+    )
+    max_line_bytes: int = setting(
+        64 * 1024**2,
+        doc="Longest JSON line or document read whole (a CloudTrail log file is one line); longer ones are refused.",
+        min=1024,
+    )
 
 
 @dataclass(frozen=True)
@@ -168,6 +178,20 @@ class DetectionSettings:
     )
     trusted_accounts: list[str] = setting(
         doc="Account ids of your organisation: never counted in cspm.foreign_accounts.", factory=list
+    )
+    eval_budget_ms: float = setting(
+        50.0,
+        doc="Most CPU time (ms) evaluating one record may take; a record over it is dead-lettered (0 = no limit).",
+        min=0,
+    )
+    max_field_chars: int = setting(
+        65536,
+        doc="Characters of one field value rules look at; longer values are cut (listed in the detection).",
+        min=256,
+    )
+    shadow_rules: list[str] = setting(
+        doc="Rule ids (or names) evaluated and counted in metrics but never alerted (like Sigma status: shadow).",
+        factory=list,
     )
 
     def validate(self, prefix: str) -> None:

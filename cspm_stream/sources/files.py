@@ -1,19 +1,31 @@
-"""Split CloudTrail payloads into records: log files, JSON lines, EventBridge envelopes.
+"""Split CloudTrail payloads into records: log files, JSON lines, EventBridge envelopes — with bounded memory.
 
 Accepted shapes (gzip or not, detected by the magic bytes ``1f 8b``, never by the name):
 
-- a CloudTrail log file: ``{"Records": [record, ...]}`` (what CloudTrail writes to S3);
+- a CloudTrail log file: ``{"Records": [record, ...]}`` (what CloudTrail writes to S3: one line);
 - JSON lines: one record per line, or one EventBridge envelope per line, or one
   ``{"Records": [...]}`` document per line (blank lines are skipped);
-- a JSON array of records;
+- a JSON array of records, or any of the above pretty-printed over several lines;
 - an EventBridge event ``{"detail-type": "AWS API Call via CloudTrail", "detail": record, ...}``
   (any ``detail-type`` ending in ``via CloudTrail``): the record is ``detail``.
 
-Errors are data, not exceptions: the iterators yield a :class:`RecordError` for every
-line or record that cannot be used (not JSON, not an object, no ``eventID``), naming the
-file, the line (1-based, for JSON lines) or the index in ``Records``, the reason, and the
-original bytes, so the caller can write a dead letter and carry on with the rest. Only a
-file that cannot be read at all (missing, permission) raises ``OSError``.
+Everything is read as a stream (:class:`PayloadReader`: bytes in, records out), decompressed
+incrementally, and bounded by :class:`Limits` (settings ``cloudtrail.max_file_bytes`` and
+``cloudtrail.max_line_bytes``):
+
+- more than ``max_file_bytes`` of decompressed data (a gzip bomb, a runaway export) stops
+  the payload with one :class:`RecordError` naming the limit, after the records read so far;
+- a line longer than ``max_line_bytes`` is skipped without being held in memory (a
+  :class:`RecordError` for that line, its first bytes kept), and the next lines are read;
+- a document spread over several lines (pretty-printed) is parsed whole, so it may be at
+  most ``max_line_bytes`` long.
+
+Memory is therefore about ``max_line_bytes`` (plus the parsed records of one line) whatever
+the input. Errors are data, not exceptions: a :class:`RecordError` for every line or record
+that cannot be used (not JSON, not an object, no ``eventID``, too long), naming the file, the
+line (1-based) and/or the index in ``Records``, the reason, and the original bytes (a bounded
+prefix for oversized input), so the caller can write a dead letter and carry on. Only a file
+that cannot be opened raises ``OSError``.
 
 >>> list(split_payload(b'{"Records": [{"eventID": "e1", "eventName": "GetObject"}]}', "x.json"))
 [{'eventID': 'e1', 'eventName': 'GetObject'}]
@@ -24,28 +36,44 @@ file that cannot be read at all (missing, permission) raises ``OSError``.
 
 from __future__ import annotations
 
-import gzip
-import itertools
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import Any
 
 import orjson
 
 GZIP_MAGIC = b"\x1f\x8b"
+#: bytes kept of oversized or undecodable input for its dead letter
+KEEP_BYTES = 64 * 1024
+#: decompressed bytes produced per zlib call (bounds the transient buffer)
+_OUT = 1024 * 1024
+_READ = 1024 * 1024
 
-#: Upper bound on a decompressed payload (CloudTrail log files are a few MiB at most).
-MAX_DECOMPRESSED_BYTES = 512 * 1024 * 1024
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Caps on one payload (file, S3 object, message): see the module doc."""
+
+    max_file_bytes: int = 512 * 1024**2
+    max_line_bytes: int = 64 * 1024**2
+
+    @classmethod
+    def from_settings(cls, ct: Any) -> Limits:
+        return cls(int(ct.max_file_bytes), int(ct.max_line_bytes))
+
+
+#: Upper bound on a decompressed payload by default (``cloudtrail.max_file_bytes``).
+MAX_DECOMPRESSED_BYTES = Limits().max_file_bytes
 
 
 @dataclass(frozen=True, slots=True)
 class RecordError:
     """A line or record that could not be turned into a CloudTrail record.
 
-    ``raw`` holds the exact bytes of the offending line/record (or of the whole
-    payload when it could not be read at all), for the dead-letter topic.
+    ``raw`` holds the exact bytes of the offending line/record (a prefix of at most
+    :data:`KEEP_BYTES` for oversized input), for the dead-letter topic.
     """
 
     source: str
@@ -55,6 +83,8 @@ class RecordError:
     index: int | None = None
 
     def where(self) -> str:
+        if self.line is not None and self.index is not None:
+            return f"{self.source}:{self.line}[Records][{self.index}]"
         if self.line is not None:
             return f"{self.source}:{self.line}"
         if self.index is not None:
@@ -65,26 +95,34 @@ class RecordError:
 Item = dict[str, Any] | RecordError
 
 
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A record (or error) with where it was: line (JSON lines) and index in ``Records``."""
+
+    item: Item
+    source: str
+    line: int | None = None
+    index: int | None = None
+
+    def where(self) -> str:
+        return RecordError(self.source, "", b"", self.line, self.index).where()
+
+
 def is_gzip(data: bytes) -> bool:
     return data[:2] == GZIP_MAGIC
 
 
-def decompress(data: bytes, source: str = "<payload>") -> bytes:
-    """Gunzip ``data`` if it starts with the gzip magic bytes; otherwise return it unchanged.
+def decompress(data: bytes, source: str = "<payload>", limit: int = MAX_DECOMPRESSED_BYTES) -> bytes:
+    """Gunzip ``data`` if it starts with the gzip magic bytes (at most ``limit`` bytes out); else return it.
 
     Raises ValueError naming ``source`` on a corrupt or oversized gzip stream.
     """
     if not is_gzip(data):
         return data
-    try:
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        out = d.decompress(data, MAX_DECOMPRESSED_BYTES)
-        if d.unconsumed_tail:
-            raise ValueError(f"{source}: decompressed size exceeds {MAX_DECOMPRESSED_BYTES} bytes")
-        out += d.flush()
-    except (zlib.error, EOFError, gzip.BadGzipFile) as exc:
-        raise ValueError(f"{source}: corrupt gzip data: {exc}") from None
-    return out
+    out = bytearray()
+    for piece in _Gunzip(source, limit).feed(data, final=True):
+        out += piece
+    return bytes(out)
 
 
 def is_cloudtrail_envelope(obj: dict[str, Any]) -> bool:
@@ -102,126 +140,312 @@ def _check_record(rec: Any) -> str | None:
     return None
 
 
-def _from_object(obj: Any, source: str, raw: bytes, line: int | None) -> Iterator[Item]:
+class _Gunzip:
+    """Incremental gzip (multi-member) with a cap on the output; raises ValueError."""
+
+    def __init__(self, source: str, limit: int) -> None:
+        self.source = source
+        self.limit = limit
+        self.total = 0
+        self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+
+    def feed(self, data: bytes, *, final: bool = False) -> Iterator[bytes]:
+        while data:
+            try:
+                out = self._d.decompress(data, _OUT)
+            except zlib.error as exc:
+                raise ValueError(f"{self.source}: corrupt gzip data: {exc}") from None
+            data = self._d.unconsumed_tail
+            if out:
+                self.total += len(out)
+                if self.total > self.limit:
+                    raise ValueError(
+                        f"{self.source}: decompressed size exceeds {self.limit} bytes (cloudtrail.max_file_bytes):"
+                        " refused (a gzip bomb, or raise the limit)"
+                    )
+                yield out
+            if self._d.eof:
+                rest = self._d.unused_data
+                if rest.strip(b"\x00"):  # another gzip member follows (concatenated files)
+                    self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    data = rest
+        if final and not self._d.eof:
+            raise ValueError(f"{self.source}: corrupt gzip data: the stream ends early (truncated file?)")
+
+
+class PayloadReader:
+    """Push bytes in (:meth:`feed`, then :meth:`close`), get :class:`Located` records out. Bounded by ``limits``."""
+
+    def __init__(self, source: str, limits: Limits | None = None) -> None:
+        self.source = source
+        self.limits = limits or Limits()
+        self._gz: _Gunzip | None = None
+        self._started = False
+        self._head = bytearray()  # first compressed bytes, for a corrupt-gzip dead letter
+        self._plain = 0  # plain (non-gzip) bytes seen
+        self._failed = False
+        self._buf = bytearray()  # the current partial line
+        self._skip: int | None = None  # line number being skipped (too long), bytes dropped until newline
+        self._skip_head = b""
+        self._line = 0
+        self._mode = ""  # "" undecided, "lines", "doc"
+        self._pending: tuple[int, bytes] | None = None  # an invalid first line awaiting the second
+        self._doc = bytearray()
+        self._doc_line = 0
+
+    # ------------------------------------------------------------------ input
+    def feed(self, data: bytes) -> list[Located]:
+        out: list[Located] = []
+        if self._failed or not data:
+            return out
+        if not self._started:
+            self._started = True
+            if is_gzip(data):
+                self._gz = _Gunzip(self.source, self.limits.max_file_bytes)
+        try:
+            if self._gz is not None:
+                if len(self._head) < KEEP_BYTES:
+                    self._head += data[: KEEP_BYTES - len(self._head)]
+                for piece in self._gz.feed(data):
+                    self._text(piece, out)
+            else:
+                self._plain += len(data)
+                if self._plain > self.limits.max_file_bytes:
+                    raise ValueError(
+                        f"{self.source}: size exceeds {self.limits.max_file_bytes} bytes (cloudtrail.max_file_bytes)"
+                    )
+                self._text(data, out)
+        except ValueError as exc:
+            self._fail(str(exc), out)
+        return out
+
+    @property
+    def failed(self) -> bool:
+        """The payload was refused (too big, corrupt): further input is ignored."""
+        return self._failed
+
+    def close(self) -> list[Located]:
+        out: list[Located] = []
+        if self._failed:
+            return out
+        if self._gz is not None:
+            try:
+                for piece in self._gz.feed(b"", final=True):
+                    self._text(piece, out)
+            except ValueError as exc:
+                self._fail(str(exc), out)
+                return out
+        if self._buf or self._skip is not None:
+            self._end_line(out)
+        if self._pending is not None:
+            self._mode = "lines"
+            n, raw = self._pending
+            self._pending = None
+            self._parse_line(n, raw, out)
+        if self._mode == "doc":
+            self._parse_doc(out)
+        return out
+
+    def _fail(self, reason: str, out: list[Located]) -> None:
+        self._failed = True
+        raw = bytes(self._head) if self._gz is not None and self._gz.total == 0 else b""
+        out.append(Located(RecordError(self.source, reason, raw), self.source))
+
+    # ------------------------------------------------------------------ lines
+    def _text(self, data: bytes, out: list[Located]) -> None:
+        start = 0
+        n = len(data)
+        limit = self.limits.max_line_bytes
+        while start < n:
+            nl = data.find(b"\n", start)
+            end = n if nl < 0 else nl
+            if self._skip is None:
+                if len(self._buf) + (end - start) > limit:
+                    self._skip = self._line + 1
+                    self._skip_head = bytes((self._buf + data[start:end])[:KEEP_BYTES])
+                    self._buf = bytearray()
+                else:
+                    self._buf += data[start:end]
+            if nl < 0:
+                return
+            self._end_line(out)
+            if self._failed:
+                return
+            start = nl + 1
+
+    def _end_line(self, out: list[Located]) -> None:
+        self._line += 1
+        if self._skip is not None:
+            self._skip = None
+            why = (
+                f"line longer than {self.limits.max_line_bytes} bytes (cloudtrail.max_line_bytes): skipped,"
+                f" first {len(self._skip_head)} bytes kept"
+            )
+            if self._mode == "doc":
+                self._mode = "lines"
+                out.append(Located(RecordError(self.source, "document " + why, self._skip_head), self.source))
+                self._failed = True
+                return
+            out.append(
+                Located(RecordError(self.source, why, self._skip_head, line=self._line), self.source, self._line)
+            )
+            return
+        raw = bytes(self._buf)
+        self._buf = bytearray()
+        if self._mode == "doc":
+            if len(self._doc) + len(raw) + 1 > self.limits.max_line_bytes:
+                self._failed = True
+                out.append(
+                    Located(
+                        RecordError(
+                            self.source,
+                            f"multi-line document longer than {self.limits.max_line_bytes} bytes"
+                            " (cloudtrail.max_line_bytes): refused (write it as one line or as JSON lines)",
+                            bytes(self._doc[:KEEP_BYTES]),
+                        ),
+                        self.source,
+                    )
+                )
+                self._doc = bytearray()
+                return
+            self._doc += raw + b"\n"
+            return
+        line = raw.strip()
+        if not line:
+            return
+        if self._mode == "lines":
+            self._parse_line(self._line, line, out)
+            return
+        # undecided: JSON lines if the first non-empty line is a JSON value (or the second is,
+        # after a broken first line); otherwise one document spread over lines
+        obj = _loads(line)
+        if self._pending is None:
+            if obj is not _BAD:
+                self._mode = "lines"
+                _from_object(obj, self.source, line, self._line, out)
+            else:
+                self._pending = (self._line, line)
+            return
+        first_n, first = self._pending
+        self._pending = None
+        if line[:1] in (b"{", b"[") and obj is not _BAD:
+            self._mode = "lines"
+            self._parse_line(first_n, first, out)
+            _from_object(obj, self.source, line, self._line, out)
+            return
+        self._mode = "doc"
+        self._doc_line = first_n
+        self._doc = bytearray(first + b"\n" * (self._line - first_n) + raw + b"\n")
+
+    def _parse_line(self, n: int, line: bytes, out: list[Located]) -> None:
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            out.append(Located(RecordError(self.source, f"not valid JSON: {exc}", line, line=n), self.source, n))
+            return
+        _from_object(obj, self.source, line, n, out)
+
+    def _parse_doc(self, out: list[Located]) -> None:
+        body = bytes(self._doc)
+        self._doc = bytearray()
+        try:
+            doc = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            # not one document after all: JSON lines with errors, numbered as in the file
+            for i, raw in enumerate(body.split(b"\n")):
+                if raw.strip():
+                    self._parse_line(self._doc_line + i, raw.strip(), out)
+            return
+        _from_object(doc, self.source, body, None, out)
+
+
+_BAD: Any = object()
+
+
+def _loads(line: bytes) -> Any:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return _BAD
+
+
+def _from_object(obj: Any, source: str, raw: bytes, line: int | None, out: list[Located]) -> None:
     """Records of one parsed JSON value (a document, or one line)."""
     if isinstance(obj, dict) and isinstance(obj.get("Records"), list):
         for i, rec in enumerate(obj["Records"]):
-            yield from _one(rec, source, line=line, index=i)
+            out.append(_one(rec, source, line, i))
         return
     if isinstance(obj, list):
         for i, rec in enumerate(obj):
-            yield from _one(rec, source, line=line, index=i)
+            out.append(_one(rec, source, line, i))
         return
     if isinstance(obj, dict) and "detail-type" in obj:
         if not is_cloudtrail_envelope(obj):
             kind = obj.get("detail-type")
-            why = f"EventBridge event of detail-type {kind!r} is not a CloudTrail event"
-            yield RecordError(source, why, raw, line=line)
+            why = f"EventBridge event of detail-type {str(kind)[:200]!r} is not a CloudTrail event"
+            out.append(Located(RecordError(source, why, raw[:KEEP_BYTES], line=line), source, line))
             return
         obj = obj["detail"]
     problem = _check_record(obj)
     if problem:
-        yield RecordError(source, problem, raw, line=line)
+        out.append(Located(RecordError(source, problem, raw[:KEEP_BYTES], line=line), source, line))
     else:
-        yield obj
+        out.append(Located(obj, source, line))
 
 
-def _one(rec: Any, source: str, *, line: int | None, index: int) -> Iterator[Item]:
+def _one(rec: Any, source: str, line: int | None, index: int) -> Located:
     if isinstance(rec, dict) and is_cloudtrail_envelope(rec):
         rec = rec["detail"]
     problem = _check_record(rec)
     if problem:
-        yield RecordError(source, problem, orjson.dumps(rec), line=line, index=index)
-    else:
-        yield rec
+        return Located(RecordError(source, problem, orjson.dumps(rec), line=line, index=index), source, line, index)
+    return Located(rec, source, line, index)
 
 
-def split_payload(data: bytes, source: str = "<payload>") -> Iterator[Item]:
-    """Records (dicts) and :class:`RecordError` items of one payload, in order.
+# ---------------------------------------------------------------------- entry points
+
+
+def split_payload(data: bytes, source: str = "<payload>", limits: Limits | None = None) -> Iterator[Item]:
+    """Records (dicts) and :class:`RecordError` items of one payload held in memory, in order.
 
     ``source`` names the payload in errors (a path, ``s3://bucket/key``, an SQS message id).
     """
-    try:
-        text = decompress(data, source)
-    except ValueError as exc:
-        yield RecordError(source, str(exc), data)
-        return
-    body = text.strip()
-    if not body:
-        return
-    if body[:1] in (b"{", b"["):
-        try:
-            doc = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            doc = None  # not one document: fall through to JSON lines
-        else:
-            yield from _from_object(doc, source, body, None)
-            return
-    yield from _lines(text.splitlines(), source)
+    r = PayloadReader(source, limits)
+    view = memoryview(data)
+    for i in range(0, len(data), _READ):
+        for loc in r.feed(bytes(view[i : i + _READ])):
+            yield loc.item
+    for loc in r.close():
+        yield loc.item
 
 
-def _lines(lines: Iterable[bytes], source: str, first_line: int = 1) -> Iterator[Item]:
-    for n, raw in enumerate(lines, start=first_line):
-        line = raw.strip()
-        if not line:
-            continue
-        try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            yield RecordError(source, f"not valid JSON: {exc}", bytes(line), line=n)
-            continue
-        yield from _from_object(obj, source, bytes(line), n)
+def iter_located(path: str | Path, limits: Limits | None = None) -> Iterator[Located]:
+    """Records of one file with their position (see the module docstring). Raises ``OSError`` if unreadable."""
+    p = Path(path)
+    r = PayloadReader(str(p), limits)
+    with p.open("rb") as fh:
+        while chunk := fh.read(_READ):
+            yield from r.feed(chunk)
+            if r.failed:
+                return
+    yield from r.close()
 
 
-def iter_records(path: str | Path) -> Iterator[Item]:
+def iter_records(path: str | Path, limits: Limits | None = None) -> Iterator[Item]:
     """Records of one file (see the module docstring), with a RecordError per bad line/record.
 
-    Streams: a JSON-lines file (first non-empty line is a complete JSON value) is read
-    line by line, so backfill files of any size use constant memory; otherwise (a
-    pretty-printed log file) the whole document is parsed. A corrupt gzip stream yields
-    a RecordError after the records read so far. The caller decides what to do with
-    errors: the ``detect`` command reports them and the sources send them to the
-    dead-letter topic. Raises ``OSError`` if the file cannot be opened.
+    Streams in constant memory (bounded by ``limits``). The caller decides what to do with
+    errors: the ``detect`` command reports them and the sources send them to the dead-letter
+    topic. Raises ``OSError`` if the file cannot be opened.
     """
-    p = Path(path)
-    source = str(p)
-    with p.open("rb") as fh:
-        gz = fh.read(2) == GZIP_MAGIC
-    fh2 = cast(IO[bytes], gzip.open(p, "rb") if gz else p.open("rb"))
-    with fh2:
-        try:
-            yield from _stream(fh2, source)
-        except (OSError, EOFError, zlib.error) as exc:
-            if not gz:
-                raise
-            yield RecordError(source, f"corrupt gzip data: {exc}", b"")
+    for loc in iter_located(path, limits):
+        yield loc.item
 
 
-def _stream(fh: IO[bytes], source: str) -> Iterator[Item]:
-    n = 0
-    first = b""
-    for n, raw in enumerate(fh, start=1):  # noqa: B007 - n is the first non-empty line number
-        if raw.strip():
-            first = raw
-            break
-    if not first:
-        return
-    try:
-        orjson.loads(first.strip())
-    except orjson.JSONDecodeError:
-        # a multi-line document (pretty-printed log file) or a bad first line: parse it whole
-        rest = first + fh.read()
-        if n > 1:
-            rest = b"\n" * (n - 1) + rest  # keep line numbers right for the JSON-lines fallback
-        yield from split_payload(rest, source)
-        return
-    yield from _lines(itertools.chain([first], fh), source, first_line=n)
-
-
-def iter_many(paths: Iterable[str | Path]) -> Iterator[Item]:
+def iter_many(paths: Iterable[str | Path], limits: Limits | None = None) -> Iterator[Item]:
     """:func:`iter_records` over several files, in order."""
     for p in paths:
-        yield from iter_records(p)
+        yield from iter_records(p, limits)
 
 
 def records_only(items: Iterable[Item]) -> Iterator[dict[str, Any]]:

@@ -27,6 +27,7 @@ from aiobotocore.session import AioSession, get_session
 from cspm_stream.settings import Settings
 from cspm_stream.sources.emits import EmitProducer
 from cspm_stream.sources.eventbridge import EventBridgeSqsSource
+from cspm_stream.sources.files import Limits
 from cspm_stream.sources.lookup import JsonFileCheckpoints, LookupEventsPoller, RateLimiter
 from cspm_stream.sources.s3_sqs import S3SqsSource
 from cspm_stream.sources.sqs import SqsSourceOptions, queue_region
@@ -90,6 +91,7 @@ class Sources:
                         self.producer,
                         opts,
                         max_concurrent_downloads=ct.max_concurrent_downloads,
+                        limits=Limits.from_settings(ct),
                     )
                 )
             for url in ct.eventbridge_queue_urls:

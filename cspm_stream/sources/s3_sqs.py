@@ -13,6 +13,11 @@ keyed by principal. The message is deleted only after all of them were acknowled
   rest of the object's records still go through.
 - Any other S3 error (throttling, access denied, network) → the message stays and comes
   back after the visibility timeout; the error is logged.
+- An object bigger than ``cloudtrail.max_file_bytes`` (by its ``ContentLength``, or once
+  decompressed: a gzip bomb) → dead letter naming the limit, after the records read before
+  it; the body is streamed and decompressed incrementally, never held whole
+  (:class:`~cspm_stream.sources.files.PayloadReader`), and a line over
+  ``cloudtrail.max_line_bytes`` is dead-lettered alone.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from botocore.exceptions import ClientError
 from cspm_stream.errors import DecodeError
 from cspm_stream.models.enums import ActivitySource
 from cspm_stream.sources.emits import EmitProducer, dead_letter_emit, emits_for_items
-from cspm_stream.sources.files import split_payload
+from cspm_stream.sources.files import Item, Limits, PayloadReader, RecordError
 from cspm_stream.sources.notifications import ObjectRef, parse_notification
 from cspm_stream.sources.sqs import BeforeDelete, PermanentMessageError, SqsSource, SqsSourceOptions
 from cspm_stream.stages.base import Emit
@@ -34,6 +39,7 @@ if TYPE_CHECKING:
     from cspm_stream.observability.metrics import Metrics
 
 _GONE = frozenset({"NoSuchKey", "NoSuchBucket", "404"})
+_CHUNK = 1024 * 1024
 
 
 class S3SqsSource(SqsSource):
@@ -50,9 +56,11 @@ class S3SqsSource(SqsSource):
         max_concurrent_downloads: int = 8,
         before_delete: BeforeDelete | None = None,
         metrics: Metrics | None = None,
+        limits: Limits | None = None,
     ) -> None:
         super().__init__(sqs, queue_url, producer, options, before_delete=before_delete, metrics=metrics)
         self.s3 = s3
+        self.limits = limits or Limits()
         self._downloads = asyncio.Semaphore(max_concurrent_downloads)
 
     async def emits_for(self, message: dict[str, Any], received_at: str) -> list[Emit]:
@@ -66,7 +74,7 @@ class S3SqsSource(SqsSource):
 
     async def _object_emits(self, ref: ObjectRef, received_at: str, trace_id: str) -> list[Emit]:
         try:
-            data = await self._download(ref)
+            items = await self._read(ref)
         except ClientError as exc:
             self._aws("s3", "GetObject", exc)
             code = str(exc.response.get("Error", {}).get("Code", ""))
@@ -84,14 +92,25 @@ class S3SqsSource(SqsSource):
                 )
             ]
         self._aws("s3", "GetObject")
-        items = split_payload(data, ref.uri())
         return emits_for_items(
             items, source=ActivitySource.S3_SQS, stage=self.stage, received_at=received_at, trace_id=trace_id
         )
 
-    async def _download(self, ref: ObjectRef) -> bytes:
+    async def _read(self, ref: ObjectRef) -> list[Item]:
+        """The records of one object, streamed through a bounded :class:`PayloadReader`."""
+        uri = ref.uri()
         async with self._downloads:
             resp = await self.s3.get_object(Bucket=ref.bucket, Key=ref.key)
+            size = resp.get("ContentLength")
             async with resp["Body"] as body:
-                data: bytes = await body.read()
-        return data
+                if isinstance(size, int) and size > self.limits.max_file_bytes:
+                    why = f"object of {size} bytes exceeds {self.limits.max_file_bytes} (cloudtrail.max_file_bytes): refused"
+                    return [RecordError(uri, why, b"")]
+                reader = PayloadReader(uri, self.limits)
+                items: list[Item] = []
+                while chunk := await body.read(_CHUNK):
+                    items.extend(loc.item for loc in reader.feed(chunk))
+                    if reader.failed:
+                        return items
+                items.extend(loc.item for loc in reader.close())
+        return items

@@ -11,9 +11,16 @@ engine for its keys) and emits:
   touched, key = resource ARN (or id), with a deterministic ``request_id``.
 
 A value that is not an ``activity.v1`` record, or whose record has no usable
-``eventID``/``eventTime``, raises :class:`~cspm_stream.errors.DecodeError` (the
-runtime writes a dead letter). A redelivered record (same ``eventID``) emits
-nothing.
+``eventID``/``eventTime`` or holds a list/object where the engine reads text
+(:mod:`cspm_stream.detect.records`), raises :class:`~cspm_stream.errors.DecodeError`
+naming the field (the runtime writes a dead letter with the original bytes). A record
+whose evaluation overruns ``detection.eval_budget_ms`` raises
+:class:`~cspm_stream.detect.engine.BudgetExceeded` and is dead-lettered the same way.
+A redelivered record (same ``eventID``) emits nothing.
+
+Metrics (in the process registry, when given): ``cspm_rule_matches_total{rule,status}``
+(status ``live`` or ``shadow``: shadow rules are evaluated and counted, never alerted) and
+``cspm_detect_budget_exceeded_total``.
 """
 
 from __future__ import annotations
@@ -24,8 +31,9 @@ from typing import Any
 import structlog
 
 from cspm_stream.detect.catalog import load_rules
-from cspm_stream.detect.engine import DetectionEngine, EngineConfig
+from cspm_stream.detect.engine import BudgetExceeded, DetectionEngine, EngineConfig
 from cspm_stream.detect.rescan import RescanTarget, load_map
+from cspm_stream.detect.rules import RuleInfo
 from cspm_stream.errors import DecodeError
 from cspm_stream.models import ActivityRecord, RescanRequest
 from cspm_stream.models.codec import decode, dumps
@@ -47,9 +55,14 @@ class DetectHandler:
     #: the engine's store re-assigns every value it changes (see cspm_stream.detect.store)
     assigns_changes = True
 
-    def __init__(self, engine: DetectionEngine, *, clock: Callable[[], str] = now_iso) -> None:
+    def __init__(
+        self, engine: DetectionEngine, *, clock: Callable[[], str] = now_iso, registry: Any | None = None
+    ) -> None:
         self.engine = engine
         self.clock = clock
+        self.metrics = DetectMetrics(registry) if registry is not None else None
+        if self.metrics is not None:
+            engine.on_match = self.metrics.matched
 
     async def handle(
         self, key: bytes | None, value: bytes | None, meta: RecordMeta, state: MutableMapping[str, Any]
@@ -62,7 +75,12 @@ class DetectHandler:
             t = to_ms(act.event_time)
         except ValueError:
             raise DecodeError(f"event_time {act.event_time!r} is not an ISO 8601 time") from None
-        out = self.engine.process(rec, state, partition=meta.partition, principal=act.principal, event_time_ms=t)
+        try:
+            out = self.engine.process(rec, state, partition=meta.partition, principal=act.principal, event_time_ms=t)
+        except BudgetExceeded:
+            if self.metrics is not None:
+                self.metrics.over_budget.inc()
+            raise
         emits: list[Emit] = []
         for f in out.findings:
             uid = f["finding_info"]["uid"]
@@ -72,6 +90,38 @@ class DetectHandler:
             req = rescan_request(tg, now)
             emits.append(Emit("rescan", tg.arn or tg.resource_id, dumps(req), headers_for(RESCAN_SCHEMA, act.event_id)))
         return emits
+
+
+class DetectMetrics:
+    """The detect stage's own counters, registered once per registry."""
+
+    def __init__(self, registry: Any) -> None:
+        self.matches = _counter(
+            registry,
+            "rule_matches",
+            "Rule matches (correlations: fires), per rule id and status (live, shadow).",
+            ("rule", "status"),
+        )
+        self.over_budget = _counter(
+            registry, "detect_budget_exceeded", "Records dead-lettered for overrunning detection.eval_budget_ms.", ()
+        )
+        self._children: dict[tuple[str, bool], Any] = {}
+
+    def matched(self, info: RuleInfo, shadow: bool) -> None:
+        key = (info.id, shadow)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self.matches.labels(rule=info.id, status="shadow" if shadow else "live")
+        child.inc()
+
+
+def _counter(registry: Any, name: str, doc: str, labels: tuple[str, ...]) -> Any:
+    from prometheus_client import Counter
+
+    existing = getattr(registry, "_names_to_collectors", {}).get(f"cspm_{name}")
+    if existing is not None:  # a second detect handler in the same process shares the series
+        return existing
+    return Counter(name, doc, labels, namespace="cspm", registry=registry)
 
 
 def rescan_request(tg: RescanTarget, requested_at: str) -> RescanRequest:
@@ -95,15 +145,26 @@ def engine_from_settings(settings: Settings, extra_rule_paths: tuple[str, ...] =
     rules = load_rules(d, extra_rule_paths)
     for err in rules.errors:
         log.warning("rule failed to load", file=err.file, rule=err.rule, reason=err.reason)
-    log.info("rules loaded", loaded=rules.loaded, failed=len(rules.errors))
-    return DetectionEngine(rules, EngineConfig.from_settings(d), load_map(d.rescan_map))
+    for warn in rules.warnings:
+        log.warning("rule selects a field CloudTrail lacks", file=warn.file, rule=warn.rule, reason=warn.reason)
+    shadow = frozenset(d.shadow_rules)
+    log.info(
+        "rules loaded",
+        loaded=rules.loaded,
+        failed=len(rules.errors),
+        warnings=len(rules.warnings),
+        shadow=sum(1 for i in rules.infos() if i.status == "shadow" or {i.id, i.name} & shadow),
+    )
+    return DetectionEngine(rules, EngineConfig.from_settings(d), load_map(d.rescan_map), shadow=shadow)
 
 
-def build_detect_handler(settings: Settings, *, clock: Callable[[], str] = now_iso) -> DetectHandler:
-    """The detect handler with the configured rules (one-shot use and tests)."""
-    return DetectHandler(engine_from_settings(settings), clock=clock)
+def build_detect_handler(
+    settings: Settings, *, clock: Callable[[], str] = now_iso, registry: Any | None = None
+) -> DetectHandler:
+    """The detect handler with the configured rules (one-shot use and tests; ``registry``: metrics)."""
+    return DetectHandler(engine_from_settings(settings), clock=clock, registry=registry)
 
 
 def build_stage(ctx: RoleContext) -> StageParts:
     """Daemon factory (role ``process``): the detect handler on the context's clock."""
-    return StageParts(build_detect_handler(ctx.settings, clock=lambda: iso(ctx.clock())))
+    return StageParts(build_detect_handler(ctx.settings, clock=lambda: iso(ctx.clock()), registry=ctx.metrics.registry))

@@ -63,7 +63,7 @@ def test_record_without_event_id_and_array() -> None:
     bad = {"eventName": "X"}
     out = list(split_payload(orjson.dumps({"Records": [_recs(1)[0], bad]}), "s3://b/k"))
     assert isinstance(out[0], dict)
-    assert isinstance(out[1], RecordError) and out[1].index == 1 and out[1].where() == "s3://b/k[Records][1]"
+    assert isinstance(out[1], RecordError) and out[1].index == 1 and out[1].where() == "s3://b/k:1[Records][1]"
     assert orjson.loads(out[1].raw) == bad
     arr = list(split_payload(orjson.dumps(_recs(2)), "arr"))
     assert [r["eventID"] for r in arr] == ["e0", "e1"]

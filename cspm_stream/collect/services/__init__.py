@@ -25,6 +25,7 @@ from cspm_stream.collect.services import (
     kms,
     lambda_,
     logs,
+    opensearch,
     organizations,
     rds,
     redshift,
@@ -65,6 +66,7 @@ SPECS: dict[str, list[ResourceSpec]] = {
     "elb": elb.SPECS,
     "elasticache": elasticache.SPECS,
     "redshift": redshift.SPECS,
+    "opensearch": opensearch.SPECS,
 }
 
 

@@ -1,23 +1,33 @@
 """``cspm-stream detect --events FILE…``: run the detection engine over CloudTrail files.
 
 Reads CloudTrail log files (``{"Records": [...]}``, gzip or not), JSON lines or
-EventBridge envelopes, sorts the records by ``eventTime`` (so correlations see
-history in order) and prints one OCSF Detection Finding per line on stdout — the
-final state of each detection (a repeat within the dedup window updates the same
-finding). A summary goes to stderr (rules that failed to load are listed there).
-Exit status: 0, or 1 if a file could not be read.
+EventBridge envelopes as a stream, bounded by ``cloudtrail.max_file_bytes`` (a gzip
+bomb is refused) and ``cloudtrail.max_line_bytes`` (see :mod:`cspm_stream.sources.files`).
+Records are put in ``eventTime`` order through a reorder buffer of ``--sort-buffer``
+records (so correlations see history in order; memory stays bounded whatever the
+input: records further out of order than the buffer are evaluated as late arrivals).
+One OCSF Detection Finding per line goes to stdout — the final state of each detection
+(a repeat within the dedup window updates the same finding). On stderr: every record
+that was skipped, with its file and line (``file:line`` or ``file:line[Records][i]``) and
+the reason (not JSON, not a record, a field of the wrong type, over the evaluation
+budget, ...), then a JSON summary. Rules that failed to load are listed there too.
+Exit status: 0; 1 if a file could not be read or was refused.
 """
 
 from __future__ import annotations
 
 import argparse
+import heapq
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
 
 from cspm_stream.settings import load
+
+DEFAULT_SORT_BUFFER = 100_000
 
 
 def register(sub: Any) -> None:
@@ -33,50 +43,63 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--no-builtin", action="store_true", help="do not load the built-in rule pack")
     p.add_argument("--no-sort", action="store_true", help="process records in file order (streaming)")
+    p.add_argument(
+        "--sort-buffer",
+        type=int,
+        default=DEFAULT_SORT_BUFFER,
+        metavar="N",
+        help=f"records held to put them in eventTime order (default {DEFAULT_SORT_BUFFER:,}; bounds memory)",
+    )
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     from cspm_stream.detect.catalog import load_rules
-    from cspm_stream.detect.engine import DetectionEngine, EngineConfig
+    from cspm_stream.detect.engine import BudgetExceeded, DetectionEngine, EngineConfig
+    from cspm_stream.detect.records import RecordRejected
     from cspm_stream.detect.rescan import load_map
-    from cspm_stream.sources.files import RecordError, iter_records
+    from cspm_stream.sources.files import Limits, Located, RecordError, iter_located
 
     started = time.perf_counter()
     settings = load(args.config)
     d = settings.detection
     rules = load_rules(d, args.rules, builtin=False if args.no_builtin else None)
-    for err in rules.errors:
-        print(f"rule failed to load: {err}", file=sys.stderr)
+    for failed in rules.errors:
+        print(f"rule failed to load: {failed}", file=sys.stderr)
+    for warn in rules.warnings:
+        print(f"rule warning: {warn}", file=sys.stderr)
     engine = DetectionEngine(
-        rules,
-        EngineConfig.from_settings(d),
-        load_map(d.rescan_map),
+        rules, EngineConfig.from_settings(d), load_map(d.rescan_map), shadow=frozenset(d.shadow_rules)
     )
-    bad = 0
-    unreadable = 0
-    records: list[dict[str, Any]] = []
-    for path in args.events:
-        try:
-            for item in iter_records(path):
-                if isinstance(item, RecordError):
-                    bad += 1
-                    print(f"skipped {item.where()}: {item.reason}", file=sys.stderr)
-                else:
-                    records.append(item)
-        except OSError as exc:
-            unreadable += 1
-            print(f"cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
-    if not args.no_sort:
-        records.sort(key=_event_ms)
+    limits = Limits.from_settings(settings.cloudtrail)
+    counts = {"skipped": 0, "unreadable": 0, "reordered": 0}
+    err = sys.stderr
+
+    def located() -> Iterator[Located]:
+        for path in args.events:
+            try:
+                for loc in iter_located(path, limits):
+                    item = loc.item
+                    if isinstance(item, RecordError):
+                        if item.line is None and item.index is None:  # the whole file was refused
+                            counts["unreadable"] += 1
+                        counts["skipped"] += 1
+                        print(f"skipped {item.where()}: {item.reason}", file=err)
+                        continue
+                    yield loc
+            except OSError as exc:
+                counts["unreadable"] += 1
+                print(f"cannot read {path}: {exc.strerror or exc}", file=err)
+
+    stream = located() if args.no_sort else _ordered(located(), max(1, args.sort_buffer), counts)
     state: dict[str, Any] = {}
     final: dict[str, dict[str, Any]] = {}
-    for rec in records:
+    for loc in stream:
         try:
-            out = engine.process(rec, state)
-        except ValueError as exc:
-            bad += 1
-            print(f"skipped record {rec.get('eventID')!r}: {exc}", file=sys.stderr)
+            out = engine.process(loc.item, state)  # type: ignore[arg-type]
+        except (RecordRejected, BudgetExceeded) as exc:
+            counts["skipped"] += 1
+            print(f"skipped {loc.where()}: {exc}", file=err)
             continue
         for f in out.findings:
             final[f["finding_info"]["uid"]] = f
@@ -90,25 +113,60 @@ def _run(args: argparse.Namespace) -> int:
         by_rule[title] = by_rule.get(title, 0) + 1
     out_stream.flush()
     st = engine.stats
+    shadow: dict[str, int] = {}
+    for (rid, status), n in engine.match_counts.items():
+        if status == "shadow":
+            shadow[rid] = shadow.get(rid, 0) + n
     summary = {
         "files": len(args.events),
         "records": st["records"],
         "duplicates": st["duplicates"],
-        "skipped": bad,
+        "skipped": counts["skipped"],
+        "over_budget": st["over_budget"],
+        "out_of_order_beyond_buffer": counts["reordered"],
         "rules_loaded": rules.loaded,
         "rules_failed": len(rules.errors),
+        "rule_warnings": len(rules.warnings),
         "detections": len(final),
         "by_rule": dict(sorted(by_rule.items(), key=lambda kv: -kv[1])),
+        "shadow_matches": shadow,
         "seconds": round(time.perf_counter() - started, 3),
     }
-    print(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode(), file=sys.stderr)
-    return 1 if unreadable else 0
+    print(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode(), file=err)
+    return 1 if counts["unreadable"] else 0
+
+
+def _ordered(items: Iterator[Any], size: int, counts: dict[str, int]) -> Iterator[Any]:
+    """``items`` in eventTime order through a heap of at most ``size`` (memory stays bounded).
+
+    A record older than one already released is counted in ``counts["reordered"]``; the
+    engine then treats it as a late arrival (single-event rules still fire).
+    """
+    heap: list[tuple[int, int, Any]] = []
+    released = -1
+    for seq, loc in enumerate(items):
+        heapq.heappush(heap, (_event_ms(loc.item), seq, loc))
+        if len(heap) > size:
+            t, _, out = heapq.heappop(heap)
+            if t < released:
+                counts["reordered"] += 1
+            released = max(released, t)
+            yield out
+    while heap:
+        t, _, out = heapq.heappop(heap)
+        if t < released:
+            counts["reordered"] += 1
+        released = max(released, t)
+        yield out
 
 
 def _event_ms(rec: dict[str, Any]) -> int:
     from cspm_stream.timeutil import to_ms
 
-    try:
-        return to_ms(str(rec.get("eventTime")))
-    except ValueError:
+    et = rec.get("eventTime")
+    if not isinstance(et, str):
         return 0  # the engine reports it when it gets there
+    try:
+        return to_ms(et)
+    except ValueError:
+        return 0

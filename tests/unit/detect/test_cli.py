@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -135,3 +136,61 @@ def test_rules_fields_documents_the_vocabulary(capsys: pytest.CaptureFixture[str
     assert main(["rules", "fields"]) == 0
     out = capsys.readouterr().out
     assert "requestParameters" in out and "detection.placeholders" in out and "|cidr" in out
+
+
+def test_detect_reports_hostile_records_with_file_and_line_and_goes_on(
+    rules_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = ev("StopLogging", "cloudtrail.amazonaws.com", event_time="2026-01-01T00:00:10Z")
+    bad_name = dict(ev("StopLogging", "cloudtrail.amazonaws.com"), eventName=["StopLogging", "x"])
+    bad_ident = dict(ev("StopLogging", "cloudtrail.amazonaws.com"), userIdentity="root")
+    bad_type = ev("StopLogging", "cloudtrail.amazonaws.com")
+    bad_type["userIdentity"]["type"] = {"nested": True}
+    lines = [orjson.dumps(r) for r in (bad_name, bad_ident, bad_type, good)]
+    (tmp_path / "h.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    code = main(["detect", "--no-builtin", "--rules", str(rules_dir), "--events", str(tmp_path / "h.jsonl")])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert f"skipped {tmp_path / 'h.jsonl'}:1: eventName is a list; expected a string" in err
+    assert f"{tmp_path / 'h.jsonl'}:2: userIdentity is a string; expected an object" in err
+    assert f"{tmp_path / 'h.jsonl'}:3: userIdentity.type is an object; expected a string" in err
+    (f,) = [orjson.loads(x) for x in out.strip().splitlines()]
+    assert f["unmapped"]["event_ids"] == [good["eventID"]]
+
+
+def test_detect_refuses_a_gzip_bomb_and_exits_one(
+    rules_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import zlib
+
+    cfg = tmp_path / "cspm.yaml"
+    cfg.write_text("cloudtrail:\n  max_file_bytes: 1048576\n")
+    c = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    bomb = b"".join([c.compress(b"\n" * (1024 * 1024)) for _ in range(8)] + [c.flush()])
+    (tmp_path / "bomb.gz").write_bytes(bomb)
+    stop = ev("StopLogging", "cloudtrail.amazonaws.com")
+    (tmp_path / "ok.json").write_bytes(orjson.dumps({"Records": [stop]}))
+    args = ["--config", str(cfg), "detect", "--no-builtin", "--rules", str(rules_dir), "--events"]
+    code = main([*args, str(tmp_path / "bomb.gz"), str(tmp_path / "ok.json")])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "cloudtrail.max_file_bytes" in err and "bomb.gz" in err
+    assert len(out.strip().splitlines()) == 1  # the next file was still processed
+
+
+def test_detect_sort_buffer_bounds_reordering(
+    rules_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    times = (5, 1, 9, 0)
+    recs = [ev("DescribeTrails", "cloudtrail.amazonaws.com", event_time=f"2026-01-01T00:00:{s:02d}Z") for s in times]
+    (tmp_path / "o.jsonl").write_bytes(b"\n".join(orjson.dumps(r) for r in recs))
+    base = ["detect", "--no-builtin", "--rules", str(rules_dir), "--events", str(tmp_path / "o.jsonl")]
+
+    def summary() -> dict[str, Any]:
+        err = capsys.readouterr().err
+        return dict(orjson.loads(err[err.index("{") :]))
+
+    assert main(base) == 0
+    assert summary()["out_of_order_beyond_buffer"] == 0
+    assert main([*base, "--sort-buffer", "1"]) == 0
+    assert summary()["out_of_order_beyond_buffer"] == 1  # 0 s arrives after 5 s was released

@@ -14,7 +14,7 @@ then derived); every error names the file, the path and the reason.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,9 @@ class FrameworkError(DefinitionError):
     """A framework file is invalid (file, path, reason)."""
 
 
+_Err = Callable[[str, str], FrameworkError]
+
+
 def builtin_framework_dir() -> Path:
     return catalog.frameworks_dir()
 
@@ -47,7 +50,7 @@ def _text(v: Any) -> str | None:
     return out or None
 
 
-def _block(raw: Any, key: str, keys: tuple[str, ...], err: Any) -> dict[str, Any] | None:
+def _block(raw: Any, key: str, keys: tuple[str, ...], err: _Err) -> dict[str, Any] | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
@@ -58,7 +61,7 @@ def _block(raw: Any, key: str, keys: tuple[str, ...], err: Any) -> dict[str, Any
     return raw
 
 
-def _origin(raw: Any, err: Any) -> FrameworkOrigin | None:
+def _origin(raw: Any, err: _Err) -> FrameworkOrigin | None:
     b = _block(raw, "source", _SOURCE_KEYS, err)
     if b is None:
         return None
@@ -79,7 +82,7 @@ def _origin(raw: Any, err: Any) -> FrameworkOrigin | None:
     )
 
 
-def _review(raw: Any, err: Any) -> Review | None:
+def _review(raw: Any, err: _Err) -> Review | None:
     b = _block(raw, "review", _REVIEW_KEYS, err)
     if b is None:
         return None
@@ -94,7 +97,7 @@ def _review(raw: Any, err: Any) -> Review | None:
     return Review(vals["by"], vals["date"], vals["method"], _text(b.get("notes")) or "")
 
 
-def _requirement(r: Any, where: str, err: Any) -> Requirement:
+def _requirement(r: Any, where: str, err: _Err) -> Requirement:
     if not isinstance(r, dict):
         raise err(where, "must be a mapping")
     unknown = sorted(set(map(str, r)) - set(_REQ_KEYS))

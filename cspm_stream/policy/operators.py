@@ -19,6 +19,8 @@ Semantics (documented for policy authors):
 * ``lt le gt ge``: numbers with numbers, strings with strings; anything else is false.
 * ``age-days-gt N`` / ``age-days-lt N``: the attribute is an ISO 8601 time (or epoch
   seconds) older / younger than N days at evaluation time ``now``.
+* ``expires-within-days N``: the attribute is an ISO 8601 time (or epoch seconds) less than
+  N days after ``now`` — past times included (a certificate expiring in 3 days or expired last week).
 * ``cidr-contains V``: the attribute (a CIDR or an address) contains network V
   (V may be a list: any). ``len-eq/len-gt/len-lt``: length of a list, string or object.
 * On a projection path (``A[].B``) the scalar operators (eq in regex glob lt le gt
@@ -259,6 +261,18 @@ def _age(older: bool) -> Callable[[Any], Test]:
     return compile_
 
 
+def _expires_within(value: Any) -> Test:
+    if not _is_num(value) or value < 0:
+        raise OperatorValueError("value must be a non-negative number of days")
+    secs = float(value) * 86400.0
+
+    def test(a: Any, ctx: Any) -> bool:
+        t = epoch_seconds(a)
+        return t is not None and t - ctx.now_ts < secs
+
+    return test
+
+
 # ---------------------------------------------------------------- networks
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -338,6 +352,9 @@ def _install() -> None:
         Operator("ge", S, True, str_or_num, _ordering(operator.ge), doc="greater or equal"),
         Operator("age-days-gt", S, True, days, _age(True), doc="ISO time older than N days"),
         Operator("age-days-lt", S, True, days, _age(False), doc="ISO time younger than N days"),
+        Operator(
+            "expires-within-days", S, True, days, _expires_within, doc="ISO time less than N days from now (or past)"
+        ),
         Operator("cidr-contains", S, True, cidrs, _c_cidr_contains, doc="CIDR contains the value network"),
         Operator("absent", W, False, _ANY, _c_absent, doc="missing or null"),
         Operator("present", W, False, _ANY, _c_present, doc="present and not null"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from cspm_stream.collect.services import (
     accessanalyzer,
+    acm,
     apigateway,
     apigatewayv2,
     cloudfront,
@@ -67,6 +68,7 @@ SPECS: dict[str, list[ResourceSpec]] = {
     "elasticache": elasticache.SPECS,
     "redshift": redshift.SPECS,
     "opensearch": opensearch.SPECS,
+    "acm": acm.SPECS,
 }
 
 

@@ -328,8 +328,10 @@ class DetectionEngine:
         rid = rule.info.id
         parts = []
         for name, get in zip(corr.group_by, corr.group_getters[rid], strict=True):
-            vals = [x for v in get(rec) if (x := text(v)) is not None]
-            parts.append(f"{name}={vals[0] if vals else ''}")
+            vals = [x for v in get(rec) if (x := text(v))]
+            if not vals:
+                return None  # nothing to join on: the record cannot take part in this correlation
+            parts.append(f"{name}={vals[0][:512]}")
         group = "|".join(parts) if parts else "*"
         ckey = f"cor|{corr.info.id}|{group}"
         held = state.get(ckey)
@@ -355,12 +357,13 @@ class DetectionEngine:
             str(rec.get("eventSource") or ""),
         ]
         insort(buf, entry, key=lambda e: (e[0], e[1]))
-        window = _satisfied(corr, buf, t)
+        found = _satisfied(corr, buf, t)
         finding = None
-        if window is not None:
+        if found is not None:
+            window, satisfying = found
             ids = {e[1] for e in window}
-            buf = [e for e in buf if e[1] not in ids]
-            evidence: list[Evidence] = [(e[1], e[4], ms_to_iso(e[0]), e[5], e[0]) for e in window]
+            buf = [e for e in buf if e[1] not in ids]  # the whole window is consumed
+            evidence: list[Evidence] = [(e[1], e[4], ms_to_iso(e[0]), e[5], e[0]) for e in satisfying]
             finding = self.store.record(
                 state,
                 partition,
@@ -410,8 +413,13 @@ def _evidence(rec: dict[str, Any], eid: str, t: int) -> Evidence:
     )
 
 
-def _satisfied(corr: CorrelationRule, buf: list[list[Any]], t_new: int) -> list[list[Any]] | None:
-    """The earliest window [start, start + timespan] containing ``t_new`` that meets the condition."""
+def _satisfied(
+    corr: CorrelationRule, buf: list[list[Any]], t_new: int
+) -> tuple[list[list[Any]], list[list[Any]]] | None:
+    """The earliest window [start, start + timespan] containing ``t_new`` that meets the condition.
+
+    Returns (the window's records, the records that satisfy the condition: the evidence).
+    """
     span = corr.span_ms
     n = len(buf)
     j = 0
@@ -425,23 +433,35 @@ def _satisfied(corr: CorrelationRule, buf: list[list[Any]], t_new: int) -> list[
         while j < n and buf[j][0] <= start + span:
             j += 1
         window = buf[i:j]
-        if _holds(corr, window):
-            return window
+        satisfying = _satisfying(corr, window)
+        if satisfying is not None:
+            return window, satisfying
     return None
 
 
-def _holds(corr: CorrelationRule, window: list[list[Any]]) -> bool:
+def _satisfying(corr: CorrelationRule, window: list[list[Any]]) -> list[list[Any]] | None:
+    """The records of ``window`` that make the condition hold (None if it does not).
+
+    event_count: every record counted; value_count: the first record of each distinct value;
+    temporal: the first record of each referenced rule; temporal_ordered: the ordered chain.
+    """
     ct = corr.ctype
     if ct is CorrelationType.EVENT_COUNT:
-        return corr.op.holds(len(window), corr.threshold)
+        return window if corr.op.holds(len(window), corr.threshold) else None
+    firsts: dict[Any, list[Any]] = {}
     if ct is CorrelationType.VALUE_COUNT:
-        return corr.op.holds(len({e[3] for e in window if e[3] is not None}), corr.threshold)
+        for e in window:
+            if e[3] is not None and e[3] not in firsts:
+                firsts[e[3]] = e
+        return list(firsts.values()) if corr.op.holds(len(firsts), corr.threshold) else None
     if ct is CorrelationType.TEMPORAL:
-        return corr.op.holds(len({e[2] for e in window}), corr.threshold)
-    want = 0  # temporal_ordered: the referenced rules matched in their order
+        for e in window:
+            firsts.setdefault(e[2], e)
+        return list(firsts.values()) if corr.op.holds(len(firsts), corr.threshold) else None
+    chain: list[list[Any]] = []  # temporal_ordered: the referenced rules matched in their order
     for e in window:
-        if e[2] == want:
-            want += 1
-            if want == len(corr.refs):
+        if e[2] == len(chain):
+            chain.append(e)
+            if len(chain) == len(corr.refs):
                 break
-    return corr.op.holds(want, corr.threshold)
+    return chain if corr.op.holds(len(chain), corr.threshold) else None

@@ -296,3 +296,105 @@ def test_thousands_of_groups_in_one_minute_expire_in_bounded_chunks() -> None:
     ]
     assert not [k for k in state if k.startswith("regn|")]  # the swept minute's chunks are gone
     assert len([k for k in state if k.startswith("reg|")]) == 1  # the new window's registration
+
+
+# ---------------------------------------------------------------- joins and evidence
+
+KEYS = """
+title: Access key created
+id: 60000000-0000-4000-8000-000000000001
+name: key_created
+logsource: {product: aws, service: cloudtrail}
+detection: {sel: {eventName: CreateAccessKey}, condition: sel}
+---
+title: Login profile created
+id: 60000000-0000-4000-8000-000000000002
+name: profile_created
+logsource: {product: aws, service: cloudtrail}
+detection: {sel: {eventName: CreateLoginProfile}, condition: sel}
+"""
+
+
+def _iam(name: str, sec: float, actor: str, target: str | None, **kw: Any) -> dict[str, Any]:
+    return ev(
+        name,
+        event_time=ms_to_iso(int(T0 + sec * 1000)),
+        user_arn=f"arn:aws:iam::123456789012:user/{actor}",
+        request_parameters={"userName": target} if target is not None else {},
+        **kw,
+    )
+
+
+def test_group_by_actor_and_resource_joins_only_the_same_pair() -> None:
+    rs = rules(
+        KEYS,
+        corr(
+            "temporal",
+            "",
+            rules_="[key_created, profile_created]",
+            group="[cspm.principal, requestParameters.userName]",
+            generate=True,
+        ),
+    )
+    assert not rs.errors and not rs.warnings
+    eng = DetectionEngine(rs)
+    state: dict[str, Any] = {}
+    # same actor, different targets: no join; same actor and target: one
+    pair = [_iam("CreateAccessKey", 0, "mallory", "bob"), _iam("CreateLoginProfile", 5, "mallory", "carol")]
+    assert run(eng, pair, state) == []
+    (f,) = run(eng, [_iam("CreateLoginProfile", 10, "mallory", "bob")], state)
+    assert (
+        f["unmapped"]["group_key"]
+        == "cspm.principal=arn:aws:iam::123456789012:user/mallory|requestParameters.userName=bob"
+    )
+    # another actor on the same target does not join mallory's window
+    assert (
+        run(
+            DetectionEngine(rs),
+            [_iam("CreateAccessKey", 0, "alice", "dave"), _iam("CreateLoginProfile", 1, "eve", "dave")],
+        )
+        == []
+    )
+
+
+def test_a_record_without_the_group_by_field_takes_no_part() -> None:
+    rs = rules(
+        KEYS,
+        corr("event_count", "    condition: {gte: 2}", rules_="[key_created]", group="[requestParameters.userName]"),
+    )
+    eng = DetectionEngine(rs)
+    state: dict[str, Any] = {}
+    assert run(eng, [_iam("CreateAccessKey", i, "alice", None, event_id=f"k{i}") for i in range(5)], state) == []
+    bob = [_iam("CreateAccessKey", 10 + i, "alice", "bob", event_id=f"b{i}") for i in range(2)]
+    assert len(run(eng, bob, state)) == 1
+
+
+def test_evidence_lists_only_the_records_that_satisfied_the_correlation() -> None:
+    ordered = rules(
+        KEYS,
+        corr(
+            "temporal_ordered",
+            "",
+            rules_="[key_created, profile_created]",
+            group="[userIdentity.arn]",
+            generate=True,
+        ),
+    )
+    recs = [
+        _iam("CreateLoginProfile", 0, "m", "x", event_id="early-profile"),  # before any key: not part of the chain
+        _iam("CreateAccessKey", 1, "m", "x", event_id="key1"),
+        _iam("CreateAccessKey", 2, "m", "x", event_id="key2"),
+        _iam("CreateLoginProfile", 3, "m", "x", event_id="profile"),
+    ]
+    (f,) = run(DetectionEngine(ordered), recs)
+    assert f["unmapped"]["event_ids"] == ["key1", "profile"] and f["count"] == 2
+    values = rules(BASE + "---\n" + corr("value_count", "    condition: {gte: 3, field: userIdentity.arn}"))
+    tries = [fail(i, user=u, event_id=f"v{i}") for i, u in enumerate(["a", "a", "b", "a", "c"])]
+    (g,) = run(DetectionEngine(values), tries)
+    assert g["unmapped"]["event_ids"] == ["v0", "v2", "v4"]  # one per distinct value
+    temporal = rules(
+        KEYS, corr("temporal", "", rules_="[key_created, profile_created]", group="[userIdentity.arn]", generate=True)
+    )
+    many = [_iam("CreateAccessKey", i, "m", "x", event_id=f"k{i}") for i in range(4)]
+    (h,) = run(DetectionEngine(temporal), [*many, _iam("CreateLoginProfile", 5, "m", "x", event_id="p")])
+    assert h["unmapped"]["event_ids"] == ["k0", "p"]

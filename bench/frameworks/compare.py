@@ -154,7 +154,10 @@ class Agreement:
 
 
 def compare(framework_dirs: Iterable[Path], prowler_dir: Path) -> list[Agreement]:
+    """Prowler's pairs count only for requirement ids of the standard, read from the built-in
+    (complete) framework files, so an older, partial file is compared on the same ground."""
     cat = load_catalog([builtin_policy_dir()], list(framework_dirs))
+    complete = load_catalog([builtin_policy_dir()], [builtin_framework_dir()]).frameworks
     out = []
     for fid, fname in PROWLER_FILES.items():
         fw = cat.frameworks.get(fid)
@@ -162,7 +165,7 @@ def compare(framework_dirs: Iterable[Path], prowler_dir: Path) -> list[Agreement
         if fw is None or not path.is_file():
             continue
         theirs_by_check, unread = prowler_pairs(fid, orjson.loads(path.read_bytes()))
-        our_ids = {r.id for r in fw.requirements}
+        our_ids = {r.id for r in (complete.get(fid) or fw).requirements}
         ours_by_policy: dict[str, set[str]] = {}
         for r in fw.requirements:
             for pid in r.policies:

@@ -30,6 +30,7 @@ from cspm_stream.collect.services import (
     organizations,
     rds,
     redshift,
+    route53,
     s3,
     secretsmanager,
     securityhub,
@@ -69,6 +70,7 @@ SPECS: dict[str, list[ResourceSpec]] = {
     "redshift": redshift.SPECS,
     "opensearch": opensearch.SPECS,
     "acm": acm.SPECS,
+    "route53": route53.SPECS,
 }
 
 

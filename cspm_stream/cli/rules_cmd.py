@@ -8,6 +8,11 @@
 - ``rules test [PATH…]`` — run the ``<rule>.tests.yml`` files found beside the rules
   (default: the built-in pack and ``detection.rules_dirs``); exit 1 on any failure.
 - ``rules fields`` — the CloudTrail field vocabulary rules may use, and how values match.
+- ``rules coverage [PATH…] [--navigator FILE]`` — the ATT&CK techniques the alerting rules
+  cover, per tactic; ``--navigator`` writes an ATT&CK Navigator layer (format 4.5).
+- ``rules backtest --rules PATH… [--since 7d] [--events FILE…]`` — replay the retained
+  ``activity`` topic (or files) through new or changed rules; per-rule hit counts and sample
+  matches, nothing emitted (see :mod:`cspm_stream.cli.rules_backtest`).
 """
 
 from __future__ import annotations
@@ -39,6 +44,16 @@ def register(sub: Any) -> None:
 
     pf = rsub.add_parser("fields", help="the CloudTrail field vocabulary rules may use")
     pf.set_defaults(func=_fields)
+
+    pc = rsub.add_parser("coverage", help="ATT&CK techniques covered per tactic (and a Navigator layer)")
+    pc.add_argument("paths", nargs="*", metavar="PATH")
+    pc.add_argument("--no-builtin", action="store_true", help="do not load the built-in pack")
+    pc.add_argument("--navigator", metavar="FILE", help="write an ATT&CK Navigator layer (JSON, format 4.5)")
+    pc.set_defaults(func=_coverage)
+
+    from cspm_stream.cli import rules_backtest
+
+    rules_backtest.register(rsub)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -115,3 +130,29 @@ def _fields(args: argparse.Namespace) -> int:
     print("in the config (a value 'cidr:10.0.0.0/8' matches as a network); a rule whose placeholder has")
     print("no configured value fails to load, saying which setting to add.")
     return 0
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    import orjson
+
+    from cspm_stream.detect.catalog import load_rules
+    from cspm_stream.detect.coverage import coverage, navigator_layer, report_lines
+    from cspm_stream.errors import ConfigError
+
+    settings = load(args.config)
+    d = settings.detection
+    rs = load_rules(d, args.paths, builtin=not args.no_builtin)
+    for err in rs.errors:
+        print(f"FAILED {err}", file=sys.stderr)
+    cov = coverage(rs, frozenset(d.shadow_rules))
+    if args.navigator:
+        try:
+            with open(args.navigator, "wb") as fh:
+                fh.write(orjson.dumps(navigator_layer(cov), option=orjson.OPT_INDENT_2) + b"\n")
+        except OSError as exc:
+            raise ConfigError("--navigator", args.navigator, f"cannot write: {exc.strerror or exc}") from None
+    for line in report_lines(cov):
+        print(line)
+    if args.navigator:
+        print(f"ATT&CK Navigator layer written to {args.navigator}")
+    return 1 if rs.errors else 0

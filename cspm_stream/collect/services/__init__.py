@@ -36,6 +36,7 @@ from cspm_stream.collect.services import (
     securityhub,
     sns,
     sqs,
+    wafv2,
 )
 from cspm_stream.collect.spec import ResourceSpec
 
@@ -71,6 +72,7 @@ SPECS: dict[str, list[ResourceSpec]] = {
     "opensearch": opensearch.SPECS,
     "acm": acm.SPECS,
     "route53": route53.SPECS,
+    "wafv2": wafv2.SPECS,
 }
 
 

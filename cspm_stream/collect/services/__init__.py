@@ -10,6 +10,7 @@ from cspm_stream.collect.services import (
     acm,
     apigateway,
     apigatewayv2,
+    backup,
     cloudfront,
     cloudtrail,
     config,
@@ -73,6 +74,7 @@ SPECS: dict[str, list[ResourceSpec]] = {
     "acm": acm.SPECS,
     "route53": route53.SPECS,
     "wafv2": wafv2.SPECS,
+    "backup": backup.SPECS,
 }
 
 

@@ -27,7 +27,7 @@ RESOURCE_TYPES = frozenset(
     aws.lambda.function aws.sns.topic aws.sqs.queue aws.secretsmanager.secret aws.ecr.repository
     aws.eks.cluster aws.elbv2.load_balancer aws.cloudfront.distribution aws.dynamodb.table
     aws.efs.file_system aws.organizations.account aws.accessanalyzer.region aws.securityhub.region
-    aws.apigateway.rest_api aws.apigateway.stage aws.apigatewayv2.api aws.apigatewayv2.stage aws.elb.load_balancer
+    aws.apigateway.rest_api aws.apigateway.domain_name aws.apigateway.stage aws.apigatewayv2.api aws.apigatewayv2.stage aws.elb.load_balancer
     aws.elasticache.cluster aws.elasticache.replication_group aws.redshift.cluster aws.opensearch.domain
     aws.acm.certificate aws.route53.hosted_zone aws.route53.domain aws.wafv2.web_acl aws.backup.vault
     aws.backup.plan aws.backup.region aws.backup.recovery_point aws.kinesis.stream aws.firehose.delivery_stream

@@ -8,6 +8,10 @@
   AuthorizationType, ApiKeyRequired}]`` (GetResources with ``embed=methods``; GetMethod for a
   method the embed did not describe).
 
+``aws.apigateway.domain_name``: the GetDomainNames item (``domainName``, ``securityPolicy`` — TLS_1_0, TLS_1_2 or
+a ``SecurityPolicy_*`` enhanced policy —, ``endpointConfiguration``, ``certificateArn``/``regionalCertificateArn``,
+``domainNameStatus``, ``tags``).
+
 ``aws.apigateway.stage``: the GetStages item (``stageName``, ``methodSettings``, ``tracingEnabled``,
 ``clientCertificateId``, ``webAclArn``, ``variables``, ``accessLogSettings``, ``tags``) plus
 ``restApiId``/``restApiName`` of its API and ``MethodSettingsList`` — ``methodSettings`` as a list
@@ -92,6 +96,15 @@ SPECS = [
             Detail("Authorizers", "get_authorizers", lambda i: {"restApiId": i["id"]}, paginate_items="items"),
             Detail("Methods", fn=_methods),
         ),
+    ),
+    ResourceSpec(
+        resource_type="aws.apigateway.domain_name",
+        service="apigateway",
+        list_op="get_domain_names",
+        items="items",
+        id=lambda item, scope: str(item["domainName"]),
+        arn=lambda item, scope: f"arn:{scope.partition}:apigateway:{scope.region}::/domainnames/{item['domainName']}",
+        tags=tags_from_dict("tags"),
     ),
     ResourceSpec(
         resource_type="aws.apigateway.stage",

@@ -12,6 +12,7 @@ plus
   ``{LoadBalancerPort, Protocol, SSLCertificateId, Type}`` where ``Type`` is the ACM certificate
   type (``AMAZON_ISSUED``, ``IMPORTED``, ``PRIVATE``), ``IAM`` for an IAM server certificate, or
   null when ACM does not know the ARN (deleted);
+* ``ShieldProtection``: null without a Shield Advanced subscription, else ``{Protected, ProtectionId}``;
 * ``Tags``: DescribeTags.
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from cspm_stream.collect.faults import CallFailed
+from cspm_stream.collect.services._shield import protection
 from cspm_stream.collect.spec import Calls, Detail, Item, ResourceSpec, Scope, member, tags_from_list
 
 SECURE = ("HTTPS", "SSL")
@@ -68,6 +70,10 @@ async def _listener_certificates(calls: Calls, item: Item) -> Any:
     return out
 
 
+async def _shield(calls: Calls, item: Item) -> Any:
+    return await protection(calls, _arn(item, calls.scope))
+
+
 SPECS = [
     ResourceSpec(
         resource_type="aws.elb.load_balancer",
@@ -85,6 +91,7 @@ SPECS = [
                 member("LoadBalancerAttributes"),
             ),
             Detail("ListenerCertificates", fn=_listener_certificates),
+            Detail("ShieldProtection", fn=_shield),
             Detail("Tags", "describe_tags", lambda i: {"LoadBalancerNames": [i["LoadBalancerName"]]}, _tags),
         ),
         one_params=lambda rid: {"LoadBalancerNames": [rid]},

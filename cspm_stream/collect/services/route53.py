@@ -3,7 +3,8 @@
 ``aws.route53.hosted_zone``: the ListHostedZones item (``Id`` — ``/hostedzone/<id>``, ``Name``,
 ``Config.PrivateZone``, ``ResourceRecordSetCount``) plus ``QueryLoggingConfigs`` (the account's
 ListQueryLoggingConfigs entries for this zone, ``[{Id, HostedZoneId, CloudWatchLogsLogGroupArn}]``; ``[]`` = no
-query logging) and ``Tags`` (ListTagsForResource ``ResourceTagSet.Tags``). Id: the bare zone id.
+query logging), ``ShieldProtection`` (null without a Shield Advanced subscription, else ``{Protected,
+ProtectionId}``) and ``Tags`` (ListTagsForResource ``ResourceTagSet.Tags``). Id: the bare zone id.
 
 ``aws.route53.domain`` (Route 53 Domains, us-east-1): the ListDomains item (``DomainName``, ``AutoRenew``,
 ``TransferLock``, ``Expiry``) plus ``DomainDetail`` (GetDomainDetail: ``AdminPrivacy``, ``RegistrantPrivacy``,
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cspm_stream.collect.services._shield import protection
 from cspm_stream.collect.spec import Calls, Detail, Item, ResourceSpec, Scope, tags_from_list
 
 CONTACTS = ("AdminContact", "RegistrantContact", "TechContact", "BillingContact")
@@ -46,6 +48,10 @@ async def _zone_tags(calls: Calls, item: Item) -> Any:
     return (resp.get("ResourceTagSet") or {}).get("Tags") or []
 
 
+async def _zone_shield(calls: Calls, item: Item) -> Any:
+    return await protection(calls, _zone_arn(item, calls.scope))
+
+
 def _domain_detail(resp: dict[str, Any]) -> Any:
     # contact details are personal data the policies never need
     return {k: v for k, v in resp.items() if k not in CONTACTS and k != "ResponseMetadata"}
@@ -63,6 +69,7 @@ SPECS = [
         tags=tags_from_list(),
         details=(
             Detail("QueryLoggingConfigs", fn=_query_logging),
+            Detail("ShieldProtection", fn=_zone_shield),
             Detail("Tags", fn=_zone_tags),
         ),
     ),

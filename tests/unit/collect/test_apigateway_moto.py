@@ -92,6 +92,13 @@ def estate(moto_server: MotoServer) -> tuple[Estate, dict[str, str]]:
             {"op": "replace", "path": "/*/*/caching/dataEncrypted", "value": "false"},
         ],
     )
+    for name, policy in (("pq.example.com", "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09"), ("old.example.com", "TLS_1_0")):
+        c.create_domain_name(
+            domainName=name,
+            regionalCertificateArn="arn:aws:acm:us-east-1:123456789012:certificate/8f2b1c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d",
+            endpointConfiguration={"types": ["REGIONAL"]},
+            securityPolicy=policy,
+        )
     v2 = moto_server.boto3_client("apigatewayv2")
     for name, auth in (("chat", "AWS_IAM"), ("webhook", "NONE")):
         api = v2.create_api(Name=name, ProtocolType="HTTP")
@@ -211,3 +218,14 @@ def test_rescan_by_api_id_collects_its_stages(estate: tuple[Estate, dict[str, st
 
     got, complete = asyncio.run(run())
     assert got == [f"{ids['open']}/prod"] and complete
+
+
+def test_domain_names(estate: tuple[Estate, dict[str, str]]) -> None:
+    e, _ = estate
+    pq = e.one("aws.apigateway.domain_name", "pq.example.com")
+    assert pq.arn == "arn:aws:apigateway:us-east-1::/domainnames/pq.example.com"
+    v = e.verdicts(["apigateway_domain_name_pqc_tls_enabled", "apigateway_domain_name_tls_1_2"])
+    assert v[("apigateway_domain_name_pqc_tls_enabled", "pq.example.com")] == "pass"
+    assert v[("apigateway_domain_name_pqc_tls_enabled", "old.example.com")] == "fail"
+    assert v[("apigateway_domain_name_tls_1_2", "pq.example.com")] == "pass"
+    assert v[("apigateway_domain_name_tls_1_2", "old.example.com")] == "fail"

@@ -66,6 +66,11 @@ def estate(moto_server: MotoServer) -> Estate:
         Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstanceProtocol": "HTTP", "InstancePort": 80}],
         AvailabilityZones=["us-east-1a"],
     )
+    shield = moto_server.boto3_client("shield")
+    shield.create_subscription()
+    shield.create_protection(
+        Name="good", ResourceArn="arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/good"
+    )
     return collect_moto(moto_server, ["elb"])
 
 
@@ -78,6 +83,7 @@ def test_snapshots(estate: Estate) -> None:
     assert good.attributes["ListenerCertificates"][0]["Type"] == "AMAZON_ISSUED"
     assert estate.one("aws.elb.load_balancer", "imported").attributes["ListenerCertificates"][0]["Type"] == "IMPORTED"
     assert estate.one("aws.elb.load_balancer", "plain").attributes["ListenerCertificates"] == []
+    assert good.attributes["ShieldProtection"]["Protected"] is True
     assert estate.errors() == set()
 
 
@@ -94,6 +100,7 @@ def test_verdicts(estate: Estate) -> None:
         "elb_logging_enabled": ("pass", "fail", "fail"),
         "elb_ssl_listeners": ("pass", "pass", "fail"),
         "elb_ssl_listeners_use_acm_certificate": ("pass", "fail", "pass"),
+        "shield_advanced_protection_in_classic_load_balancers": ("pass", "fail", "fail"),
     }
     v = estate.verdicts(list(pols))
     got = {p: tuple(v[(p, lb)] for lb in ("good", "imported", "plain")) for p in pols}

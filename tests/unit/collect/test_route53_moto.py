@@ -45,6 +45,10 @@ def test_hosted_zones(estate: tuple[Estate, dict[str, str]]) -> None:
     v = e.verdicts(["route53_public_hosted_zones_cloudwatch_logging_enabled"])
     got = {n: v[("route53_public_hosted_zones_cloudwatch_logging_enabled", i)] for n, i in ids.items()}
     assert got == {"logged.example.com": "pass", "silent.example.com": "fail", "internal.example": "pass"}
+    # no Shield Advanced subscription: nothing to evaluate
+    assert z.attributes["ShieldProtection"] is None
+    v = e.verdicts(["shield_advanced_protection_in_route53_hosted_zones"])
+    assert {v[("shield_advanced_protection_in_route53_hosted_zones", i)] for i in ids.values()} == {"pass"}
 
 
 def test_domains_recorded() -> None:

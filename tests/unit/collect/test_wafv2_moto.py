@@ -72,6 +72,7 @@ def test_verdicts(estate: tuple[Estate, dict[str, str]]) -> None:
         "wafv2_webacl_with_rules": ("pass", "pass", "fail", "pass"),
         "wafv2_webacl_rule_logging_enabled": ("pass", "fail", "pass", "pass"),
         "wafv2_webacl_associated": ("error", "error", "error", "error"),
+        "wafv2_webacl_managed_rule_groups_enabled": ("pass", "pass", "fail", "pass"),
     }
     v = e.verdicts(list(pols))
     order = ("good", "quiet-rules", "empty", "cdn")

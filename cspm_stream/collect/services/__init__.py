@@ -22,8 +22,10 @@ from cspm_stream.collect.services import (
     elasticache,
     elb,
     elbv2,
+    firehose,
     guardduty,
     iam,
+    kinesis,
     kms,
     lambda_,
     logs,
@@ -75,6 +77,8 @@ SPECS: dict[str, list[ResourceSpec]] = {
     "route53": route53.SPECS,
     "wafv2": wafv2.SPECS,
     "backup": backup.SPECS,
+    "kinesis": kinesis.SPECS,
+    "firehose": firehose.SPECS,
 }
 
 

@@ -3,10 +3,15 @@
 One OCSF Compliance Finding per JSON line with ``--format jsonl`` (default);
 ``table``, ``csv`` and ``html`` (the compliance report) are for people.
 Failed checks are printed by default, passed ones with ``--include-passed``
-(``compliance.status_id`` 1 = pass, 3 = fail). Exit code 1 when a non-muted
-failed finding has severity >= ``--fail-on``; 0 otherwise; 2 on a usage or
-definition error or when the scan cannot run at all (no credentials, endpoint down).
-Progress goes to stderr when it is a terminal.
+(``compliance.status_id`` 1 = pass, 3 = fail). With ``--fail-on``, exit 1 when a
+non-muted failed finding has that severity or higher, or when any check ended in
+ERROR (a coverage gap: AccessDenied, a throttled read past the deadline ...) unless
+``--allow-errors``; 0 otherwise. 2 on a usage or definition error (an unwritable
+``--output`` is found before the scan), 3 when the scan cannot run at all (no
+credentials, endpoint down). Collection stops after ``--max-duration`` /
+``scan.max_duration_s``: the results so far are kept and what was not read becomes
+ERROR findings (code ``ScanDeadline``). A long scan prints a progress line to stderr
+every 10 s; a quick one prints only its summary.
 """
 
 from __future__ import annotations
@@ -23,9 +28,8 @@ from typing import IO, Any
 
 import orjson
 
-from cspm_stream.errors import ConfigError, DefinitionError
+from cspm_stream.errors import CollectionError, CspmError, UsageError
 from cspm_stream.models.enums import Severity
-from cspm_stream.models.inventory import ScanJob
 from cspm_stream.policy.catalog import catalog_from_settings
 from cspm_stream.policy.mutelist import MutelistSource
 from cspm_stream.policy.scanning import ScanEvaluator, ScanTotals
@@ -43,7 +47,24 @@ def register(sub: Any) -> None:
     p.add_argument("--framework", help="only policies mapped to this framework id")
     p.add_argument("--format", choices=FORMATS, default="jsonl")
     p.add_argument("--output", "-o", help="write to this file instead of stdout")
-    p.add_argument("--fail-on", choices=SEVERITIES, help="exit 1 if a failed finding has this severity or higher")
+    p.add_argument(
+        "--fail-on",
+        choices=SEVERITIES,
+        help="exit 1 if a failed finding has this severity or higher, or if any check ended in ERROR "
+        "(a coverage gap: AccessDenied, throttling past the deadline ...) unless --allow-errors",
+    )
+    p.add_argument(
+        "--allow-errors",
+        action="store_true",
+        help="with --fail-on: ERROR findings (coverage gaps) do not fail the scan",
+    )
+    p.add_argument(
+        "--max-duration",
+        type=float,
+        metavar="S",
+        help="stop collecting after S seconds and report what was not read as ERROR findings "
+        "(default: scan.max_duration_s)",
+    )
     p.add_argument("--include-passed", action="store_true", help="also print passed checks")
     p.set_defaults(func=_run)
 
@@ -68,54 +89,32 @@ def _settings(args: argparse.Namespace) -> Settings:
     return dataclasses.replace(s, aws=aws)
 
 
-class _Progress:
-    def __init__(self, stream: IO[str]) -> None:
-        self.stream = stream
-        self.enabled = stream.isatty()
-        self.jobs = 0
-        self.start = time.monotonic()
-        self._last = 0.0
-
-    def job_done(self, job: ScanJob, outcome: Any) -> None:
-        self.jobs += 1
-
-    def show(self, totals: ScanTotals) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if now - self._last < 0.1:  # at most 10 redraws a second
-            return
-        self._last = now
-        self.stream.write(
-            f"\rscan: {self.jobs} jobs, {totals.resources} resources, {totals.failed} failed, "
-            f"{totals.errors} errors, {time.monotonic() - self.start:.1f}s "
-        )
-        self.stream.flush()
-
-    def end(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-
-
 async def _scan(args: argparse.Namespace, s: Settings, out: IO[bytes]) -> tuple[ScanTotals, list[dict[str, Any]]]:
-    from cspm_stream.collect import collect_all
+    from cspm_stream.cli.scan_run import ScanState, Ticker, collect_bounded
 
     catalog = catalog_from_settings(s.policy)
     engine = catalog.engine(args.framework)
     mutes = MutelistSource(s.policy.mutelist_file).load()
     ev = ScanEvaluator(catalog, engine, mutes, now_ts=time.time())
-    progress = _Progress(sys.stderr)
     keep: list[dict[str, Any]] = []
     # the html report needs passes too, to compute scores
     include_passed = args.include_passed or args.format == "html"
-    async for snap in collect_all(s, _csv_list(args.regions), _csv_list(args.services), progress.job_done):
-        for f in ev.findings(snap, include_passed=include_passed):
-            if args.format == "jsonl":
-                out.write(orjson.dumps(f) + b"\n")
-            else:
-                keep.append(f)
-        progress.show(ev.totals)
-    progress.end()
+    state = ScanState()
+    deadline_s = args.max_duration if args.max_duration is not None else s.scan.max_duration_s
+    async with Ticker(state, sys.stderr):
+        async for snap in collect_bounded(s, _csv_list(args.regions), _csv_list(args.services), state, deadline_s):
+            for f in ev.findings(snap, include_passed=include_passed):
+                if args.format == "jsonl":
+                    out.write(orjson.dumps(f) + b"\n")
+                else:
+                    keep.append(f)
+            state.errors = ev.totals.errors
+    if state.timed_out:
+        print(
+            f"scan: stopped after {deadline_s:g}s (scan.max_duration_s / --max-duration); what was not read is "
+            "reported as ERROR findings (code ScanDeadline)",
+            file=sys.stderr,
+        )
     return ev.totals, keep
 
 
@@ -191,17 +190,26 @@ def _html(findings: Sequence[dict[str, Any]], s: Settings, framework: str | None
 
 def _run(args: argparse.Namespace) -> int:
     s = _settings(args)
+    if args.max_duration is not None and not (0 < args.max_duration < float("inf")):
+        raise UsageError("--max-duration must be a positive number of seconds")
+    if args.allow_errors and not args.fail_on:
+        raise UsageError("--allow-errors goes with --fail-on")
     if args.framework:
         catalog_from_settings(s.policy).engine(args.framework)  # fail fast on an unknown id
-    fh: IO[bytes] = open(args.output, "wb") if args.output else sys.stdout.buffer
+    try:  # before the scan: an unwritable --output must not cost a whole scan
+        fh: IO[bytes] = open(args.output, "wb") if args.output else sys.stdout.buffer
+    except OSError as exc:
+        raise UsageError(f"cannot write --output {args.output}: {exc.strerror or exc}") from None
     try:
         try:
             totals, kept = asyncio.run(_scan(args, s, fh))
-        except (DefinitionError, ConfigError):
-            raise  # the CLI prints these (exit 2)
+        except CspmError:
+            raise  # the CLI prints these with their exit code
         except Exception as exc:  # the scan could not run at all (credentials, endpoint...)
-            print(f"cspm-stream scan: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-            return 2
+            from cspm_stream.collect.faults import classify
+
+            fault = classify(exc)
+            raise CollectionError(f"cannot scan: {fault.code}: {fault.message}", code=fault.code) from None
         if args.format != "jsonl":
             shown = [f for f in kept if args.include_passed or f["compliance"]["status_id"] != 1]
             if args.format == "table":
@@ -218,5 +226,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.fail_on:
         threshold = Severity.parse(args.fail_on)
         if totals.failed_at_or_above(threshold):
+            return 1
+        if totals.errors and not args.allow_errors:
+            print(
+                f"scan: {totals.errors} check(s) ended in ERROR (not evaluated: a coverage gap); this fails "
+                "--fail-on unless --allow-errors",
+                file=sys.stderr,
+            )
             return 1
     return 0

@@ -24,6 +24,33 @@ ITEM_CONCURRENCY = 32  # items of one type whose details are fetched at once
 QUEUE_SIZE = 256
 
 
+_API_NAMES: dict[str, dict[str, str]] = {}
+
+
+def api_name(service: str, operation: str) -> str:
+    """The AWS API name of a botocore snake_case operation (``get_bucket_policy`` → ``GetBucketPolicy``),
+    from botocore's service model (loaded once per service, only when a call failed)."""
+    names = _API_NAMES.get(service)
+    if names is None:
+        try:
+            import botocore.session
+            from botocore import xform_name
+
+            model = botocore.session.get_session().get_service_model(service)
+            names = {xform_name(n): n for n in model.operation_names}
+        except Exception:  # an unknown service name: fall back to the mechanical form
+            names = {}
+        _API_NAMES[service] = names
+    return names.get(operation) or "".join(w[:1].upper() + w[1:] for w in operation.split("_"))
+
+
+def failure_of(service: str, exc: CallFailed, attribute: str) -> AttributeFailure:
+    """An attribute failure whose message starts with the AWS operation that failed (``GetBucketPolicy: ...``)."""
+    return AttributeFailure(
+        attribute=attribute, code=exc.fault.code, message=f"{api_name(service, exc.operation)}: {exc.fault.message}"
+    )
+
+
 def error_snapshot(job: ScanJob, spec: ResourceSpec, region: str, fault: Fault, observed_at: str) -> ResourceSnapshot:
     """The collection-error record of a type whose listing failed (see collector docstring)."""
     svc = spec.service_name
@@ -114,7 +141,8 @@ async def _run_spec(
         leaf = _leaf(exc)
         if isinstance(leaf, CallFailed):
             if leaf.fault.code not in spec.list_not_configured:
-                failures.append(leaf.fault)
+                op = api_name(spec.service, leaf.operation)
+                failures.append(Fault(leaf.fault.kind, leaf.fault.code, f"{op}: {leaf.fault.message}"))
         else:
             failures.append(Fault(FaultKind.ERROR, type(leaf).__name__, str(leaf)[:300]))
     if failures:
@@ -236,6 +264,6 @@ async def _detail(spec: ResourceSpec, d: Detail, calls: _JobCalls, item: Item) -
     except CallFailed as exc:
         if exc.fault.kind is FaultKind.NOT_CONFIGURED or exc.fault.code in d.not_configured:
             return None, None
-        return None, AttributeFailure(attribute=d.key, code=exc.fault.code, message=exc.fault.message)
+        return None, failure_of(d.service or spec.service, exc, d.key)
     except Exception as exc:  # a bug in a detail is an error record, never a pass
         return None, AttributeFailure(attribute=d.key, code=type(exc).__name__, message=str(exc)[:300])

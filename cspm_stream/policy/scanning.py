@@ -9,15 +9,16 @@ The posture score of a scan is ``100 * passed / (passed + failed)`` over its che
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from cspm_stream.models.enums import FindingStatus, Severity, Verdict
-from cspm_stream.models.inventory import ResourceSnapshot
+from cspm_stream.models.inventory import AttributeFailure, ResourceSnapshot
 from cspm_stream.models.ocsf import ACTIVITY_CREATE
 from cspm_stream.policy.catalog import Catalog
 from cspm_stream.policy.engine import PolicyEngine
+from cspm_stream.policy.model import Policy
 from cspm_stream.policy.mutelist import EMPTY, Mutelist, Subject
 from cspm_stream.policy.ocsf import ResourceRef, build_compliance_finding
 from cspm_stream.policy.operators import epoch_seconds
@@ -52,6 +53,22 @@ class ScanTotals:
         )
 
 
+def error_detail(detail: str, policy: Policy, errors: Sequence[AttributeFailure]) -> str:
+    """An ERROR verdict's detail with what AWS answered: ``could not read: policy (AccessDenied on
+    GetBucketPolicy: ...)`` — the error code and the operation of every failed read the policy depends on."""
+    hit = [e for e in errors if e.attribute == "*" or policy.depends_on_any(frozenset({e.attribute}))]
+    if not hit:
+        return detail
+    parts = []
+    for e in hit[:4]:
+        op, sep, msg = e.message.partition(": ")
+        what = f"{e.code} on {op}" if sep and op.isidentifier() else e.code
+        text = (msg if sep and op.isidentifier() else e.message)[:160]
+        parts.append(f"{e.attribute}: {what}" + (f" ({text})" if text else ""))
+    more = f"; {len(hit) - 4} more" if len(hit) > 4 else ""
+    return f"{detail} [{'; '.join(parts)}{more}]"
+
+
 class ScanEvaluator:
     def __init__(self, catalog: Catalog, engine: PolicyEngine, mutelist: Mutelist = EMPTY, *, now_ts: float) -> None:
         self.catalog = catalog
@@ -74,6 +91,7 @@ class ScanEvaluator:
         for res in results:
             pol = res.policy
             mute_reason: str | None = None
+            detail = res.detail
             if res.verdict is Verdict.PASS:
                 t.passed += 1
                 if not include_passed:
@@ -90,6 +108,7 @@ class ScanEvaluator:
                 elif res.verdict is Verdict.ERROR:
                     t.errors += 1
                     status = FindingStatus.ERROR
+                    detail = error_detail(res.detail, pol, snap.errors)
                 else:
                     t.failed += 1
                     t.failed_by_severity[pol.severity] = t.failed_by_severity.get(pol.severity, 0) + 1
@@ -105,5 +124,5 @@ class ScanEvaluator:
                 time_ms=obs_ms,
                 compliance=self.catalog.compliance(pol.id),
                 mute_reason=mute_reason,
-                detail=res.detail,
+                detail=detail,
             )

@@ -100,6 +100,14 @@ class ScanSettings:
     services: list[str] = setting(doc="Services to collect; empty = all supported.", factory=list)
     rescan_dedup_s: float = setting(5.0, doc="Window in which repeated rescan requests are merged.", min=0)
     scheduler: bool = setting(True, doc="Run the scheduler in this ingestor (one per cluster is enough).")
+    max_duration_s: float = setting(
+        1800.0,
+        doc=(
+            "One-shot 'scan': stop collecting after this long (e.g. under sustained throttling); "
+            "what was not read is reported as ERROR findings."
+        ),
+        min=1,
+    )
 
 
 @dataclass(frozen=True)

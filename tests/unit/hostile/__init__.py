@@ -1,0 +1,1 @@
+"""Hostile inputs and careless operators: configuration, CLI, sinks, topics (issue 12)."""

@@ -51,24 +51,54 @@ class RegexError(ValueError):
     """A pattern the linear-time engine cannot compile; the message says why."""
 
 
-class LinearRegex:
-    """A compiled RE2 pattern with boolean ``search``/``fullmatch`` over str."""
+#: texts up to this long have their verdicts remembered (field values repeat: ARNs, agents, names)
+MEMO_TEXT = 160
+MEMO_ENTRIES = 512
 
-    __slots__ = ("_re", "pattern")
+
+class LinearRegex:
+    """A compiled RE2 pattern with boolean ``search``/``fullmatch`` over str.
+
+    Verdicts on short texts are remembered (at most :data:`MEMO_ENTRIES` per pattern and
+    mode, then forgotten at once), so a value that recurs — the same role ARN, user agent or
+    event name on many records — costs one dictionary lookup after its first evaluation.
+    """
+
+    __slots__ = ("_full", "_re", "_search", "pattern")
 
     def __init__(self, pattern: str, compiled: Any) -> None:
         self.pattern = pattern
         self._re = compiled
+        self._search: dict[str, bool] = {}
+        self._full: dict[str, bool] = {}
 
     def search(self, text: str) -> bool:
         """True if the pattern occurs anywhere in ``text``."""
+        memo = self._search
+        hit = memo.get(text)
+        if hit is not None:
+            return hit
         b = text.encode("utf-8", "surrogatepass")
-        return bool(self._re.Match(_UNANCHORED, b, 0, len(b))[0] != _NULL)
+        found = bool(self._re.Match(_UNANCHORED, b, 0, len(b))[0] != _NULL)
+        if len(text) <= MEMO_TEXT:
+            if len(memo) >= MEMO_ENTRIES:
+                memo.clear()
+            memo[text] = found
+        return found
 
     def fullmatch(self, text: str) -> bool:
         """True if the whole of ``text`` matches."""
+        memo = self._full
+        hit = memo.get(text)
+        if hit is not None:
+            return hit
         b = text.encode("utf-8", "surrogatepass")
-        return bool(self._re.Match(_BOTH, b, 0, len(b))[0] != _NULL)
+        found = bool(self._re.Match(_BOTH, b, 0, len(b))[0] != _NULL)
+        if len(text) <= MEMO_TEXT:
+            if len(memo) >= MEMO_ENTRIES:
+                memo.clear()
+            memo[text] = found
+        return found
 
     def __repr__(self) -> str:
         return f"LinearRegex({self.pattern!r})"
@@ -103,10 +133,29 @@ def _explain(pattern: str, reason: str) -> str:
     return f"not a valid RE2 pattern: {reason}"
 
 
+_COMPILED: dict[tuple[str, bool, bool, bool], LinearRegex] = {}
+
+
 def compile(pattern: str, *, ignorecase: bool = False, multiline: bool = False, dotall: bool = False) -> LinearRegex:
-    """Compile ``pattern`` for linear-time matching; raise :class:`RegexError` if RE2 cannot."""
+    """Compile ``pattern`` for linear-time matching; raise :class:`RegexError` if RE2 cannot.
+
+    The same pattern with the same flags gives the same object (rules sharing a pattern share
+    its remembered verdicts).
+    """
     if not isinstance(pattern, str):
         raise RegexError(f"pattern must be text, not {type(pattern).__name__}")
+    key = (pattern, ignorecase, multiline, dotall)
+    known = _COMPILED.get(key)
+    if known is not None:
+        return known
+    rx = _compile(pattern, ignorecase, multiline, dotall)
+    if len(_COMPILED) >= 10_000:
+        _COMPILED.clear()
+    _COMPILED[key] = rx
+    return rx
+
+
+def _compile(pattern: str, ignorecase: bool, multiline: bool, dotall: bool) -> LinearRegex:
     flags = ("i" if ignorecase else "") + ("m" if multiline else "") + ("s" if dotall else "")
     source = (f"(?{flags})" if flags else "") + _translate(pattern)
     opts = re2.Options()

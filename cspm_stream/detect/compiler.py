@@ -6,7 +6,12 @@ tree whose leaves are field/value expressions. This module walks that tree once,
 at load time, and builds nested closures; evaluating a record does no parsing.
 
 It also works out which ``eventName``/``eventSource`` values a rule *requires*
-(its "pins") so the engine only evaluates a rule for records that can match.
+(its "pins") and, more generally, the rule's condition projected onto the index
+fields (:data:`INDEX_FIELDS`: what must hold of those four fields for the rule to
+match at all — prefixes, suffixes, negations included). The engine evaluates that
+projection once per distinct combination of index-field values and caches which rules
+survive, so a rule is only ever evaluated for records that can match it, whatever
+operators its index-field selections use.
 
 Placeholders (``field|expand: '%Name%'``) take their values from
 ``detection.placeholders.Name`` in the settings; a value written ``cidr:10.0.0.0/8``
@@ -57,6 +62,8 @@ class Compiled:
     pins: dict[str, frozenset[str]]
     #: fields CloudTrail lacks that the rule selects (each selection on them never sees a value)
     warnings: tuple[str, ...] = ()
+    #: the condition projected onto INDEX_FIELDS (None: no constraint on them); holds for every match
+    key_filter: Predicate | None = None
 
     @property
     def event_names(self) -> frozenset[str] | None:
@@ -88,12 +95,14 @@ def compile_rule(
     c = _Compiler(placeholders, v)
     preds = [c.node(t) for t in trees]
     pred = preds[0] if len(preds) == 1 else _any(preds)
+    projected = [c.project(t) for t in trees]
+    key_filter = None if any(p is None for p in projected) else _any([p for p in projected if p is not None])
     pinned: dict[str, frozenset[str]] = {}
     for f in INDEX_FIELDS:
         vals = _union([pins(t, f) for t in trees])
         if vals is not None:
             pinned[f] = vals
-    return Compiled(pred, pinned, tuple(v.warnings))
+    return Compiled(pred, pinned, tuple(v.warnings), key_filter)
 
 
 def _union(sets: list[frozenset[str] | None]) -> frozenset[str] | None:
@@ -194,8 +203,32 @@ class _Compiler:
             return self.field(node.field, node.value)
         if isinstance(node, ConditionValueExpression):
             vals = self.expand(node.value)
-            return _any([keyword(v, self.vocab.max_chars) for v in vals])
+            return _any([keyword(v, self.vocab.max_chars, self.vocab.clipped) for v in vals])
         raise Unsupported(f"condition element {type(node).__name__} is not supported")
+
+    def project(self, node: Node) -> Predicate | None:
+        """The necessary condition ``node`` puts on the index fields alone (None = none).
+
+        Selections on other fields become "true" (anything may match them); a ``not`` is kept
+        only when everything under it is on index fields (then it is exact), else it is "true".
+        """
+        if isinstance(node, ConditionAND):
+            parts = [p for a in node.args if a is not None and (p := self.project(a)) is not None]  # type: ignore[arg-type]
+            return _all(parts) if parts else None
+        if isinstance(node, ConditionOR):
+            opts = [self.project(a) for a in node.args if a is not None]  # type: ignore[arg-type]
+            if not opts or any(p is None for p in opts):
+                return None
+            return _any([p for p in opts if p is not None])
+        if isinstance(node, ConditionNOT):
+            inner_node = node.args[0]
+            if _only_index_fields(inner_node):  # type: ignore[arg-type]
+                inner = self.node(inner_node)  # type: ignore[arg-type]
+                return lambda r: not inner(r)
+            return None
+        if isinstance(node, ConditionFieldEqualsValueExpression) and node.field in INDEX_FIELDS:
+            return self.field(node.field, node.value)
+        return None
 
     def _or(self, args: list[Node]) -> Predicate:
         by_field: dict[str, set[str]] = {}
@@ -258,6 +291,14 @@ class _Compiler:
                     out.append(SigmaString(v))
             return out
         return list(s.replace_placeholders(self._callback))  # type: ignore[arg-type]
+
+
+def _only_index_fields(node: Node) -> bool:
+    if isinstance(node, ConditionFieldEqualsValueExpression):
+        return node.field in INDEX_FIELDS
+    if isinstance(node, ConditionAND | ConditionOR | ConditionNOT):
+        return all(a is not None and _only_index_fields(a) for a in node.args)  # type: ignore[arg-type]
+    return False
 
 
 def _cost(node: Node) -> int:

@@ -31,7 +31,8 @@ Hostile input (see :mod:`cspm_stream.detect.records`): a record whose identity f
 hold lists or objects is rejected with :class:`~cspm_stream.detect.records.RecordRejected`
 naming the field; numbers and booleans are evaluated as their text. Matchers read at most
 the rule set's ``max_field_chars`` of a value (``detection.max_field_chars``); a detection
-lists the fields that were longer in ``unmapped.truncated_fields``. With ``budget_ms`` set, a record whose evaluation takes
+lists the fields a matcher had to cut while evaluating its record in
+``unmapped.truncated_fields``. With ``budget_ms`` set, a record whose evaluation takes
 longer raises :class:`BudgetExceeded` (checked between rules: each rule is linear-time
 on bounded values) so the runtime dead-letters it and the stream moves on.
 """
@@ -39,7 +40,7 @@ on bounded values) so the runtime dead-letters it and the stream moves on.
 from __future__ import annotations
 
 import time
-from bisect import insort
+from bisect import bisect_left, insort
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -123,7 +124,7 @@ class DetectionEngine:
                 self._generic.append(r)
         self._cache: dict[tuple[Any, ...], tuple[DetectionRule, ...]] = {}
         self._budget = self.config.budget_ms / 1000.0
-        self._max_chars = rules.max_field_chars
+        self._clipped = rules.clipped
         self.stats = {"records": 0, "duplicates": 0, "late": 0, "findings": 0, "rescans": 0, "over_budget": 0}
 
     # ------------------------------------------------------------------ entry point
@@ -151,8 +152,6 @@ class DetectionEngine:
             except ValueError:
                 raise RecordRejected(f"eventTime {rec['eventTime'][:64]!r} is not an ISO 8601 time") from None
         t = event_time_ms
-        if principal is None:
-            principal = principal_key(rec)
         self.stats["records"] += 1
         out = Outcome()
         wm = self.store.watermark(state, partition)
@@ -177,6 +176,7 @@ class DetectionEngine:
         out.rescans = targets
         resources: list[dict[str, Any]] | None = None
         truncated: list[str] = []
+        group = principal or ""
         for rule in hits:
             rid = rule.info.id
             if self.shadow[rid]:
@@ -187,13 +187,15 @@ class DetectionEngine:
             out.matched.append(rid)
             if resources is None:
                 resources = self._resources(rec, targets)
-                truncated = _truncated(rec, self._max_chars)
+                if self._clipped:
+                    truncated = sorted(self._clipped)
+                group = group or principal_key(rec)  # single-event detections group by the principal
             if self._generate[rule.info.id]:
                 f = self.store.record(
                     state,
                     partition,
                     rule.info,
-                    principal,
+                    group,
                     rec,
                     [_evidence(rec, eid, t)],
                     resources,
@@ -226,6 +228,8 @@ class DetectionEngine:
         on the thread's CPU clock, so a process descheduled by a busy machine is not mistaken
         for an expensive record: only CPU time over the budget raises :class:`BudgetExceeded`.
         """
+        if self._clipped:
+            self._clipped.clear()
         cands = self._candidates(rec)
         budget = self._budget
         if not budget:
@@ -271,11 +275,16 @@ class DetectionEngine:
             if isinstance(v, str):
                 lst.extend(self._index[f].get(v.lower(), ()))
         lst.extend(self._generic)
-        hit = tuple(lst)
+        # each rule's condition projected onto the key fields decides, once per key, if it can match
+        probe: dict[str, Any] = {k: v for k, v in (("eventName", key[0]), ("eventSource", key[1])) if v is not None}
+        if key[2] is not None:
+            probe["userIdentity"] = {"type": key[2]}
+        if key[3] is not None:
+            probe["errorCode"] = key[3]
+        hit = tuple(r for r in lst if r.compiled.key_filter is None or r.compiled.key_filter(probe))
         if len(self._cache) >= _CANDIDATE_CACHE_MAX:
             self._cache.clear()
-        if all(isinstance(v, str | None) for v in key):
-            self._cache[key] = hit
+        self._cache[key] = hit
         return hit
 
     def _count(self, info: RuleInfo, shadow: bool) -> None:
@@ -336,18 +345,19 @@ class DetectionEngine:
         ckey = f"cor|{corr.info.id}|{group}"
         held = state.get(ckey)
         buf: list[list[Any]] = held["b"] if held else []
-        if any(e[1] == eid for e in buf):
-            return None
-        if check_known:  # a possible redelivery: was it consumed by a window that already fired?
+        if check_known:  # a possible redelivery (eventIDs seen since the restart are dropped upstream)
+            if any(e[1] == eid for e in buf):
+                return None  # still buffered from before the restart
             det = state.get(f"det|{corr.info.id}|{group}")
             if det is not None and eid in self.store.known_ids(state, det):
-                return None
+                return None  # consumed by a window that already fired
         value = None
         if corr.value_getters:
             vals = [x for v in corr.value_getters[rid](rec) if (x := text(v)) is not None]
             value = vals[0] if vals else None
         cutoff = wm - self._lateness - corr.span_ms
-        buf = [e for e in buf if e[0] >= cutoff]
+        if buf and buf[0][0] < cutoff:  # sorted by time: drop the expired head
+            buf = buf[bisect_left(buf, cutoff, key=_time) :]
         entry = [
             t,
             eid,
@@ -356,7 +366,7 @@ class DetectionEngine:
             str(rec.get("eventName") or ""),
             str(rec.get("eventSource") or ""),
         ]
-        insort(buf, entry, key=lambda e: (e[0], e[1]))
+        insort(buf, entry, key=_order)
         found = _satisfied(corr, buf, t)
         finding = None
         if found is not None:
@@ -386,20 +396,12 @@ class DetectionEngine:
         return finding
 
 
-def _truncated(rec: dict[str, Any], limit: int) -> list[str]:
-    """Dotted paths of string values longer than ``limit`` (what matchers only saw a prefix of)."""
-    out: set[str] = set()
-    stack: list[tuple[str, Any]] = list(rec.items())
-    while stack:
-        path, v = stack.pop()
-        if v.__class__ is str:
-            if len(v) > limit:
-                out.add(path)
-        elif v.__class__ is dict:
-            stack.extend((f"{path}.{k}", x) for k, x in v.items())
-        elif v.__class__ is list:
-            stack.extend((path, x) for x in v)
-    return sorted(out)
+def _time(e: list[Any]) -> int:
+    return int(e[0])
+
+
+def _order(e: list[Any]) -> tuple[int, str]:
+    return (e[0], e[1])
 
 
 def _evidence(rec: dict[str, Any], eid: str, t: int) -> Evidence:

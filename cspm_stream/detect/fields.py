@@ -229,6 +229,9 @@ class Vocabulary:
     deriver: derived.Deriver | None = None
     max_chars: int = MAX_FIELD_CHARS
     warnings: list[str] = field(default_factory=list)
+    #: fields whose value a matcher cut at ``max_chars`` while evaluating the current record
+    #: (shared by every rule compiled with this vocabulary; the engine clears it per record)
+    clipped: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         if self.deriver is None:

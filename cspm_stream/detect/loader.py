@@ -129,7 +129,7 @@ def load_documents(
 ) -> RuleSet:
     """Load parsed YAML documents ``(file, index in file, document)``."""
     vocab = vocab or Vocabulary(extra=extra_fields)
-    rs = RuleSet(errors=list(errors or []), max_field_chars=vocab.max_chars)
+    rs = RuleSet(errors=list(errors or []), max_field_chars=vocab.max_chars, clipped=vocab.clipped)
     by_ref: dict[str, DetectionRule] = {}
     seen_ids: dict[str, str] = {}
     corr_docs: list[tuple[str, int, dict[str, Any], SigmaCorrelationRule]] = []

@@ -65,19 +65,23 @@ class Unsupported(ValueError):
     """A rule uses a Sigma feature this engine cannot evaluate (the message says which)."""
 
 
-def _clipped(limit: int) -> Callable[[Any], str | None]:
-    """``text()`` cut to ``limit`` characters."""
+def _clipped(limit: int, field: str = "", sink: set[str] | None = None) -> Callable[[Any], str | None]:
+    """``text()`` cut to ``limit`` characters; a cut is recorded as ``field`` in ``sink``."""
 
     def clip(v: Any) -> str | None:
         t = v if v.__class__ is str else text(v)
         if t is not None and len(t) > limit:
+            if sink is not None:
+                sink.add(field)
             return t[:limit]
         return t
 
     return clip
 
 
-def string_matcher(s: SigmaString, limit: int = MAX_FIELD_CHARS) -> ValueMatcher:
+def string_matcher(
+    s: SigmaString, limit: int = MAX_FIELD_CHARS, *, field: str = "", sink: set[str] | None = None
+) -> ValueMatcher:
     """Wildcard/case semantics of a Sigma string, specialised to str methods when possible."""
     if s.contains_placeholder():
         names = ", ".join(sorted({p.name for p in s.s if isinstance(p, Placeholder)}))
@@ -97,7 +101,7 @@ def string_matcher(s: SigmaString, limit: int = MAX_FIELD_CHARS) -> ValueMatcher
             return t is not None and norm(t) == want
 
         return eq
-    clip = _clipped(limit)
+    clip = _clipped(limit, field, sink)
     if all(p is SpecialChars.WILDCARD_MULTI for p in specials):
         if len(parts) == 1:
             return lambda v: v is not None
@@ -123,7 +127,9 @@ def string_matcher(s: SigmaString, limit: int = MAX_FIELD_CHARS) -> ValueMatcher
     return lambda v: (t := clip(v)) is not None and full(t)
 
 
-def regex_matcher(r: SigmaRegularExpression, limit: int = MAX_FIELD_CHARS) -> ValueMatcher:
+def regex_matcher(
+    r: SigmaRegularExpression, limit: int = MAX_FIELD_CHARS, *, field: str = "", sink: set[str] | None = None
+) -> ValueMatcher:
     """``|re``: searched anywhere in the value, on RE2 (linear time)."""
     if r.regexp.contains_placeholder():
         raise Unsupported("unresolved placeholder in regular expression")
@@ -138,7 +144,7 @@ def regex_matcher(r: SigmaRegularExpression, limit: int = MAX_FIELD_CHARS) -> Va
     except safe_regex.RegexError as exc:
         raise Unsupported(f"regular expression {source!r}: {exc}") from None
     search = pat.search
-    clip = _clipped(limit)
+    clip = _clipped(limit, field, sink)
     return lambda v: (t := clip(v)) is not None and search(t)
 
 
@@ -185,12 +191,17 @@ def _timestamp_part(part: TimestampPart, v: Any) -> int | None:
     return d.year
 
 
-def value_matcher(val: SigmaType, limit: int = MAX_FIELD_CHARS) -> ValueMatcher:
-    """A matcher for one leaf value of a field (not null/exists/fieldref: those need the whole field)."""
+def value_matcher(
+    val: SigmaType, limit: int = MAX_FIELD_CHARS, *, field: str = "", sink: set[str] | None = None
+) -> ValueMatcher:
+    """A matcher for one leaf value of a field (not null/exists/fieldref: those need the whole field).
+
+    A value longer than ``limit`` is read up to ``limit``; ``field`` is then added to ``sink``.
+    """
     if isinstance(val, SigmaString):
-        return string_matcher(val, limit)
+        return string_matcher(val, limit, field=field, sink=sink)
     if isinstance(val, SigmaRegularExpression):
-        return regex_matcher(val, limit)
+        return regex_matcher(val, limit, field=field, sink=sink)
     if isinstance(val, SigmaTimestampPart):
         part, want = val.timestamp_part, int(val.number)
         return lambda v: _timestamp_part(part, v) == want
@@ -219,7 +230,7 @@ def value_matcher(val: SigmaType, limit: int = MAX_FIELD_CHARS) -> ValueMatcher:
         bound = float(val.number.number)
         return lambda v: (n := _number(v)) is not None and op(n, bound)
     if isinstance(val, SigmaExpansion):
-        subs = [value_matcher(x, limit) for x in val.values]
+        subs = [value_matcher(x, limit, field=field, sink=sink) for x in val.values]
         return lambda v: any(m(v) for m in subs)
     raise Unsupported(f"value type {type(val).__name__} is not supported")
 
@@ -242,7 +253,7 @@ def leaf(field: str, val: SigmaType, vocab: Vocabulary | None = None) -> Predica
         return present
     if isinstance(val, SigmaFieldReference):
         return _fieldref(get, val, vocab)
-    m = value_matcher(val, vocab.max_chars)
+    m = value_matcher(val, vocab.max_chars, field=field, sink=vocab.clipped)
 
     def pred(rec: Record) -> bool:
         v0 = fast(rec)
@@ -288,7 +299,7 @@ def one_of(field: str, values: frozenset[str], vocab: Vocabulary | None = None) 
 
 def _fieldref(get: Getter, ref: SigmaFieldReference, vocab: Vocabulary) -> Predicate:
     other = vocab.getter(ref.field)
-    clip = _clipped(vocab.max_chars)
+    clip = _clipped(vocab.max_chars, f"{ref.field}|fieldref", vocab.clipped)
     starts, ends = ref.starts_with, ref.ends_with
 
     def cmp(a: str, b: str) -> bool:
@@ -308,7 +319,7 @@ def _fieldref(get: Getter, ref: SigmaFieldReference, vocab: Vocabulary) -> Predi
     return pred
 
 
-def keyword(val: SigmaType, limit: int = MAX_FIELD_CHARS) -> Predicate:
+def keyword(val: SigmaType, limit: int = MAX_FIELD_CHARS, sink: set[str] | None = None) -> Predicate:
     """A keyword (field-less) value: searched in the record's JSON text, case-insensitively."""
     if isinstance(val, SigmaString):
         s = val
@@ -316,9 +327,9 @@ def keyword(val: SigmaType, limit: int = MAX_FIELD_CHARS) -> Predicate:
             s = SpecialChars.WILDCARD_MULTI + s
         if not s.endswith(SpecialChars.WILDCARD_MULTI):
             s = s + SpecialChars.WILDCARD_MULTI
-        m = string_matcher(s, limit)
+        m = string_matcher(s, limit, field="<keyword: whole record>", sink=sink)
     elif isinstance(val, SigmaRegularExpression):
-        m = regex_matcher(val, limit)
+        m = regex_matcher(val, limit, field="<keyword: whole record>", sink=sink)
     else:
         raise Unsupported(f"keyword of type {type(val).__name__} is not supported")
     return lambda rec: m(text(rec))

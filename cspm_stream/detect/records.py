@@ -92,6 +92,51 @@ def _object(v: Any, where: str) -> dict[str, Any] | None:
 
 def normalize(rec: Any, *, need_time: bool = True) -> dict[str, Any]:
     """The record to evaluate (``rec`` itself when nothing needs coercion); raises :class:`RecordRejected`."""
+    if _clean(rec, need_time):
+        return rec  # type: ignore[no-any-return]
+    return _normalize(rec, need_time)
+
+
+def _clean(rec: Any, need_time: bool) -> bool:
+    """The common case, checked fast: every field the engine reads already has the right type."""
+    if rec.__class__ is not dict:
+        return False
+    get = rec.get
+    eid = get("eventID")
+    if eid.__class__ is not str or not eid or (need_time and get("eventTime").__class__ is not str):
+        return False
+    for k in SCALARS:
+        v = get(k)
+        if v is not None and v.__class__ is not str:
+            return False
+    ident = get("userIdentity")
+    if ident is None:
+        return True
+    if ident.__class__ is not dict:
+        return False
+    iget = ident.get
+    for k in IDENTITY_SCALARS:
+        v = iget(k)
+        if v is not None and v.__class__ is not str:
+            return False
+    ctx = iget("sessionContext")
+    if ctx is None:
+        return True
+    if ctx.__class__ is not dict:
+        return False
+    iss = ctx.get("sessionIssuer")
+    if iss is None:
+        return True
+    if iss.__class__ is not dict:
+        return False
+    for k in ISSUER_SCALARS:
+        v = iss.get(k)
+        if v is not None and v.__class__ is not str:
+            return False
+    return True
+
+
+def _normalize(rec: Any, need_time: bool) -> dict[str, Any]:
     if rec.__class__ is not dict:
         raise RecordRejected(f"record is {_kind(rec)}; expected an object")
     out: dict[str, Any] = rec

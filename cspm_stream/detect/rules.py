@@ -100,6 +100,8 @@ class RuleSet:
     warnings: list[LoadError] = field(default_factory=list)
     #: characters of one value the compiled matchers read (longer values were cut)
     max_field_chars: int = MAX_FIELD_CHARS
+    #: fields the matchers cut while evaluating the current record (filled by the matchers)
+    clipped: set[str] = field(default_factory=set)
 
     @property
     def loaded(self) -> int:

@@ -1,0 +1,70 @@
+"""The rule index: sound (never drops a rule that matches) and selective (prefixes, negations, error codes)."""
+
+from __future__ import annotations
+
+import random
+
+from bench.detect.mix import generate
+from cspm_stream.detect.catalog import builtin_rules_dir
+from cspm_stream.detect.engine import DetectionEngine
+from cspm_stream.detect.loader import load_paths
+from cspm_stream.detect.records import normalize
+from tests.unit.detect.helpers import ev, rules
+from tests.unit.detect.test_sigmahq import RULES as SIGMAHQ
+
+
+def _rule(n: int, detection: str) -> str:
+    return f"""
+title: R{n}
+id: 90000000-0000-4000-8000-{n:012d}
+logsource: {{product: aws, service: cloudtrail}}
+detection:
+{detection}
+"""
+
+
+INDEXED = rules(
+    _rule(1, "  sel: {eventName|startswith: [Delete, Terminate]}\n  condition: sel"),
+    _rule(2, "  sel: {userAgent|contains: sqlmap}\n  s3: {eventSource: s3.amazonaws.com}\n  condition: sel and not s3"),
+    _rule(3, "  sel: {eventName: GetObject}\n  err: {errorCode|exists: true}\n  condition: sel and not err"),
+    _rule(4, "  a: {eventName|endswith: Policy}\n  b: {userAgent|contains: x}\n  condition: a or b"),
+    _rule(
+        5,
+        "  sel: {eventName: PutObject}\n  f: {eventSource: ec2.amazonaws.com, userAgent: y}\n  condition: sel and not f",
+    ),
+)
+
+
+def _titles(engine: DetectionEngine, rec: dict) -> set[str]:
+    return {r.info.title for r in engine._candidates(normalize(rec))}
+
+
+def test_projection_keeps_only_rules_whose_index_fields_can_match() -> None:
+    eng = DetectionEngine(INDEXED)
+    assert _titles(eng, ev("DeleteBucket", "s3.amazonaws.com")) == {"R1", "R4"}
+    assert _titles(eng, ev("TerminateInstances", "ec2.amazonaws.com")) == {"R1", "R2", "R4"}
+    assert _titles(eng, ev("GetObject", "s3.amazonaws.com")) == {"R3", "R4"}
+    assert _titles(eng, ev("GetObject", "s3.amazonaws.com", error_code="AccessDenied")) == {"R4"}
+    assert _titles(eng, ev("PutObject", "s3.amazonaws.com")) == {"R4", "R5"}  # R5's not-filter mixes fields: kept
+    assert _titles(eng, ev("ListUsers")) == {"R2", "R4"}
+
+
+def test_index_never_drops_a_matching_rule() -> None:
+    rs = load_paths([builtin_rules_dir(), SIGMAHQ])
+    eng = DetectionEngine(rs)
+    live = [r for r in rs.rules if eng._generate[r.info.id] or r.feeds]
+    recs = generate(4000, seed=7)
+    rng = random.Random(3)
+    for rec in recs[:300]:  # hostile spellings of the index fields too
+        bent = dict(rec, eventName=rng.choice(["", "delete", "DELETEBUCKET", rec["eventName"].upper(), "x" * 300]))
+        recs.append(bent)
+    checked = 0
+    for raw in recs:
+        rec = normalize(raw)
+        cands = set(id(r) for r in eng._candidates(rec))
+        for r in live:
+            if r.compiled.predicate(rec):
+                assert id(r) in cands, (r.info.title, rec["eventName"], rec["eventSource"])
+                checked += 1
+    assert checked > 1000
+    assert sum(len(eng._candidates(normalize(r))) for r in recs) / len(recs) < 0.1 * len(live)

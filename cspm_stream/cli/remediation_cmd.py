@@ -120,7 +120,15 @@ def _approve(args: argparse.Namespace) -> int:
 
 
 async def _send(settings: settings_mod.Settings, emit: Any) -> None:
-    from cspm_stream.kafka import Producer
+    from aiokafka.errors import KafkaError
 
-    async with Producer(settings.kafka) as producer:
-        await producer.send(emit)
+    from cspm_stream.errors import KafkaUnavailable
+    from cspm_stream.kafka import Producer
+    from cspm_stream.topic_admin import require
+
+    await require(settings.kafka, ["approvals"])  # never auto-created: TopicError names 'topics create'
+    try:
+        async with Producer(settings.kafka, request_timeout_ms=int(settings.kafka.request_timeout_s * 1000)) as p:
+            await p.send(emit)
+    except KafkaError as exc:
+        raise KafkaUnavailable(f"approval not published: {type(exc).__name__}: {exc}") from None

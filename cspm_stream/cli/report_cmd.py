@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cspm_stream import settings as settings_mod
-from cspm_stream.errors import CspmError
+from cspm_stream.errors import CspmError, UsageError
 from cspm_stream.report import FORMATS, build_report, collect, load_dirs, render
 from cspm_stream.report.findings import Inputs
 from cspm_stream.timeutil import now, parse_iso
@@ -62,12 +62,28 @@ async def _from_kafka(settings: settings_mod.Settings, timeout_s: float) -> Inpu
     return collect([*findings.values.values(), *detections.values.values()])
 
 
+def _now_ms(value: str | None) -> int:
+    if not value:
+        return int(now().timestamp() * 1000)
+    try:
+        return int(parse_iso(value).timestamp() * 1000)
+    except (ValueError, OverflowError, OSError):
+        raise UsageError(f"--now {value[:40]!r} is not an ISO 8601 time (e.g. 2026-01-31T12:00:00Z)") from None
+
+
 def _run(args: argparse.Namespace) -> int:
     settings = settings_mod.load(args.config)
     if args.trend_days < 1 or args.top < 1:
-        print("cspm-stream report: --trend-days and --top must be >= 1", file=sys.stderr)
-        return 2
-    now_ms = int((parse_iso(args.now) if args.now else now()).timestamp() * 1000)
+        raise UsageError("--trend-days and --top must be >= 1")
+    if not 0 < args.timeout < float("inf"):
+        raise UsageError("--timeout must be a positive number of seconds")
+    now_ms = _now_ms(args.now)
+    out = None
+    if args.output != "-":  # before reading anything: an unwritable --output must not cost the read
+        try:
+            out = open(args.output, "wb")
+        except OSError as exc:
+            raise UsageError(f"cannot write --output {args.output}: {exc.strerror or exc}") from None
     frameworks = load_dirs(settings.policy.framework_dirs)
     try:
         if args.findings_file:
@@ -75,11 +91,13 @@ def _run(args: argparse.Namespace) -> int:
         else:
             inputs = asyncio.run(_from_kafka(settings, args.timeout))
     except OSError as exc:
-        print(f"cspm-stream report: cannot read {args.findings_file}: {exc}", file=sys.stderr)
-        return 1
-    except CspmError as exc:
-        print(f"cspm-stream report: {exc}", file=sys.stderr)
-        return 1
+        if out is not None:
+            out.close()
+        raise UsageError(f"cannot read --findings-file {args.findings_file}: {exc.strerror or exc}") from None
+    except CspmError:
+        if out is not None:
+            out.close()
+        raise
     report = build_report(
         inputs,
         frameworks,
@@ -90,11 +108,12 @@ def _run(args: argparse.Namespace) -> int:
         top_n=args.top,
     )
     data = render(report, args.format)
-    if args.output == "-":
+    if out is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        Path(args.output).write_bytes(data)
+        with out:
+            out.write(data)
     s = report.summary
     score = "n/a" if s.score.value is None else f"{s.score.value:.1f}%"
     rejected = sum(report.rejected.values())

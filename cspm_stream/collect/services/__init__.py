@@ -23,6 +23,7 @@ from cspm_stream.collect.services import (
     elb,
     elbv2,
     firehose,
+    glue,
     guardduty,
     iam,
     kinesis,
@@ -79,6 +80,7 @@ SPECS: dict[str, list[ResourceSpec]] = {
     "backup": backup.SPECS,
     "kinesis": kinesis.SPECS,
     "firehose": firehose.SPECS,
+    "glue": glue.SPECS,
 }
 
 

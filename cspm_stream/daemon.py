@@ -103,7 +103,13 @@ class _Fatal:
 
 
 def build_services(
-    ctx: RoleContext, role: str, parts: Sequence[StageParts], *, ready: Callable[[], bool], on_fatal: _Fatal
+    ctx: RoleContext,
+    role: str,
+    parts: Sequence[StageParts],
+    *,
+    ready: Callable[[], bool],
+    on_fatal: _Fatal,
+    side: bool = True,
 ) -> list[mode.Service]:
     """The worker's services in start order (stopped in reverse): the producer, the web listener
     (``/healthz`` answers while the stages start; ``/readyz`` once they all have), the stages' and
@@ -116,13 +122,22 @@ def build_services(
     if web is not None:
         out.append(ServiceAdapter("web", web))
     out += [ServiceAdapter(name, svc) for p in parts for name, svc in p.services]
-    out += [ServiceAdapter(name, svc) for name, svc in role_services(ctx, role)]
+    if side:
+        out += [ServiceAdapter(name, svc) for name, svc in role_services(ctx, role)]
     out += [StageLoop(ctx, p.handler, on_fatal=on_fatal) for p in parts]
     return out
 
 
-def run(settings: Settings, role: str, handlers: Sequence[Handler] | None = None) -> int:
-    """Run ``role`` until SIGTERM/SIGINT; ``handlers`` replaces the role's stages (tests, benchmarks).
+def run(
+    settings: Settings,
+    role: str,
+    handlers: Sequence[Handler] | None = None,
+    *,
+    stages: tuple[str, ...] | None = None,
+) -> int:
+    """Run ``role`` until SIGTERM/SIGINT. ``stages``: only those of the role's stages, without the
+    role's side services (benchmarks); ``handlers``: these handlers instead of the role's stages
+    (tests of the runtime itself).
 
     Every stage runs on the batch loop (:mod:`cspm_stream.batchloop`), one ``mode`` service
     each, in one worker with the role's side services.
@@ -136,10 +151,10 @@ def run(settings: Settings, role: str, handlers: Sequence[Handler] | None = None
                 "the existing topic does not match the topic table (see 'cspm-stream topics list')",
             )
     ctx = role_context(settings, log=get_logger("cspm_stream"))
-    parts = build_role(ctx, role) if handlers is None else [StageParts(h) for h in handlers]
+    parts = build_role(ctx, role, stages) if handlers is None else [StageParts(h) for h in handlers]
     started = threading.Event()
     fatal = _Fatal()
-    services = build_services(ctx, role, parts, ready=started.is_set, on_fatal=fatal)
+    services = build_services(ctx, role, parts, ready=started.is_set, on_fatal=fatal, side=stages is None)
     # compiled rules and policies live as long as the process: keep them out of every GC pass;
     # every record allocates dozens of containers freed by reference counting (few cycles), so
     # young collections run every 50,000 allocations instead of 700 (measured: +8% detect throughput)

@@ -1,13 +1,16 @@
-"""Benchmark: what each daemon runtime costs on its own (a stage that does nothing, or only decodes).
+"""Benchmark: what the daemon's runtime costs on its own (a stage that does nothing, or only decodes).
 
-    .venv/bin/python -m bench.runtime_ceiling [--records 100000] [--partitions 3]
+    .venv/bin/python -m bench.runtime_ceiling [--records 100000] [--partitions 3] [--faust-reference]
 
 ``--records`` activity records are produced first; then ``cspm_stream.daemon.run`` drives a
 trivial stage (``noop``: returns nothing; ``decode``: decodes the ``activity.v1`` record and
-returns nothing) on each runtime — the aiokafka batch loop and a faust agent — and the
-committed offsets of its consumer group are polled until every record is processed.
-Rate = records / time from the first to the last commit progress. The ceiling a runtime
-puts on any stage, next to ``bench.kafka_passthrough``. Needs the broker. Prints JSON.
+returns nothing) on the batch loop, and the committed offsets of its consumer group are
+polled until every record is processed. Rate = records / time from the first to the last
+commit progress; ``records_per_cpu_s`` divides by the daemon's CPU time instead (user + system,
+all threads), which the load of a shared machine distorts far less. The ceiling the runtime puts on any stage, next to ``bench.kafka_passthrough``.
+``--faust-reference`` also measures a bare faust-streaming agent doing nothing (raw values, no
+table) on a fifth of the records: the per-event cost that made the daemon leave faust agents
+(docs/design.md). Needs the broker. Prints JSON.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import orjson
 from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.detect.mix import generate
-from bench.stream_detect.run import ROOT, _activity, _committed, _produce_all, _settings
+from bench.stream_detect.run import ROOT, _activity, _committed, _cpu_s, _produce_all, _settings
 from cspm_stream.kafka import client_options, ensure_topics
 
 STAGE = """
@@ -44,12 +47,40 @@ class Trivial:
             decode(value, ActivityRecord)
         return []
 
+sys.exit(run(settings.load(sys.argv[1]), "runtime-ceiling", handlers=[Trivial()]))
+"""
+
+#: a bare faust agent (the reference the runtime was chosen against), consuming raw values and doing nothing
+FAUST_AGENT = """
+import sys
+import faust
+from cspm_stream import settings
+
 s = settings.load(sys.argv[1])
-sys.exit(run(s, "process", handlers=[Trivial()], batchloop={"detect"} if sys.argv[3] == "batchloop" else set()))
+app = faust.App(
+    s.app.id,
+    broker="kafka://" + s.kafka.bootstrap,
+    value_serializer="raw",
+    key_serializer="raw",
+    store="memory://",
+    web_enabled=False,
+    consumer_auto_offset_reset="earliest",
+    broker_commit_interval=1.0,
+    autodiscover=False,
+)
+topic = app.topic(s.kafka.topic("activity"), value_serializer="raw", key_serializer="raw")
+
+@app.agent(topic)
+async def noop(stream):
+    async for _ in stream:
+        pass
+
+sys.argv = [sys.argv[0], "worker", "--loglevel", "warn", "--without-web"]
+app.main()
 """
 
 
-async def one(records: int, partitions: int, stage: str, runtime: str) -> float:
+async def one(records: int, partitions: int, stage: str, runtime: str) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         settings, cfg = _settings(tmp, partitions)
@@ -57,20 +88,23 @@ async def one(records: int, partitions: int, stage: str, runtime: str) -> float:
         await _produce_all(settings, [_activity(r) for r in generate(records, seed=11)])
         group = f"{settings.app.id}.detect" if runtime == "batchloop" else settings.app.id
         log = (tmp / "daemon.log").open("ab")
+        code = STAGE if runtime == "batchloop" else FAUST_AGENT
         daemon = subprocess.Popen(
-            [sys.executable, "-c", STAGE, str(cfg), stage, runtime], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-c", code, str(cfg), stage], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
         )
         admin = AIOKafkaAdminClient(**client_options(settings.kafka))
         await admin.start()
         try:
-            t0 = n0 = None
+            t0 = n0 = c0 = None
             deadline = time.monotonic() + 900
             while time.monotonic() < deadline:
                 n = await _committed(settings, admin, group)
                 if n and t0 is None:
-                    t0, n0 = time.monotonic(), n
-                if n >= records and t0 is not None and n0 is not None:
-                    return (records - n0) / max(time.monotonic() - t0, 1e-6)
+                    t0, n0, c0 = time.monotonic(), n, _cpu_s([daemon.pid])
+                if n >= records and t0 is not None and n0 is not None and c0 is not None:
+                    wall = (records - n0) / max(time.monotonic() - t0, 1e-6)
+                    cpu = (records - n0) / max(_cpu_s([daemon.pid]) - c0, 1e-6)
+                    return wall, cpu
                 if daemon.poll() is not None:
                     raise RuntimeError(f"daemon exited: {(tmp / 'daemon.log').read_text()[-2000:]}")
                 await asyncio.sleep(0.05)
@@ -82,20 +116,30 @@ async def one(records: int, partitions: int, stage: str, runtime: str) -> float:
             log.close()
 
 
-async def main(records: int, partitions: int) -> dict[str, Any]:
+async def main(records: int, partitions: int, faust_reference: bool = False) -> dict[str, Any]:
     rates: dict[str, int] = {}
-    for runtime in ("batchloop", "faust"):
-        for stage in ("noop", "decode"):
-            n = records if runtime == "batchloop" else max(records // 5, 5000)  # faust is far slower
-            rates[f"{runtime}/{stage}"] = round(await one(n, partitions, stage, runtime))
-    return {"benchmark": "runtime_ceiling", "records": records, "partitions": partitions, "records_per_s": rates}
+    per_cpu_s: dict[str, int] = {}
+    runs = [("batchloop", stage, records) for stage in ("noop", "decode")]
+    if faust_reference:  # far slower: a fifth of the records
+        runs.append(("faust-agent", "noop", max(records // 5, 5000)))
+    for runtime, stage, n in runs:
+        wall, cpu = await one(n, partitions, stage, "faust" if runtime == "faust-agent" else runtime)
+        rates[f"{runtime}/{stage}"], per_cpu_s[f"{runtime}/{stage}"] = round(wall), round(cpu)
+    return {
+        "benchmark": "runtime_ceiling",
+        "records": records,
+        "partitions": partitions,
+        "records_per_s": rates,
+        # records per CPU-second of the daemon process (every thread): what a shared machine's load distorts least
+        "records_per_cpu_s": per_cpu_s,
+    }
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--partitions", type=int, default=3)
+    ap.add_argument("--faust-reference", action="store_true", help="also measure a bare faust agent")
     a = ap.parse_args()
-    sys.stdout.write(
-        orjson.dumps(asyncio.run(main(a.records, a.partitions)), option=orjson.OPT_INDENT_2).decode() + "\n"
-    )
+    result = asyncio.run(main(a.records, a.partitions, a.faust_reference))
+    sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")

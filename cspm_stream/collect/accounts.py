@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,11 +36,24 @@ def role_arn(account_id: str, role_name: str, partition: str = "aws") -> str:
 
 
 class SessionPool:
-    """One aiobotocore session per assumed role (plus the base session), created lazily."""
+    """One aiobotocore session per assumed role (plus the base session), created lazily.
 
-    def __init__(self, aws: AwsSettings, base: AioSession | None = None) -> None:
+    ``event_hooks`` (botocore ``(event, handler)`` pairs, e.g. the daemon's AWS call metrics)
+    are registered on every session, so every client made from one (STS, discovery, the
+    collector's) runs them.
+    """
+
+    def __init__(
+        self,
+        aws: AwsSettings,
+        base: AioSession | None = None,
+        *,
+        event_hooks: Sequence[tuple[str, Callable[..., Any]]] = (),
+    ) -> None:
         self._aws = aws
+        self._hooks = tuple(event_hooks)
         self.base = base or get_session()
+        self._register(self.base)
         self._sessions: dict[str, AioSession] = {}
         self._lock = asyncio.Lock()
         self.refreshes = 0
@@ -65,8 +79,13 @@ class SessionPool:
                 # No public setter takes refreshable credentials; this is what
                 # aiobotocore's own providers assign.
                 s._credentials = AioDeferredRefreshableCredentials(refresh_using=refresh, method="assume-role")
+                self._register(s)
                 self._sessions[role] = s
             return s
+
+    def _register(self, session: AioSession) -> None:
+        for event, hook in self._hooks:
+            session.register(event, hook)
 
     async def _assume(self, role: str, external_id: str) -> dict[str, Any]:
         params: dict[str, Any] = {"RoleArn": role, "RoleSessionName": SESSION_NAME, "DurationSeconds": 3600}

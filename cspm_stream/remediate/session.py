@@ -9,6 +9,7 @@ live in one AsyncExitStack and are rebuilt before the assumed credentials expire
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -42,7 +43,14 @@ class AccountClients:
 class RemediatorSession:
     """Owns every AWS client of the remediator; ``async with`` or start/stop."""
 
-    def __init__(self, conf: RemediationSettings, aws: AwsSettings) -> None:
+    def __init__(
+        self,
+        conf: RemediationSettings,
+        aws: AwsSettings,
+        *,
+        event_hooks: Sequence[tuple[str, Callable[..., Any]]] = (),
+    ) -> None:
+        self._event_hooks = tuple(event_hooks)  # botocore hooks on every client (the daemon's call metrics)
         self._conf = conf
         self._aws = aws
         self._stack = AsyncExitStack()
@@ -124,6 +132,8 @@ class RemediatorSession:
         if self._aws.endpoint_url:
             kw["endpoint_url"] = self._aws.endpoint_url
         client = await self._stack.enter_async_context(self._session.create_client(service, **kw))
+        for event, hook in self._event_hooks:
+            client.meta.events.register(event, hook)
         if service == "s3control" and self._aws.endpoint_url:
             from cspm_stream.testing.moto import fix_s3control_host
 

@@ -32,13 +32,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
 import structlog
 
 from cspm_stream.collect import Collector, ScanOutcome
-from cspm_stream.collect.accounts import discover_accounts, discover_regions, role_arn
+from cspm_stream.collect.accounts import SessionPool, discover_accounts, discover_regions, role_arn
+from cspm_stream.collect.collector import EventHook
 from cspm_stream.collect.schedule import job_key, plan_scan
 from cspm_stream.collect.services import spec_for
 from cspm_stream.collect.spec import GLOBAL
@@ -142,8 +143,10 @@ class IngestHandler:
         *,
         collector: Collector | None = None,
         clock: Clock = now,
+        aws_hooks: Sequence[EventHook] = (),
     ) -> None:
         self.settings = settings
+        self._aws_hooks = tuple(aws_hooks)  # botocore hooks on every AWS session (the call metrics)
         self._collector = collector
         self._own_collector = collector is None
         self._clock = clock
@@ -162,7 +165,8 @@ class IngestHandler:
         async with self._lock:
             if self._collector is None:
                 aws = self.settings.aws
-                self._collector = Collector(aws, throttle_retries=aws.throttle_retries)
+                pool = SessionPool(aws, event_hooks=self._aws_hooks)
+                self._collector = Collector(aws, throttle_retries=aws.throttle_retries, sessions=pool)
             await self._collector.start()
             return self._collector
 
@@ -270,17 +274,20 @@ class Scheduler:
         send: Callable[[list[Emit]], Awaitable[None]] | None = None,
         *,
         clock: Clock = now,
+        aws_hooks: Sequence[EventHook] = (),
     ) -> None:
         self.settings = settings
         self._send = send
         self._clock = clock
+        self._aws_hooks = tuple(aws_hooks)
         self._task: asyncio.Task[None] | None = None
         self._producer: Any = None
         self.ticks = 0
 
     async def plan(self) -> list[Emit]:
         """One tick's jobs as emits (does AWS discovery, no Kafka)."""
-        async with Collector(self.settings.aws) as c:
+        aws = self.settings.aws
+        async with Collector(aws, sessions=SessionPool(aws, event_hooks=self._aws_hooks)) as c:
             accounts = await discover_accounts(self.settings.aws, c.sessions)
             regions = {a.account_id: await discover_regions(self.settings.aws, c.sessions, a) for a in accounts}
         jobs = plan_scan(self.settings, accounts, regions, iso(self._clock()))
@@ -337,12 +344,15 @@ def has_sources(settings: Settings) -> bool:
 def build_stage(ctx: RoleContext) -> StageParts:
     """Daemon factory (role ``ingest``): the scan-job/rescan handler, the scheduler (when
     ``scan.scheduler``) and the CloudTrail sources (when configured), on the process's producer."""
+    from cspm_stream.observability.aws_calls import aws_call_hooks
+
     settings = ctx.settings
+    hooks = aws_call_hooks(ctx.metrics)  # every AWS call counted in the process registry
     services: list[tuple[str, Service]] = []
     if settings.scan.scheduler:
-        services.append(("scheduler", Scheduler(settings, ctx.producer.send_many, clock=ctx.clock)))
+        services.append(("scheduler", Scheduler(settings, ctx.producer.send_many, clock=ctx.clock, aws_hooks=hooks)))
     if has_sources(settings):
         from cspm_stream.sources.runner import build_sources
 
         services.append(("cloudtrail", build_sources(settings, ctx.producer, metrics=ctx.metrics)))
-    return StageParts(IngestHandler(settings, clock=ctx.clock), tuple(services))
+    return StageParts(IngestHandler(settings, clock=ctx.clock, aws_hooks=hooks), tuple(services))

@@ -71,5 +71,7 @@ def build_remediate_handler(settings: Settings) -> RemediationHandler:
 
 def build_stage(ctx: RoleContext) -> StageParts:
     """Daemon factory (role ``remediate``): the remediator on its OWN AWS session, the context's clock."""
-    session = RemediatorSession(ctx.settings.remediation, ctx.settings.aws)
+    from cspm_stream.observability.aws_calls import aws_call_hooks
+
+    session = RemediatorSession(ctx.settings.remediation, ctx.settings.aws, event_hooks=aws_call_hooks(ctx.metrics))
     return StageParts(RemediationHandler(ctx.settings.remediation, session, clock=lambda: iso(ctx.clock())))

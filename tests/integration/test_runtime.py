@@ -13,6 +13,7 @@ from cspm_stream.kafka import ensure_topics, topic_configs
 from cspm_stream.models import ActivityRecord, ActivitySource, DeadLetter, decode, dumps
 from cspm_stream.settings import Settings
 from cspm_stream.testing import cloudtrail_record
+from cspm_stream.testing.moto import MotoServer
 from cspm_stream.topics import TOPICS
 from tests.kafka_util import Daemon, consume, drain, produce, wait_for, write_config
 
@@ -154,3 +155,67 @@ async def test_process_role_metrics_count_records_and_lag(kafka_settings: Settin
         assert lags and all(line.endswith(" 0.0") for line in lags)  # caught up
     finally:
         assert daemon.terminate() == 0, daemon.tail()
+
+
+async def test_one_registry_serves_sink_and_aws_metrics(
+    kafka_settings: Settings, tmp_path: Path, moto_server: MotoServer
+) -> None:
+    """Every metric reaches /metrics: per-sink deliveries (file sink, a webhook on a local receiver)
+    and the AWS calls of the scheduler and the ingest stage (moto), scraped from one running daemon."""
+    import socket
+    import urllib.request
+
+    from tests.integration.resilience_util import failing_bucket
+    from tests.unit.delivery.receiver import Receiver
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    await ensure_topics(kafka_settings.kafka)
+    alerts_file = tmp_path / "alerts.jsonl"
+    async with Receiver() as hook:
+        cfg = write_config(
+            kafka_settings,
+            tmp_path / "cspm.yaml",
+            web={"enabled": True, "port": port},
+            aws={"endpoint_url": moto_server.endpoint_url, "regions": ["us-east-1"]},
+            scan={"scheduler": True, "services": ["s3"], "interval_s": 3600},
+            alerts={
+                "sinks": {
+                    "audit": {"type": "file", "path": str(alerts_file)},
+                    "hook": {"type": "webhook", "url": hook.url},
+                },
+                "routes": [{"name": "a", "sink": "audit"}, {"name": "h", "sink": "hook"}],
+            },
+        )
+        daemon = Daemon(["-m", "cspm_stream", "-c", str(cfg), "run", "--role", "all"], tmp_path / "d.log").start()
+        try:
+            await asyncio.to_thread(daemon.wait_ready, 120)
+            await produce(
+                kafka_settings, "inventory", [(b"arn:aws:s3:::metrics-bucket", failing_bucket("metrics-bucket"))]
+            )
+
+            def scrape() -> str:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                    return str(r.read().decode())
+
+            wanted = (
+                'cspm_alerts_sent_total{sink="audit"}',
+                'cspm_alerts_sent_total{sink="hook"}',
+                'cspm_aws_api_calls_total{operation="GetCallerIdentity",service="sts"}',  # the scheduler's discovery
+                'cspm_aws_api_calls_total{operation="ListBuckets",service="s3"}',  # the ingest stage's scan
+                'cspm_events_in_total{stage="alerts",',
+            )
+
+            async def all_there() -> str | None:
+                text = await asyncio.to_thread(scrape)
+                return text if all(w in text for w in wanted) else None
+
+            text = await wait_for(all_there, 90, interval=1.0)
+            assert text is not None, ([w for w in wanted if w not in scrape()], daemon.tail())
+        finally:
+            assert daemon.terminate() == 0, daemon.tail()
+    assert hook.bodies and b"metrics-bucket" in b"".join(hook.bodies)
+    assert b"metrics-bucket" in alerts_file.read_bytes()
+    sent = [line for line in text.splitlines() if line.startswith("cspm_alerts_sent_total{")]
+    assert all(float(line.rsplit(" ", 1)[1]) >= 1 for line in sent), sent

@@ -66,6 +66,14 @@ So per-rule filters stay data. The vocabulary (``cspm-stream rules fields`` prin
     (``Days``, or ``Date`` counted from the event time) or old versions (``NoncurrentDays``).
 ``cspm.foreign_resource_accounts`` (list)
     Account ids of the record's ``resources`` other than its own and the trusted ones.
+``cspm.unused_region`` (bool)
+    ``awsRegion`` is not one of ``detection.approved_regions``; when none are configured,
+    the region is an opt-in region (:data:`OPT_IN_REGIONS`, launched since March 2019 and
+    disabled until someone enables them). False when the record has no region.
+``cspm.plaintext_secrets`` (list)
+    Names of plaintext environment variables in the request (CodeBuild, ECS, Batch,
+    Lambda, ...) whose value looks like a credential or whose name says secret while the
+    value is not a reference (:mod:`cspm_stream.detect.secret_shapes`).
 
 Every computation accepts any JSON type anywhere (a field that is not the expected
 type counts as absent). New entries: add a function decorated with :func:`derived`.
@@ -80,6 +88,7 @@ from typing import Any
 
 from cspm_stream import safe_regex
 from cspm_stream.detect import request_shapes
+from cspm_stream.detect.secret_shapes import plaintext_secrets as request_shapes_secrets
 from cspm_stream.models.activity import principal_key
 
 Record = dict[str, Any]
@@ -117,6 +126,7 @@ class DerivedConfig:
     deployer_principals: tuple[str, ...] = ()
     deployer_session_patterns: tuple[str, ...] = ()
     trusted_accounts: frozenset[str] = frozenset()
+    approved_regions: frozenset[str] = frozenset()
 
     @classmethod
     def from_settings(cls, d: Any) -> DerivedConfig:
@@ -124,6 +134,7 @@ class DerivedConfig:
             tuple(getattr(d, "deployer_principals", ()) or ()),
             tuple(getattr(d, "deployer_session_patterns", ()) or ()),
             frozenset(getattr(d, "trusted_accounts", ()) or ()),
+            frozenset(getattr(d, "approved_regions", ()) or ()),
         )
 
 
@@ -404,6 +415,28 @@ def _foreign_resource_accounts(rec: Record, dv: Deriver) -> list[str] | None:
     own, trusted = own_account(rec), dv.config.trusted_accounts
     ids = sorted(a for a in request_shapes.resource_accounts(rec) if a != own and a not in trusted)
     return ids or None
+
+
+#: regions AWS enables only on opt-in (launched since March 2019): unused unless the operator says otherwise
+OPT_IN_REGIONS = frozenset(
+    "af-south-1 ap-east-1 ap-east-2 ap-south-2 ap-southeast-3 ap-southeast-4 ap-southeast-5 ap-southeast-6 "
+    "ap-southeast-7 ca-west-1 eu-central-2 eu-south-1 eu-south-2 il-central-1 me-central-1 me-south-1 "
+    "mx-central-1".split()
+)
+
+
+@derived("unused_region", "bool", "awsRegion is outside detection.approved_regions (if set), else an opt-in region")
+def _unused_region(rec: Record, dv: Deriver) -> bool:
+    region = _s(rec.get("awsRegion"))
+    if not region:
+        return False
+    approved = dv.config.approved_regions
+    return region not in approved if approved else region in OPT_IN_REGIONS
+
+
+@derived("plaintext_secrets", "list", "names of plaintext environment variables in the request that hold a credential")
+def _plaintext_secrets(rec: Record, dv: Deriver) -> list[str] | None:
+    return request_shapes_secrets(rec)
 
 
 # internal: shared by the three deployer fields (not a rule field: its name starts with "_")

@@ -187,6 +187,13 @@ class DetectionSettings:
     trusted_accounts: list[str] = setting(
         doc="Account ids of your organisation: never counted in cspm.foreign_accounts.", factory=list
     )
+    approved_regions: list[str] = setting(
+        doc=(
+            "Regions your accounts use: activity elsewhere sets cspm.unused_region; "
+            "empty = only opt-in regions (launched since 2019) count as unused."
+        ),
+        factory=list,
+    )
     eval_budget_ms: float = setting(
         50.0,
         doc="Most CPU time (ms) evaluating one record may take; a record over it is dead-lettered (0 = no limit).",
@@ -206,6 +213,9 @@ class DetectionSettings:
         for i, acct in enumerate(self.trusted_accounts):
             if not isinstance(acct, str) or not re.fullmatch(r"\d{12}", acct):
                 raise ConfigError(f"{prefix}.trusted_accounts[{i}]", acct, "must be a 12-digit account id")
+        for i, r in enumerate(self.approved_regions):
+            if not isinstance(r, str) or not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-[0-9]", r):
+                raise ConfigError(f"{prefix}.approved_regions[{i}]", r, "not an AWS region name")
         for key in ("deployer_principals", "deployer_session_patterns"):
             for i, pat in enumerate(getattr(self, key)):
                 if not isinstance(pat, str) or not pat.strip():

@@ -10,6 +10,7 @@ from cspm_stream.collect.services import (
     acm,
     apigateway,
     apigatewayv2,
+    athena,
     backup,
     cloudfront,
     cloudtrail,
@@ -81,6 +82,7 @@ SPECS: dict[str, list[ResourceSpec]] = {
     "kinesis": kinesis.SPECS,
     "firehose": firehose.SPECS,
     "glue": glue.SPECS,
+    "athena": athena.SPECS,
 }
 
 

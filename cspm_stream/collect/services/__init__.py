@@ -21,6 +21,7 @@ from cspm_stream.collect.services import (
     efs,
     eks,
     elasticache,
+    emr,
     elb,
     elbv2,
     firehose,
@@ -83,6 +84,7 @@ SPECS: dict[str, list[ResourceSpec]] = {
     "firehose": firehose.SPECS,
     "glue": glue.SPECS,
     "athena": athena.SPECS,
+    "emr": emr.SPECS,
 }
 
 

@@ -41,7 +41,8 @@ ITEM_FIELDS: dict[str, frozenset[str]] = {
         "aws.iam.policy": "AttachmentCount",
         "aws.rds.instance": "PubliclyAccessible StorageEncrypted AutoMinorVersionUpgrade MultiAZ DeletionProtection "
         "BackupRetentionPeriod EnabledCloudwatchLogsExports IAMDatabaseAuthenticationEnabled MonitoringInterval "
-        "CopyTagsToSnapshot MasterUsername Engine Endpoint DBSubnetGroup DBClusterIdentifier",
+        "CopyTagsToSnapshot MasterUsername Engine Endpoint DBSubnetGroup DBClusterIdentifier "
+        "ReadReplicaSourceDBInstanceIdentifier",
         "aws.rds.cluster": "StorageEncrypted DeletionProtection MultiAZ IAMDatabaseAuthenticationEnabled "
         "CopyTagsToSnapshot BackupRetentionPeriod MasterUsername Engine EnabledCloudwatchLogsExports "
         "AutoMinorVersionUpgrade BacktrackWindow Port",

@@ -239,8 +239,14 @@ class MutelistSource:
         """Initial strict load: raises MutelistError on an invalid file."""
         if self.path is None:
             return self.current
-        st = os.stat(self.path)
-        self.current = parse_mutelist(self.path.read_text(encoding="utf-8"), str(self.path))
+        try:
+            st = os.stat(self.path)
+            text = self.path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise MutelistError(str(self.path), f"cannot read: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            raise MutelistError(str(self.path), f"not UTF-8 text (undecodable byte at offset {exc.start})") from None
+        self.current = parse_mutelist(text, str(self.path))
         self._mtime = st.st_mtime_ns
         return self.current
 
@@ -259,7 +265,8 @@ class MutelistSource:
         try:
             self.current = parse_mutelist(self.path.read_text(encoding="utf-8"), str(self.path))
             self.last_error = None
-        except (MutelistError, OSError) as exc:
+        except (MutelistError, OSError, UnicodeDecodeError) as exc:
+            # an edit that breaks the file keeps the previous mutelist (the error is reported)
             self.last_error = exc if isinstance(exc, MutelistError) else MutelistError(str(self.path), str(exc))
         self._mtime = mtime
         return self.current

@@ -27,6 +27,8 @@ def read_yaml(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise YamlReadError(f"cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise YamlReadError(f"not UTF-8 text (undecodable byte at offset {exc.start})") from None
     return loads(text)
 
 

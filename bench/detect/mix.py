@@ -293,5 +293,5 @@ def generate(
     step = 1000.0 / rate_per_s
     for i, rec in enumerate(out):
         jitter = rng.uniform(-3000, 0) if rng.random() < 0.05 else 0.0  # 5% arrive up to 3 s late
-        rec["eventTime"] = ms_to_iso(int(start_ms + i * step + jitter))
+        rec["eventTime"] = ms_to_iso(int(start_ms + i * step + jitter))[:19] + "Z"  # CloudTrail: whole seconds
     return out

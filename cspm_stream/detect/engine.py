@@ -27,9 +27,10 @@ Semantics:
   and a detection closing with unpublished repeats publishes its final update when
   the sweep removes it (or on :meth:`DetectionEngine.flush`).
 
-Hostile input (see :mod:`cspm_stream.detect.records`): a record whose identity fields
-hold lists or objects is rejected with :class:`~cspm_stream.detect.records.RecordRejected`
-naming the field; numbers and booleans are evaluated as their text. Matchers read at most
+Hostile input (see :mod:`cspm_stream.detect.records`): a record whose identity or index
+fields hold lists or objects is rejected with :class:`~cspm_stream.detect.records.RecordRejected`
+naming the field (every field the engine reads is checked before a record that matched or
+names a mutating call produces anything); numbers and booleans are evaluated as their text. Matchers read at most
 the rule set's ``max_field_chars`` of a value (``detection.max_field_chars``); a detection
 lists the fields a matcher had to cut while evaluating its record in
 ``unmapped.truncated_fields``. With ``budget_ms`` set, a record whose evaluation takes
@@ -47,7 +48,7 @@ from typing import Any
 
 from cspm_stream.detect.compiler import INDEX_FIELDS
 from cspm_stream.detect.fields import text
-from cspm_stream.detect.records import RecordRejected, normalize
+from cspm_stream.detect.records import RecordRejected, normalize, normalize_keys
 from cspm_stream.detect.rescan import RescanMap, RescanTarget
 from cspm_stream.detect.rules import CorrelationRule, CorrelationType, DetectionRule, RuleInfo, RuleSet
 from cspm_stream.detect.store import EngineConfig, Evidence, State, Store
@@ -144,7 +145,7 @@ class DetectionEngine:
         eventID/eventTime, identity fields holding lists or objects) and
         :class:`BudgetExceeded` when evaluation overruns ``budget_ms``.
         """
-        rec = normalize(rec, need_time=event_time_ms is None)
+        rec = normalize_keys(rec, need_time=event_time_ms is None)
         eid: str = rec["eventID"]
         if event_time_ms is None:
             try:
@@ -160,6 +161,9 @@ class DetectionEngine:
             out.duplicate = True
             return out
         hits = self._match(rec)  # before any state changes: a record over budget leaves no trace
+        rm = self.rescan_map
+        if hits or (rm is not None and rm.mutating(rec)):  # it will produce output: every field checked
+            rec = normalize(rec, need_time=False)
         check_known = self.store.seen(partition, eid, t, wm)
         if check_known is None:  # not reached: known() above said it is new
             self.stats["duplicates"] += 1
@@ -172,7 +176,7 @@ class DetectionEngine:
         if late:
             self.stats["late"] += 1
             out.late = True
-        targets = self.rescan_map.targets(rec) if self.rescan_map is not None else []
+        targets = rm.targets(rec) if rm is not None else []
         out.rescans = targets
         resources: list[dict[str, Any]] | None = None
         truncated: list[str] = []

@@ -17,6 +17,12 @@ A rejection raises :class:`RecordRejected` (a :class:`~cspm_stream.errors.Decode
 naming the field and the type found: the daemon dead-letters the record with that reason
 and the original bytes, ``cspm-stream detect`` reports it with the file and line and goes
 on. The record given is never modified: a coerced copy is returned when needed.
+
+The engine checks in two steps: :func:`normalize_keys` on every record (identity, time and
+the fields the rule index reads: ``eventName``, ``eventSource``, ``errorCode``,
+``userIdentity.type``), and the full :func:`normalize` only for a record that matched a rule
+or names a mutating call (before anything is emitted from it). A record that matches nothing
+was evaluated by the type-agnostic matchers and produces nothing, whatever its other fields hold.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from typing import Any
 
 from cspm_stream.errors import DecodeError
 
-__all__ = ["IDENTITY_SCALARS", "SCALARS", "RecordRejected", "normalize"]
+__all__ = ["IDENTITY_SCALARS", "KEY_SCALARS", "SCALARS", "RecordRejected", "normalize", "normalize_keys"]
 
 #: top-level fields the engine reads as text (index, dedup, findings, rescans, partition key)
 SCALARS: tuple[str, ...] = (
@@ -38,6 +44,8 @@ SCALARS: tuple[str, ...] = (
     "userAgent",
     "eventType",
 )
+#: the top-level fields the rule index reads on every record
+KEY_SCALARS: tuple[str, ...] = ("eventName", "eventSource", "errorCode")
 #: userIdentity (and sessionIssuer) fields the engine reads as text
 IDENTITY_SCALARS: tuple[str, ...] = ("type", "arn", "accountId", "principalId", "userName", "invokedBy", "accessKeyId")
 ISSUER_SCALARS: tuple[str, ...] = ("type", "arn", "accountId", "principalId", "userName")
@@ -90,6 +98,27 @@ def _object(v: Any, where: str) -> dict[str, Any] | None:
     raise RecordRejected(f"{where} is {_kind(v)}; expected an object")
 
 
+def normalize_keys(rec: Any, *, need_time: bool = True) -> dict[str, Any]:
+    """Check (or coerce) identity, time and the index fields only; see the module doc."""
+    if rec.__class__ is dict:
+        get = rec.get
+        eid = get("eventID")
+        if eid.__class__ is str and eid and (not need_time or get("eventTime").__class__ is str):
+            for k in KEY_SCALARS:
+                v = get(k)
+                if v is not None and v.__class__ is not str:
+                    break
+            else:
+                ident = get("userIdentity")
+                if ident is None:
+                    return rec  # type: ignore[no-any-return]
+                if ident.__class__ is dict:
+                    v = ident.get("type")
+                    if v is None or v.__class__ is str:
+                        return rec  # type: ignore[no-any-return]
+    return _normalize(rec, need_time, keys_only=True)
+
+
 def normalize(rec: Any, *, need_time: bool = True) -> dict[str, Any]:
     """The record to evaluate (``rec`` itself when nothing needs coercion); raises :class:`RecordRejected`."""
     if _clean(rec, need_time):
@@ -136,7 +165,7 @@ def _clean(rec: Any, need_time: bool) -> bool:
     return True
 
 
-def _normalize(rec: Any, need_time: bool) -> dict[str, Any]:
+def _normalize(rec: Any, need_time: bool, *, keys_only: bool = False) -> dict[str, Any]:
     if rec.__class__ is not dict:
         raise RecordRejected(f"record is {_kind(rec)}; expected an object")
     out: dict[str, Any] = rec
@@ -155,10 +184,16 @@ def _normalize(rec: Any, need_time: bool) -> dict[str, Any]:
             raise RecordRejected(
                 "record has no eventTime" if et is None else f"eventTime is {_kind(et)}; expected an ISO 8601 string"
             )
-    top = _fix_scalars(out, SCALARS, "")
+    top = _fix_scalars(out, KEY_SCALARS if keys_only else SCALARS, "")
     if top is not None:
         out = top
     ident = _object(out.get("userIdentity"), "userIdentity")
+    if ident is not None and keys_only:
+        new_type = _fix_scalars(ident, ("type",), "userIdentity.")
+        if new_type is not None:
+            out = dict(out) if out is rec else out
+            out["userIdentity"] = new_type
+        return out
     if ident is not None:
         new_ident = _fix_scalars(ident, IDENTITY_SCALARS, "userIdentity.")
         ctx = _object(ident.get("sessionContext"), "userIdentity.sessionContext")

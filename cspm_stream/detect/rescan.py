@@ -79,12 +79,15 @@ class RescanMap:
     def event_names(self) -> set[str]:
         return {name for _, name in self.entries}
 
-    def targets(self, rec: dict[str, Any]) -> list[RescanTarget]:
-        """Resources a successful mutating call touched (``[]`` for reads, failures, unknown events)."""
+    def mutating(self, rec: dict[str, Any]) -> bool:
+        """Whether ``rec`` is a successful call this table maps to resources (no other field read)."""
+        return bool(self._specs(rec))
+
+    def _specs(self, rec: dict[str, Any]) -> tuple[ResourceSpec, ...]:
         name = rec.get("eventName")
         source = rec.get("eventSource")
         if not isinstance(name, str) or not isinstance(source, str) or rec.get("errorCode"):
-            return []
+            return ()
         specs = self._resolved.get((source, name))
         if specs is None:
             specs = self.entries.get((source, name))
@@ -93,8 +96,14 @@ class RescanMap:
             if len(self._resolved) >= 100_000:  # event names are a bounded vocabulary; junk is not
                 self._resolved.clear()
             self._resolved[(source, name)] = specs
+        return specs
+
+    def targets(self, rec: dict[str, Any]) -> list[RescanTarget]:
+        """Resources a successful mutating call touched (``[]`` for reads, failures, unknown events)."""
+        specs = self._specs(rec)
         if not specs:
             return []
+        name = str(rec.get("eventName"))
         account = str(rec.get("recipientAccountId") or _ident(rec).get("accountId") or "")
         region = str(rec.get("awsRegion") or "")
         arn0 = str(_ident(rec).get("arn") or "")

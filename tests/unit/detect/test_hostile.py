@@ -13,6 +13,7 @@ from cspm_stream.detect.engine import BudgetExceeded, DetectionEngine, EngineCon
 from cspm_stream.detect.fields import Vocabulary
 from cspm_stream.detect.loader import load_paths
 from cspm_stream.detect.records import IDENTITY_SCALARS, ISSUER_SCALARS, SCALARS, RecordRejected, normalize
+from cspm_stream.detect.rescan import load_map
 from tests.unit.detect.helpers import ev, matches, rule, rules
 
 JSON_TYPES: dict[str, Any] = {
@@ -301,3 +302,18 @@ async def test_handler_counts_matches_per_rule_and_status_in_the_registry() -> N
     assert value("cspm_rule_matches_total", {"rule": "00000000-0000-4000-8000-0000000000a1", "status": "shadow"}) == 1
     assert value("cspm_rule_matches_total", {"rule": "00000000-0000-4000-8000-0000000000a3", "status": "live"}) == 1
     DetectHandler(DetectionEngine(rs), registry=reg)  # a second handler shares the series
+
+
+def test_a_record_matching_nothing_is_evaluated_whatever_its_other_fields_hold() -> None:
+    rs = rule("selection: {eventName: StopLogging}\ncondition: selection")
+    rec = ev("GetObject", "s3.amazonaws.com")
+    rec["awsRegion"] = ["us-east-1", "eu-west-1"]
+    rec["userIdentity"]["arn"] = {"not": "a string"}
+    out = DetectionEngine(rs).process(rec, {})  # index fields are fine; nothing matches, nothing is emitted
+    assert out.findings == [] and out.rescans == []
+    stop = dict(rec, eventName="StopLogging", eventSource="cloudtrail.amazonaws.com", eventID="other")
+    with pytest.raises(RecordRejected, match="awsRegion is a list"):
+        DetectionEngine(rs).process(stop, {})  # it would produce a detection: every field is checked first
+    mutating = dict(rec, eventName="PutBucketPolicy", eventID="third")
+    with pytest.raises(RecordRejected, match="awsRegion is a list"):
+        DetectionEngine(rs, rescan_map=load_map()).process(mutating, {})  # it would produce a rescan request

@@ -5,10 +5,13 @@ lives in one :class:`contextlib.AsyncExitStack`, created on first use per
 (account, region, service) and reused until :meth:`Collector.stop`.
 
 Politeness: each call waits on three semaphores (per account, per
-(account, region), per (account, region, service)) and a token bucket per
-(account, region, service). botocore's ``adaptive`` retries come first; on top of
-them a throttled call is retried here with capped exponential backoff (and the
-bucket is paused) — throttling slows a scan, it never fails it.
+(account, region), per (account, region, service)) and on the adaptive token bucket of
+its (account, region, service[, operation]) in the :class:`~cspm_stream.collect.ratelimit.RateGovernor`
+(pass one governor to every collector of a process to share the budgets). Every throttled
+response — also the ones botocore's ``standard`` retries absorb — cuts that bucket's rate;
+successes grow it back. A call still throttled after botocore's retries is retried here
+with capped exponential backoff — throttling slows a scan, it never fails it. S3 calls
+about a bucket go to the bucket's region (client and budget).
 
 Failures are data:
 
@@ -30,17 +33,19 @@ import asyncio
 import contextlib
 import random
 import re
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import jmespath
+from botocore import xform_name
 from botocore.config import Config
 
 from cspm_stream.collect.accounts import SessionPool
-from cspm_stream.collect.faults import CallFailed, Fault, FaultKind, classify
+from cspm_stream.collect.faults import THROTTLING_CODES, CallFailed, Fault, FaultKind, classify
 from cspm_stream.collect.normalize import plain
-from cspm_stream.collect.ratelimit import TokenBucket
+from cspm_stream.collect.ratelimit import RateGovernor
 from cspm_stream.collect.spec import GLOBAL, Item, ResourceSpec, Scope
 from cspm_stream.models import AttributeFailure, ResourceSnapshot, ScanJob
 from cspm_stream.settings import AwsSettings
@@ -85,6 +90,22 @@ def _no_retry_not_implemented(response: Any = None, **_: Any) -> None:
         http.status_code = 501
 
 
+def _throttle_observer(governor: RateGovernor, account: str, region: str, service: str) -> Callable[..., None]:
+    """needs-retry hook: every throttled response (retried by botocore or not) feeds the governor."""
+
+    def observe(response: Any = None, operation: Any = None, **_: Any) -> None:
+        if not response:
+            return
+        http, parsed = response
+        status = getattr(http, "status_code", 0)
+        code = (parsed or {}).get("Error", {}).get("Code", "") if isinstance(parsed, dict) else ""
+        if status == 429 or code in THROTTLING_CODES:
+            op = xform_name(operation.name) if operation is not None else ""
+            governor.bucket(account, region, service, op).on_throttle()
+
+    return observe
+
+
 class _JobCalls:
     """The :class:`~cspm_stream.collect.spec.Calls` handle given to custom details."""
 
@@ -100,6 +121,14 @@ class _JobCalls:
 
     async def call_in(self, region: str, service: str, operation: str, **params: Any) -> dict[str, Any]:
         return await self._c.call(self._account, self._role, region, service, operation, **params)
+
+    def in_region(self, region: str) -> _JobCalls:
+        """The same job's calls made in ``region`` (an S3 bucket's own region); the cache is shared."""
+        if region == self.scope.region:
+            return self
+        other = _JobCalls(self._c, self._account, self._role, region)
+        other._cache = self._cache
+        return other
 
     async def paginate(self, service: str, operation: str, items: str, **params: Any) -> list[Any]:
         out: list[Any] = []
@@ -134,6 +163,7 @@ class Collector:
         backoff_cap_s: float = 20.0,
         clock: Callable[[], str] = now_iso,
         sessions: SessionPool | None = None,
+        governor: RateGovernor | None = None,
     ) -> None:
         if specs is None:
             from cspm_stream.collect.services import SPECS
@@ -152,9 +182,11 @@ class Collector:
         self._clients: dict[tuple[str, str, str], Any] = {}
         self._client_locks: dict[tuple[str, str, str], asyncio.Lock] = {}
         self._sems: dict[tuple[str, ...], asyncio.Semaphore] = {}
-        self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
+        #: the call budgets; ``aws.rate_per_second`` > 0 fixes them, 0 (default) adapts them
+        self.governor = governor or RateGovernor(aws.rate_per_second or None)
         self._broken: dict[tuple[str, str, str, str], Fault] = {}
         self.calls_made = 0
+        self.calls_by_operation: Counter[str] = Counter()  # "service.operation" -> calls sent
         self.throttle_retries_done = 0
 
     # lifecycle -------------------------------------------------------------------------------
@@ -195,7 +227,8 @@ class Collector:
                 raise RuntimeError("Collector used outside 'async with' (call start() first)")
             session = await self.sessions.session(account_id, role_arn)
             cfg = Config(
-                retries={"mode": "adaptive", "max_attempts": self.aws.max_attempts},
+                # standard, not adaptive: the governor is the one client-side rate limiter
+                retries={"mode": "standard", "max_attempts": self.aws.max_attempts},
                 read_timeout=self.aws.call_timeout_s,
                 connect_timeout=min(10.0, self.aws.call_timeout_s),
                 max_pool_connections=max(10, self.aws.max_concurrency_per_service * 2),
@@ -206,6 +239,7 @@ class Collector:
             )
             c = new
             c.meta.events.register_first("needs-retry.*", _no_retry_not_implemented)
+            c.meta.events.register("needs-retry.*", _throttle_observer(self.governor, account_id, region, service))
             if self.aws.endpoint_url and service == "s3control":
                 c.meta.events.register("before-send.s3-control.*", _strip_account_host)
             for event, hook in self._hooks:
@@ -218,13 +252,6 @@ class Collector:
         if s is None:
             s = self._sems[key] = asyncio.Semaphore(size)
         return s
-
-    def _bucket(self, k: tuple[str, str, str]) -> TokenBucket:
-        b = self._buckets.get(k)
-        if b is None:
-            rate = self.aws.rate_per_second
-            b = self._buckets[k] = TokenBucket(rate, burst=max(1.0, rate))
-        return b
 
     # calls -----------------------------------------------------------------------------------
     async def call(
@@ -240,12 +267,14 @@ class Collector:
         method = getattr(client, operation)
         attempt = 0
         while True:
-            fault = await self._attempt(k, method, params)
+            fault = await self._attempt(k, operation, method, params)
             if isinstance(fault, dict):
                 return fault
+            if fault.kind is FaultKind.THROTTLED:
+                self.governor.bucket(*k, operation).on_throttle()
             if fault.kind is FaultKind.THROTTLED and attempt < self._throttle_retries:
                 delay = min(self._backoff_cap, self._backoff_base * 2**attempt) * (0.5 + random.random() / 2)
-                self._bucket(k).penalise(delay)
+                await asyncio.sleep(delay)
                 self.throttle_retries_done += 1
                 attempt += 1
                 continue
@@ -258,21 +287,29 @@ class Collector:
             raise CallFailed(operation, fault)
 
     async def _attempt(
-        self, k: tuple[str, str, str], method: Callable[..., Awaitable[dict[str, Any]]], params: dict[str, Any]
+        self,
+        k: tuple[str, str, str],
+        operation: str,
+        method: Callable[..., Awaitable[dict[str, Any]]],
+        params: dict[str, Any],
     ) -> dict[str, Any] | Fault:
-        account, region, _service = k
+        account, region, service = k
+        bucket = self.governor.bucket(account, region, service, operation)
         # Lock order is always account → region → service, so the semaphores cannot deadlock.
         async with (
             self._sem((account,), self.aws.max_concurrency_per_account),
             self._sem((account, region), self.aws.max_concurrency_per_region),
             self._sem(k, self.aws.max_concurrency_per_service),
         ):
-            await self._bucket(k).acquire()
+            await bucket.acquire()
             self.calls_made += 1
+            self.calls_by_operation[f"{service}.{operation}"] += 1
             try:
-                return await method(**params)
+                resp = await method(**params)
             except Exception as exc:  # classified below, never swallowed
                 return classify(exc)
+            bucket.on_success()
+            return resp
 
     async def pages(
         self,

@@ -224,12 +224,19 @@ async def _one(
         return
     errors: list[AttributeFailure] = []
     wanted = [d for d in spec.details if d.when is None or d.when(attrs)]
-    results = await asyncio.gather(*(_detail(spec, d, calls, attrs) for d in wanted))
-    for d, (value, failure) in zip(wanted, results, strict=True):
-        if failure is None:
-            attrs[d.key] = value
-        else:
-            errors.append(failure)
+    phases = [wanted]
+    if spec.item_region_calls and spec.region_of is not None:
+        phases = [[d for d in wanted if d.locates], [d for d in wanted if not d.locates]]
+    detail_calls = calls
+    for i, phase in enumerate(phases):
+        if i and spec.region_of is not None:  # later phases run in the item's own region
+            detail_calls = calls.in_region(spec.region_of(attrs, scope))
+        results = await asyncio.gather(*(_detail(spec, d, detail_calls, attrs) for d in phase))
+        for d, (value, failure) in zip(phase, results, strict=True):
+            if failure is None:
+                attrs[d.key] = value
+            else:
+                errors.append(failure)
     if spec.post is not None:
         attrs = spec.post(attrs)
     region = spec.region_of(attrs, scope) if spec.region_of else (GLOBAL if spec.global_ else scope.region)

@@ -81,6 +81,7 @@ class Detail:
     service: str | None = None  # another client than the spec's (e.g. "s3control")
     fn: CustomDetail | None = None
     when: Callable[[Item], bool] | None = None  # skip the detail (key absent, no error) when False
+    locates: bool = False  # runs first: the item's region (``region_of``) may need it
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,9 @@ class ResourceSpec:
     global_: bool = False
     list_not_configured: frozenset[str] = frozenset()  # list errors meaning "no such resources here"
     region_of: Callable[[Item, Scope], str] | None = None  # per-item region (S3 buckets)
+    #: call the details in the item's own region (``region_of``, after the ``locates`` details):
+    #: an S3 bucket's configuration is read from, and charged to, the bucket's region
+    item_region_calls: bool = False
     post: Callable[[Item], Item] | None = None  # normalise (e.g. parse policy documents)
     item_filter: Callable[[Item, Scope], bool] | None = None
     one_params: Callable[[str], dict[str, Any]] | None = None  # list params that fetch one id (rescan)

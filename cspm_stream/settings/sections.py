@@ -78,8 +78,17 @@ class AwsSettings:
     max_concurrency_per_account: int = setting(16, doc="Concurrent AWS calls per account.", min=1, max=256)
     max_concurrency_per_region: int = setting(8, doc="Concurrent AWS calls per (account, region).", min=1)
     max_concurrency_per_service: int = setting(4, doc="Concurrent calls per (account, region, service).", min=1)
-    rate_per_second: float = setting(10.0, doc="Client-side call budget per (account, region, service).", min=0.1)
-    max_attempts: int = setting(8, doc="botocore adaptive retry attempts.", min=1, max=30)
+    rate_per_second: float = setting(
+        0.0,
+        doc=(
+            "Fixed client-side call budget per (account, region, service); 0 = adaptive: start from the "
+            "service's published rate, halve on throttling, recover additively (collect/ratelimit.py)."
+        ),
+        min=0.0,
+    )
+    max_attempts: int = setting(
+        8, doc="botocore retry attempts (standard mode; every throttled attempt also slows the budget).", min=1, max=30
+    )
     call_timeout_s: float = setting(30.0, doc="Read timeout of one AWS call.", min=1)
     global_region: str = setting(
         "us-east-1", doc="API region of global services (IAM, S3 bucket listing, CloudFront, Organizations)."
@@ -241,9 +250,12 @@ class RouteSettings:
     frameworks: list[str] = setting(doc="Frameworks (compliance findings only); empty = all.", factory=list)
     tags: dict[str, str] = setting(doc="Resource tags that must match.", factory=dict)
     states: list[str] = setting(
-        doc="Finding states sent on this route ('updated' = a detection repeated in its window).",
+        doc=(
+            "Finding states sent on this route ('updated' = a detection repeated in its window; "
+            "'passed' = a check's first passing evaluation, never sent unless listed)."
+        ),
         factory=lambda: ["new", "resolved", "error", "updated"],
-        choices=("new", "failing", "resolved", "suppressed", "error", "updated"),
+        choices=("new", "failing", "resolved", "suppressed", "error", "updated", "passed"),
     )
     exclude: list[str] = setting(
         doc="Route-level mute: glob patterns on policy/rule id or resource ARN never sent here.", factory=list

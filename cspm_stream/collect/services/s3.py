@@ -46,7 +46,12 @@ async def _account_pab(calls: Calls, item: Item) -> Any:
 BUCKET_DETAILS = (
     # ListBuckets answers BucketRegion on current AWS; older endpoints (moto) need GetBucketLocation
     Detail(
-        "Location", "get_bucket_location", _bucket, member("LocationConstraint"), when=lambda i: "BucketRegion" not in i
+        "Location",
+        "get_bucket_location",
+        _bucket,
+        member("LocationConstraint"),
+        when=lambda i: "BucketRegion" not in i,
+        locates=True,
     ),
     Detail("Acl", "get_bucket_acl", _bucket, lambda r: {"Owner": r.get("Owner"), "Grants": r.get("Grants", [])}),
     Detail("Policy", "get_bucket_policy", _bucket, _policy, frozenset({"NoSuchBucketPolicy"})),
@@ -112,6 +117,7 @@ SPECS = [
         tags=_bucket_tags,
         global_=True,
         region_of=_bucket_region,
+        item_region_calls=True,
     ),
     ResourceSpec(
         resource_type="aws.s3.account",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
 from botocore.exceptions import ClientError, ReadTimeoutError
@@ -11,7 +10,6 @@ from cspm_stream import settings as settings_mod
 from cspm_stream.collect.accounts import AccountRef
 from cspm_stream.collect.faults import FaultKind, classify
 from cspm_stream.collect.normalize import parse_policy, plain
-from cspm_stream.collect.ratelimit import TokenBucket
 from cspm_stream.collect.schedule import job_key, plan_scan, scan_id_for
 from cspm_stream.collect.services import SPECS, all_types, is_global, service_of
 
@@ -41,17 +39,6 @@ def test_plain_and_policy_parsing() -> None:
     assert parse_policy("%7B%22Version%22%3A%20%222012-10-17%22%7D") == {"Version": "2012-10-17"}
     assert parse_policy(None) is None
     assert parse_policy("not json") == "not json"
-
-
-async def test_token_bucket_paces_calls() -> None:
-    fake = [0.0]
-    bucket = TokenBucket(rate=2.0, burst=1.0, clock=lambda: fake[0])
-    await bucket.acquire()  # the saved token
-    waiter = asyncio.create_task(bucket.acquire())
-    await asyncio.sleep(0.05)
-    assert not waiter.done()  # no token until the clock moves
-    fake[0] = 0.6
-    await asyncio.wait_for(waiter, 2)
 
 
 def test_registry_covers_contract_types() -> None:

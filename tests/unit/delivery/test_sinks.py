@@ -336,3 +336,28 @@ async def test_huge_response_body_is_read_bounded() -> None:
     finally:
         await runner.cleanup()
     assert info.value.retriable and len(str(info.value)) < 300
+
+
+def test_every_configurable_sink_type_has_a_builder() -> None:
+    """The settings' sink types and the factory's registry are one list (a new sink registers in both)."""
+    import dataclasses
+
+    from cspm_stream.delivery.sinks.factory import SINK_TYPES
+
+    (field,) = [f for f in dataclasses.fields(SinkSettings) if f.name == "type"]
+    assert set(field.metadata["choices"]) == set(SINK_TYPES)
+
+
+def test_sink_builders_read_secrets_by_variable_name_only() -> None:
+    from cspm_stream.delivery.sinks.factory import build_sink
+    from cspm_stream.errors import ConfigError
+
+    conf = SinkSettings(type="webhook", url_env="HOOK_URL", hmac_secret_env="HOOK_KEY")
+    with pytest.raises(ConfigError) as info:
+        build_sink("w", conf, {"HOOK_URL": "https://h.example/T/secret-path-123456789"})
+    assert "HOOK_KEY" in str(info.value) and "secret-path" not in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        build_sink("w", conf, {"HOOK_URL": "ftp://h.example/secret-path-123456789", "HOOK_KEY": "k"})
+    assert "http" in str(info.value) and "secret-path" not in str(info.value)
+    sink = build_sink("w", conf, {"HOOK_URL": "https://h.example/T/x", "HOOK_KEY": "k"})
+    assert isinstance(sink, WebhookSink)

@@ -18,6 +18,7 @@ from cspm_stream.collect.services import (
     dynamodb,
     ec2,
     ecr,
+    ecs,
     efs,
     eks,
     elasticache,
@@ -85,6 +86,7 @@ SPECS: dict[str, list[ResourceSpec]] = {
     "glue": glue.SPECS,
     "athena": athena.SPECS,
     "emr": emr.SPECS,
+    "ecs": ecs.SPECS,
 }
 
 

@@ -23,7 +23,6 @@ Wiring (``run --role alerts``)::
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Mapping, MutableMapping, Sequence
 from contextlib import AsyncExitStack
 from typing import Any
@@ -33,7 +32,7 @@ from prometheus_client import CollectorRegistry
 from cspm_stream.delivery.model import Alert, alert_from_bytes
 from cspm_stream.delivery.router import Router, is_duplicate
 from cspm_stream.delivery.runner import KafkaDeadLetterWriter, SinkMetrics, SinkRunner
-from cspm_stream.delivery.sinks import FileSink, KafkaSink, Sink, SlackSink, WebhookSink
+from cspm_stream.delivery.sinks import KafkaSink, Sink
 from cspm_stream.errors import ConfigError
 from cspm_stream.models import FindingStatus, RemediationCommand, RemediationMode, dumps
 from cspm_stream.remediate.modes import command_id, resolve_mode, resource_id_from_arn
@@ -43,40 +42,11 @@ from cspm_stream.timeutil import ms_to_iso, parse_iso
 
 
 def build_sinks(conf: AlertSettings, environ: Mapping[str, str] | None = None) -> list[Sink]:
-    """One sink per ``alerts.sinks`` entry; a missing HMAC secret variable fails here."""
-    env = os.environ if environ is None else environ
-    out: list[Sink] = []
-    for name, s in conf.sinks.items():
-        key = f"alerts.sinks.{name}"
-        if s.type == "kafka":
-            out.append(KafkaSink(name, topic=s.topic, fmt=s.format))
-        elif s.type in ("webhook", "slack"):
-            url = s.url
-            if s.url_env:
-                url = env.get(s.url_env, "")
-                if not url:
-                    raise ConfigError(f"{key}.url_env", s.url_env, "environment variable is unset")
-            if not url.startswith(("http://", "https://")):
-                raise ConfigError(
-                    f"{key}.url", "<hidden>" if s.url_env else url, f"a {s.type} sink needs an http(s) url"
-                )
-            if s.type == "slack":
-                out.append(SlackSink(name, url, timeout_s=s.timeout_s))
-                continue
-            secret = b""
-            if s.hmac_secret_env:
-                val = env.get(s.hmac_secret_env, "")
-                if not val:
-                    raise ConfigError(f"{key}.hmac_secret_env", s.hmac_secret_env, "environment variable is unset")
-                secret = val.encode("utf-8")
-            out.append(WebhookSink(name, url, timeout_s=s.timeout_s, secret=secret))
-        elif s.type == "file":
-            if not s.path:
-                raise ConfigError(f"{key}.path", s.path, "a file sink needs a path")
-            out.append(FileSink(name, s.path))
-        else:
-            out.append(FileSink(name, stdout=True))
-    return out
+    """One sink per ``alerts.sinks`` entry (:mod:`cspm_stream.delivery.sinks.factory`); an unset
+    ``*_env`` variable fails here, naming the setting and the variable, never a value."""
+    from cspm_stream.delivery.sinks.factory import build_sink
+
+    return [build_sink(name, s, environ) for name, s in conf.sinks.items()]
 
 
 class AlertRouterHandler:

@@ -15,6 +15,7 @@ import logging
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from cspm_stream.errors import CspmError
 
@@ -41,8 +42,15 @@ def _epilog() -> str:
     return "exit codes:\n" + "\n".join(f"  {code:<4} {what}" for code, what in EXIT_CODES)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line usage error (exit 2); sub-command parsers inherit it."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="cspm-stream",
         description=__doc__.splitlines()[0] if __doc__ else None,
         epilog=_epilog(),

@@ -165,3 +165,11 @@ def test_a_shell_sees_the_documented_codes(tmp_path: Path) -> None:
         )
         assert res.returncode == want, (argv, res.stderr)
         assert "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("argv", [["scan", "--bogus"], ["topics", "lst"], [], ["scan", "--fail-on", "huge"]])
+def test_argparse_errors_are_one_line_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert "--help" in _one_line(capsys.readouterr().err)

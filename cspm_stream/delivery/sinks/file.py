@@ -30,7 +30,9 @@ class FileSink:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = self.path.open("ab")
         except OSError as exc:
-            raise SinkError(f"sink {self.name}: cannot open {self.path}: {exc.strerror or exc}", retriable=True) from None
+            raise SinkError(
+                f"sink {self.name}: cannot open {self.path}: {exc.strerror or exc}", retriable=True
+            ) from None
 
     async def send(self, alert: Alert) -> None:
         if self._fh is None:

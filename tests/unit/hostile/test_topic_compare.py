@@ -54,3 +54,29 @@ def test_partitions_grow_but_never_shrink_and_replication_is_reported() -> None:
 def test_unreadable_config_values_are_problems_not_crashes() -> None:
     c = compare(BY_NAME["detections"], 3, 1, {"max.message.bytes": "lots"}, 3, 1)
     assert set(c.config_fixes) == {"cleanup.policy", "retention.ms", "max.message.bytes"}
+
+
+def test_a_full_detection_fits_the_detections_topic() -> None:
+    """The largest detection the engine emits with realistic CloudTrail sizes (max_evidence evidences, a
+    long session context and user agent) stays within the detections topic's max.message.bytes, with room."""
+    import orjson
+
+    from cspm_stream.detect.engine import DetectionEngine, EngineConfig
+    from cspm_stream.settings import DetectionSettings
+    from cspm_stream.timeutil import ms_to_iso
+    from tests.unit.detect.helpers import ev, rule
+
+    engine = DetectionEngine(
+        rule("sel:\n    userIdentity.type: Root\ncondition: sel\n", title="Root activity"),
+        EngineConfig(max_evidence=DetectionSettings().max_evidence, update_interval_s=0),
+    )
+    state: dict[str, object] = {}
+    biggest = 0
+    for i in range(DetectionSettings().max_evidence + 20):
+        rec = ev("X" * 128, "s" * 60 + ".amazonaws.com", user_type="Root", event_time=ms_to_iso(1767225600000 + i))
+        rec["eventID"] = f"{i:08d}-0000-4000-8000-000000000000"
+        rec["userAgent"] = "u" * 1024
+        rec["userIdentity"]["sessionContext"] = {"attributes": {"tag" + str(k): "v" * 200 for k in range(25)}}
+        for f in engine.process(rec, state).findings:
+            biggest = max(biggest, len(orjson.dumps(f)))
+    assert 0 < biggest * 4 < BY_NAME["detections"].max_message_bytes, biggest  # measured: ~99 KB

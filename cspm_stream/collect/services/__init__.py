@@ -11,20 +11,22 @@ from cspm_stream.collect.services import (
     apigateway,
     apigatewayv2,
     athena,
+    autoscaling,
     backup,
     cloudfront,
     cloudtrail,
     config,
     dynamodb,
     ec2,
+    ec2_templates,
     ecr,
     ecs,
     efs,
     eks,
     elasticache,
-    emr,
     elb,
     elbv2,
+    emr,
     firehose,
     glue,
     guardduty,
@@ -49,7 +51,7 @@ from cspm_stream.collect.spec import ResourceSpec
 
 SPECS: dict[str, list[ResourceSpec]] = {
     "s3": s3.SPECS,
-    "ec2": ec2.SPECS,
+    "ec2": [*ec2.SPECS, *ec2_templates.SPECS],
     "iam": iam.SPECS,
     "rds": rds.SPECS,
     "kms": kms.SPECS,
@@ -87,6 +89,7 @@ SPECS: dict[str, list[ResourceSpec]] = {
     "athena": athena.SPECS,
     "emr": emr.SPECS,
     "ecs": ecs.SPECS,
+    "autoscaling": autoscaling.SPECS,
 }
 
 

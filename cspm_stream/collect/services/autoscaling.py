@@ -1,0 +1,78 @@
+"""EC2 Auto Scaling groups (regional).
+
+``aws.autoscaling.group``: the DescribeAutoScalingGroups item (``AutoScalingGroupName``, ``AvailabilityZones``,
+``HealthCheckType``, ``LoadBalancerNames``, ``TargetGroupARNs``, ``CapacityRebalance``, ``LaunchTemplate``,
+``MixedInstancesPolicy``, ``LaunchConfigurationName``, ``Instances``, ``Tags``) plus
+
+* ``InstanceTypesByAz``: ``[{AvailabilityZone, InstanceTypes}]`` — the distinct instance types of the group's
+  running instances per zone (derived from ``Instances``; ``[]`` when the group has none);
+* ``LaunchConfiguration``: DescribeLaunchConfigurations of the group's launch configuration
+  (``AssociatePublicIpAddress``, ``MetadataOptions``; ``UserData`` dropped — it often holds secrets); absent when the
+  group uses a launch template, null when the named configuration no longer exists.
+
+``aws.autoscaling.launch_configuration``: the DescribeLaunchConfigurations item (``AssociatePublicIpAddress``,
+``MetadataOptions``, ``ImageId``, ``InstanceType``; ``UserData`` dropped).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cspm_stream.collect.spec import Detail, Item, ResourceSpec, key, tags_from_list
+
+
+def _types_by_az(item: Item) -> Item:
+    zones: dict[str, set[str]] = {}
+    for inst in item.get("Instances") or []:
+        if isinstance(inst, dict) and inst.get("AvailabilityZone") and inst.get("InstanceType"):
+            zones.setdefault(str(inst["AvailabilityZone"]), set()).add(str(inst["InstanceType"]))
+    item["InstanceTypesByAz"] = [{"AvailabilityZone": z, "InstanceTypes": sorted(t)} for z, t in sorted(zones.items())]
+    return item
+
+
+def _drop_user_data(item: Item) -> Item:
+    item.pop("UserData", None)
+    return item
+
+
+def _launch_configuration(resp: dict[str, Any]) -> Any:
+    found = resp.get("LaunchConfigurations") or []
+    if not found:
+        return None
+    lc = dict(found[0])
+    lc.pop("UserData", None)
+    return lc
+
+
+SPECS = [
+    ResourceSpec(
+        resource_type="aws.autoscaling.group",
+        service="autoscaling",
+        list_op="describe_auto_scaling_groups",
+        items="AutoScalingGroups",
+        id=key("AutoScalingGroupName"),
+        arn=key("AutoScalingGroupARN"),
+        tags=tags_from_list(),
+        post=_types_by_az,
+        details=(
+            Detail(
+                "LaunchConfiguration",
+                "describe_launch_configurations",
+                lambda i: {"LaunchConfigurationNames": [i["LaunchConfigurationName"]]},
+                _launch_configuration,
+                when=lambda i: bool(i.get("LaunchConfigurationName")),
+            ),
+        ),
+        one_params=lambda rid: {"AutoScalingGroupNames": [rid]},
+    ),
+    ResourceSpec(
+        resource_type="aws.autoscaling.launch_configuration",
+        service="autoscaling",
+        list_op="describe_launch_configurations",
+        items="LaunchConfigurations",
+        id=key("LaunchConfigurationName"),
+        arn=key("LaunchConfigurationARN"),
+        post=_drop_user_data,
+        one_params=lambda rid: {"LaunchConfigurationNames": [rid]},
+    ),
+]

@@ -17,6 +17,7 @@ Exit status: 0; 1 if a file could not be read or was refused.
 from __future__ import annotations
 
 import argparse
+import gc
 import heapq
 import sys
 import time
@@ -26,8 +27,9 @@ from typing import Any
 import orjson
 
 from cspm_stream.settings import load
+from cspm_stream.timeutil import to_ms
 
-DEFAULT_SORT_BUFFER = 100_000
+DEFAULT_SORT_BUFFER = 20_000
 
 
 def register(sub: Any) -> None:
@@ -91,12 +93,16 @@ def _run(args: argparse.Namespace) -> int:
                 counts["unreadable"] += 1
                 print(f"cannot read {path}: {exc.strerror or exc}", file=err)
 
-    stream = located() if args.no_sort else _ordered(located(), max(1, args.sort_buffer), counts)
+    stream = _unordered(located()) if args.no_sort else _ordered(located(), max(1, args.sort_buffer), counts)
     state: dict[str, Any] = {}
     final: dict[str, dict[str, Any]] = {}
-    for loc in stream:
+    # the rules and settings live as long as the run: keep them out of every GC pass (as the daemon does)
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 10, 10)
+    for t, loc in stream:
         try:
-            out = engine.process(loc.item, state)  # type: ignore[arg-type]
+            out = engine.process(loc.item, state, event_time_ms=t)  # type: ignore[arg-type]
         except (RecordRejected, BudgetExceeded) as exc:
             counts["skipped"] += 1
             print(f"skipped {loc.where()}: {exc}", file=err)
@@ -136,37 +142,43 @@ def _run(args: argparse.Namespace) -> int:
     return 1 if counts["unreadable"] else 0
 
 
-def _ordered(items: Iterator[Any], size: int, counts: dict[str, int]) -> Iterator[Any]:
-    """``items`` in eventTime order through a heap of at most ``size`` (memory stays bounded).
+def _unordered(items: Iterator[Any]) -> Iterator[tuple[int | None, Any]]:
+    for loc in items:
+        yield _event_ms(loc.item), loc
+
+
+def _ordered(items: Iterator[Any], size: int, counts: dict[str, int]) -> Iterator[tuple[int | None, Any]]:
+    """``(eventTime ms, item)`` in eventTime order through a heap of at most ``size`` (memory stays bounded).
 
     A record older than one already released is counted in ``counts["reordered"]``; the
-    engine then treats it as a late arrival (single-event rules still fire).
+    engine then treats it as a late arrival (single-event rules still fire). A record
+    without a usable eventTime comes out first, with ``None`` (the engine reports it).
     """
-    heap: list[tuple[int, int, Any]] = []
+    heap: list[tuple[int, int, int | None, Any]] = []
     released = -1
+    push, pop = heapq.heappush, heapq.heappop
     for seq, loc in enumerate(items):
-        heapq.heappush(heap, (_event_ms(loc.item), seq, loc))
+        t = _event_ms(loc.item)
+        push(heap, (-1 if t is None else t, seq, t, loc))
         if len(heap) > size:
-            t, _, out = heapq.heappop(heap)
-            if t < released:
+            k, _, t, out = pop(heap)
+            if k < released:
                 counts["reordered"] += 1
-            released = max(released, t)
-            yield out
+            released = max(released, k)
+            yield t, out
     while heap:
-        t, _, out = heapq.heappop(heap)
-        if t < released:
+        k, _, t, out = pop(heap)
+        if k < released:
             counts["reordered"] += 1
-        released = max(released, t)
-        yield out
+        released = max(released, k)
+        yield t, out
 
 
-def _event_ms(rec: dict[str, Any]) -> int:
-    from cspm_stream.timeutil import to_ms
-
+def _event_ms(rec: dict[str, Any]) -> int | None:
     et = rec.get("eventTime")
     if not isinstance(et, str):
-        return 0  # the engine reports it when it gets there
+        return None
     try:
         return to_ms(et)
     except ValueError:
-        return 0
+        return None

@@ -64,6 +64,9 @@ class Compiled:
     warnings: tuple[str, ...] = ()
     #: the condition projected onto INDEX_FIELDS (None: no constraint on them); holds for every match
     key_filter: Predicate | None = None
+    #: what is left to check once ``key_filter`` held for the record's index-field values: the
+    #: predicate without the index-field selections the projection already decided exactly
+    residual: Predicate | None = None
 
     @property
     def event_names(self) -> frozenset[str] | None:
@@ -102,7 +105,8 @@ def compile_rule(
         vals = _union([pins(t, f) for t in trees])
         if vals is not None:
             pinned[f] = vals
-    return Compiled(pred, pinned, tuple(v.warnings), key_filter)
+    residual = c.residual(trees[0]) if len(trees) == 1 and key_filter is not None else pred
+    return Compiled(pred, pinned, tuple(v.warnings), key_filter, residual)
 
 
 def _union(sets: list[frozenset[str] | None]) -> frozenset[str] | None:
@@ -230,6 +234,17 @@ class _Compiler:
             return self.field(node.field, node.value)
         return None
 
+    def residual(self, node: Node) -> Predicate:
+        """``node`` without the index-field conjuncts (exactly checked by the key filter already)."""
+        if _only_index_fields(node):
+            return _true
+        if isinstance(node, ConditionAND):
+            rest = [a for a in node.args if a is not None and not _only_index_fields(a)]  # type: ignore[arg-type]
+            if len(rest) == 1:
+                return self.residual(rest[0])  # type: ignore[arg-type]
+            return _all([self.residual(a) for a in sorted(rest, key=_cost)])  # type: ignore[arg-type]
+        return self.node(node)
+
     def _or(self, args: list[Node]) -> Predicate:
         by_field: dict[str, set[str]] = {}
         rest: list[Node] = []
@@ -291,6 +306,10 @@ class _Compiler:
                     out.append(SigmaString(v))
             return out
         return list(s.replace_placeholders(self._callback))  # type: ignore[arg-type]
+
+
+def _true(rec: Record) -> bool:
+    return True
 
 
 def _only_index_fields(node: Node) -> bool:

@@ -48,6 +48,8 @@ from cspm_stream.detect.rules import (
 from cspm_stream.models.enums import Severity
 
 TEST_SUFFIXES = (".tests.yml", ".tests.yaml")
+#: libyaml's safe loader when present (several times faster to load a catalogue), else PyYAML's
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class LinearRegexEngine(RegexEngine):
@@ -111,7 +113,7 @@ def load_paths(
             errors.append(LoadError(str(f), "", f"not UTF-8 text (byte {exc.start}): rule files must be UTF-8"))
             continue
         try:
-            loaded = [d for d in yaml.safe_load_all(text) if d is not None]
+            loaded = [d for d in yaml.load_all(text, Loader=_SAFE_LOADER) if d is not None]
         except yaml.YAMLError as exc:
             errors.append(LoadError(str(f), "", f"invalid YAML: {exc}"))
             continue

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from cspm_stream.detect.compiler import Compiled
 from cspm_stream.detect.fields import MAX_FIELD_CHARS, Getter
+from cspm_stream.detect.matchers import Predicate
 from cspm_stream.detect.mitre import attacks
 from cspm_stream.models.enums import Severity
 
@@ -58,6 +59,11 @@ class DetectionRule:
     generate: bool = True
     #: correlation rules fed by this rule's matches
     feeds: list[CorrelationRule] = field(default_factory=list)
+
+    @property
+    def residual(self) -> Predicate:
+        """The predicate to evaluate on a record the index selected (see ``Compiled.residual``)."""
+        return self.compiled.residual or self.compiled.predicate
 
 
 @dataclass(slots=True)

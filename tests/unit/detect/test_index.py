@@ -49,7 +49,7 @@ def test_projection_keeps_only_rules_whose_index_fields_can_match() -> None:
     assert _titles(eng, ev("ListUsers")) == {"R2", "R4"}
 
 
-def test_index_never_drops_a_matching_rule() -> None:
+def test_index_never_drops_a_matching_rule_and_residuals_agree() -> None:
     rs = load_paths([builtin_rules_dir(), SIGMAHQ])
     eng = DetectionEngine(rs)
     live = [r for r in rs.rules if eng._generate[r.info.id] or r.feeds]
@@ -61,10 +61,13 @@ def test_index_never_drops_a_matching_rule() -> None:
     checked = 0
     for raw in recs:
         rec = normalize(raw)
-        cands = set(id(r) for r in eng._candidates(rec))
+        selected = eng._candidates(rec)
+        cands = set(id(r) for r in selected)
         for r in live:
             if r.compiled.predicate(rec):
                 assert id(r) in cands, (r.info.title, rec["eventName"], rec["eventSource"])
                 checked += 1
+        for r in selected:  # what the engine evaluates on a selected record decides exactly the same
+            assert r.residual(rec) == r.compiled.predicate(rec), (r.info.title, rec["eventName"])
     assert checked > 1000
     assert sum(len(eng._candidates(normalize(r))) for r in recs) / len(recs) < 0.1 * len(live)

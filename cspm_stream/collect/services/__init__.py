@@ -15,6 +15,7 @@ from cspm_stream.collect.services import (
     backup,
     cloudfront,
     cloudtrail,
+    cloudwatch,
     config,
     dynamodb,
     ec2,
@@ -34,6 +35,7 @@ from cspm_stream.collect.services import (
     kinesis,
     kms,
     lambda_,
+    loggroups,
     logs,
     opensearch,
     organizations,
@@ -56,7 +58,7 @@ SPECS: dict[str, list[ResourceSpec]] = {
     "rds": rds.SPECS,
     "kms": kms.SPECS,
     "cloudtrail": cloudtrail.SPECS,
-    "logs": logs.SPECS,
+    "logs": [*logs.SPECS, *loggroups.SPECS],
     "config": config.SPECS,
     "guardduty": guardduty.SPECS,
     "lambda": lambda_.SPECS,
@@ -90,6 +92,7 @@ SPECS: dict[str, list[ResourceSpec]] = {
     "emr": emr.SPECS,
     "ecs": ecs.SPECS,
     "autoscaling": autoscaling.SPECS,
+    "cloudwatch": cloudwatch.SPECS,
 }
 
 

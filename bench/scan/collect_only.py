@@ -21,20 +21,10 @@ from cspm_stream.models.codec import dumps
 
 
 async def _run(args: argparse.Namespace) -> dict[str, object]:
-    s = settings_mod.load(
-        data={
-            "aws": {
-                "endpoint_url": args.endpoint,
-                "regions": args.regions,
-                "rate_per_second": args.rate,
-                "max_concurrency_per_account": args.concurrency * 4,
-                "max_concurrency_per_region": args.concurrency * 2,
-                "max_concurrency_per_service": args.concurrency,
-                "max_attempts": 3,
-            }
-        },
-        environ={},
-    )
+    aws: dict[str, object] = {"endpoint_url": args.endpoint, "regions": args.regions}
+    if args.rate is not None:  # otherwise the defaults: adaptive budgets, default concurrency
+        aws["rate_per_second"] = args.rate
+    s = settings_mod.load(data={"aws": aws}, environ={})
     by_type: Counter[str] = Counter()
     errors = 0
     bytes_out = 0
@@ -70,8 +60,7 @@ def main() -> int:
     p.add_argument("--endpoint", required=True)
     p.add_argument("--regions", nargs="+", required=True)
     p.add_argument("--services", nargs="+", required=True)
-    p.add_argument("--rate", type=float, default=5000.0)
-    p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--rate", type=float, default=None, help="a fixed call budget (default: adaptive)")
     args = p.parse_args()
     out = asyncio.run(_run(args))
     sys.stdout.write(orjson.dumps(out).decode() + "\n")

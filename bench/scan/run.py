@@ -1,17 +1,30 @@
-"""Full-inventory benchmark against moto, with Prowler side by side on the same server.
+"""Scan benchmark: ``cspm-stream scan`` with DEFAULT settings beside Prowler and Cloud Custodian,
+on the same moto account, in one run. Prints one JSON document.
 
-    .venv/bin/python -m bench.scan [--scale 1] [--no-prowler] [--prowler /tmp/prowler-venv/bin/prowler]
+    .venv/bin/python -m bench.scan [--scale 0.1] [--no-prowler] [--no-custodian]
+                                   [--prowler PATH] [--custodian PATH] [--mode scan|inventory]
 
-1. starts moto in server mode in its own process (127.0.0.1, random port);
-2. seeds a few thousand resources of mixed types in two regions (bench/scan/seed.py);
-3. runs one full inventory of those services in a child process (bench/scan/collect_only.py:
-   wall time, peak RSS of that process, resources per type);
-4. runs Prowler on the same services/regions against the same server (AWS_ENDPOINT_URL),
-   measuring its wall time and peak RSS (os.wait4), if it is installed;
-   the number of HTTP requests each made is counted from moto's access log (context for
-   the ratio: moto ignores ``OwnerIds=["self"]``, so Prowler also inspects moto's stock
-   public snapshots, which our collector filters out by owner);
-5. prints one JSON document with both and the wall-time ratio.
+1. starts moto in server mode in its own process, behind a request counter
+   (bench/scan/moto_counting.py: every signed request counted per service and region from its
+   SigV4 scope, whichever tool sent it);
+2. seeds a mixed account in two regions (bench/scan/seed.py; ``--scale 0.1`` ≈ 250 resources,
+   ``--scale 1`` ≈ 3,000);
+3. runs, one after the other on the same server, each in a child process whose wall time and
+   own peak RSS are measured (``os.wait4``):
+   * ``cspm-stream scan`` (every built-in policy, OCSF JSONL out) with no configuration file:
+     the default settings, adaptive rate governance included (``--mode inventory``: collection
+     only, bench/scan/collect_only.py, also with default settings);
+   * Prowler (``prowler aws --services … -f …``, OCSF JSON out), if installed;
+   * Cloud Custodian (``custodian run`` of bench/scan/custodian.yml: comparable checks on the
+     same services), if installed;
+4. prints, per tool: wall time, peak RSS, AWS requests (total and per service), findings; the
+   wall-time ratios; and, with Prowler, detection parity on the checks our policies name as
+   equivalents (bench/scan/parity.py).
+
+Prowler and Cloud Custodian pin libraries that conflict with ours: install them in their own
+virtual environments outside the repository (see /work/shared/notes/tools.md), e.g.
+``python -m venv /work/tools/venvs/prowler && /work/tools/venvs/prowler/bin/pip install
+prowler==5.46.0`` and the same with ``c7n==0.9.53`` in ``/work/tools/venvs/c7n``.
 """
 
 from __future__ import annotations
@@ -31,6 +44,7 @@ from typing import Any
 
 from bench.scan.seed import seed
 
+ROOT = Path(__file__).resolve().parents[2]
 REGIONS = ["us-east-1", "eu-west-1"]
 SERVICES = ["s3", "ec2", "iam", "sqs", "sns", "kms", "dynamodb"]
 FAKE = {
@@ -39,6 +53,8 @@ FAKE = {
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
+PROWLER = "/work/tools/venvs/prowler/bin/prowler"
+CUSTODIAN = "/work/tools/venvs/c7n/bin/custodian"
 
 
 def _free_port() -> int:
@@ -47,28 +63,56 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class RequestLog:
-    """moto's access log (one line per HTTP request): counts the AWS calls each phase made."""
+class Moto:
+    """moto behind the request counter, in its own process."""
 
     def __init__(self) -> None:
-        self.file = tempfile.NamedTemporaryFile(prefix="moto-access-", suffix=".log", delete=False)
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, **FAKE}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.scan.moto_counting", "--port", str(self.port)],
+            env=env,
+            cwd=str(ROOT),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(300):
+            try:
+                self.counts()
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.proc.kill()
+        raise RuntimeError("moto server did not start")
 
-    def count(self) -> int:
-        with open(self.file.name, "rb") as f:
-            return sum(1 for line in f if b" HTTP/1." in line)  # errors are ANSI-coloured
+    def counts(self, reset: bool = False) -> dict[str, Any]:
+        req = urllib.request.Request(
+            self.url + ("/_bench/reset" if reset else "/_bench/counts"), method="POST" if reset else "GET"
+        )
+        with urllib.request.urlopen(req, timeout=5) as resp:  # loopback only
+            body: dict[str, Any] = json.loads(resp.read())
+        return body
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
 
 
-def start_moto(log: RequestLog | None = None) -> tuple[subprocess.Popen[bytes], str]:
+def start_moto() -> tuple[subprocess.Popen[bytes], str]:
+    """A plain moto server in its own process (no counting): ``(process, endpoint URL)``."""
     port = _free_port()
-    env = {**os.environ, **FAKE}
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env=env,
+        env={**os.environ, **FAKE},
         stdout=subprocess.DEVNULL,
-        stderr=log.file if log else subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
+    for _ in range(300):
         try:
             with urllib.request.urlopen(url + "/moto-api/", timeout=1):
                 return proc, url
@@ -79,166 +123,130 @@ def start_moto(log: RequestLog | None = None) -> tuple[subprocess.Popen[bytes], 
 
 
 def run_measured(cmd: list[str], env: dict[str, str], cwd: str | None = None) -> dict[str, Any]:
-    """Run ``cmd``; wall time and the child's own peak RSS (os.wait4), stdout/stderr tails."""
+    """Run ``cmd``; wall time and the child's own peak RSS (os.wait4), stdout/stderr."""
     out = tempfile.TemporaryFile()
     err = tempfile.TemporaryFile()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, cwd=cwd)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
     out.seek(0)
     err.seek(0)
     return {
-        "rc": proc.returncode,
-        "wall_s": round(wall, 3),
+        "rc": os.waitstatus_to_exitcode(status),
+        "wall_s": round(wall, 2),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
         "stdout": out.read().decode("utf-8", "replace"),
         "stderr": err.read().decode("utf-8", "replace"),
     }
 
 
-def run_collector(endpoint: str) -> dict[str, Any]:
-    env = {**os.environ, **FAKE}
-    r = run_measured(
-        [
-            sys.executable,
-            "-m",
-            "bench.scan.collect_only",
-            "--endpoint",
-            endpoint,
-            "--regions",
-            *REGIONS,
-            "--services",
-            *SERVICES,
-        ],
-        env,
-        cwd=str(Path(__file__).resolve().parents[2]),
-    )
-    if r["rc"] != 0:
-        return {"rc": r["rc"], "error": r["stderr"][-2000:]}
-    body = json.loads(r["stdout"].strip().splitlines()[-1])
-    body["process_wall_s"] = r["wall_s"]  # includes interpreter start and imports
-    body["process_peak_rss_mb"] = r["peak_rss_mb"]
-    return dict(body)
+def _clean_env(endpoint: str | None = None) -> dict[str, str]:
+    """The environment of a child: moto's fake credentials, no CSPM_ overrides (default settings)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CSPM_")}
+    env.update(FAKE)
+    if endpoint:
+        env["AWS_ENDPOINT_URL"] = endpoint
+    return env
 
 
-def run_scan(endpoint: str) -> dict[str, Any]:
-    """``cspm-stream scan`` end to end (collect + evaluate every policy + OCSF JSONL)."""
-    env = {**os.environ, **FAKE}
+def run_ours(moto: Moto, mode: str) -> tuple[dict[str, Any], str]:
+    moto.counts(reset=True)
+    if mode == "inventory":
+        cmd = [sys.executable, "-m", "bench.scan.collect_only", "--endpoint", moto.url, "--regions", *REGIONS]
+        r = run_measured([*cmd, "--services", *SERVICES], _clean_env(), cwd=str(ROOT))
+        body = json.loads(r["stdout"].strip().splitlines()[-1]) if r["rc"] == 0 else {}
+        result = {"cmd": "bench.scan.collect_only (default settings)", **_measures(r), **body}
+        return _with_calls(result, moto), ""
     out = tempfile.mktemp(prefix="cspm-scan-", suffix=".jsonl")
-    # the same call budget as the inventory mode (collect_only): the default 10 calls/s per
-    # (account, region, service) protects production accounts, a benchmark against moto measures the tool
-    cfg = tempfile.mktemp(prefix="cspm-scan-", suffix=".yaml")
-    Path(cfg).write_text(
-        json.dumps(
-            {
-                "aws": {
-                    "rate_per_second": 5000.0,
-                    "max_concurrency_per_account": 64,
-                    "max_concurrency_per_region": 32,
-                    "max_concurrency_per_service": 16,
-                    "max_attempts": 3,
-                }
-            }
-        )
-    )
-    r = run_measured(
-        [
-            sys.executable,
-            "-m",
-            "cspm_stream",
-            "-c",
-            cfg,
-            "scan",
-            "--endpoint-url",
-            endpoint,
-            "--regions",
-            ",".join(REGIONS),
-            "--services",
-            ",".join(SERVICES),
-            "--format",
-            "jsonl",
-            "--include-passed",
-            "--output",
-            out,
-        ],
-        env,
-        cwd=str(Path(__file__).resolve().parents[2]),
-    )
+    cmd = [sys.executable, "-m", "cspm_stream", "scan", "--endpoint-url", moto.url, "--regions", ",".join(REGIONS)]
+    cmd += ["--services", ",".join(SERVICES), "--format", "jsonl", "--include-passed", "--output", out]
+    r = run_measured(cmd, _clean_env(), cwd=str(ROOT))
     text = Path(out).read_text() if Path(out).exists() else ""
-    return {
-        "rc": r["rc"],
-        "wall_s": r["wall_s"],
-        "peak_rss_mb": r["peak_rss_mb"],
-        "jsonl": text,
+    Path(out).unlink(missing_ok=True)
+    lines = r["stderr"].replace("\r", "\n").splitlines()  # progress lines are rewritten with \r
+    summary = next((ln for ln in reversed(lines) if ln.startswith("scan: ") and "checks" in ln), "")
+    result = {
+        "cmd": "cspm-stream " + " ".join(cmd[3:]).replace(out, "FILE") + " (no config: default settings)",
+        **_measures(r),
         "findings": len(text.splitlines()),
-        "stderr_tail": r["stderr"][-1500:] if r["rc"] not in (0, 1) else "",
+        "failed_findings": sum(1 for ln in text.splitlines() if '"status_code":"FAIL"' in ln),
+        "summary": summary.removeprefix("scan: "),
     }
+    return _with_calls(result, moto), text
 
 
-def run_prowler(endpoint: str, prowler: str, keep: Path | None = None) -> dict[str, Any]:
-    outdir = str(keep) if keep else tempfile.mkdtemp(prefix="prowler-bench-")
-    env = {**os.environ, **FAKE, "AWS_ENDPOINT_URL": endpoint}
-    cmd = [
-        prowler,
-        "aws",
-        "--services",
-        *SERVICES,
-        "-f",
-        *REGIONS,
-        "--output-formats",
-        "json-ocsf",
-        "-o",
-        outdir,
-        "--no-banner",
-        "--ignore-exit-code-3",
-    ]
-    r = run_measured(cmd, env)
-    findings = 0
-    for f in Path(outdir).glob("*.ocsf.json"):
+def run_prowler(moto: Moto, prowler: str, keep: Path) -> dict[str, Any]:
+    moto.counts(reset=True)
+    cmd = [prowler, "aws", "--services", *SERVICES, "-f", *REGIONS, "--output-formats", "json-ocsf"]
+    cmd += ["-o", str(keep), "--no-banner", "--ignore-exit-code-3"]
+    r = run_measured(cmd, _clean_env(moto.url))
+    findings = fails = 0
+    for f in keep.glob("*.ocsf.json"):
         try:
-            findings += len(json.loads(f.read_text() or "[]"))
+            items = json.loads(f.read_text() or "[]")
         except ValueError:
-            pass
-    if keep is None:
-        shutil.rmtree(outdir, ignore_errors=True)
-    return {
-        "cmd": " ".join(cmd[1:]),
-        "rc": r["rc"],
-        "wall_s": r["wall_s"],
-        "peak_rss_mb": r["peak_rss_mb"],
-        "findings": findings,
-        "stderr_tail": r["stderr"][-1500:] if r["rc"] != 0 else "",
+            continue
+        findings += len(items)
+        fails += sum(1 for x in items if x.get("status_code") == "FAIL")
+    result = {"cmd": " ".join(["prowler", *cmd[1:]]), **_measures(r), "findings": findings, "failed_findings": fails}
+    return _with_calls(result, moto)
+
+
+def run_custodian(moto: Moto, custodian: str) -> dict[str, Any]:
+    moto.counts(reset=True)
+    outdir = tempfile.mkdtemp(prefix="custodian-bench-")
+    policies = ROOT / "bench" / "scan" / "custodian.yml"
+    cmd = [custodian, "run", "-s", outdir, str(policies), "--cache-period", "0"]
+    for region in REGIONS:
+        cmd += ["--region", region]
+    r = run_measured(cmd, _clean_env(moto.url))
+    matched = 0
+    for f in Path(outdir).rglob("resources.json"):
+        try:
+            matched += len(json.loads(f.read_text() or "[]"))
+        except ValueError:
+            continue
+    shutil.rmtree(outdir, ignore_errors=True)
+    result = {
+        "cmd": " ".join(["custodian", *cmd[1:]]).replace(outdir, "OUT"),
+        **_measures(r),
+        "policies": policies.read_text().count("- name:"),
+        "matched_resources": matched,
     }
+    return _with_calls(result, moto)
+
+
+def _measures(r: dict[str, Any]) -> dict[str, Any]:
+    out = {"rc": r["rc"], "wall_s": r["wall_s"], "peak_rss_mb": r["peak_rss_mb"]}
+    if r["rc"] not in (0, 1):  # 1: our scan found failures (no --fail-on: never), Prowler: see -3
+        out["stderr_tail"] = r["stderr"][-1500:]
+    return out
+
+
+def _with_calls(result: dict[str, Any], moto: Moto) -> dict[str, Any]:
+    c = moto.counts()
+    result["api_calls"] = c["total"]
+    result["api_calls_by_service"] = c["by_service"]
+    result["api_calls_by_service_region"] = c["by_service_region"]
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="bench.scan")
-    p.add_argument("--scale", type=int, default=1, help="1 ≈ 3,000 seeded resources")
+    p = argparse.ArgumentParser(prog="bench.scan", description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("--scale", type=float, default=0.1, help="0.1 ≈ 250 seeded resources, 1 ≈ 3,000")
+    p.add_argument("--mode", choices=("scan", "inventory"), default="scan", help="ours: full scan, or collect only")
     p.add_argument("--no-prowler", action="store_true")
-    p.add_argument("--prowler", default="/tmp/prowler-venv/bin/prowler")
-    p.add_argument(
-        "--mode",
-        choices=("inventory", "scan"),
-        default="inventory",
-        help="inventory: collection only; scan: `cspm-stream scan` end to end + detection parity",
-    )
+    p.add_argument("--no-custodian", action="store_true")
+    p.add_argument("--prowler", default=PROWLER)
+    p.add_argument("--custodian", default=CUSTODIAN)
     args = p.parse_args(argv)
     for k, v in FAKE.items():  # moto's fake credentials, for seeding in this process
         os.environ.setdefault(k, v)
-    log = RequestLog()
-    moto, endpoint = start_moto(log)
+    moto = Moto()
     try:
         t0 = time.perf_counter()
-        seeded = seed(endpoint, REGIONS, args.scale)
-        seed_s = time.perf_counter() - t0
-        before = log.count()
-        ours = run_collector(endpoint) if args.mode == "inventory" else run_scan(endpoint)
-        ours["aws_requests"] = log.count() - before
-        ours_jsonl = str(ours.pop("jsonl", ""))
-        if "process_wall_s" not in ours and "wall_s" in ours:
-            ours["process_wall_s"] = ours["wall_s"]
+        seeded = seed(moto.url, REGIONS, args.scale)
         result: dict[str, Any] = {
             "bench": "scan",
             "mode": args.mode,
@@ -246,31 +254,34 @@ def main(argv: list[str] | None = None) -> int:
             "services": SERVICES,
             "seeded": seeded,
             "seeded_total": sum(seeded.values()),
-            "seed_s": round(seed_s, 1),
-            "cspm_stream": ours,
+            "seed_s": round(time.perf_counter() - t0, 1),
         }
-        if not args.no_prowler and Path(args.prowler).exists():
-            before = log.count()
-            keep = Path(tempfile.mkdtemp(prefix="prowler-bench-")) if args.mode == "scan" else None
-            theirs = run_prowler(endpoint, args.prowler, keep)
-            theirs["aws_requests"] = log.count() - before
-            if keep is not None:
-                from bench.scan.parity import compare, ours_fails, prowler_fails
+        ours, ours_jsonl = run_ours(moto, args.mode)
+        result["cspm_stream"] = ours
+        if not args.no_prowler:
+            if Path(args.prowler).exists():
+                keep = Path(tempfile.mkdtemp(prefix="prowler-bench-"))
+                result["prowler"] = run_prowler(moto, args.prowler, keep)
+                if args.mode == "scan":
+                    from bench.scan.parity import compare, ours_fails, prowler_fails
 
-                result["detection_parity"] = compare(ours_fails(ours_jsonl), prowler_fails(keep))
+                    result["detection_parity"] = compare(ours_fails(ours_jsonl), prowler_fails(keep))
                 shutil.rmtree(keep, ignore_errors=True)
-            result["prowler"] = theirs
-            if theirs["rc"] == 0 and ours.get("wall_s"):
-                result["prowler_over_cspm_wall"] = round(theirs["wall_s"] / ours["process_wall_s"], 2)
-                result["target_3x_met"] = result["prowler_over_cspm_wall"] >= 3.0
-        elif not args.no_prowler:
-            result["prowler"] = {"skipped": f"{args.prowler} not found"}
-        result["peak_rss_target_250mb_met"] = bool(ours.get("process_peak_rss_mb", ours.get("peak_rss_mb", 1e9)) < 250)
+            else:
+                result["prowler"] = {"skipped": f"{args.prowler} not found"}
+        if not args.no_custodian:
+            if Path(args.custodian).exists():
+                result["custodian"] = run_custodian(moto, args.custodian)
+            else:
+                result["custodian"] = {"skipped": f"{args.custodian} not found"}
+        ours_wall = ours.get("wall_s")
+        for tool in ("prowler", "custodian"):
+            theirs = result.get(tool, {})
+            if ours_wall and theirs.get("wall_s"):
+                result[f"{tool}_wall_over_cspm_stream"] = round(theirs["wall_s"] / ours_wall, 2)
         print(json.dumps(result, indent=2))
     finally:
-        moto.terminate()
-        moto.wait(10)
-        os.unlink(log.file.name)
+        moto.stop()
     return 0
 
 

@@ -31,24 +31,27 @@ def _client(endpoint: str, service: str, region: str) -> Any:
     )
 
 
-def plan(scale: int, regions: list[str]) -> dict[str, int]:
-    """Counts per kind; ``scale`` = 1 gives about 3,000 resources."""
-    return {
-        "s3_bucket": 200 * scale,
-        "iam_user": 150 * scale,
-        "iam_role": 150 * scale,
-        "iam_policy": 50 * scale,
-        "sg": 250 * scale,
-        "volume": 200 * scale,
-        "instance": 40 * scale,
-        "sqs": 150 * scale,
-        "sns": 150 * scale,
-        "kms": 40 * scale,
-        "dynamodb": 30 * scale,
-    }
+BASE = {
+    "s3_bucket": 200,
+    "iam_user": 150,
+    "iam_role": 150,
+    "iam_policy": 50,
+    "sg": 250,
+    "volume": 200,
+    "instance": 40,
+    "sqs": 150,
+    "sns": 150,
+    "kms": 40,
+    "dynamodb": 30,
+}
 
 
-def seed(endpoint: str, regions: list[str], scale: int = 1, workers: int = 8) -> dict[str, int]:
+def plan(scale: float, regions: list[str]) -> dict[str, int]:
+    """Counts per kind; ``scale`` = 1 gives about 3,000 resources, 0.1 about 250."""
+    return {k: max(1, round(v * scale)) for k, v in BASE.items()}
+
+
+def seed(endpoint: str, regions: list[str], scale: float = 1, workers: int = 8) -> dict[str, int]:
     """Create the resources; returns the number created per kind (regional kinds summed over regions)."""
     counts = plan(scale, regions)
     tasks: list[Callable[[], None]] = []
@@ -87,9 +90,9 @@ def seed(endpoint: str, regions: list[str], scale: int = 1, workers: int = 8) ->
             lambda c=c, r=region: c["ec2"].create_volume(AvailabilityZone=f"{r}a", Size=1)
             for _ in range(counts["volume"])
         ]
+        batches = [min(10, counts["instance"] - i) for i in range(0, counts["instance"], 10)]
         tasks += [
-            lambda c=c: c["ec2"].run_instances(ImageId="ami-12c6146b", MinCount=10, MaxCount=10)
-            for _ in range(counts["instance"] // 10)
+            lambda c=c, n=n: c["ec2"].run_instances(ImageId="ami-12c6146b", MinCount=n, MaxCount=n) for n in batches
         ]
         tasks += [lambda c=c, i=i: c["sqs"].create_queue(QueueName=f"bench-q-{i}") for i in range(counts["sqs"])]
         tasks += [lambda c=c, i=i: c["sns"].create_topic(Name=f"bench-t-{i}") for i in range(counts["sns"])]

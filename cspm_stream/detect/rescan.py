@@ -34,7 +34,8 @@ RESOURCE_TYPES = frozenset(
     aws.glue.data_catalog aws.glue.connection aws.glue.job aws.glue.dev_endpoint aws.glue.ml_transform
     aws.glue.crawler aws.athena.workgroup aws.emr.cluster aws.emr.region aws.ecs.task_definition aws.ecs.cluster
     aws.ecs.service aws.ecs.task_set aws.autoscaling.group aws.autoscaling.launch_configuration
-    aws.ec2.launch_template aws.cloudwatch.alarm aws.logs.log_group""".split()
+    aws.ec2.launch_template aws.cloudwatch.alarm aws.logs.log_group
+    aws.waf.web_acl aws.waf.rule aws.waf.rule_group aws.wafregional.web_acl aws.wafregional.rule aws.wafregional.rule_group""".split()
 )
 
 _TEMPLATE_KEYS = frozenset({"partition", "region", "account", "id"})

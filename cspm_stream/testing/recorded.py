@@ -318,8 +318,10 @@ async def collect_recorded(
 ) -> tuple[list[Any], RecordedAWS]:
     """Run the registered collector of ``service`` (one job: ``account_id``/``region``, or the global
     job for global types) against recorded exchanges; returns (snapshots, the :class:`RecordedAWS`)."""
+    from aiobotocore.session import get_session
+
     from cspm_stream import settings as settings_mod
-    from cspm_stream.collect import Collector, ScanOutcome
+    from cspm_stream.collect import Collector, ScanOutcome, SessionPool
     from cspm_stream.collect.services import SPECS
     from cspm_stream.collect.spec import GLOBAL
     from cspm_stream.models import ScanJob
@@ -331,7 +333,10 @@ async def collect_recorded(
     types = list(resource_types)
     regions = sorted({GLOBAL if s.global_ else region for s in SPECS[service]})
     snaps: list[Any] = []
-    async with Collector(cfg, event_hooks=aws.hooks()) as c:
+    # static throw-away credentials: nothing is signed or sent, and no credential chain (IMDS) is probed
+    base = get_session()
+    base.set_credentials("RECORDED", "RECORDED")
+    async with Collector(cfg, event_hooks=aws.hooks(), sessions=SessionPool(cfg, base=base)) as c:
         for r in regions:
             job = ScanJob(
                 job_id=f"recorded-{service}-{r}",

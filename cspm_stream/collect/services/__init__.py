@@ -47,6 +47,7 @@ from cspm_stream.collect.services import (
     securityhub,
     sns,
     sqs,
+    waf,
     wafv2,
 )
 from cspm_stream.collect.spec import ResourceSpec
@@ -93,6 +94,8 @@ SPECS: dict[str, list[ResourceSpec]] = {
     "ecs": ecs.SPECS,
     "autoscaling": autoscaling.SPECS,
     "cloudwatch": cloudwatch.SPECS,
+    "waf": waf.GLOBAL_SPECS,
+    "wafregional": waf.REGIONAL_SPECS,
 }
 
 

@@ -52,16 +52,10 @@ class Estate:
 
 
 def builtin(policy_ids: Sequence[str]) -> list[Any]:
+    """The built-in policies with these ids (files located by name: ``<folder>/<id>.yaml``)."""
     wanted = set(policy_ids)
-    services = {pid.split("_", 1)[0] for pid in wanted}
-    pols = []
-    root = builtin_policy_dir()
-    for svc in services:
-        if (root / svc).is_dir():
-            pols += [p for p in load_policies([root / svc], strict=True) if p.id in wanted]
-    found = {p.id for p in pols}
-    if found != wanted:
-        pols += [p for p in load_policies([root], strict=True) if p.id in wanted - found]
+    files = [f for f in builtin_policy_dir().rglob("*.yaml") if f.stem in wanted]
+    pols = load_policies(files, strict=True)
     assert {p.id for p in pols} == wanted, f"unknown policies: {sorted(wanted - {p.id for p in pols})}"
     return pols
 

@@ -45,7 +45,16 @@ from sigma.types import (
 )
 
 from cspm_stream.detect.fields import FieldError, Vocabulary
-from cspm_stream.detect.matchers import Predicate, Record, Unsupported, keyword, leaf, one_of
+from cspm_stream.detect.matchers import (
+    Predicate,
+    Record,
+    Unsupported,
+    keyword,
+    leaf,
+    matcher_leaf,
+    one_of,
+    strings_matcher,
+)
 
 Node = ConditionItem | ConditionFieldEqualsValueExpression | ConditionValueExpression
 Placeholders = Mapping[str, Sequence[str]]
@@ -247,13 +256,23 @@ class _Compiler:
 
     def _or(self, args: list[Node]) -> Predicate:
         by_field: dict[str, set[str]] = {}
+        wild: dict[tuple[str, bool], list[SigmaString]] = {}
         rest: list[Node] = []
         for a in args:
             if isinstance(a, ConditionFieldEqualsValueExpression) and (s := _plain_ci(a.value)) is not None:
                 by_field.setdefault(a.field, set()).add(s)
+            elif isinstance(a, ConditionFieldEqualsValueExpression) and _wildcard(a.value):
+                wild.setdefault((a.field, isinstance(a.value, SigmaCasedString)), []).append(a.value)  # type: ignore[arg-type]
             else:
                 rest.append(a)
         preds = [one_of(f, frozenset(vals), self.vocab) for f, vals in by_field.items()]
+        v = self.vocab
+        for (f, cased), strings in wild.items():
+            if len(strings) == 1:
+                preds.append(leaf(f, strings[0], v))
+            else:  # field|contains: [a, b, ...] -> one RE2 alternation instead of one pass per value
+                m = strings_matcher(strings, cased, v.max_chars, field=f, sink=v.clipped)
+                preds.append(matcher_leaf(f, m, v))
         preds += [self.node(a) for a in rest]
         return _any(preds)
 
@@ -310,6 +329,16 @@ class _Compiler:
 
 def _true(rec: Record) -> bool:
     return True
+
+
+def _wildcard(v: SigmaType) -> bool:
+    """A string with wildcards (contains/startswith/endswith/``*``/``?``), nothing else special."""
+    return (
+        isinstance(v, SigmaString)
+        and v.contains_special()
+        and not v.contains_placeholder()
+        and any(isinstance(p, str) and p for p in v.s)
+    )
 
 
 def _only_index_fields(node: Node) -> bool:

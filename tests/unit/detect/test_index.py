@@ -71,3 +71,25 @@ def test_index_never_drops_a_matching_rule_and_residuals_agree() -> None:
             assert r.residual(rec) == r.compiled.predicate(rec), (r.info.title, rec["eventName"])
     assert checked > 1000
     assert sum(len(eng._candidates(normalize(r))) for r in recs) / len(recs) < 0.1 * len(live)
+
+
+def test_combined_wildcard_lists_decide_like_the_values_one_by_one() -> None:
+    from sigma.types import SigmaCasedString, SigmaString
+
+    from cspm_stream.detect.matchers import string_matcher, strings_matcher
+
+    rng = random.Random(5)
+    alphabet = "abAB.-/ *?É"
+    texts = ["".join(rng.choice("abAB.-/ xÉé") for _ in range(rng.randrange(0, 8))) for _ in range(300)]
+    texts += [None, 7, True, {"k": "aB"}]  # type: ignore[list-item]
+    for _ in range(200):
+        raw = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 5))) for _ in range(rng.randrange(2, 5))]
+        cased = rng.random() < 0.3
+        strings = [SigmaCasedString(r) if cased else SigmaString(r) for r in raw]
+        strings = [s for s in strings if s.contains_special() and any(isinstance(p, str) and p for p in s.s)]
+        if len(strings) < 2:
+            continue
+        combined = strings_matcher(strings, cased)
+        singles = [string_matcher(s) for s in strings]
+        for t in texts:
+            assert combined(t) == any(m(t) for m in singles), (raw, cased, t)

@@ -1,0 +1,1 @@
+"""Codec: decoding activity and inventory records with msgspec, pydantic and the previous codec. See ``__main__``."""

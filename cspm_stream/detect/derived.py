@@ -74,6 +74,12 @@ So per-rule filters stay data. The vocabulary (``cspm-stream rules fields`` prin
     Names of plaintext environment variables in the request (CodeBuild, ECS, Batch,
     Lambda, ...) whose value looks like a credential or whose name says secret while the
     value is not a reference (:mod:`cspm_stream.detect.secret_shapes`).
+``cspm.tools`` (list)
+    Canonical names of security tools the user agent announces: penetration-testing
+    distributions (``kali``, ``parrot``, ``pentoo``), offensive frameworks
+    (``stratus-red-team``, ``pacu``, ``cloudfox``, ``weirdaal``), ``trufflehog`` and audit
+    tools (``scoutsuite``, ``prowler``, ``cloudsploit``, ``steampipe``, ``pmapper``,
+    ``cloudmapper``); computed once per distinct agent (:mod:`cspm_stream.detect.agent_tools`).
 
 Every computation accepts any JSON type anywhere (a field that is not the expected
 type counts as absent). New entries: add a function decorated with :func:`derived`.
@@ -87,7 +93,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cspm_stream import safe_regex
-from cspm_stream.detect import request_shapes
+from cspm_stream.detect import agent_tools, request_shapes
 from cspm_stream.detect.secret_shapes import plaintext_secrets as request_shapes_secrets
 from cspm_stream.models.activity import principal_key
 
@@ -437,6 +443,11 @@ def _unused_region(rec: Record, dv: Deriver) -> bool:
 @derived("plaintext_secrets", "list", "names of plaintext environment variables in the request that hold a credential")
 def _plaintext_secrets(rec: Record, dv: Deriver) -> list[str] | None:
     return request_shapes_secrets(rec)
+
+
+@derived("tools", "list", "security tools the user agent names (kali, stratus-red-team, trufflehog, prowler, ...)")
+def _tools(rec: Record, dv: Deriver) -> list[str] | None:
+    return agent_tools.tools(rec)
 
 
 # internal: shared by the three deployer fields (not a rule field: its name starts with "_")

@@ -7,15 +7,26 @@
 4. replay a scripted attack: real API calls on moto plus the matching CloudTrail log file
    delivered to S3 → SQS, picked up by the CloudTrail source; show the detections and the
    rescan-driven posture change;
-5. show the dry-run remediation plans, write the HTML report, stop everything it started.
+5. show the dry-run remediation plans, write the report (``demo-report.html`` and
+   ``demo-report.json``, the latter exactly ``report --format json``), stop everything it started.
+
+Besides the report, the output folder receives ``demo-findings.jsonl`` and
+``demo-detections.jsonl`` (every OCSF record the demo consumed from ``findings`` and
+``detections``, as read), ``demo-daemon.log`` (the daemon's log) and ``demo-viewer.log``
+(library log lines of the demo process itself, kept out of the terminal) and
+``demo-moto.log`` (the embedded moto server, run in its own process). A service moto has no
+backend for (IAM Access Analyzer, WAF Classic) is reported once and left out of the scan.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
+import io
+import logging
 import os
 import signal
 import subprocess
@@ -23,7 +34,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -31,74 +41,64 @@ import orjson
 import yaml
 
 from cspm_stream.demo.attack import steps
+from cspm_stream.demo.display import Display, Recorder
 from cspm_stream.demo.seed import deliver_cloudtrail, seed
 
-SEV = {0: "UNKNOWN", 1: "INFO", 2: "LOW", 3: "MEDIUM", 4: "HIGH", 5: "CRITICAL", 6: "FATAL"}
-COLOR = {"CRITICAL": "\033[1;31m", "HIGH": "\033[31m", "MEDIUM": "\033[33m", "LOW": "\033[36m", "INFO": "\033[37m"}
-RESET = "\033[0m"
+
+def unsupported_services() -> dict[str, str]:
+    """{scan service: name} of the services moto has no backend for (IAM Access Analyzer, WAF
+    Classic …), decided the way moto's server dispatches: by matching the service's endpoint
+    host against moto's backend URL index. The demo leaves them out of the scan and says so
+    once, instead of showing every one of their checks as an error."""
+    import botocore.session
+    from moto import backend_index
+
+    from cspm_stream.collect.services import SPECS
+
+    session = botocore.session.get_session()
+    patterns = [p for _, p in backend_index.backend_url_patterns]
+    out: dict[str, str] = {}
+    for key, specs in sorted(SPECS.items()):
+        for client in sorted({sp.service for sp in specs}):
+            model = session.get_service_model(client)
+            url = f"https://{model.endpoint_prefix}.us-east-1.amazonaws.com"
+            if not any(p.match(url) for p in patterns):
+                out[key] = str(model.metadata.get("serviceFullName") or client)
+    return out
 
 
-class Display:
-    """Live lines for alerts and remediation plans; a status line on a terminal."""
+def _start_moto(log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """moto in server mode in its own process, its output (request log, "Unable to find appropriate
+    backend …") in ``log`` rather than in the demo's terminal."""
+    import socket
+    import urllib.request
 
-    def __init__(self) -> None:
-        self.tty = sys.stdout.isatty()
-        self.counts: Counter[str] = Counter()
-        self.alerts: list[dict[str, Any]] = []
-        self.plans: list[dict[str, Any]] = []
-        self.phase = "starting"
-        self.t0 = time.monotonic()
-
-    def _c(self, sev: str, text: str) -> str:
-        return f"{COLOR.get(sev, '')}{text}{RESET}" if self.tty else text
-
-    def status(self) -> None:
-        if self.tty:
-            c = self.counts
-            line = (
-                f"  [{time.monotonic() - self.t0:5.1f}s] {self.phase} · compliance {c['compliance']} · "
-                f"detections {c['detection']} · remediation plans {c['remediation']} · dead letters {c['dlq']}"
-            )
-            sys.stdout.write("\r\033[K" + line)
-            sys.stdout.flush()
-
-    def line(self, text: str) -> None:
-        if self.tty:
-            sys.stdout.write("\r\033[K")
-        print(text, flush=True)
-        self.status()
-
-    def alert(self, obj: dict[str, Any]) -> None:
-        self.alerts.append(obj)
-        sev = SEV.get(int(obj.get("severity_id", 0)), "UNKNOWN")
-        info = obj.get("finding_info", {})
-        if obj.get("class_uid") == 2003:
-            self.counts["compliance"] += 1
-            state = obj.get("unmapped", {}).get("state", "")
-            res = (obj.get("resources") or [{}])[0].get("uid", "")
-            self.line(
-                self._c(sev, f"  ▲ {sev:<8} posture   {state.upper():<10} {info.get('title', '')[:60]:<60} {res}")
-            )
-        else:
-            self.counts["detection"] += 1
-            actor = obj.get("actor", {}).get("user", {}).get("uid", "")
-            ip = obj.get("src_endpoint", {}).get("ip", "")
-            n = len(obj.get("evidences", []))
-            self.line(
-                self._c(sev, f"  ⚠ {sev:<8} threat    {info.get('title', '')[:60]:<60} {actor} {ip} ({n} events)")
-            )
-
-    def remediation(self, obj: dict[str, Any]) -> None:
-        self.plans.append(obj)
-        self.counts["remediation"] += 1
-        calls = ", ".join(c.get("api", c.get("operation", "?")) for c in obj.get("calls", [])) or "-"
-        self.line(
-            f"  ⚙ remediation {obj.get('status', ''):<18} {obj.get('action', ''):<36} {obj.get('resource_arn', '')}"
-            f"  calls: {calls}"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+    with log.open("wb") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
         )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/moto-api/", timeout=1):  # noqa: S310 - loopback only
+                return proc, url
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"moto server did not start (see {log})")
 
 
-def _config(prefix: str, endpoint: str, queue_url: str, data_dir: str) -> dict[str, Any]:
+def _config(
+    prefix: str, endpoint: str, queue_url: str, data_dir: str, services: list[str] | None = None
+) -> dict[str, Any]:
     return {
         "app": {
             "id": f"{prefix}app",
@@ -113,14 +113,14 @@ def _config(prefix: str, endpoint: str, queue_url: str, data_dir: str) -> dict[s
             "partitions": 3,
         },
         "aws": {"endpoint_url": endpoint, "regions": ["us-east-1"]},
-        "scan": {"interval_s": 3600},
+        "scan": {"interval_s": 3600, "services": services or []},
         "cloudtrail": {"sqs_queue_urls": [queue_url]},
         "remediation": {"default_mode": "dry-run"},
         "web": {"enabled": False},
     }
 
 
-async def _tail(settings: Any, display: Display, stop: asyncio.Event) -> None:
+async def _tail(settings: Any, display: Display, recorder: Recorder, stop: asyncio.Event) -> None:
     from cspm_stream.kafka import consumer
 
     c = consumer(
@@ -128,9 +128,12 @@ async def _tail(settings: Any, display: Display, stop: asyncio.Event) -> None:
         "alerts",
         "remediation-results",
         "dlq",
+        "findings",
+        "detections",
         group_id=f"demo-viewer-{uuid.uuid4().hex[:6]}",
         auto_offset_reset="earliest",
     )
+    findings, detections = settings.kafka.topic("findings"), settings.kafka.topic("detections")
     await c.start()
     try:
         while not stop.is_set():
@@ -138,6 +141,9 @@ async def _tail(settings: Any, display: Display, stop: asyncio.Event) -> None:
             for tp, msgs in batch.items():
                 for m in msgs:
                     if m.value is None:
+                        continue
+                    if tp.topic in (findings, detections):  # every OCSF record, as read
+                        recorder.write("findings" if tp.topic == findings else "detections", m.value)
                         continue
                     try:
                         obj = orjson.loads(m.value)
@@ -178,6 +184,10 @@ class DemoResult:
     report_exit: int
     report_path: Path
     seconds: float
+    report_json_path: Path | None = None
+    findings_path: Path | None = None
+    detections_path: Path | None = None
+    unsupported: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -194,10 +204,25 @@ async def run_demo(args: argparse.Namespace) -> DemoResult:
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="cspm-demo-"))
+    # library log lines of this process (aiokafka's metadata warnings while fresh topics elect
+    # leaders, moto's werkzeug) go to a file, never between the demo's own lines
+    log_handler = logging.FileHandler(out.parent / "demo-viewer.log", mode="w")
+    log_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    saved_level = root.level
+    root.addHandler(log_handler)
+    root.setLevel(logging.INFO)
+    recorder = Recorder(out.parent)
     print("cspm_stream demo — embedded moto AWS account, real Kafka, the daemon with every role\n")
 
     endpoint = getattr(args, "endpoint_url", None)
-    moto = (MotoServer() if endpoint is None else MotoServer.attach(endpoint)).start()
+    moto_proc: subprocess.Popen[bytes] | None = None
+    if endpoint is None:
+        moto_proc, endpoint = _start_moto(out.parent / "demo-moto.log")
+    moto = MotoServer.attach(endpoint)
+    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        os.environ.setdefault(key, value)  # moto's fake credentials, for seeding from this process
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     daemon: subprocess.Popen[bytes] | None = None
     stop = asyncio.Event()
     tail: asyncio.Task[None] | None = None
@@ -209,8 +234,14 @@ async def run_demo(args: argparse.Namespace) -> DemoResult:
         )
         for label in seeded.bad:
             print(f"    ✗ {label}")
+        from cspm_stream.collect.services import SPECS
+
+        unsupported = unsupported_services()
+        for label in unsupported.values():
+            print(f"● {label}: not served by this endpoint (moto has no backend for it), left out of the scan")
+        services = sorted(set(SPECS) - set(unsupported)) if unsupported else None
         prefix = f"demo{uuid.uuid4().hex[:6]}."
-        cfg = _config(prefix, moto.endpoint_url, seeded.trail_queue_url, str(workdir / "data"))
+        cfg = _config(prefix, moto.endpoint_url, seeded.trail_queue_url, str(workdir / "data"), services)
         cfg_path = workdir / "cspm.yaml"
         cfg_path.write_text(yaml.safe_dump(cfg))
         settings = settings_mod.load(cfg_path, environ={})
@@ -227,7 +258,7 @@ async def run_demo(args: argparse.Namespace) -> DemoResult:
         daemon = subprocess.Popen(
             [sys.executable, "-m", "cspm_stream", "run", "--role", "all"], env=env, stdout=log, stderr=subprocess.STDOUT
         )
-        tail = asyncio.create_task(_tail(settings, display, stop))
+        tail = asyncio.create_task(_tail(settings, display, recorder, stop))
 
         display.phase = "first full scan"
         display.line("── 1. continuous monitoring + compliance: the first full scan")
@@ -259,7 +290,12 @@ async def run_demo(args: argparse.Namespace) -> DemoResult:
         display.phase = "remediation (dry-run)"
         display.line("── 3. remediation in dry-run: the plans published for the new findings")
         r = await _wait(display, "remediation", 1, settle=3.0, timeout=20.0)
-        display.line(f"   {r} remediation plans (nothing was changed: dry-run)\n")
+        repeats = sum(display.planned.values()) - len(display.planned)
+        display.line(
+            f"   {r} remediation plans (nothing was changed: dry-run)"
+            + (f"; {repeats} repeated plans for the same action and resource not shown" if repeats else "")
+            + "\n"
+        )
 
         display.phase = "report"
         stop.set()
@@ -270,19 +306,52 @@ async def run_demo(args: argparse.Namespace) -> DemoResult:
         code = await asyncio.to_thread(
             cli_main, ["-c", str(cfg_path), "report", "--format", "html", "--output", str(out)]
         )
+        report_json = out.parent / "demo-report.json"
+        with contextlib.redirect_stderr(io.StringIO()):  # the HTML run already printed its summary line
+            code_json = await asyncio.to_thread(
+                cli_main, ["-c", str(cfg_path), "report", "--format", "json", "--output", str(report_json)]
+            )
         if display.tty:
             sys.stdout.write("\r\033[K")
-        print(f"── 4. report: {out} (exit {code})")
+        print(f"── 4. report: {out} and {report_json.name} (exit {code or code_json})")
+        if code_json == 0:
+            summary = orjson.loads(report_json.read_bytes())["summary"]
+            checks, score = summary["checks"], summary["score"]["value"]
+            print(
+                f"   posture score {score:.1f}% = {checks['passed']} passed / ({checks['passed']} passed + "
+                f"{checks['failed']} failed) checks; {checks['error']} not evaluated, {checks['muted']} muted"
+                if score is not None
+                else "   posture score n/a (no check passed or failed)"
+            )
+        recorder.close()
+        print(
+            f"   every OCSF record consumed: {recorder.paths['findings'].name} ({recorder.counts['findings']}), "
+            f"{recorder.paths['detections'].name} ({recorder.counts['detections']})"
+        )
         c = display.counts
         print(
             f"\nDone in {time.monotonic() - started:.0f}s: {c['compliance']} compliance alerts, {c['detection']} "
             f"detections, {c['remediation']} remediation plans, {c['dlq']} dead letters."
         )
-        return DemoResult(seeded, display, code, out, time.monotonic() - started)
+        return DemoResult(
+            seeded,
+            display,
+            code or code_json,
+            out,
+            time.monotonic() - started,
+            report_json_path=report_json,
+            findings_path=recorder.paths["findings"],
+            detections_path=recorder.paths["detections"],
+            unsupported=unsupported,
+        )
     finally:
         stop.set()
         if tail is not None:
             await tail
+        recorder.close()
+        root.removeHandler(log_handler)
+        root.setLevel(saved_level)
+        log_handler.close()
         if daemon is not None and daemon.poll() is None:
             daemon.send_signal(signal.SIGTERM)
             try:
@@ -290,6 +359,12 @@ async def run_demo(args: argparse.Namespace) -> DemoResult:
             except subprocess.TimeoutExpired:
                 daemon.kill()
         moto.stop()
+        if moto_proc is not None:
+            moto_proc.terminate()
+            try:
+                moto_proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                moto_proc.kill()
 
 
 def main(args: argparse.Namespace) -> int:

@@ -18,26 +18,6 @@ import yaml
 from cspm_stream.detect.fields import FieldError, Getter, check_field, getter, text
 from cspm_stream.errors import DefinitionError
 
-#: Resource types of the shared contract (what the inventory collects).
-RESOURCE_TYPES = frozenset(
-    """aws.s3.bucket aws.s3.account aws.ec2.security_group aws.ec2.instance aws.ec2.volume aws.ec2.snapshot
-    aws.ec2.image aws.ec2.vpc aws.ec2.network_acl aws.ec2.region aws.iam.user aws.iam.role aws.iam.group
-    aws.iam.policy aws.iam.account aws.rds.instance aws.rds.cluster aws.rds.snapshot aws.kms.key
-    aws.cloudtrail.trail aws.cloudtrail.region aws.logs.monitoring aws.config.region aws.guardduty.region
-    aws.lambda.function aws.sns.topic aws.sqs.queue aws.secretsmanager.secret aws.ecr.repository
-    aws.eks.cluster aws.elbv2.load_balancer aws.cloudfront.distribution aws.dynamodb.table
-    aws.efs.file_system aws.organizations.account aws.accessanalyzer.region aws.securityhub.region
-    aws.apigateway.rest_api aws.apigateway.domain_name aws.apigateway.stage aws.apigatewayv2.api aws.apigatewayv2.stage aws.elb.load_balancer
-    aws.elasticache.cluster aws.elasticache.replication_group aws.redshift.cluster aws.opensearch.domain
-    aws.acm.certificate aws.route53.hosted_zone aws.route53.domain aws.wafv2.web_acl aws.backup.vault
-    aws.backup.plan aws.backup.region aws.backup.recovery_point aws.kinesis.stream aws.firehose.delivery_stream
-    aws.glue.data_catalog aws.glue.connection aws.glue.job aws.glue.dev_endpoint aws.glue.ml_transform
-    aws.glue.crawler aws.athena.workgroup aws.emr.cluster aws.emr.region aws.ecs.task_definition aws.ecs.cluster
-    aws.ecs.service aws.ecs.task_set aws.autoscaling.group aws.autoscaling.launch_configuration
-    aws.ec2.launch_template aws.cloudwatch.alarm aws.logs.log_group
-    aws.waf.web_acl aws.waf.rule aws.waf.rule_group aws.wafregional.web_acl aws.wafregional.rule aws.wafregional.rule_group""".split()
-)
-
 _TEMPLATE_KEYS = frozenset({"partition", "region", "account", "id"})
 _SPECIAL_IDS = {"{region}", "{account}"}
 _LAMBDA_VERSION = re.compile(r"\d{8}(v\d+)?$")
@@ -180,7 +160,9 @@ def _spec(v: Any, file: str, where: str) -> ResourceSpec:
     if unknown:
         raise DefinitionError(file, f"unknown keys {sorted(unknown)}", path=where)
     rtype = v.get("type")
-    if rtype not in RESOURCE_TYPES:
+    from cspm_stream.collect.services import resource_types  # the collectors' registry: imported on use
+
+    if rtype not in resource_types():
         raise DefinitionError(file, f"type {rtype!r} is not a contract resource type", path=where)
     ids_raw = v.get("id")
     if isinstance(ids_raw, str):

@@ -19,7 +19,6 @@ from cspm_stream.models.enums import Severity, Verdict
 from cspm_stream.policy.compiler import ConditionError, compile_condition
 from cspm_stream.policy.model import Policy, PolicyTest, Related, Remediation, SeeAlso
 from cspm_stream.policy.schema import (
-    KNOWN_ACTIONS,
     POLICY_ID_RE,
     PROWLER_CHECK_RE,
     RESOURCE_TYPE_RE,
@@ -27,6 +26,7 @@ from cspm_stream.policy.schema import (
     SEVERITIES,
     TOP_LEVEL_KEYS,
     WIRE_TESTS,
+    known_actions,
 )
 from cspm_stream.policy.yamlio import YamlReadError, read_yaml
 
@@ -156,8 +156,9 @@ def _remediation(v: _V, raw: Any, strict: bool) -> Remediation:
             raise v.err(f"remediation.references[{i}]", f"{r!r} is not an http(s) URL")
     action = m.get("action")
     if action is not None:
-        if not isinstance(action, str) or action not in KNOWN_ACTIONS:
-            raise v.err("remediation.action", f"{action!r} is not a known action ({', '.join(sorted(KNOWN_ACTIONS))})")
+        actions = known_actions()
+        if not isinstance(action, str) or action not in actions:
+            raise v.err("remediation.action", f"{action!r} is not a known action ({', '.join(sorted(actions))})")
     return Remediation(text=text, references=refs, action=action)
 
 

@@ -40,61 +40,25 @@ OPTIONAL_KEYS = frozenset({"related", "compliance", "wire_test"})
 #: against recorded responses validated against botocore's service model (cspm_stream.testing.recorded)
 WIRE_TESTS = ("moto", "recorded")
 
-#: resource types of the inventory contract (shared_contracts.md)
-KNOWN_RESOURCE_TYPES = frozenset(
-    """
-    aws.s3.bucket aws.s3.account aws.ec2.security_group aws.ec2.instance aws.ec2.volume aws.ec2.snapshot
-    aws.ec2.image aws.ec2.vpc aws.ec2.network_acl aws.ec2.region aws.iam.user aws.iam.role aws.iam.group
-    aws.iam.policy aws.iam.account aws.rds.instance aws.rds.cluster aws.rds.snapshot aws.kms.key
-    aws.cloudtrail.trail aws.cloudtrail.region aws.logs.monitoring aws.config.region aws.guardduty.region
-    aws.lambda.function aws.sns.topic aws.sqs.queue aws.secretsmanager.secret aws.ecr.repository
-    aws.eks.cluster aws.elbv2.load_balancer aws.cloudfront.distribution aws.dynamodb.table
-    aws.efs.file_system aws.organizations.account aws.accessanalyzer.region aws.securityhub.region
-    aws.apigateway.rest_api aws.apigateway.domain_name aws.apigateway.stage aws.apigatewayv2.api aws.apigatewayv2.stage aws.elb.load_balancer
-    aws.elasticache.cluster aws.elasticache.replication_group aws.redshift.cluster aws.opensearch.domain
-    aws.acm.certificate aws.route53.hosted_zone aws.route53.domain aws.wafv2.web_acl aws.backup.vault
-    aws.backup.plan aws.backup.region aws.backup.recovery_point aws.kinesis.stream aws.firehose.delivery_stream
-    aws.glue.data_catalog aws.glue.connection aws.glue.job aws.glue.dev_endpoint aws.glue.ml_transform
-    aws.glue.crawler aws.athena.workgroup aws.emr.cluster aws.emr.region aws.ecs.task_definition aws.ecs.cluster
-    aws.ecs.service aws.ecs.task_set aws.autoscaling.group aws.autoscaling.launch_configuration
-    aws.ec2.launch_template aws.cloudwatch.alarm aws.logs.log_group
-    aws.waf.web_acl aws.waf.rule aws.waf.rule_group aws.wafregional.web_acl aws.wafregional.rule aws.wafregional.rule_group
-    """.split()
-)
+
+def known_resource_types() -> frozenset[str]:
+    """Resource types of the inventory contract: those the collectors produce (their spec registry)."""
+    from cspm_stream.collect.services import resource_types
+
+    return resource_types()
+
 
 #: framework ids of the contract
 KNOWN_FRAMEWORKS = frozenset(
     "cis-aws-3.0.0 cis-aws-5.0.0 cis-aws-6.0.0 cis-aws-7.0.0 pci-dss-4.0 hipaa gdpr nist-800-53-rev5 soc2 iso-27001-2022 aws-fsbp".split()
 )
 
-#: remediation action names (shared_contracts.md), referenced by policies
-KNOWN_ACTIONS = frozenset(
-    {
-        "s3_block_public_access",
-        "s3_account_block_public_access",
-        "s3_enable_default_encryption",
-        "s3_enable_versioning",
-        "s3_remove_public_acl_grants",
-        "ec2_revoke_public_ingress",
-        "ec2_enable_ebs_default_encryption",
-        "ec2_remove_public_snapshot_sharing",
-        "ec2_remove_public_ami_sharing",
-        "ec2_require_imdsv2",
-        "iam_deactivate_access_key",
-        "iam_delete_login_profile",
-        "iam_detach_admin_policy",
-        "iam_set_password_policy",
-        "rds_make_private",
-        "rds_enable_deletion_protection",
-        "rds_remove_public_snapshot_sharing",
-        "kms_enable_rotation",
-        "cloudtrail_start_logging",
-        "cloudtrail_enable_log_validation",
-        "guardduty_enable",
-        "ecr_enable_scan_on_push",
-        "sqs_enable_encryption",
-    }
-)
+
+def known_actions() -> frozenset[str]:
+    """Remediation action names a policy may reference: the action registry's."""
+    from cspm_stream.remediate.base import registry
+
+    return frozenset(registry())
 
 
 def condition_schema() -> dict[str, Any]:
@@ -207,7 +171,7 @@ def policy_json_schema() -> dict[str, Any]:
                 "properties": {
                     "text": {"type": "string"},
                     "references": strs,
-                    "action": {"enum": sorted(KNOWN_ACTIONS)},
+                    "action": {"enum": sorted(known_actions())},
                 },
                 "required": ["text"],
             },

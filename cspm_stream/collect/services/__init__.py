@@ -5,6 +5,8 @@ One module per AWS service; adding a service is adding a module and a line here.
 
 from __future__ import annotations
 
+import functools
+
 from cspm_stream.collect.services import (
     accessanalyzer,
     acm,
@@ -118,3 +120,9 @@ def service_of(resource_type: str) -> str:
 
 def is_global(resource_type: str) -> bool:
     return spec_for(resource_type)[1].global_
+
+
+@functools.cache
+def resource_types() -> frozenset[str]:
+    """Every resource type the collectors produce: the inventory contract's types (policies, rescan map)."""
+    return frozenset(spec.resource_type for specs in SPECS.values() for spec in specs)

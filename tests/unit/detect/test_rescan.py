@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cspm_stream.detect.rescan import RESOURCE_TYPES, load_map, parse_map
+from cspm_stream.collect.services import resource_types
+from cspm_stream.detect.rescan import load_map, parse_map
 from cspm_stream.errors import DefinitionError
 from tests.unit.detect.helpers import ev
 
@@ -34,7 +35,7 @@ REQUIRED = {
 def test_builtin_map_loads_and_covers_the_required_events() -> None:
     m = load_map()
     assert REQUIRED <= set(m.entries)
-    assert {s.type for specs in m.entries.values() for s in specs} <= RESOURCE_TYPES
+    assert {s.type for specs in m.entries.values() for s in specs} <= resource_types()
 
 
 def test_bucket_and_security_group_targets() -> None:

@@ -53,6 +53,35 @@ ITEM_FIELDS: dict[str, frozenset[str]] = {
         "aws.ecr.repository": "imageScanningConfiguration imageTagMutability encryptionConfiguration",
         "aws.elbv2.load_balancer": "Type AvailabilityZones",
         "aws.efs.file_system": "Encrypted",
+        # posture breadth, part A (MethodSettingsList, InstanceTypesByAz: derived by the collector's post step)
+        "aws.acm.certificate": "InUse KeyAlgorithm NotAfter Type",
+        "aws.apigateway.domain_name": "securityPolicy",
+        "aws.apigateway.rest_api": "endpointConfiguration policy",
+        "aws.apigateway.stage": "MethodSettingsList accessLogSettings clientCertificateId tracingEnabled webAclArn",
+        "aws.apigatewayv2.stage": "AccessLogSettings",
+        "aws.athena.workgroup": "State",
+        "aws.autoscaling.group": "AvailabilityZones CapacityRebalance HealthCheckType InstanceTypesByAz LaunchTemplate "
+        "LoadBalancerNames MixedInstancesPolicy TargetGroupARNs",
+        "aws.autoscaling.launch_configuration": "AssociatePublicIpAddress MetadataOptions",
+        "aws.backup.recovery_point": "IsEncrypted",
+        "aws.backup.vault": "EncryptionKeyArn Locked",
+        "aws.cloudwatch.alarm": "ActionsEnabled AlarmActions",
+        "aws.ecs.cluster": "settings",
+        "aws.ecs.service": "launchType networkConfiguration platformFamily platformVersion",
+        "aws.ecs.task_set": "networkConfiguration",
+        "aws.elasticache.cluster": "AutoMinorVersionUpgrade CacheNodes CacheSubnetGroupName ConfigurationEndpoint Engine "
+        "TransitEncryptionEnabled",
+        "aws.elasticache.replication_group": "AtRestEncryptionEnabled AuthTokenEnabled AutoMinorVersionUpgrade "
+        "AutomaticFailover ConfigurationEndpoint MultiAZ NodeGroups SnapshotRetentionLimit TransitEncryptionEnabled",
+        "aws.elb.load_balancer": "AvailabilityZones ListenerDescriptions Scheme",
+        "aws.glue.connection": "ConnectionProperties",
+        "aws.glue.job": "DefaultArguments",
+        "aws.glue.ml_transform": "TransformEncryption",
+        "aws.logs.log_group": "kmsKeyId retentionInDays",
+        "aws.redshift.cluster": "AllowVersionUpgrade AutomatedSnapshotRetentionPeriod DBName Encrypted Endpoint "
+        "EnhancedVpcRouting MasterUsername MultiAZ PubliclyAccessible",
+        "aws.route53.domain": "AutoRenew",
+        "aws.route53.hosted_zone": "Config",
     }.items()
 }
 

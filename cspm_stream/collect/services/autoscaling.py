@@ -7,8 +7,8 @@
 * ``InstanceTypesByAz``: ``[{AvailabilityZone, InstanceTypes}]`` — the distinct instance types of the group's
   running instances per zone (derived from ``Instances``; ``[]`` when the group has none);
 * ``LaunchConfiguration``: DescribeLaunchConfigurations of the group's launch configuration
-  (``AssociatePublicIpAddress``, ``MetadataOptions``; ``UserData`` dropped — it often holds secrets); absent when the
-  group uses a launch template, null when the named configuration no longer exists.
+  (``AssociatePublicIpAddress``, ``MetadataOptions``; ``UserData`` dropped — it often holds secrets); null when the
+  group uses a launch template or the named configuration no longer exists.
 
 ``aws.autoscaling.launch_configuration``: the DescribeLaunchConfigurations item (``AssociatePublicIpAddress``,
 ``MetadataOptions``, ``ImageId``, ``InstanceType``; ``UserData`` dropped).
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cspm_stream.collect.spec import Detail, Item, ResourceSpec, key, tags_from_list
+from cspm_stream.collect.spec import Calls, Detail, Item, ResourceSpec, key, tags_from_list
 
 
 def _types_by_az(item: Item) -> Item:
@@ -44,6 +44,14 @@ def _launch_configuration(resp: dict[str, Any]) -> Any:
     return lc
 
 
+async def _group_launch_configuration(calls: Calls, item: Item) -> Any:
+    name = item.get("LaunchConfigurationName")
+    if not name:
+        return None
+    resp = await calls.call("autoscaling", "describe_launch_configurations", LaunchConfigurationNames=[name])
+    return _launch_configuration(resp)
+
+
 SPECS = [
     ResourceSpec(
         resource_type="aws.autoscaling.group",
@@ -54,15 +62,7 @@ SPECS = [
         arn=key("AutoScalingGroupARN"),
         tags=tags_from_list(),
         post=_types_by_az,
-        details=(
-            Detail(
-                "LaunchConfiguration",
-                "describe_launch_configurations",
-                lambda i: {"LaunchConfigurationNames": [i["LaunchConfigurationName"]]},
-                _launch_configuration,
-                when=lambda i: bool(i.get("LaunchConfigurationName")),
-            ),
-        ),
+        details=(Detail("LaunchConfiguration", fn=_group_launch_configuration),),
         one_params=lambda rid: {"AutoScalingGroupNames": [rid]},
     ),
     ResourceSpec(

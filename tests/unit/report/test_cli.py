@@ -52,5 +52,5 @@ def test_stdout_and_errors(tmp_path: Path, world: list[dict[str, Any]], capsys: 
     assert json.loads(capsys.readouterr().out)["summary"]["checks"]["passed"] == 6
     assert main(["report", "--findings-file", str(src), "--framework", "nope", "-o", str(tmp_path / "x")]) == 2
     assert "unknown framework" in capsys.readouterr().err
-    assert main(["report", "--findings-file", str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / "x")]) == 1
+    assert main(["report", "--findings-file", str(tmp_path / "missing.jsonl"), "-o", str(tmp_path / "x")]) == 2  # usage
     assert main(["report", "--findings-file", str(src), "--top", "0"]) == 2

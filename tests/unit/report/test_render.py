@@ -90,6 +90,21 @@ def test_html_shows_the_figures(world: list[dict[str, Any]]) -> None:
     assert "Framework One" in html and "85.7%" in html  # fw1 check score 6/7
 
 
+def test_html_lists_requirements_with_their_status(world: list[dict[str, Any]]) -> None:
+    html = render(build_report(collect(world), [FW1], now_ms=NOW), "html").decode()
+    assert ">manual</span>" in html and ">muted</span>" in html  # R4 manual, R6 only muted checks
+    assert "Requirement score" in html and "0.0%" in html  # fw1: R1 fails, nothing passes
+    assert "passed / (passed + failed) checks (6 / 8)" in html
+
+
+def test_html_is_rendered_by_jinja2_with_autoescape() -> None:
+    from cspm_stream.report.render_html import _environment
+
+    env = _environment()
+    assert env.autoescape is True
+    assert env.from_string("{{ x }}").render(x=EVIL).startswith("&lt;script&gt;")
+
+
 def test_unknown_format() -> None:
     with pytest.raises(ValueError, match="unknown report format"):
         render(build_report(collect([]), [], now_ms=NOW), "pdf")

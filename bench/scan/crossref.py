@@ -81,6 +81,22 @@ ROOT_IDS = {"root", "<root_account>"}
 ACCOUNT_IDS = ROOT_IDS | {"password-policy"}
 
 
+#: why moto cannot exercise a check (shown for pairs Prowler judged nothing on)
+MOTO_GAPS = {
+    "awslambda_function_url_public": "moto serves no ListFunctionUrlConfigs (our collector's call): we read ERROR",
+    "cloudfront_distributions_https_sni_enabled": "moto's distribution summaries carry no ViewerCertificate.Certificate",
+    "cloudfront_distributions_s3_origin_access_control": "moto's distribution summaries drop S3OriginConfig",
+    "guardduty_runtime_monitoring_enabled": "moto's detectors report no RUNTIME_MONITORING feature (Prowler: MANUAL)",
+    "rds_cluster_minor_version_upgrade_enabled": "moto creates no Multi-AZ DB cluster (MultiAZ false)",
+    "s3_account_level_public_access_blocks": "Prowler's s3control calls carry the account-id host prefix moto cannot route",
+    "iam_avoid_root_usage": "moto's credential report has no <root_account> row",
+    "iam_no_root_access_key": "moto's credential report has no <root_account> row",
+    "iam_root_hardware_mfa_enabled": "moto's credential report has no <root_account> row",
+    "iam_root_mfa_enabled": "moto's credential report has no <root_account> row",
+}
+ROOT_ROW_CHECKS = {"iam_rotate_access_key_90_days", "iam_user_accesskey_unused", "iam_user_two_active_access_key"}
+
+
 @dataclass(frozen=True)
 class Pair:
     policy: str
@@ -259,6 +275,14 @@ def gated_by_unused_flag(prowler: str, check: str) -> bool:
     return False
 
 
+def _gap(pair: Pair) -> str:
+    if pair.check in MOTO_GAPS:
+        return MOTO_GAPS[pair.check]
+    if pair.resource_type == "aws.iam.account" and pair.check in ROOT_ROW_CHECKS:
+        return "moto's credential report has no <root_account> row"
+    return "Prowler judged no resource of this type (not seeded here)"
+
+
 def summary(results: list[PairResult], prowler: str) -> dict[str, Any]:
     exercised = [r for r in results if r.both]
     both = sum(r.both for r in results)
@@ -276,7 +300,7 @@ def summary(results: list[PairResult], prowler: str) -> dict[str, Any]:
                 "ours_only": r.ours_only,
                 "prowler_only": [{"resource": k, "prowler": t} for k, t in r.theirs_only],
                 "ours_error": r.ours_error,
-                "moto": "exercised" if r.both else "not exercised: Prowler judged no resource of this type on moto",
+                "moto": "exercised" if r.both else "not exercised: " + _gap(r.pair),
                 "default_prowler_skips_unused": gated_by_unused_flag(prowler, r.pair.check),
             }
         )
@@ -298,7 +322,7 @@ def table(s: dict[str, Any]) -> str:
         pct = "-" if r["agreement_pct"] is None else f"{r['agreement_pct']:.0f}"
         oo = ",".join(f"{k}:{v}" for k, v in sorted(r["ours_only"].items())) or "-"
         po = ",".join(f"{x['resource']}:{x['prowler']}" for x in r["prowler_only"])[:60] or "-"
-        note = "" if r["resources_both"] else "  (not exercised on moto)"
+        note = "" if r["resources_both"] else f"  ({r['moto']})"
         if r["ours_error"]:
             note += f"  (we could not read {len(r['ours_error'])}: ERROR)"
         out.append(

@@ -74,6 +74,7 @@ def to_asff(a: Alert) -> dict[str, Any]:
         "Workflow": {
             "Status": {
                 FindingStatus.RESOLVED.value: "RESOLVED",
+                FindingStatus.PASSED.value: "RESOLVED",  # Security Hub resolves passed controls
                 FindingStatus.SUPPRESSED.value: "SUPPRESSED",
             }.get(a.state, "NEW")
         },
@@ -81,7 +82,8 @@ def to_asff(a: Alert) -> dict[str, Any]:
     if a.is_compliance:
         comp = f.get("compliance") if isinstance(f.get("compliance"), dict) else {}
         assert isinstance(comp, dict)
-        status = "FAILED" if comp.get("status_id") == 3 else "PASSED"
+        cid = comp.get("status_id")
+        status = "FAILED" if cid == 3 else "PASSED" if cid == 1 else "NOT_AVAILABLE"  # 2 Warning: no result
         if a.state == FindingStatus.ERROR.value:
             status = "NOT_AVAILABLE"
         doc["Compliance"] = {

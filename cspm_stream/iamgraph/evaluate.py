@@ -1,0 +1,319 @@
+"""Effective permissions of one principal: identity policies ∩ permission boundary ∩ SCPs.
+
+:meth:`Perms.decide` answers "may this principal call ``action`` on ``resource``?" the way
+IAM evaluates a request inside one account, for identity-based policies:
+
+1. an applicable explicit ``Deny`` (identity policies, boundary or any SCP) wins;
+2. otherwise an identity policy must ``Allow`` it, the permission boundary (if set) must
+   allow it, and at every SCP level (root, each OU, the account) some SCP must allow it.
+
+Conditions are three-valued (:mod:`cspm_stream.iamgraph.conditions`): an Allow whose
+condition cannot be decided at rest still allows, and a Deny whose condition cannot be
+decided does not block, and both are named in :attr:`Decision.conditions` ("allowed if …",
+"unless …"): the analysis never dismisses an escalation on a guess, and says what it
+depends on.
+
+"Admin" (:meth:`Perms.admin`) is defined precisely as: an unconditional ``Allow`` of every
+action (``*``) on every resource (``*``) in the identity policies, in the permission
+boundary (if any) and at every SCP level, and no applicable Deny of IAM administration
+(:data:`IAM_CONTROL` on every resource). Denies of other actions or of specific resources
+(turning CloudTrail off, leaving the organization, a region lock) do not make a principal
+less than admin: it still controls every identity of the account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cspm_stream.iamgraph.conditions import Context, describe, evaluate
+from cspm_stream.iamgraph.model import USER, Principal
+from cspm_stream.iamgraph.policydoc import Document, Statement
+
+#: the IAM administration a Deny must not remove for a principal to count as admin
+IAM_CONTROL = (
+    "iam:attachrolepolicy",
+    "iam:attachuserpolicy",
+    "iam:putrolepolicy",
+    "iam:putuserpolicy",
+    "iam:createpolicyversion",
+    "iam:createrole",
+    "iam:updateassumerolepolicy",
+    "iam:passrole",
+    "iam:createaccesskey",
+    "sts:assumerole",
+)
+
+Extra = Mapping[str, str | tuple[str, ...] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The outcome of one question. ``conditions``: what an allowed answer depends on
+    (empty = unconditional); ``reason``/``blocked_by`` (``deny``, ``boundary``, ``scp``,
+    ``none``): why not."""
+
+    allowed: bool
+    conditions: tuple[str, ...] = ()
+    reason: str = ""
+    blocked_by: str = ""
+
+    @property
+    def unconditional(self) -> bool:
+        return self.allowed and not self.conditions
+
+
+ALLOWED = Decision(True)
+
+
+@dataclass(slots=True)
+class _Index:
+    id_allow: list[Statement]
+    b_allow: list[Statement]
+    scp_allow: list[list[Statement]]
+    denies: list[Statement]
+
+
+def principal_context(p: Principal) -> Context:
+    """The request-context keys known at rest for requests made by ``p``."""
+    known: dict[str, str | tuple[str, ...] | None] = {
+        "aws:principalarn": p.arn,
+        "aws:principalaccount": p.account_id,
+        "aws:principaltype": "User" if p.kind == USER else "AssumedRole",
+        "aws:principalisawsservice": "false",
+        "aws:principalservicename": None,
+        "aws:username": p.name if p.kind == USER else None,
+    }
+    if p.kind == USER and p.unique_id:
+        known["aws:userid"] = p.unique_id
+    for k, v in p.tags.items():
+        known[f"aws:principaltag/{k.lower()}"] = v
+    return Context(known, prefixes=("aws:principaltag/",))
+
+
+class Perms:
+    """What one principal may do. Built by :class:`~cspm_stream.iamgraph.paths.Analysis`."""
+
+    __slots__ = ("_cache", "boundary", "boundary_arn", "ctx", "identity", "principal", "scps")
+
+    def __init__(
+        self,
+        principal: Principal,
+        identity: list[Statement],
+        boundary: Document | None,
+        scps: tuple[tuple[Document, ...], ...] | None,
+    ) -> None:
+        self.principal = principal
+        self.identity = identity
+        self.boundary = boundary
+        self.boundary_arn = principal.boundary_arn
+        self.scps = scps
+        self.ctx = principal_context(principal)
+        self._cache: dict[str, _Index] = {}
+
+    def _index(self, action: str) -> _Index:
+        ix = self._cache.get(action)
+        if ix is not None:
+            return ix
+        denies = [s for s in self.identity if not s.allow and s.covers_action(action)]
+        b_allow: list[Statement] = []
+        if self.boundary is not None:
+            for s in self.boundary.statements:
+                if s.covers_action(action):
+                    (b_allow if s.allow else denies).append(s)
+        scp_allow: list[list[Statement]] = []
+        for level in self.scps or ():
+            allow_here: list[Statement] = []
+            for doc in level:
+                for s in doc.statements:
+                    if s.covers_action(action):
+                        (allow_here if s.allow else denies).append(s)
+            scp_allow.append(allow_here)
+        ix = _Index([s for s in self.identity if s.allow and s.covers_action(action)], b_allow, scp_allow, denies)
+        self._cache[action] = ix
+        return ix
+
+    def _ctx(self, extra: Extra | None, prefixes: tuple[str, ...] = ()) -> Context:
+        return self.ctx.with_keys(extra or {}, prefixes) if extra or prefixes else self.ctx
+
+    # ------------------------------------------------------------------ questions
+    def decide(
+        self,
+        action: str,
+        resource: str,
+        extra: Extra | None = None,
+        *,
+        prefixes: tuple[str, ...] = (),
+        ignore_boundary: bool = False,
+    ) -> Decision:
+        """May the principal call ``action`` (lowercase) on ``resource``? ``extra``: more known
+        context keys (``iam:passedtoservice``, the target's tags ...); ``prefixes``: key
+        families ``extra`` lists completely (``aws:resourcetag/``)."""
+        ix = self._index(action)
+        ctx = self._ctx(extra, prefixes)
+        variables = ctx.variables
+        unless: list[str] = []
+        for s in ix.denies:
+            if ignore_boundary and self._in_boundary(s):
+                continue
+            hit, assumed = s.covers_resource(resource, variables)
+            if not hit:
+                continue
+            v, undecided = evaluate(s.conditions, ctx)
+            if v is False:
+                continue
+            if v is True and not assumed:
+                return Decision(False, reason=f"explicit Deny in {s.source}", blocked_by="deny")
+            unless.append(f"unless {describe(undecided) or 'the resource matches ' + ', '.join(assumed)} ({s.source})")
+        ok, conds = _allowed(ix.id_allow, resource, ctx)
+        if not ok:
+            return Decision(False, reason="no identity policy allows it", blocked_by="none")
+        if self.boundary is not None and not ignore_boundary:
+            ok, more = _allowed(ix.b_allow, resource, ctx)
+            if not ok:
+                return Decision(
+                    False, reason=f"permission boundary {self.boundary_arn} does not allow it", blocked_by="boundary"
+                )
+            conds += more
+        for i, level in enumerate(ix.scp_allow):
+            ok, more = _allowed(level, resource, ctx)
+            if not ok:
+                return Decision(False, reason=f"no SCP at {_level(i)} allows it", blocked_by="scp")
+            conds += more
+        return Decision(True, tuple(dict.fromkeys(conds + unless))) if conds or unless else ALLOWED
+
+    def decide_any(self, action: str, extra: Extra | None = None) -> Decision:
+        """May the principal call ``action`` on some resource (a new one it names itself)?
+        Only a Deny of every resource (``Resource: *``) blocks."""
+        ix = self._index(action)
+        ctx = self._ctx(extra)
+        unless: list[str] = []
+        for s in ix.denies:
+            if not s.any_resource:
+                continue
+            v, undecided = evaluate(s.conditions, ctx)
+            if v is False:
+                continue
+            if v is True:
+                return Decision(False, reason=f"explicit Deny in {s.source}", blocked_by="deny")
+            unless.append(f"unless {describe(undecided)} ({s.source})")
+        ok, conds = _allowed_some(ix.id_allow, ctx)
+        if not ok:
+            return Decision(False, reason="no identity policy allows it", blocked_by="none")
+        if self.boundary is not None:
+            ok, more = _allowed_some(ix.b_allow, ctx)
+            if not ok:
+                return Decision(
+                    False, reason=f"permission boundary {self.boundary_arn} does not allow it", blocked_by="boundary"
+                )
+            conds += more
+        for i, level in enumerate(ix.scp_allow):
+            ok, more = _allowed_some(level, ctx)
+            if not ok:
+                return Decision(False, reason=f"no SCP at {_level(i)} allows it", blocked_by="scp")
+            conds += more
+        return Decision(True, tuple(dict.fromkeys(conds + unless))) if conds or unless else ALLOWED
+
+    def may_try(self, action: str) -> bool:
+        """Cheap pre-filter: does any identity Allow name ``action`` at all?"""
+        return bool(self._index(action).id_allow)
+
+    # ------------------------------------------------------------------ admin
+    def admin(self) -> Decision:
+        """Is the principal admin (see the module docstring)?"""
+        ok, conds = _allows_all(self.identity, self.ctx)
+        if not ok:
+            return Decision(False, reason="no identity policy allows * on *", blocked_by="none")
+        ceiling = self.ceiling()
+        if not ceiling.allowed:
+            return ceiling
+        both = [*conds, *ceiling.conditions]
+        return Decision(True, tuple(dict.fromkeys(both))) if both else ALLOWED
+
+    def ceiling(self, *, ignore_boundary: bool = False) -> Decision:
+        """Would the principal be admin if its identity policies allowed ``*`` on ``*``?
+        (Its boundary, the SCPs and its Denies decide.) ``ignore_boundary``: as if its
+        permission boundary were removed."""
+        conds: list[str] = []
+        if self.boundary is not None and not ignore_boundary:
+            ok, more = _allows_all(list(self.boundary.statements), self.ctx)
+            if not ok:
+                return Decision(
+                    False,
+                    reason=f"permission boundary {self.boundary_arn} does not allow * on *",
+                    blocked_by="boundary",
+                )
+            conds += more
+        for i, level in enumerate(self.scps or ()):
+            ok, more = _allows_all([s for d in level for s in d.statements], self.ctx)
+            if not ok:
+                return Decision(False, reason=f"no SCP at {_level(i)} allows * on *", blocked_by="scp")
+            conds += more
+        for action in IAM_CONTROL:
+            ix = self._index(action)
+            for s in ix.denies:
+                if ignore_boundary and self._in_boundary(s):
+                    continue
+                if not (s.any_resource or s.not_resource):
+                    continue
+                v, undecided = evaluate(s.conditions, self.ctx)
+                if v is False:
+                    continue
+                if v is True:
+                    return Decision(False, reason=f"explicit Deny of {action} in {s.source}", blocked_by="deny")
+                conds.append(f"unless {describe(undecided)} ({s.source})")
+        return Decision(True, tuple(dict.fromkeys(conds))) if conds else ALLOWED
+
+    def _in_boundary(self, s: Statement) -> bool:
+        return self.boundary is not None and s in self.boundary.statements
+
+
+def _level(i: int) -> str:
+    return "the organization root" if i == 0 else f"level {i} of the organization"
+
+
+def _allowed(stmts: list[Statement], resource: str, ctx: Context) -> tuple[bool, list[str]]:
+    conditional: list[str] | None = None
+    for s in stmts:
+        hit, assumed = s.covers_resource(resource, ctx.variables)
+        if not hit:
+            continue
+        v, undecided = evaluate(s.conditions, ctx)
+        if v is False:
+            continue
+        if v is True and not assumed:
+            return True, []
+        if conditional is None:
+            what = describe(undecided) if undecided else "the resource matches " + ", ".join(assumed)
+            conditional = [f"allowed if {what} ({s.source})"]
+    return (True, conditional) if conditional is not None else (False, [])
+
+
+def _allowed_some(stmts: list[Statement], ctx: Context) -> tuple[bool, list[str]]:
+    conditional: list[str] | None = None
+    for s in stmts:
+        if not s.covers_some_resource():
+            continue
+        v, undecided = evaluate(s.conditions, ctx)
+        if v is False:
+            continue
+        if v is True:
+            return True, []
+        if conditional is None:
+            conditional = [f"allowed if {describe(undecided)} ({s.source})"]
+    return (True, conditional) if conditional is not None else (False, [])
+
+
+def _allows_all(stmts: list[Statement], ctx: Context) -> tuple[bool, list[str]]:
+    conditional: list[str] | None = None
+    for s in stmts:
+        if not (s.allow and s.all_actions and s.any_resource):
+            continue
+        v, undecided = evaluate(s.conditions, ctx)
+        if v is False:
+            continue
+        if v is True:
+            return True, []
+        if conditional is None:
+            conditional = [f"allowed if {describe(undecided)} ({s.source})"]
+    return (True, conditional) if conditional is not None else (False, [])

@@ -1,0 +1,679 @@
+"""Privilege-escalation paths: who can become admin, and how.
+
+:class:`Analysis` takes one account's IAM state and gives every user and role a
+:class:`Result`:
+
+* ``admin`` — it already is admin (:meth:`~cspm_stream.iamgraph.evaluate.Perms.admin`);
+* ``escalates`` — a path of hops leads it to admin: it can rewrite its own permissions
+  (a *modify* method), or obtain a principal that is admin or escalates (a *gain* method,
+  iam:PassRole with new compute, existing compute), or rewrite then obtain another
+  principal; each hop names the method, the resource acted on and every permission used;
+* ``none`` — no known method leads it to admin (``blocked`` names near misses: a method
+  its policies allow but a Deny, its boundary or an SCP stops);
+* ``excluded`` — a service-linked role (its permissions and trust are AWS's).
+
+The search runs backwards from the admins (Dijkstra over (conditional hops, hops)): each
+principal's path is the shortest one among those needing the fewest conditions. Only the
+principals whose policies name a method's actions at all are tried as actors, so the cost
+grows with the principals that can act, not with the square of the account.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cspm_stream.iamgraph.conditions import Context, evaluate
+from cspm_stream.iamgraph.evaluate import Decision, Perms
+from cspm_stream.iamgraph.methods import COMPUTE_METHODS, PASSROLE_METHODS, PassRoleMethod
+from cspm_stream.iamgraph.model import ADMINISTRATOR_ACCESS, ROLE, USER, AccountIAM, Principal
+from cspm_stream.iamgraph.policydoc import Statement
+
+ADMIN = "admin"
+ESCALATES = "escalates"
+NONE = "none"
+EXCLUDED = "excluded"
+MAX_BLOCKED = 5
+#: the context-key families a target principal's tags fill completely
+TARGET_PREFIXES = ("aws:resourcetag/", "iam:resourcetag/")
+MAX_DETAIL = 4000
+
+_MODIFY_ACTIONS = (
+    "iam:putuserpolicy",
+    "iam:attachuserpolicy",
+    "iam:putgrouppolicy",
+    "iam:attachgrouppolicy",
+    "iam:addusertogroup",
+    "iam:putrolepolicy",
+    "iam:attachrolepolicy",
+    "iam:createpolicyversion",
+    "iam:setdefaultpolicyversion",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    """One step: ``actor`` uses ``permissions`` on ``via`` (method ``method``) and so holds
+    ``target``'s permissions (a gain) or makes ``target`` admin (a modify)."""
+
+    method: str
+    actor: str
+    target: str
+    via: str
+    permissions: tuple[str, ...]
+    conditions: tuple[str, ...] = ()
+
+    def text(self) -> str:
+        s = f"{self.method}: {_short(self.actor)} uses {' + '.join(self.permissions)} → {_short(self.target)}"
+        if self.conditions:
+            s += " (" + "; ".join(self.conditions) + ")"
+        return s
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "actor": self.actor,
+            "target": self.target,
+            "via": self.via,
+            "permissions": list(self.permissions),
+            "conditions": list(self.conditions),
+        }
+
+
+def _short(arn: str) -> str:
+    """``role/x`` / ``user/x`` for IAM ARNs (readable hops), the ARN otherwise."""
+    if arn.startswith("arn:") and ":iam::" in arn:
+        return arn.split(":", 5)[-1]
+    return arn
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    principal: str
+    kind: str
+    status: str
+    path: tuple[Hop, ...] = ()
+    conditions: tuple[str, ...] = ()  # of being admin
+    blocked: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.conditions) or any(h.conditions for h in self.path)
+
+    def detail(self) -> str:
+        """One line: the principal, the method(s) and every hop (what a finding carries)."""
+        who = f"{'user' if self.kind == USER else 'role'} {self.principal}"
+        if self.status == ESCALATES:
+            steps = " ; ".join(f"[{i}] {h.text()}" for i, h in enumerate(self.path, 1))
+            methods = ", ".join(dict.fromkeys(h.method for h in self.path))
+            out = f"{who} can escalate to admin ({methods}) in {len(self.path)} hop(s): {steps} (admin)"
+        elif self.status == ADMIN:
+            out = f"{who} is already admin" + (" (" + "; ".join(self.conditions) + ")" if self.conditions else "")
+        elif self.status == EXCLUDED:
+            out = f"{who} is a service-linked role (not analysed)"
+        else:
+            out = f"{who}: no escalation path to admin"
+            if self.blocked:
+                out += "; blocked: " + "; ".join(self.blocked)
+        if self.notes:
+            out += " [notes: " + "; ".join(self.notes[:5]) + "]"
+        return out if len(out) <= MAX_DETAIL else out[: MAX_DETAIL - 1] + "…"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "principal": self.principal,
+            "kind": self.kind,
+            "status": self.status,
+            "conditional": self.conditional,
+            "conditions": list(self.conditions),
+            "path": [h.to_dict() for h in self.path],
+            "blocked": list(self.blocked),
+            "notes": list(self.notes),
+        }
+
+
+Cost = tuple[int, int]  # (hops with conditions, hops)
+
+
+@dataclass(slots=True)
+class _Option:
+    """One way to take a hop: the permissions it uses (``needs``) and other requirements
+    (``checks``: a trust policy, the target's admin ceiling), each with its decision."""
+
+    method: str
+    via: str
+    needs: list[tuple[str, Decision]] = field(default_factory=list)
+    checks: list[tuple[str, Decision]] = field(default_factory=list)
+
+    def hop(self, actor: str, target: str) -> Hop | None:
+        conds: list[str] = []
+        for _, d in (*self.checks, *self.needs):
+            if not d.allowed:
+                return None
+            conds.extend(d.conditions)
+        return Hop(self.method, actor, target, self.via, tuple(p for p, _ in self.needs), tuple(dict.fromkeys(conds)))
+
+    def blocked(self) -> str | None:
+        """The first permission stopped by a Deny, a boundary or an SCP (a near miss), if any."""
+        for perm, d in (*self.checks, *self.needs):
+            if not d.allowed:
+                return f"{self.method}: {perm}: {d.reason}" if d.blocked_by in ("deny", "boundary", "scp") else None
+        return None
+
+
+def _pick(options: Iterable[_Option], actor: str, target: str, blocked: list[str]) -> Hop | None:
+    conditional: Hop | None = None
+    for o in options:
+        h = o.hop(actor, target)
+        if h is None:
+            why = o.blocked()
+            if why is not None and len(blocked) < MAX_BLOCKED:
+                blocked.append(why)
+            continue
+        if not h.conditions:
+            return h
+        if conditional is None:
+            conditional = h
+    return conditional
+
+
+class Analysis:
+    """Effective permissions and escalation paths of every principal of one account."""
+
+    def __init__(self, account: AccountIAM) -> None:
+        self.account = account
+        self.perms: dict[str, Perms] = {}
+        for p in account.principals.values():
+            scps = None if p.service_linked else account.scps
+            boundary = None
+            if p.boundary_arn is not None:
+                pol = account.policies.get(p.boundary_arn)
+                if pol is None:
+                    p.notes.append(f"permission boundary {p.boundary_arn} not collected: treated as not limiting")
+                else:
+                    boundary = pol.default
+            self.perms[p.arn] = Perms(p, self._identity(p), boundary, scps)
+        self._tkeys: dict[str, tuple[dict[str, str | tuple[str, ...] | None], tuple[str, ...]]] = {}
+        self._admin_policies = [
+            ADMINISTRATOR_ACCESS,
+            *sorted(a for a, pol in account.policies.items() if a != ADMINISTRATOR_ACCESS and pol.default.allows_all),
+        ]
+        self._admin_groups = sorted(
+            g.arn
+            for g in account.groups.values()
+            if any(d.allows_all for d in g.inline)
+            or any((pol := account.policies.get(a)) is not None and pol.default.allows_all for a in g.attached)
+        )
+        self._compute_by_role: dict[str, list[Any]] = {}
+        for c in account.compute:
+            self._compute_by_role.setdefault(c.role_arn, []).append(c)
+        self._usable: dict[str, list[PassRoleMethod]] = {}
+
+    # ------------------------------------------------------------------ building
+    def _identity(self, p: Principal) -> list[Statement]:
+        acc = self.account
+        out: list[Statement] = []
+        for d in p.inline:
+            out.extend(d.statements)
+            p.notes.extend(d.notes)
+        arns = list(p.attached)
+        for g in p.groups:
+            grp = acc.groups.get(g)
+            if grp is None:
+                p.notes.append(f"group {g} not collected: its policies are not counted")
+                continue
+            for d in grp.inline:
+                out.extend(d.statements)
+                p.notes.extend(d.notes)
+            arns.extend(grp.attached)
+        for a in dict.fromkeys(arns):
+            pol = acc.policies.get(a)
+            if pol is None:
+                p.notes.append(f"policy {a} not collected: its permissions are not counted")
+                continue
+            out.extend(pol.default.statements)
+            p.notes.extend(pol.default.notes)
+        return out
+
+    def _target_keys(self, t: Principal) -> tuple[dict[str, str | tuple[str, ...] | None], tuple[str, ...]]:
+        keys = self._tkeys.get(t.arn)
+        if keys is None:
+            known: dict[str, str | tuple[str, ...] | None] = {"aws:resourceaccount": t.account_id}
+            for k, v in t.tags.items():
+                known[f"aws:resourcetag/{k.lower()}"] = v
+                known[f"iam:resourcetag/{k.lower()}"] = v
+            keys = self._tkeys[t.arn] = (known, TARGET_PREFIXES)
+        return keys
+
+    def _on(self, actor: Perms, action: str, t: Principal, **more: str | None) -> Decision:
+        """``actor`` calling ``action`` on IAM principal ``t`` (its tags and account known)."""
+        known, _ = self._target_keys(t)
+        extra: dict[str, str | tuple[str, ...] | None] = dict(known)
+        for k, v in more.items():
+            extra[k.replace("_", ":", 1)] = v
+        return actor.decide(action, t.arn, extra, prefixes=TARGET_PREFIXES)
+
+    # ------------------------------------------------------------------ trust
+    def trusts(self, role: Principal, actor: Principal) -> Decision:
+        """Does ``role``'s trust policy let ``actor`` call sts:AssumeRole?"""
+        trust = role.trust
+        if trust is None:
+            return Decision(False, reason=f"role {role.name} has no readable trust policy", blocked_by="none")
+        ctx = self.perms[actor.arn].ctx
+        return _trust_decision(
+            trust.statements, ctx, lambda s: s.names_principal(actor.arn, actor.account_id), role.name
+        )
+
+    def trusts_service(self, role: Principal, service: str) -> Decision:
+        trust = role.trust
+        if trust is None:
+            return Decision(False, reason=f"role {role.name} has no readable trust policy", blocked_by="none")
+        ctx = Context({"aws:sourceaccount": role.account_id, "aws:principalservicename": service})
+        return _trust_decision(trust.statements, ctx, lambda s: s.names_service(service), role.name)
+
+    def _trust_scope(self, role: Principal) -> tuple[bool, set[str]]:
+        """(trusts principals of the account in general, the same-account ARNs it names)."""
+        general = False
+        named: set[str] = set()
+        if role.trust is None:
+            return False, named
+        root = f"arn:aws:iam::{role.account_id}:root"
+        for s in role.trust.statements:
+            if not s.allow or s.principals is None:
+                continue
+            if s.not_principal or s.principals.everyone:
+                general = True
+                continue
+            for a in s.principals.aws:
+                if a in (root, role.account_id) or "*" in a:
+                    general = True
+                elif a in self.account.principals:
+                    named.add(a)
+        return general, named
+
+    # ------------------------------------------------------------------ methods
+    def _usable_methods(self, actor: Perms) -> list[PassRoleMethod]:
+        """The PassRole methods whose create and run permissions ``actor`` holds (on some resource)."""
+        found = self._usable.get(actor.principal.arn)
+        if found is not None:
+            return found
+        found = []
+        for m in PASSROLE_METHODS:
+            if all(actor.may_try(a.lower()) for a in m.create):
+                found.append(m)
+        self._usable[actor.principal.arn] = found
+        return found
+
+    def gain(self, actor: Perms, t: Principal, blocked: list[str]) -> Hop | None:
+        """The best way for ``actor`` to obtain ``t``'s permissions, or None."""
+        a = actor.principal
+        if a.arn == t.arn:
+            return None
+        options: list[_Option] = []
+        if t.kind == ROLE:
+            if t.service_linked:
+                return None
+            if actor.may_try("sts:assumerole"):
+                trust = self.trusts(t, a)
+                if trust.allowed:
+                    o = _Option("assume-role", t.arn)
+                    o.checks.append(("trust policy", trust))
+                    o.needs.append((f"sts:AssumeRole on {t.arn}", self._on(actor, "sts:assumerole", t)))
+                    options.append(o)
+                if actor.may_try("iam:updateassumerolepolicy"):
+                    o = _Option("update-assume-role-policy", t.arn)
+                    o.needs.append(
+                        (f"iam:UpdateAssumeRolePolicy on {t.arn}", self._on(actor, "iam:updateassumerolepolicy", t))
+                    )
+                    o.needs.append((f"sts:AssumeRole on {t.arn}", self._on(actor, "sts:assumerole", t)))
+                    options.append(o)
+            if actor.may_try("iam:passrole"):
+                for m in self._usable_methods(actor):
+                    if not self.trusts_service(t, m.service).allowed:
+                        continue
+                    options.append(self._passrole_option(actor, t, m))
+            for c in self._compute_by_role.get(t.arn, ()):
+                for mid, (kind, actions, _) in COMPUTE_METHODS.items():
+                    if kind != c.kind or not any(actor.may_try(x.lower()) for x in actions):
+                        continue
+                    for x in actions:
+                        o = _Option(mid, c.arn)
+                        o.needs.append((f"{x} on {c.arn}", actor.decide(x.lower(), c.arn)))
+                        options.append(o)
+        else:
+            if actor.may_try("iam:createaccesskey"):
+                o = _Option("create-access-key", t.arn)
+                o.needs.append((f"iam:CreateAccessKey on {t.arn}", self._on(actor, "iam:createaccesskey", t)))
+                if t.access_keys >= 2:  # IAM allows two keys per user: one must go first
+                    o.needs.append(
+                        (
+                            f"iam:DeleteAccessKey on {t.arn} (the user has 2 keys)",
+                            self._on(actor, "iam:deleteaccesskey", t),
+                        )
+                    )
+                options.append(o)
+            if t.login_profile and actor.may_try("iam:updateloginprofile"):
+                o = _Option("update-login-profile", t.arn)
+                o.needs.append((f"iam:UpdateLoginProfile on {t.arn}", self._on(actor, "iam:updateloginprofile", t)))
+                options.append(o)
+            if not t.login_profile and actor.may_try("iam:createloginprofile"):
+                o = _Option("create-login-profile", t.arn)
+                o.needs.append((f"iam:CreateLoginProfile on {t.arn}", self._on(actor, "iam:createloginprofile", t)))
+                options.append(o)
+        return _pick(options, a.arn, t.arn, blocked)
+
+    def _passrole_option(self, actor: Perms, t: Principal, m: PassRoleMethod) -> _Option:
+        o = _Option(m.id, t.arn)
+        known, _ = self._target_keys(t)
+        extra = dict(known)
+        extra["iam:passedtoservice"] = m.service
+        o.needs.append((f"iam:PassRole on {t.arn} to {m.service}", actor.decide("iam:passrole", t.arn, (extra))))
+        for x in m.create:
+            o.needs.append((x, actor.decide_any(x.lower())))
+        if m.run:
+            best: tuple[tuple[str, ...], list[Decision]] | None = None
+            for alt in m.run:
+                ds = [actor.decide_any(x.lower()) for x in alt]
+                if all(d.allowed for d in ds):
+                    if best is None or (not any(d.conditions for d in ds) and any(d.conditions for d in best[1])):
+                        best = (alt, ds)
+            if best is None:
+                o.needs.append(
+                    (
+                        " or ".join("+".join(alt) for alt in m.run),
+                        Decision(False, reason="not allowed", blocked_by="none"),
+                    )
+                )
+            else:
+                o.needs.extend(zip(best[0], best[1], strict=True))
+        if m.needs_instance_profile and not t.instance_profiles:
+            ip = actor.decide_any("iam:createinstanceprofile")
+            add = self._on(actor, "iam:addroletoinstanceprofile", t)
+            o.needs.append(("iam:CreateInstanceProfile (the role has no instance profile)", ip))
+            o.needs.append((f"iam:AddRoleToInstanceProfile on {t.arn}", add))
+        return o
+
+    def make_admin(self, actor: Perms, t: Principal, blocked: list[str]) -> Hop | None:
+        """The best way for ``actor`` to make ``t`` admin by rewriting its permissions, or None."""
+        acc = self.account
+        tp = self.perms[t.arn]
+        lead: list[tuple[str, Decision]] = []
+        ceiling = tp.ceiling()
+        if not ceiling.allowed:
+            if ceiling.blocked_by != "boundary":
+                if any(actor.may_try(x) for x in _MODIFY_ACTIONS) and len(blocked) < MAX_BLOCKED:
+                    blocked.append(f"{_short(t.arn)} cannot become admin: {ceiling.reason}")
+                return None
+            # the boundary caps it: can the actor remove it (or replace it with a permissive one)?
+            kind = "User" if t.kind == USER else "Role"
+            removal = None
+            for verb in ("Delete", "Put"):
+                act = f"iam:{verb}{kind}PermissionsBoundary"
+                # Delete names the current boundary; Put the new one (the attacker picks a permissive one)
+                named = t.boundary_arn if verb == "Delete" else ADMINISTRATOR_ACCESS
+                d = self._on(actor, act.lower(), t, iam_permissionsboundary=named)
+                if d.allowed:
+                    removal = (f"{act} on {t.arn}", d)
+                    break
+            after = tp.ceiling(ignore_boundary=True)
+            if removal is None or not after.allowed:
+                if any(actor.may_try(x) for x in _MODIFY_ACTIONS) and len(blocked) < MAX_BLOCKED:
+                    blocked.append(f"{_short(t.arn)} cannot become admin: {ceiling.reason}")
+                return None
+            lead.append(removal)
+            ceiling = after
+        removed = bool(lead)
+        options: list[_Option] = []
+        pb = None if removed else t.boundary_arn
+
+        def opt(method: str, via: str, perm: str, d: Decision) -> None:
+            o = _Option(method, via, list(lead), [("admin once granted", ceiling)])
+            o.needs.append((perm, d))
+            options.append(o)
+
+        if t.kind == USER:
+            if actor.may_try("iam:putuserpolicy"):
+                opt(
+                    "put-user-policy",
+                    t.arn,
+                    f"iam:PutUserPolicy on {t.arn}",
+                    self._on(actor, "iam:putuserpolicy", t, iam_permissionsboundary=pb),
+                )
+            if actor.may_try("iam:attachuserpolicy"):
+                d, pol = self._attach(actor, "iam:attachuserpolicy", t, pb)
+                opt("attach-user-policy", t.arn, f"iam:AttachUserPolicy on {t.arn} ({pol})", d)
+            for g in t.groups:
+                if actor.may_try("iam:putgrouppolicy"):
+                    opt("put-group-policy", g, f"iam:PutGroupPolicy on {g}", actor.decide("iam:putgrouppolicy", g))
+                if actor.may_try("iam:attachgrouppolicy"):
+                    d, pol = self._attach(actor, "iam:attachgrouppolicy", None, None, resource=g)
+                    opt("attach-group-policy", g, f"iam:AttachGroupPolicy on {g} ({pol})", d)
+            if actor.may_try("iam:addusertogroup"):
+                for g in self._admin_groups:
+                    if g not in t.groups:
+                        opt("add-user-to-group", g, f"iam:AddUserToGroup on {g}", actor.decide("iam:addusertogroup", g))
+        else:
+            if actor.may_try("iam:putrolepolicy"):
+                opt(
+                    "put-role-policy",
+                    t.arn,
+                    f"iam:PutRolePolicy on {t.arn}",
+                    self._on(actor, "iam:putrolepolicy", t, iam_permissionsboundary=pb),
+                )
+            if actor.may_try("iam:attachrolepolicy"):
+                d, pol = self._attach(actor, "iam:attachrolepolicy", t, pb)
+                opt("attach-role-policy", t.arn, f"iam:AttachRolePolicy on {t.arn} ({pol})", d)
+        attached = list(t.attached)
+        for g in t.groups:
+            grp = acc.groups.get(g)
+            if grp is not None:
+                attached.extend(grp.attached)
+        for parn in dict.fromkeys(attached):
+            mp = acc.policies.get(parn)
+            if mp is None or mp.aws_managed:
+                continue
+            if actor.may_try("iam:createpolicyversion"):
+                d = actor.decide("iam:createpolicyversion", parn, ({"iam:policyarn": parn}))
+                opt("create-policy-version", parn, f"iam:CreatePolicyVersion on {parn}", d)
+            if actor.may_try("iam:setdefaultpolicyversion"):
+                for vid, doc in mp.others:
+                    if doc.allows_all:
+                        d = actor.decide("iam:setdefaultpolicyversion", parn, ({"iam:policyarn": parn}))
+                        opt(
+                            "set-default-policy-version",
+                            parn,
+                            f"iam:SetDefaultPolicyVersion on {parn} (version {vid} allows * on *)",
+                            d,
+                        )
+                        break
+        return _pick(options, actor.principal.arn, t.arn, blocked)
+
+    def _attach(
+        self, actor: Perms, action: str, t: Principal | None, pb: str | None, *, resource: str = ""
+    ) -> tuple[Decision, str]:
+        """Attaching an administrator policy: the first one ``iam:PolicyARN`` conditions let through."""
+        first: Decision | None = None
+        for parn in self._admin_policies:
+            if t is not None:
+                d = self._on(actor, action, t, iam_policyarn=parn, iam_permissionsboundary=pb)
+            else:
+                d = actor.decide(action, resource, ({"iam:policyarn": parn}))
+            if d.unconditional:
+                return d, parn
+            if first is None or (d.allowed and not first.allowed):
+                first = d
+                chosen = parn
+        assert first is not None
+        return first, chosen
+
+    # ------------------------------------------------------------------ search
+    def run(self) -> dict[str, Result]:
+        """Every principal's result."""
+        acc = self.account
+        best: dict[str, tuple[Cost, tuple[Hop, ...], str, tuple[str, ...]]] = {}
+        heap: list[tuple[Cost, int, str, tuple[Hop, ...], str, tuple[str, ...]]] = []
+        blocked: dict[str, list[str]] = {arn: [] for arn in acc.principals}
+        seq = 0
+
+        def push(cost: Cost, arn: str, path: tuple[Hop, ...], status: str, conds: tuple[str, ...] = ()) -> None:
+            nonlocal seq
+            seq += 1
+            heapq.heappush(heap, (cost, seq, arn, path, status, conds))
+
+        active = [p for p in acc.principals.values() if not p.service_linked]
+        modifiers: list[Perms] = []
+        for p in active:
+            perms = self.perms[p.arn]
+            adm = perms.admin()
+            if adm.allowed:
+                push((1 if adm.conditions else 0, 0), p.arn, (), ADMIN, adm.conditions)
+                continue
+            if any(perms.may_try(x) for x in _MODIFY_ACTIONS):
+                modifiers.append(perms)
+        for perms in modifiers:
+            p = perms.principal
+            hop = self.make_admin(perms, p, blocked[p.arn])
+            if hop is not None:
+                push(_cost((hop,)), p.arn, (hop,), ESCALATES)
+            for t in self._forward_targets(perms):
+                if t.arn == p.arn:
+                    continue
+                g = self.gain(perms, t, blocked[p.arn])
+                if g is None:
+                    continue
+                m = self.make_admin(perms, t, blocked[p.arn])
+                if m is not None:
+                    push(_cost((m, g)), p.arn, (m, g), ESCALATES)
+        assumers = [self.perms[p.arn] for p in active if self.perms[p.arn].may_try("sts:assumerole")]
+        rewriters = [self.perms[p.arn] for p in active if self.perms[p.arn].may_try("iam:updateassumerolepolicy")]
+        passers = [
+            self.perms[p.arn]
+            for p in active
+            if self.perms[p.arn].may_try("iam:passrole") and self._usable_methods(self.perms[p.arn])
+        ]
+        updaters = [
+            self.perms[p.arn]
+            for p in active
+            if any(self.perms[p.arn].may_try(x.lower()) for _, acts, _ in COMPUTE_METHODS.values() for x in acts)
+        ]
+        user_takers = [
+            self.perms[p.arn]
+            for p in active
+            if any(
+                self.perms[p.arn].may_try(x)
+                for x in ("iam:createaccesskey", "iam:createloginprofile", "iam:updateloginprofile")
+            )
+        ]
+        while heap:
+            cost, _, arn, path, status, conds = heapq.heappop(heap)
+            if arn in best:
+                continue
+            best[arn] = (cost, path, status, conds)
+            t = acc.principals[arn]
+            for actor in self._candidates(t, assumers, rewriters, passers, updaters, user_takers):
+                a = actor.principal.arn
+                if a in best or a == arn:
+                    continue
+                hop = self.gain(actor, t, blocked[a])
+                if hop is not None:
+                    new = (hop, *path)
+                    c = _cost(new)
+                    push((c[0] + (1 if conds else 0), c[1]), a, new, ESCALATES)
+        out: dict[str, Result] = {}
+        for p in acc.principals.values():
+            notes = tuple(dict.fromkeys(p.notes))
+            if p.service_linked:
+                out[p.arn] = Result(p.arn, p.kind, EXCLUDED, notes=notes)
+                continue
+            found = best.get(p.arn)
+            if found is None:
+                out[p.arn] = Result(p.arn, p.kind, NONE, blocked=tuple(dict.fromkeys(blocked[p.arn])), notes=notes)
+                continue
+            _, path, status, conds = found
+            if status == ADMIN:
+                out[p.arn] = Result(p.arn, p.kind, ADMIN, conditions=conds, notes=notes)
+            else:
+                final = path[-1].target
+                tail = best.get(final)
+                tail_conds = tail[3] if tail is not None and tail[2] == ADMIN else ()
+                out[p.arn] = Result(p.arn, p.kind, ESCALATES, path, conditions=tail_conds, notes=notes)
+        return out
+
+    def _forward_targets(self, actor: Perms) -> list[Principal]:
+        """Principals ``actor`` might obtain directly (a superset, for the modify-then-obtain search)."""
+        out: list[Principal] = []
+        a = actor.principal
+        can_users = any(
+            actor.may_try(x) for x in ("iam:createaccesskey", "iam:createloginprofile", "iam:updateloginprofile")
+        )
+        can_roles = actor.may_try("iam:passrole") or actor.may_try("sts:assumerole")
+        for t in self.account.principals.values():
+            if t.arn == a.arn or t.service_linked:
+                continue
+            if (t.kind == USER and can_users) or (t.kind == ROLE and (can_roles or t.arn in self._compute_by_role)):
+                out.append(t)
+        return out
+
+    def _candidates(
+        self,
+        t: Principal,
+        assumers: list[Perms],
+        rewriters: list[Perms],
+        passers: list[Perms],
+        updaters: list[Perms],
+        user_takers: list[Perms],
+    ) -> Iterable[Perms]:
+        if t.kind == USER:
+            return user_takers
+        if t.service_linked:
+            return ()
+        seen: dict[str, Perms] = {}
+        general, named = self._trust_scope(t)
+        if general:
+            seen.update((p.principal.arn, p) for p in assumers)
+        else:
+            for arn in named:
+                perms = self.perms.get(arn)
+                if perms is not None and perms.may_try("sts:assumerole"):
+                    seen[arn] = perms
+        seen.update((p.principal.arn, p) for p in rewriters)
+        if t.trust is not None and any(
+            s.allow and s.principals is not None and s.principals.services for s in t.trust.statements
+        ):
+            seen.update((p.principal.arn, p) for p in passers)
+        if t.arn in self._compute_by_role:
+            seen.update((p.principal.arn, p) for p in updaters)
+        return seen.values()
+
+
+def _cost(path: tuple[Hop, ...]) -> Cost:
+    return (sum(1 for h in path if h.conditions), len(path))
+
+
+def _trust_decision(stmts: tuple[Statement, ...], ctx: Context, names: Any, role: str) -> Decision:
+    unless: list[str] = []
+    allowed: Decision | None = None
+    for s in stmts:
+        if not s.covers_action("sts:assumerole") or not names(s):
+            continue
+        v, undecided = evaluate(s.conditions, ctx)
+        if v is False:
+            continue
+        if not s.allow:
+            if v is True:
+                return Decision(False, reason=f"trust policy of role {role} denies it", blocked_by="deny")
+            unless.append(f"unless {' and '.join(c.text() for c in undecided)} (trust policy of role {role})")
+            continue
+        if v is True:
+            allowed = Decision(True)
+        elif allowed is None:
+            allowed = Decision(
+                True, (f"allowed if {' and '.join(c.text() for c in undecided)} (trust policy of role {role})",)
+            )
+    if allowed is None:
+        return Decision(False, reason=f"trust policy of role {role} does not allow it", blocked_by="none")
+    conds = allowed.conditions + tuple(unless)
+    return Decision(True, conds) if conds else allowed

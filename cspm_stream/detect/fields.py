@@ -242,7 +242,7 @@ class Vocabulary:
         try:
             return check_field(path, self.extra)
         except UnknownField as exc:
-            msg = f"field {path!r}: {exc}"
+            msg = str(exc) if "." not in path else f"field {path!r}: {exc}"
             if msg not in self.warnings:
                 self.warnings.append(msg)
             return None

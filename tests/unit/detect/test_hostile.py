@@ -317,3 +317,27 @@ def test_a_record_matching_nothing_is_evaluated_whatever_its_other_fields_hold()
     mutating = dict(rec, eventName="PutBucketPolicy", eventID="third")
     with pytest.raises(RecordRejected, match="awsRegion is a list"):
         DetectionEngine(rs, rescan_map=load_map()).process(mutating, {})  # it would produce a rescan request
+
+
+async def test_handler_dead_letters_hostile_and_over_budget_records_and_counts_the_budget() -> None:
+    from cspm_stream.errors import DecodeError
+    from cspm_stream.models import ActivityRecord
+    from cspm_stream.models.codec import dumps
+    from cspm_stream.models.enums import ActivitySource
+    from cspm_stream.stages.base import RecordMeta
+    from cspm_stream.stages.detect import DetectHandler
+
+    meta = RecordMeta(topic="activity", partition=0, offset=0)
+    hostile = ev("StopLogging", "cloudtrail.amazonaws.com")
+    hostile["errorCode"] = {"code": "x"}
+    act = ActivityRecord.from_cloudtrail(hostile, ActivitySource.FILE, "2026-01-01T00:00:00Z")
+    reg = CollectorRegistry()
+    with pytest.raises(DecodeError, match="errorCode is an object"):  # the runtime turns this into a dead letter
+        await DetectHandler(DetectionEngine(ANY_RULE), registry=reg).handle(None, dumps(act), meta, {})
+    rs = rule("selection: {requestParameters.doc|re: 'z{2}$'}\ncondition: selection")
+    slow = ev("PutRolePolicy", request_parameters={"doc": "ab" * 30_000})
+    act = ActivityRecord.from_cloudtrail(slow, ActivitySource.FILE, "2026-01-01T00:00:00Z")
+    handler = DetectHandler(DetectionEngine(rs, EngineConfig(budget_ms=0.000001)), registry=reg)
+    with pytest.raises(BudgetExceeded):
+        await handler.handle(None, dumps(act), meta, {})
+    assert reg.get_sample_value("cspm_detect_budget_exceeded_total") == 1

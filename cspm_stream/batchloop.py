@@ -31,13 +31,17 @@ record that wrote it; on assignment each partition's changelog is replayed befor
 its records is processed; on revocation the partition's keys are dropped unless it comes
 straight back with its committed offset unchanged. Revocation first settles every processed
 batch. Metrics (records in/out, latency, dead letters, lag) go to the context's registry.
+
+Work that no record triggers (expiring unapproved remediation commands) runs through
+:meth:`StageLoop.step`, like a record: a handler with ``tick_interval_s`` and a
+``tick(state) -> list[Emit]`` method has it called that often.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,6 +122,8 @@ class StageLoop(mode.Service):
         self._assigned = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self._stepping: asyncio.Future[list[Emit]] | None = None  # a timer step under way (never cut short)
         self._committer: asyncio.Task[None] | None = None
         self._queue: asyncio.Queue[_Batch | None] = asyncio.Queue(maxsize=1)
         self._pending: _Batch | None = None  # processed, not yet handed to the committer
@@ -151,6 +157,10 @@ class StageLoop(mode.Service):
         await self._consumer.start()
         self._consumer.subscribe(list(self._topics), listener=_Listener(self))
         self._task = asyncio.create_task(self._run(), name=f"stage:{self.handler.name}")
+        interval = float(getattr(self.handler, "tick_interval_s", 0) or 0)
+        tick = getattr(self.handler, "tick", None)
+        if interval > 0 and tick is not None:
+            self._ticker = asyncio.create_task(self._tick_loop(tick, interval), name=f"stage-tick:{self.handler.name}")
         try:  # readiness = partitions assigned and their state restored (bounded: an idle group still starts)
             await asyncio.wait_for(self._assigned.wait(), self._ready_timeout)
         except TimeoutError:
@@ -159,6 +169,11 @@ class StageLoop(mode.Service):
 
     async def on_stop(self) -> None:
         self._stopping = True
+        if self._ticker is not None:
+            self._ticker.cancel()
+            await asyncio.gather(self._ticker, return_exceptions=True)
+        if self._stepping is not None:  # a step is all or nothing: let it finish, then settle it
+            await asyncio.gather(self._stepping, return_exceptions=True)
         if self._task is not None:
             await self._task  # its last batch settled (or the failure reported through on_fatal)
         if self._consumer is not None:
@@ -333,6 +348,8 @@ class StageLoop(mode.Service):
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         assert self._consumer is not None
+        if not offsets:  # timer steps only: nothing consumed to commit
+            return
         try:
             await self._consumer.commit(offsets)
         except (KafkaError, IllegalStateError) as exc:
@@ -365,6 +382,47 @@ class StageLoop(mode.Service):
         )
         self._metrics.on_dead_letter(self.handler.name, msg.topic)
         return await self.ctx.producer.raw.send(self._dlq, value, key=msg.key, headers=headers)
+
+    # ------------------------------------------------------------------ work no record triggers
+    async def step(self, fn: Callable[[MutableMapping[str, Any]], list[Emit]]) -> list[Emit]:
+        """Run ``fn`` on the stage's state as if it were a record: its outputs are sent at once, its
+        changes applied in memory and settled (changelog) with the next group commit; if it raises,
+        nothing changes. A key it creates belongs to the lowest partition this worker holds (it
+        does nothing while it holds none)."""
+        async with self._lock:
+            if not self._held:
+                return []
+            view = guard.TrackedState(self.table, track_reads=not getattr(self.handler, "assigns_changes", False))
+            emits = fn(view)
+            producer = self.ctx.producer.raw
+            topic = self.settings.kafka.topic
+            meta = RecordMeta(topic="", partition=-1, offset=-1)
+            out = _Batch()
+            for e in emits:
+                fut = await producer.send(topic(e.topic), e.value, key=e.wire_key(), headers=e.wire_headers())
+                out.outputs.append((fut, None, meta))
+            home = min(self._held)
+            for key, value, deleted in view.changes():
+                partition = self._owner.get(key, home)
+                if deleted:
+                    self.table.pop(key, None)
+                    self._owner.pop(key, None)
+                else:
+                    self.table[key] = value
+                    self._owner[key] = partition
+                out.changes[orjson.dumps(key)] = (None if deleted else orjson.dumps(value), partition)
+            self._pending = out if self._pending is None else self._pending.merge(out)
+            await self._hand_off(force=False)
+            return emits
+
+    async def _tick_loop(self, tick: Callable[[MutableMapping[str, Any]], list[Emit]], interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                self._stepping = asyncio.ensure_future(self.step(tick))
+                await asyncio.shield(self._stepping)  # a stop cancels the timer, never a step half done
+            except Exception as exc:  # the next tick tries again; records keep flowing meanwhile
+                self._log.warning("tick failed", error=f"{type(exc).__name__}: {exc}")
 
     # ------------------------------------------------------------------ rebalancing and state
     async def on_revoked(self, revoked: Iterable[TopicPartition]) -> None:

@@ -1,8 +1,8 @@
 """Closed loop on the real broker + moto: misconfiguration → finding NEW → command (auto) →
 fixed on moto → rescan → snapshot → finding RESOLVED. Returns the timings (seconds).
 
-Every stage is the real handler (ingest, posture, alerts, remediate) driven over Kafka by
-:class:`tests.unit.delivery.kafka_driver.StageDriver`. Used by the integration test and by
+Every stage is the real handler (ingest, posture, alerts, remediate) on the daemon's runtime,
+in-process (:class:`cspm_stream.testing.runtime.LocalRuntime`). Used by the integration test and by
 ``bench/alerts/run.py --closed-loop``.
 """
 
@@ -25,6 +25,7 @@ from cspm_stream.stages.ingest import IngestHandler
 from cspm_stream.stages.posture import build_handler as build_posture_handler
 from cspm_stream.stages.remediate import build_remediate_handler
 from cspm_stream.testing.moto import MotoServer
+from cspm_stream.testing.runtime import LocalRuntime
 from cspm_stream.timeutil import now_iso
 
 ACTION = "s3_block_public_access"
@@ -66,8 +67,6 @@ def seed_open_bucket(moto: MotoServer, account: str) -> str:
 
 async def closed_loop(settings: Settings, moto: MotoServer, account: str, timeout_s: float = 60.0) -> dict[str, Any]:
     """Run the loop once; returns seconds to NEW, to the fix, and to RESOLVED, plus the records seen."""
-    from tests.unit.delivery.kafka_driver import StageDriver  # the driver lives with the tests
-
     await ensure_topics(settings.kafka)
     bucket = seed_open_bucket(moto, account)
     arn = f"arn:aws:s3:::{bucket}"
@@ -85,7 +84,7 @@ async def closed_loop(settings: Settings, moto: MotoServer, account: str, timeou
     await watch.start()
     out: dict[str, Any] = {"bucket": bucket}
     try:
-        async with StageDriver(settings, handlers):
+        async with LocalRuntime(settings, handlers):
             t0 = time.perf_counter()
             req = RescanRequest(
                 request_id=f"loop-{bucket}",

@@ -11,8 +11,9 @@ detection finding on ``detections``.
 Wiring (``run --role remediate``, ONE worker)::
 
     parts = build_stage(ctx)          # the handler, on its own RemediatorSession
-    ... the runtime drives parts.handler.handle() on remediation and approvals, and
-    ... calls parts.handler.stop() (closes the AWS clients) after its last record
+    ... the runtime drives parts.handler.handle() on remediation and approvals, calls
+    ... parts.handler.tick() every tick_interval_s (the sweep: expiries), and
+    ... parts.handler.stop() (closes the AWS clients) after its last record
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from cspm_stream.timeutil import iso, now_iso
 class RemediationHandler:
     name = "remediate"
     inputs: tuple[str, ...] = ("remediation", "approvals")
+    #: the runtime calls :meth:`tick` this often: unapproved commands expire without traffic too
+    tick_interval_s = 30.0
 
     def __init__(
         self, conf: RemediationSettings, provider: ClientsProvider, *, clock: Callable[[], str] = now_iso
@@ -56,6 +59,10 @@ class RemediationHandler:
     def sweep(self, state: MutableMapping[str, Any]) -> list[Emit]:
         """Expire commands still waiting for an approval past their TTL."""
         return self.remediator.sweep(state)
+
+    def tick(self, state: MutableMapping[str, Any]) -> list[Emit]:
+        """The runtime's timer (every ``tick_interval_s``): the sweep."""
+        return self.sweep(state)
 
 
 def build_remediation_stage(settings: Settings) -> tuple[RemediationHandler, RemediatorSession]:

@@ -3,8 +3,6 @@ dead-lettered on <prefix>dlq while the Kafka sink and a healthy signed webhook k
 
 from __future__ import annotations
 
-import asyncio
-
 import orjson
 import pytest
 from prometheus_client import CollectorRegistry
@@ -14,10 +12,10 @@ from cspm_stream.kafka import ensure_topics
 from cspm_stream.models import DeadLetter, RemediationCommand, Severity, decode
 from cspm_stream.settings import Settings
 from cspm_stream.stages.alerts import AlertStage
+from cspm_stream.testing.findings import compliance_finding, detection_finding, raw
+from cspm_stream.testing.receiver import Receiver
+from cspm_stream.testing.runtime import LocalRuntime
 from tests.kafka_util import consume, drain, produce
-from tests.unit.delivery.kafka_driver import StageDriver
-from tests.unit.delivery.ocsf_factory import compliance_finding, detection_finding, raw
-from tests.unit.delivery.receiver import Receiver
 
 pytestmark = pytest.mark.integration
 
@@ -60,10 +58,10 @@ async def test_router_end_to_end(kafka_settings: Settings, monkeypatch: pytest.M
         await produce(s, "detections", [(None, raw(detection_finding()))] * 2)
         registry = CollectorRegistry()
         stage = AlertStage(s, registry)
-        async with stage, StageDriver(s, [stage.handler]) as driver:
+        async with stage, LocalRuntime(s, [stage.handler]) as runtime:
             alerts = await consume(s, "alerts", count=7, timeout=30)
             await consume(s, "detections", count=2, timeout=10)
-            await asyncio.sleep(0.5)  # the driver has taken every input by now
+            processed = await runtime.wait_processed(12)  # the runtime has taken every input
             await stage.runner.join()  # every delivery finished or dead-lettered
             dlq = await consume(s, "dlq", count=1 + 6, timeout=30)
         # exactly one alert per finding: 5 high + 1 low + 1 detection, no duplicates
@@ -91,4 +89,4 @@ async def test_router_end_to_end(kafka_settings: Settings, monkeypatch: pytest.M
         cmds = await drain(s, "remediation", idle=1.0)
         assert sorted(m.key.decode() for m in cmds) == [f"arn:aws:s3:::bucket-{i}" for i in range(4)]
         assert {decode(m.value, RemediationCommand).mode.value for m in cmds} == {"dry-run"}
-        assert driver.processed == 12  # 6 findings + 3 replays + 1 garbage + 2 detections
+        assert processed == 12  # 6 findings + 3 replays + 1 garbage + 2 detections

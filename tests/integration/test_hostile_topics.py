@@ -30,11 +30,11 @@ from cspm_stream.kafka import Producer, client_options, consumer
 from cspm_stream.report.reader import read_latest
 from cspm_stream.settings import Settings
 from cspm_stream.stages.base import Emit
+from cspm_stream.testing.findings import compliance_finding, raw
 from cspm_stream.topic_admin import describe_configs
 from cspm_stream.topics import TOPICS
 
 from ..kafka_util import consume
-from ..unit.delivery.ocsf_factory import compliance_finding, raw
 
 pytestmark = pytest.mark.integration
 

@@ -19,13 +19,13 @@ import pytest
 from bench.alerts.closed_loop import closed_loop, loop_settings
 from cspm_stream import settings as settings_mod
 from cspm_stream.kafka import Producer, ensure_topics
-from cspm_stream.models import RemediationMode, RemediationResult, RescanRequest, decode, dumps
+from cspm_stream.models import DeadLetter, RemediationMode, RemediationResult, RescanRequest, decode, dumps
 from cspm_stream.settings import Settings
 from cspm_stream.stages.base import Emit, headers_for
 from cspm_stream.stages.remediate import build_remediate_handler
 from cspm_stream.testing.moto import MotoServer
+from cspm_stream.testing.runtime import LocalRuntime
 from tests.kafka_util import ROOT, drain, wait_for
-from tests.unit.delivery.kafka_driver import StageDriver
 from tests.unit.remediate.moto_util import command, new_account, seed_client, uniq
 
 pytestmark = pytest.mark.integration
@@ -120,7 +120,7 @@ async def test_guard_rails_over_kafka(kafka_settings: Settings, moto_server: Mot
     ]
     handler = build_remediate_handler(s)
     try:
-        async with StageDriver(s, [handler]):
+        async with LocalRuntime(s, [handler]):
             await _send_cmds(s, cmds)
             res = await _results(s, len(cmds))
     finally:
@@ -167,7 +167,7 @@ async def test_approve_with_the_cli_and_expiry(
     cfg.write_text(f"kafka: {{bootstrap: '{s.kafka.bootstrap}', topic_prefix: '{s.kafka.topic_prefix}'}}\n")
     handler = build_remediate_handler(s)
     try:
-        async with StageDriver(s, [handler]) as driver:
+        async with LocalRuntime(s, [handler]) as runtime:
             await _send_cmds(s, [cmd_ok, cmd_late])
             waiting = await _results(s, 2)
             assert {r.status.value for r in waiting} == {"awaiting-approval"}
@@ -206,10 +206,12 @@ async def test_approve_with_the_cli_and_expiry(
             done = await _results(s, 3)
             approved = [r for r in done if r.status.value == "succeeded"]
             assert len(approved) == 1 and "approved by alice" in approved[0].actor
-            assert any("signature" in e for e in driver.errors)
-            # the other one never gets an approval: it expires (clock moved past its TTL)
+            letters = [decode(m.value, DeadLetter) for m in await drain(s, "dlq", idle=0.3)]
+            assert any("signature" in d.reason for d in letters)
+            # the other one never gets an approval: it expires (clock moved past its TTL) at the
+            # runtime's next tick; here the tick is run at once
             handler.remediator.clock = lambda: "2099-01-01T00:00:01.000Z"
-            await driver.sweep()
+            await runtime.loop("remediate").step(handler.tick)
             final = await _results(s, 4)
     finally:
         await handler.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from cspm_stream.kafka import ensure_topics, topic_configs
 from cspm_stream.models import ActivityRecord, ActivitySource, DeadLetter, decode, dumps
 from cspm_stream.settings import Settings
+from cspm_stream.stages.base import Emit
 from cspm_stream.testing import cloudtrail_record
 from cspm_stream.testing.moto import MotoServer
 from cspm_stream.topics import TOPICS
@@ -165,8 +167,8 @@ async def test_one_registry_serves_sink_and_aws_metrics(
     import socket
     import urllib.request
 
+    from cspm_stream.testing.receiver import Receiver
     from tests.integration.resilience_util import failing_bucket
-    from tests.unit.delivery.receiver import Receiver
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -219,3 +221,38 @@ async def test_one_registry_serves_sink_and_aws_metrics(
     assert b"metrics-bucket" in alerts_file.read_bytes()
     sent = [line for line in text.splitlines() if line.startswith("cspm_alerts_sent_total{")]
     assert all(float(line.rsplit(" ", 1)[1]) >= 1 for line in sent), sent
+
+
+class _Ticking:
+    """Counts its records; its timer reports the count and remembers how often it ran."""
+
+    name = "ticking"
+    inputs: tuple[str, ...] = ("activity",)
+    tick_interval_s = 0.3
+
+    async def handle(self, key: bytes | None, value: bytes | None, meta: Any, state: Any) -> list[Emit]:
+        state["n"] = (state.get("n") or 0) + 1
+        return []
+
+    def tick(self, state: Any) -> list[Emit]:
+        ticks = state["ticks"] = (state.get("ticks") or 0) + 1
+        return [Emit("detections", "tick", orjson.dumps({"n": state.get("n") or 0, "ticks": ticks}))]
+
+
+async def test_timer_work_runs_like_a_record_and_its_state_is_changelogged(kafka_settings: Settings) -> None:
+    """A handler's tick runs on the runtime's timer without traffic: outputs sent, state durable."""
+    from cspm_stream.testing.runtime import LocalRuntime
+
+    await ensure_topics(kafka_settings.kafka)
+    await produce(kafka_settings, "activity", [(b"p", _activity(i)) for i in range(3)])
+    async with LocalRuntime(kafka_settings, [_Ticking()]) as rt:
+        await rt.wait_processed(3)
+        ticks = await consume(kafka_settings, "detections", count=2, timeout=30)
+        assert rt.loop("ticking").table["n"] == 3
+    reports = [orjson.loads(m.value) for m in ticks]
+    assert reports[-1]["n"] == 3 and [r["ticks"] for r in reports][:2] == [1, 2]
+    # a new worker restores the timer's state from the changelog and carries on counting
+    async with LocalRuntime(kafka_settings, [_Ticking()]) as rt:
+        await asyncio.sleep(0.1)
+        restored = rt.loop("ticking").table
+        assert restored["n"] == 3 and restored["ticks"] >= 2

@@ -12,8 +12,8 @@ from cspm_stream.errors import ConfigError, DecodeError
 from cspm_stream.models import RemediationCommand, RemediationMode, decode
 from cspm_stream.stages.alerts import AlertRouterHandler, build_handler, build_sinks
 from cspm_stream.stages.base import RecordMeta
+from cspm_stream.testing.findings import compliance_finding, detection_finding, raw
 
-from .ocsf_factory import compliance_finding, detection_finding, raw
 from .test_sinks import MemoryDlq
 
 META = RecordMeta(topic="findings", partition=0, offset=0)

@@ -9,8 +9,7 @@ from cspm_stream.delivery.router import Router, is_duplicate
 from cspm_stream.errors import DecodeError
 from cspm_stream.models import Severity
 from cspm_stream.settings import RouteSettings
-
-from .ocsf_factory import compliance_finding, detection_finding, raw
+from cspm_stream.testing.findings import compliance_finding, detection_finding, raw
 
 
 def alert(**kw: Any):  # type: ignore[no-untyped-def]
@@ -18,7 +17,7 @@ def alert(**kw: Any):  # type: ignore[no-untyped-def]
 
 
 def test_alert_fields_from_compliance_finding() -> None:
-    a = alert(labels=("env=prod", "team=sec"), frameworks=("cis-aws-3.0.0", "pci-dss-4.0"))
+    a = alert(tags={"env": "prod", "team": "sec"}, frameworks=("cis-aws-3.0.0", "pci-dss-4.0"))
     assert a.is_compliance and a.state == "new" and a.severity is Severity.HIGH
     assert a.control == "s3_bucket_public_access_block"
     assert a.resource_arn == "arn:aws:s3:::bucket-1"
@@ -96,8 +95,8 @@ def test_class_account_tag_framework_routes() -> None:
     assert _router(classes=[2004]).sinks_for(alert_from_bytes(raw(detection_finding()))) == ["s"]
     assert _router(accounts=["999999999999"]).sinks_for(alert()) == []
     assert _router(accounts=["123456789012"]).sinks_for(alert()) == ["s"]
-    assert _router(tags={"env": "prod"}).sinks_for(alert(labels=("env=dev",))) == []
-    assert _router(tags={"env": "prod"}).sinks_for(alert(labels=("env=prod",))) == ["s"]
+    assert _router(tags={"env": "prod"}).sinks_for(alert(tags={"env": "dev"})) == []
+    assert _router(tags={"env": "prod"}).sinks_for(alert(tags={"env": "prod"})) == ["s"]
     assert _router(frameworks=["pci-dss-4.0"]).sinks_for(alert()) == []
     assert _router(frameworks=["pci-dss-4.0"]).sinks_for(alert(frameworks=("pci-dss-4.0",))) == ["s"]
     # a framework route never takes detections

@@ -18,9 +18,8 @@ from cspm_stream.delivery.sinks.webhook import sign, verify
 from cspm_stream.errors import SinkError
 from cspm_stream.models import DeadLetter, Severity
 from cspm_stream.settings import SinkSettings
-
-from .ocsf_factory import compliance_finding, detection_finding, raw
-from .receiver import Receiver
+from cspm_stream.testing.findings import compliance_finding, detection_finding, raw
+from cspm_stream.testing.receiver import Receiver
 
 
 class MemoryDlq:

@@ -21,8 +21,7 @@ from cspm_stream.delivery.runner import SinkMetrics, SinkRunner
 from cspm_stream.delivery.sinks.factory import build_sink
 from cspm_stream.logging import configure
 from cspm_stream.models import DeadLetter, dumps
-
-from ..delivery.ocsf_factory import compliance_finding, raw
+from cspm_stream.testing.findings import compliance_finding, raw
 
 TOKEN_PATH = "/services/T0PLANTED1/B0PLANTED2/xoxbPLANTEDtoken0123456789"
 TOKEN_QUERY = "sig=PLANTEDquerysecret42"

@@ -75,7 +75,7 @@ class _Batch:
     #: changelog records: JSON key -> (JSON value or None = delete, partition); the last write of a key wins
     changes: dict[bytes, tuple[bytes | None, int]] = field(default_factory=dict)
     offsets: dict[TopicPartition, int] = field(default_factory=dict)
-    done: list[tuple[RecordMeta, list[Emit], float]] = field(default_factory=list)
+    done: list[tuple[RecordMeta, list[Emit], float]] = field(default_factory=list)  # (meta, emits, handle s)
     records: int = 0
 
     def merge(self, later: _Batch) -> _Batch:
@@ -264,19 +264,15 @@ class StageLoop(mode.Service):
         state, owners = self.table, self._owner
         track = not getattr(handler, "assigns_changes", False)
         partition = tp.partition
+        clock = time.perf_counter
         for msg in msgs:
-            meta = RecordMeta(
-                topic=msg.topic,
-                partition=msg.partition,
-                offset=msg.offset,
-                timestamp_ms=msg.timestamp,
-                headers=guard.record_headers(msg.headers),
-            )
-            started = time.perf_counter()
+            meta = RecordMeta(msg.topic, msg.partition, msg.offset, msg.timestamp, {}, msg.headers)
             view = guard.TrackedState(state, track_reads=track)  # discarded if the record fails
             token = RECORD.set((msg.topic, msg.partition, msg.offset))
+            started = clock()
             try:  # the one per-record boundary: never lose the input
                 emits = await handler.handle(msg.key, msg.value, meta, view)
+                elapsed = clock() - started
                 sends = [
                     await producer.send(topic(e.topic), e.value, key=e.wire_key(), headers=e.wire_headers())
                     for e in emits
@@ -296,7 +292,7 @@ class StageLoop(mode.Service):
                     state[key] = value
                     owners[key] = partition
                 dirty[key] = partition
-            out.done.append((meta, emits, started))
+            out.done.append((meta, emits, elapsed))
         out.offsets[tp] = msgs[-1].offset + 1
         out.records += len(msgs)
 
@@ -333,7 +329,7 @@ class StageLoop(mode.Service):
         for fut in acks:
             await fut
         await self._commit(b.offsets)
-        self._metrics.on_batch(self.handler.name, b.done, time.perf_counter())
+        self._metrics.on_batch(self.handler.name, b.done)
 
     async def _drain(self) -> None:
         """Wait until every processed batch is settled (or the committer failed)."""
@@ -375,7 +371,7 @@ class StageLoop(mode.Service):
             offset=msg.offset,
             key=msg.key,
             value=msg.value,
-            headers=meta.headers,
+            headers=meta.all_headers(),
         )
         self._log.warning(
             "dead-letter", topic=msg.topic, partition=msg.partition, offset=msg.offset, reason=reason[:300]

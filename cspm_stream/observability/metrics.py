@@ -8,11 +8,14 @@ adapters; ``/metrics`` serves its registry.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import bisect
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.metrics_core import HistogramMetricFamily
 
 from cspm_stream.report.model import Report
 
@@ -37,13 +40,65 @@ EVAL_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 ALERT_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 
 
+class StageHistogram:
+    """A histogram labelled by stage, filled a batch at a time without locks (the runtime's hot path:
+    prometheus_client's Histogram takes a lock and walks its buckets per observation). Everything
+    runs on the process's event loop, the ``/metrics`` scrape included, so plain lists suffice."""
+
+    def __init__(self, name: str, doc: str, buckets: Sequence[float], registry: CollectorRegistry) -> None:
+        self._name = name
+        self._doc = doc
+        self._bounds = sorted(buckets)
+        self._series: dict[str, tuple[list[int], list[float]]] = {}  # stage -> (counts per bucket, [sum])
+        registry.register(self)
+
+    def observe_many(self, stage: str, values: Iterable[float]) -> None:
+        series = self._series.get(stage)
+        if series is None:
+            series = self._series[stage] = ([0] * (len(self._bounds) + 1), [0.0])
+        counts, total = series
+        bounds = self._bounds
+        at = bisect.bisect_left
+        s = 0.0
+        for v in values:
+            counts[at(bounds, v)] += 1  # the first bucket whose bound is >= v ("le" is inclusive)
+            s += v
+        total[0] += s
+
+    def labels(self, stage: str) -> _StageChild:
+        return _StageChild(self, stage)
+
+    def collect(self) -> Iterator[HistogramMetricFamily]:
+        family = HistogramMetricFamily(self._name, self._doc, labels=["stage"])
+        for stage, (counts, total) in sorted(self._series.items()):
+            cumulative = 0
+            buckets: list[tuple[str, float]] = []
+            for bound, n in zip([*self._bounds, math.inf], counts, strict=True):
+                cumulative += n
+                buckets.append(("+Inf" if math.isinf(bound) else repr(float(bound)), cumulative))
+            family.add_metric([stage], buckets, total[0])
+        yield family
+
+    def describe(self) -> Iterator[HistogramMetricFamily]:
+        yield HistogramMetricFamily(self._name, self._doc, labels=["stage"])
+
+
+@dataclass(frozen=True, slots=True)
+class _StageChild:
+    histogram: StageHistogram
+    stage: str
+
+    def observe(self, value: float) -> None:
+        self.histogram.observe_many(self.stage, (value,))
+
+
 @dataclass(frozen=True)
 class Metrics:
     registry: CollectorRegistry
     events_in: Counter
     events_out: Counter
     consumer_lag: Gauge
-    evaluation_seconds: Histogram
+    evaluation_seconds: StageHistogram
     event_to_alert_seconds: Histogram
     aws_calls: Counter
     aws_errors: Counter
@@ -75,27 +130,19 @@ class Metrics:
         """A complete scan of (account, region) finished at ``finished_at_s`` (Unix seconds)."""
         self.last_full_scan.labels(account=account, region=region).set(finished_at_s)
 
-    def on_processed(self, stage: str, meta: Any, emits: Sequence[Any], elapsed_s: float) -> None:
-        """Runtime hook after a handler ran: one record in, its emits out, its latency.
+    def on_batch(self, stage: str, done: Sequence[tuple[Any, Sequence[Any], float]]) -> None:
+        """Runtime hook for a settled batch: ``(meta, emits, seconds the handler took)`` per record.
 
         ``meta`` is a :class:`~cspm_stream.stages.base.RecordMeta`, ``emits`` a list of
-        :class:`~cspm_stream.stages.base.Emit` (logical topic names).
-        """
-        self.on_batch(stage, [(meta, emits, 0.0)], elapsed_s)
-
-    def on_batch(self, stage: str, done: Sequence[tuple[Any, Sequence[Any], float]], now: float) -> None:
-        """Runtime hook for a settled batch: ``(meta, emits, started)`` per record, ``now`` on the same clock.
-
-        The same metrics as :meth:`on_processed`, counted once per batch instead of once per record.
+        :class:`~cspm_stream.stages.base.Emit` (logical topic names); counted once per batch.
         """
         ins: dict[str, int] = {}
         outs: dict[str, int] = {}
-        observe = self._child(("eval", stage), lambda: self.evaluation_seconds.labels(stage=stage)).observe
-        for meta, emits, started in done:
+        for meta, emits, _started in done:
             ins[meta.topic] = ins.get(meta.topic, 0) + 1
             for e in emits:
                 outs[e.topic] = outs.get(e.topic, 0) + 1
-            observe(now - started)
+        self.evaluation_seconds.observe_many(stage, [seconds for _meta, _emits, seconds in done])
         for topic, n in ins.items():
             self._child(("in", topic, stage), lambda t=topic: self.events_in.labels(topic=t, stage=stage)).inc(n)
         for topic, n in outs.items():
@@ -130,13 +177,11 @@ def create_metrics(namespace: str = "cspm") -> Metrics:
         events_in=counter("events_in", "Records consumed, per topic and stage.", ("topic", "stage")),
         events_out=counter("events_out", "Records produced, per topic.", ("topic",)),
         consumer_lag=gauge("consumer_lag", "Records behind the end of the partition.", ("topic", "partition")),
-        evaluation_seconds=Histogram(
-            "evaluation_seconds",
-            "Time to handle one record, per stage (policy evaluation, detection, ...).",
-            ("stage",),
-            namespace=namespace,
-            registry=reg,
-            buckets=EVAL_BUCKETS,
+        evaluation_seconds=StageHistogram(
+            f"{namespace}_evaluation_seconds",
+            "Time the stage's handler took on one record (policy evaluation, detection, ...), per stage.",
+            EVAL_BUCKETS,
+            reg,
         ),
         event_to_alert_seconds=Histogram(
             "event_to_alert_seconds",

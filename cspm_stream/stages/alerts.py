@@ -23,7 +23,8 @@ Wiring (``run --role alerts``)::
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, MutableMapping, Sequence
+import time
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -35,6 +36,7 @@ from cspm_stream.delivery.runner import KafkaDeadLetterWriter, SinkMetrics, Sink
 from cspm_stream.delivery.sinks import KafkaSink, Sink
 from cspm_stream.errors import ConfigError
 from cspm_stream.models import FindingStatus, RemediationCommand, RemediationMode, dumps
+from cspm_stream.observability.metrics import Metrics
 from cspm_stream.remediate.modes import command_id, resolve_mode, resource_id_from_arn
 from cspm_stream.settings import AlertSettings, RemediationSettings, Settings
 from cspm_stream.stages.base import Emit, RecordMeta, RoleContext, Service, StageParts, headers_for
@@ -63,8 +65,13 @@ class AlertRouterHandler:
         runner: SinkRunner | None,
         *,
         topic_names: Mapping[str, str] | None = None,
+        metrics: Metrics | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.router = Router(alerts.routes)
+        #: ``cspm_event_to_alert_seconds``: from the finding's time to its routing to a sink
+        self._latency = metrics.event_to_alert_seconds if metrics is not None else None
+        self._clock = clock
         self.window_s = alerts.dedup_window_s
         self.remediation = remediation
         self.kafka_sinks = {s.name: s for s in sinks if isinstance(s, KafkaSink)}
@@ -82,13 +89,17 @@ class AlertRouterHandler:
             return []
         emits: list[Emit] = []
         source = self.topic_names.get(meta.topic, meta.topic)
-        for sink in self.router.sinks_for(alert):
+        sinks = self.router.sinks_for(alert)
+        for sink in sinks:
             ks = self.kafka_sinks.get(sink)
             if ks is not None:
                 emits.append(ks.render(alert))
             else:
                 assert self.runner is not None
                 self.runner.submit(sink, alert, source)
+        if sinks and self._latency is not None:
+            kind = "compliance" if alert.is_compliance else "detection"
+            self._latency.labels(kind=kind).observe(max(0.0, self._clock() - alert.time_ms / 1000))
         cmd = self.command_for(alert, meta)
         if cmd is not None:
             emits.append(
@@ -172,6 +183,9 @@ class AlertStage:
         settings: Settings,
         registry: CollectorRegistry | None = None,
         environ: Mapping[str, str] | None = None,
+        *,
+        metrics: Metrics | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         sinks = build_sinks(settings.alerts, environ)
         self.dlq = KafkaDeadLetterWriter(settings.kafka)
@@ -182,6 +196,8 @@ class AlertStage:
             sinks,
             self.runner,
             topic_names={t: settings.kafka.topic(t) for t in AlertRouterHandler.inputs},
+            metrics=metrics,
+            clock=clock,
         )
         self._stack = AsyncExitStack()
 
@@ -207,6 +223,6 @@ class AlertStage:
 def build_stage(ctx: RoleContext) -> StageParts:
     """Daemon factory (role ``alerts``): the router handler and, when a delivery sink is configured,
     the service that runs the sinks (sharing one :class:`SinkRunner`); sink metrics in the process registry."""
-    stage = AlertStage(ctx.settings, ctx.metrics.registry, ctx.environ)
+    stage = AlertStage(ctx.settings, ctx.metrics.registry, ctx.environ, metrics=ctx.metrics, clock=ctx.time)
     services: tuple[tuple[str, Service], ...] = (("sinks", stage),) if stage.runner.sink_names else ()
     return StageParts(stage.handler, services)

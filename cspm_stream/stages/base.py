@@ -61,6 +61,26 @@ class RecordMeta:
     offset: int
     timestamp_ms: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: the headers as Kafka gave them (pairs of name and bytes), decoded only when needed
+    raw_headers: Any = None
+
+    def all_headers(self) -> dict[str, str]:
+        """``headers``, or the raw headers decoded as text (undecodable values marked)."""
+        return self.headers or record_headers(self.raw_headers)
+
+
+def record_headers(raw: Any) -> dict[str, str]:
+    """Kafka headers (list of pairs or a dict, values bytes) as text; undecodable values are marked."""
+    out: dict[str, str] = {}
+    if not raw:
+        return out
+    items = raw.items() if isinstance(raw, dict) else raw
+    for k, v in items:
+        try:
+            out[str(k)] = v.decode("utf-8") if isinstance(v, bytes | bytearray) else str(v)
+        except UnicodeDecodeError:
+            out[str(k)] = "<binary>"
+    return out
 
 
 class Handler(Protocol):

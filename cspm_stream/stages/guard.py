@@ -78,6 +78,8 @@ class TrackedState(MutableMapping[str, Any]):
 
         Deletes come first, then assignments, then in-place mutations (the order :meth:`commit` applies them).
         """
+        if not (self._writes or self._deleted or self._seen):  # most records of most stages
+            return []
         out: list[tuple[str, Any, bool]] = []
         for key in self._deleted:
             if key in self._table:
@@ -113,20 +115,6 @@ class TrackedState(MutableMapping[str, Any]):
         self._writes.clear()
         self._deleted.clear()
         self._seen.clear()
-
-
-def record_headers(raw: Any) -> dict[str, str]:
-    """Kafka headers (list of pairs or a dict, values bytes) as text; undecodable values are marked."""
-    out: dict[str, str] = {}
-    if not raw:
-        return out
-    items = raw.items() if isinstance(raw, dict) else raw
-    for k, v in items:
-        try:
-            out[str(k)] = v.decode("utf-8") if isinstance(v, bytes | bytearray) else str(v)
-        except UnicodeDecodeError:
-            out[str(k)] = "<binary>"
-    return out
 
 
 def dead_letter(

@@ -207,6 +207,8 @@ async def test_one_registry_serves_sink_and_aws_metrics(
                 'cspm_aws_api_calls_total{operation="GetCallerIdentity",service="sts"}',  # the scheduler's discovery
                 'cspm_aws_api_calls_total{operation="ListBuckets",service="s3"}',  # the ingest stage's scan
                 'cspm_events_in_total{stage="alerts",',
+                'cspm_event_to_alert_seconds_count{kind="compliance"}',  # finding time to its routing
+                'cspm_evaluation_seconds_count{stage="posture"}',
             )
 
             async def all_there() -> str | None:

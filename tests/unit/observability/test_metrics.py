@@ -82,10 +82,21 @@ def test_runtime_hooks() -> None:
 
     m = create_metrics()
     meta = RecordMeta(topic="cspm.inventory", partition=0, offset=1)
-    m.on_processed("posture", meta, [Emit("findings", "k", b"{}"), Emit("findings", "k2", None)], 0.003)
+    m.on_batch("posture", [(meta, [Emit("findings", "k", b"{}"), Emit("findings", "k2", None)], 0.003)])
     m.on_dead_letter("posture", "cspm.inventory")
     s = samples(m)
     assert s[("cspm_events_in_total", (("stage", "posture"), ("topic", "cspm.inventory")))] == 1
     assert s[("cspm_events_out_total", (("topic", "findings"),))] == 2
     assert s[("cspm_evaluation_seconds_count", (("stage", "posture"),))] == 1
     assert s[("cspm_dlq_records_total", (("stage", "posture"), ("topic", "cspm.inventory")))] == 1
+
+
+def test_stage_histogram_buckets_are_inclusive_and_cumulative() -> None:
+    m = create_metrics()
+    m.evaluation_seconds.observe_many("detect", [0.001, 0.001, 0.0011, 99.0])
+    s = samples(m)
+    assert s[("cspm_evaluation_seconds_bucket", (("le", "0.001"), ("stage", "detect")))] == 2  # le is inclusive
+    assert s[("cspm_evaluation_seconds_bucket", (("le", "0.0025"), ("stage", "detect")))] == 3
+    assert s[("cspm_evaluation_seconds_bucket", (("le", "+Inf"), ("stage", "detect")))] == 4
+    assert s[("cspm_evaluation_seconds_count", (("stage", "detect"),))] == 4
+    assert abs(s[("cspm_evaluation_seconds_sum", (("stage", "detect"),))] - 99.0031) < 1e-9

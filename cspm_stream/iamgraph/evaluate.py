@@ -72,6 +72,11 @@ class _Index:
     b_allow: list[Statement]
     scp_allow: list[list[Statement]]
     denies: list[Statement]
+    #: no statement has a condition or a policy variable: the principal's own context suffices
+    plain: bool = False
+    #: every statement is ``Resource: *`` and unconditional: one answer for every resource
+    uniform: bool = False
+    answer: Decision | None = None
 
 
 def principal_context(p: Principal) -> Context:
@@ -94,12 +99,12 @@ def principal_context(p: Principal) -> Context:
 class Perms:
     """What one principal may do. Built by :class:`~cspm_stream.iamgraph.paths.Analysis`."""
 
-    __slots__ = ("_cache", "boundary", "boundary_arn", "ctx", "identity", "principal", "scps")
+    __slots__ = ("_any", "_cache", "boundary", "boundary_arn", "ctx", "identity", "principal", "scps")
 
     def __init__(
         self,
         principal: Principal,
-        identity: list[Statement],
+        identity: list[Document],
         boundary: Document | None,
         scps: tuple[tuple[Document, ...], ...] | None,
     ) -> None:
@@ -110,26 +115,35 @@ class Perms:
         self.scps = scps
         self.ctx = principal_context(principal)
         self._cache: dict[str, _Index] = {}
+        self._any: dict[str, Decision] = {}
 
     def _index(self, action: str) -> _Index:
         ix = self._cache.get(action)
         if ix is not None:
             return ix
-        denies = [s for s in self.identity if not s.allow and s.covers_action(action)]
+        id_allow: list[Statement] = []
+        denies: list[Statement] = []
+        for doc in self.identity:
+            a, d = doc.for_action(action)
+            id_allow.extend(a)
+            denies.extend(d)
         b_allow: list[Statement] = []
         if self.boundary is not None:
-            for s in self.boundary.statements:
-                if s.covers_action(action):
-                    (b_allow if s.allow else denies).append(s)
+            a, d = self.boundary.for_action(action)
+            b_allow.extend(a)
+            denies.extend(d)
         scp_allow: list[list[Statement]] = []
         for level in self.scps or ():
             allow_here: list[Statement] = []
             for doc in level:
-                for s in doc.statements:
-                    if s.covers_action(action):
-                        (allow_here if s.allow else denies).append(s)
+                a, d = doc.for_action(action)
+                allow_here.extend(a)
+                denies.extend(d)
             scp_allow.append(allow_here)
-        ix = _Index([s for s in self.identity if s.allow and s.covers_action(action)], b_allow, scp_allow, denies)
+        ix = _Index(id_allow, b_allow, scp_allow, denies)
+        every = [*ix.id_allow, *ix.b_allow, *(s for lvl in scp_allow for s in lvl), *denies]
+        ix.plain = all(not s.conditions and not any("${" in r for r in s.resources) for s in every)
+        ix.uniform = ix.plain and all(s.any_resource for s in every)
         self._cache[action] = ix
         return ix
 
@@ -150,7 +164,14 @@ class Perms:
         context keys (``iam:passedtoservice``, the target's tags ...); ``prefixes``: key
         families ``extra`` lists completely (``aws:resourcetag/``)."""
         ix = self._index(action)
-        ctx = self._ctx(extra, prefixes)
+        if ix.uniform and not ignore_boundary:
+            if ix.answer is None:
+                ix.answer = self._decide(ix, action, "*", self.ctx, False)
+            return ix.answer
+        ctx = self.ctx if ix.plain else self._ctx(extra, prefixes)
+        return self._decide(ix, action, resource, ctx, ignore_boundary)
+
+    def _decide(self, ix: _Index, action: str, resource: str, ctx: Context, ignore_boundary: bool) -> Decision:
         variables = ctx.variables
         unless: list[str] = []
         for s in ix.denies:
@@ -185,8 +206,16 @@ class Perms:
     def decide_any(self, action: str, extra: Extra | None = None) -> Decision:
         """May the principal call ``action`` on some resource (a new one it names itself)?
         Only a Deny of every resource (``Resource: *``) blocks."""
+        if extra is None:
+            known = self._any.get(action)
+            if known is None:
+                known = self._any[action] = self._decide_any(action, None)
+            return known
+        return self._decide_any(action, extra)
+
+    def _decide_any(self, action: str, extra: Extra | None) -> Decision:
         ix = self._index(action)
-        ctx = self._ctx(extra)
+        ctx = self.ctx if ix.plain else self._ctx(extra)
         unless: list[str] = []
         for s in ix.denies:
             if not s.any_resource:
@@ -214,6 +243,10 @@ class Perms:
             conds += more
         return Decision(True, tuple(dict.fromkeys(conds + unless))) if conds or unless else ALLOWED
 
+    def allow_statements(self, action: str) -> list[Statement]:
+        """The identity-policy Allow statements naming ``action``."""
+        return self._index(action).id_allow
+
     def may_try(self, action: str) -> bool:
         """Cheap pre-filter: does any identity Allow name ``action`` at all?"""
         return bool(self._index(action).id_allow)
@@ -221,7 +254,7 @@ class Perms:
     # ------------------------------------------------------------------ admin
     def admin(self) -> Decision:
         """Is the principal admin (see the module docstring)?"""
-        ok, conds = _allows_all(self.identity, self.ctx)
+        ok, conds = _allows_all([s for d in self.identity for s in d.statements], self.ctx)
         if not ok:
             return Decision(False, reason="no identity policy allows * on *", blocked_by="none")
         ceiling = self.ceiling()

@@ -29,7 +29,8 @@ from cspm_stream.iamgraph.conditions import Context, evaluate
 from cspm_stream.iamgraph.evaluate import Decision, Perms
 from cspm_stream.iamgraph.methods import COMPUTE_METHODS, PASSROLE_METHODS, PassRoleMethod
 from cspm_stream.iamgraph.model import ADMINISTRATOR_ACCESS, ROLE, USER, AccountIAM, Principal
-from cspm_stream.iamgraph.policydoc import Statement
+from cspm_stream.iamgraph.patterns import substitute
+from cspm_stream.iamgraph.policydoc import Document, Statement
 
 ADMIN = "admin"
 ESCALATES = "escalates"
@@ -211,13 +212,18 @@ class Analysis:
         for c in account.compute:
             self._compute_by_role.setdefault(c.role_arn, []).append(c)
         self._usable: dict[str, list[PassRoleMethod]] = {}
+        self._actor_index: dict[str, tuple[dict[str, list[Perms]], list[Perms]]] = {}
+        #: per action, the exact resources each non-wildcard actor names
+        self._actor_targets: dict[str, dict[str, frozenset[str]]] = {}
+        self._service_trust: dict[tuple[str, str], Decision] = {}
+        self._owner_map: dict[str, set[str]] | None = None
 
     # ------------------------------------------------------------------ building
-    def _identity(self, p: Principal) -> list[Statement]:
+    def _identity(self, p: Principal) -> list[Document]:
         acc = self.account
-        out: list[Statement] = []
+        out: list[Document] = []
         for d in p.inline:
-            out.extend(d.statements)
+            out.append(d)
             p.notes.extend(d.notes)
         arns = list(p.attached)
         for g in p.groups:
@@ -226,7 +232,7 @@ class Analysis:
                 p.notes.append(f"group {g} not collected: its policies are not counted")
                 continue
             for d in grp.inline:
-                out.extend(d.statements)
+                out.append(d)
                 p.notes.extend(d.notes)
             arns.extend(grp.attached)
         for a in dict.fromkeys(arns):
@@ -234,7 +240,7 @@ class Analysis:
             if pol is None:
                 p.notes.append(f"policy {a} not collected: its permissions are not counted")
                 continue
-            out.extend(pol.default.statements)
+            out.append(pol.default)
             p.notes.extend(pol.default.notes)
         return out
 
@@ -268,6 +274,14 @@ class Analysis:
         )
 
     def trusts_service(self, role: Principal, service: str) -> Decision:
+        """Does ``role``'s trust policy let ``service`` assume it (remembered per role and service)?"""
+        key = (role.arn, service)
+        found = self._service_trust.get(key)
+        if found is None:
+            found = self._service_trust[key] = self._trusts_service(role, service)
+        return found
+
+    def _trusts_service(self, role: Principal, service: str) -> Decision:
         trust = role.trust
         if trust is None:
             return Decision(False, reason=f"role {role.name} has no readable trust policy", blocked_by="none")
@@ -518,8 +532,13 @@ class Analysis:
         blocked: dict[str, list[str]] = {arn: [] for arn in acc.principals}
         seq = 0
 
+        queued: dict[str, Cost] = {}  # the lowest cost each principal was queued with
+
         def push(cost: Cost, arn: str, path: tuple[Hop, ...], status: str, conds: tuple[str, ...] = ()) -> None:
             nonlocal seq
+            if arn in queued and queued[arn] <= cost:
+                return
+            queued[arn] = cost
             seq += 1
             heapq.heappush(heap, (cost, seq, arn, path, status, conds))
 
@@ -547,41 +566,22 @@ class Analysis:
                 m = self.make_admin(perms, t, blocked[p.arn])
                 if m is not None:
                     push(_cost((m, g)), p.arn, (m, g), ESCALATES)
-        assumers = [self.perms[p.arn] for p in active if self.perms[p.arn].may_try("sts:assumerole")]
-        rewriters = [self.perms[p.arn] for p in active if self.perms[p.arn].may_try("iam:updateassumerolepolicy")]
-        passers = [
-            self.perms[p.arn]
-            for p in active
-            if self.perms[p.arn].may_try("iam:passrole") and self._usable_methods(self.perms[p.arn])
-        ]
-        updaters = [
-            self.perms[p.arn]
-            for p in active
-            if any(self.perms[p.arn].may_try(x.lower()) for _, acts, _ in COMPUTE_METHODS.values() for x in acts)
-        ]
-        user_takers = [
-            self.perms[p.arn]
-            for p in active
-            if any(
-                self.perms[p.arn].may_try(x)
-                for x in ("iam:createaccesskey", "iam:createloginprofile", "iam:updateloginprofile")
-            )
-        ]
         while heap:
             cost, _, arn, path, status, conds = heapq.heappop(heap)
             if arn in best:
                 continue
             best[arn] = (cost, path, status, conds)
             t = acc.principals[arn]
-            for actor in self._candidates(t, assumers, rewriters, passers, updaters, user_takers):
+            # popped in cost order: a hop from here costs at least ``floor``; an actor already queued
+            # at or below it cannot do better through this principal
+            floor = (cost[0], cost[1] + 1)
+            for actor in self._candidates(t):
                 a = actor.principal.arn
-                if a in best or a == arn:
+                if a in best or a == arn or (a in queued and queued[a] <= floor):
                     continue
                 hop = self.gain(actor, t, blocked[a])
                 if hop is not None:
-                    new = (hop, *path)
-                    c = _cost(new)
-                    push((c[0] + (1 if conds else 0), c[1]), a, new, ESCALATES)
+                    push((cost[0] + (1 if hop.conditions else 0), cost[1] + 1), a, (hop, *path), ESCALATES)
         out: dict[str, Result] = {}
         for p in acc.principals.values():
             notes = tuple(dict.fromkeys(p.notes))
@@ -603,50 +603,155 @@ class Analysis:
         return out
 
     def _forward_targets(self, actor: Perms) -> list[Principal]:
-        """Principals ``actor`` might obtain directly (a superset, for the modify-then-obtain search)."""
-        out: list[Principal] = []
+        """Principals ``actor`` might both rewrite and obtain (a superset, for modify-then-obtain)."""
+        acc = self.account
         a = actor.principal
-        can_users = any(
-            actor.may_try(x) for x in ("iam:createaccesskey", "iam:createloginprofile", "iam:updateloginprofile")
-        )
-        can_roles = actor.may_try("iam:passrole") or actor.may_try("sts:assumerole")
-        for t in self.account.principals.values():
+        # adding a user to an admin group makes any user a target; the other actions name theirs
+        modify = None if actor.may_try("iam:addusertogroup") else self._reach(actor, _MODIFY_ACTIONS)
+        if modify is not None:  # the principals those resources (a principal, group, policy) belong to
+            owners = self._owners()
+            modify = {o for r in modify for o in owners.get(r, (r,))}
+        users = self._reach(actor, ("iam:createaccesskey", "iam:createloginprofile", "iam:updateloginprofile"))
+        roles = self._reach(actor, ("sts:assumerole", "iam:updateassumerolepolicy", "iam:passrole"))
+        compute = self._reach(actor, tuple(x.lower() for _, acts, _ in COMPUTE_METHODS.values() for x in acts))
+        if compute is not None:
+            compute = {c.role_arn for c in acc.compute if c.arn in compute}
+        out: list[Principal] = []
+        pool = acc.principals.values() if modify is None else (acc.principals[x] for x in modify if x in acc.principals)
+        for t in pool:
             if t.arn == a.arn or t.service_linked:
                 continue
-            if (t.kind == USER and can_users) or (t.kind == ROLE and (can_roles or t.arn in self._compute_by_role)):
+            if t.kind == USER:
+                if users is None or t.arn in users:
+                    out.append(t)
+            elif (
+                roles is None
+                or t.arn in roles
+                or (t.arn in self._compute_by_role and (compute is None or t.arn in compute))
+            ):
                 out.append(t)
         return out
 
-    def _candidates(
-        self,
-        t: Principal,
-        assumers: list[Perms],
-        rewriters: list[Perms],
-        passers: list[Perms],
-        updaters: list[Perms],
-        user_takers: list[Perms],
-    ) -> Iterable[Perms]:
+    def _owners(self) -> dict[str, set[str]]:
+        """Principal, group or managed policy ARN → the principals whose permissions it makes."""
+        if self._owner_map is None:
+            acc = self.account
+            m: dict[str, set[str]] = {}
+            for p in acc.principals.values():
+                m.setdefault(p.arn, set()).add(p.arn)
+                for x in p.attached:
+                    m.setdefault(x, set()).add(p.arn)
+                for g in p.groups:
+                    m.setdefault(g, set()).add(p.arn)
+                    grp = acc.groups.get(g)
+                    for x in grp.attached if grp is not None else ():
+                        m.setdefault(x, set()).add(p.arn)
+            self._owner_map = m
+        return self._owner_map
+
+    def _reach(self, actor: Perms, actions: Iterable[str]) -> set[str] | None:
+        """The resources ``actor``'s identity policies name for ``actions`` (None: wildcards — any)."""
+        out: set[str] = set()
+        for action in actions:
+            if action not in self._actor_index:
+                self._actor_index[action] = self._index_actors(action)
+            named = self._actor_targets[action].get(actor.principal.arn)
+            if named is None:
+                if actor.may_try(action):
+                    return None
+                continue
+            out.update(named)
+        return out
+
+    def _actors(self, action: str, resource: str) -> list[Perms]:
+        """The principals whose identity policies may allow ``action`` on ``resource``: those naming
+        it exactly, and those whose patterns have wildcards (tried on every resource)."""
+        index = self._actor_index.get(action)
+        if index is None:
+            index = self._actor_index[action] = self._index_actors(action)
+        exact, broad = index
+        found = exact.get(resource)
+        return [*found, *broad] if found else broad
+
+    def _index_actors(self, action: str) -> tuple[dict[str, list[Perms]], list[Perms]]:
+        exact: dict[str, list[Perms]] = {}
+        broad: list[Perms] = []
+        per_actor: dict[str, frozenset[str]] = {}
+        for p in self.account.principals.values():
+            if p.service_linked:
+                continue
+            perms = self.perms[p.arn]
+            stmts = perms.allow_statements(action)
+            if not stmts:
+                continue
+            targets: set[str] = set()
+            wide = False
+            for st in stmts:
+                if st.not_resource:
+                    wide = True
+                    break
+                for r in st.resources:
+                    if "${" in r:
+                        sub = substitute(r, perms.ctx.variables)
+                        if sub.impossible:
+                            continue
+                        r = sub.pattern if not sub.unknown else "*"
+                    r = _own_account(r, p.account_id)
+                    if "*" in r or "?" in r or "\x00" in r:
+                        wide = True
+                        break
+                    targets.add(r)
+                if wide:
+                    break
+            if wide:
+                broad.append(perms)
+            else:
+                for r in targets:
+                    exact.setdefault(r, []).append(perms)
+                per_actor[p.arn] = frozenset(targets)
+        self._actor_targets[action] = per_actor
+        return exact, broad
+
+    def _candidates(self, t: Principal) -> Iterable[Perms]:
+        """Who might obtain ``t`` (a superset; :meth:`gain` decides)."""
+        seen: dict[str, Perms] = {}
+
+        def add(action: str, resource: str) -> None:
+            for p in self._actors(action, resource):
+                seen.setdefault(p.principal.arn, p)
+
         if t.kind == USER:
-            return user_takers
+            for action in ("iam:createaccesskey", "iam:createloginprofile", "iam:updateloginprofile"):
+                add(action, t.arn)
+            return seen.values()
         if t.service_linked:
             return ()
-        seen: dict[str, Perms] = {}
         general, named = self._trust_scope(t)
-        if general:
-            seen.update((p.principal.arn, p) for p in assumers)
-        else:
-            for arn in named:
-                perms = self.perms.get(arn)
-                if perms is not None and perms.may_try("sts:assumerole"):
-                    seen[arn] = perms
-        seen.update((p.principal.arn, p) for p in rewriters)
+        for p in self._actors("sts:assumerole", t.arn):
+            if general or p.principal.arn in named:
+                seen.setdefault(p.principal.arn, p)
+        add("iam:updateassumerolepolicy", t.arn)
         if t.trust is not None and any(
             s.allow and s.principals is not None and s.principals.services for s in t.trust.statements
         ):
-            seen.update((p.principal.arn, p) for p in passers)
-        if t.arn in self._compute_by_role:
-            seen.update((p.principal.arn, p) for p in updaters)
+            for p in self._actors("iam:passrole", t.arn):
+                if any(self.trusts_service(t, m.service).allowed for m in self._usable_methods(p)):
+                    seen.setdefault(p.principal.arn, p)
+        for c in self._compute_by_role.get(t.arn, ()):
+            for kind, actions, _ in COMPUTE_METHODS.values():
+                if kind == c.kind:
+                    for x in actions:
+                        add(x.lower(), c.arn)
         return seen.values()
+
+
+def _own_account(pattern: str, account_id: str) -> str:
+    """``arn:aws:iam::*:role/x`` names ``arn:aws:iam::<account>:role/x`` among this account's resources."""
+    parts = pattern.split(":", 5)
+    if len(parts) == 6 and parts[0] == "arn" and parts[4] == "*":
+        parts[4] = account_id
+        return ":".join(parts)
+    return pattern
 
 
 def _cost(path: tuple[Hop, ...]) -> Cost:

@@ -67,11 +67,17 @@ class Statement:
     sid: str = ""
     principals: Principals | None = None
     not_principal: bool = False
+    #: the service prefixes the patterns name ("*" when a prefix has a wildcard): a quick reject
+    services: frozenset[str] = frozenset({"*"})
 
     # -------------------------------------------------------------- actions
     def covers_action(self, action: str) -> bool:
         """Does Action/NotAction cover the lowercase ``action``?"""
-        hit = any(action_match(p, action) for p in self.actions)
+        svc = self.services
+        if "*" not in svc and action.partition(":")[0] not in svc:
+            hit = False
+        else:
+            hit = any(action_match(p, action) for p in self.actions)
         return not hit if self.not_action else hit
 
     @property
@@ -150,6 +156,20 @@ class Document:
     notes: tuple[str, ...] = ()
     #: the document could not be read at all (not an object / not JSON)
     unreadable: bool = False
+    #: action -> (Allow statements, Deny statements) covering it (filled on demand)
+    _by_action: dict[str, tuple[tuple[Statement, ...], tuple[Statement, ...]]] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
+
+    def for_action(self, action: str) -> tuple[tuple[Statement, ...], tuple[Statement, ...]]:
+        """(Allow, Deny) statements whose Action/NotAction covers the lowercase ``action``
+        (remembered: a managed policy attached to many principals is matched once)."""
+        found = self._by_action.get(action)
+        if found is None:
+            hits = [s for s in self.statements if s.covers_action(action)]
+            found = (tuple(s for s in hits if s.allow), tuple(s for s in hits if not s.allow))
+            self._by_action[action] = found
+        return found
 
     @property
     def allows_all(self) -> bool:
@@ -193,10 +213,13 @@ def compile_document(doc: Any, source: str) -> Document:
         else:
             principals, not_principal = None, False
         sid = st.get("Sid")
+        low = tuple(a.lower() for a in actions)
+        services = frozenset("*" if ("*" in p or "?" in p) else p for p in (a.partition(":")[0] for a in low))
         out.append(
             Statement(
                 allow=effect.lower() == "allow",
-                actions=tuple(a.lower() for a in actions),
+                actions=low,
+                services=services,
                 not_action=not_action,
                 resources=resources,
                 not_resource=not_resource,

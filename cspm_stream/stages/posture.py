@@ -6,8 +6,18 @@ or a tombstone (value None). Keeps, per ARN, in ``state`` (JSON-able)::
     {"h": content hash (+ failed attributes), "o": observed_at ms, "mf": mutelist fingerprint,
      "pf": fingerprint of the type's policies,
      "t": resource type, "r": region, "a": account, "g": tags,
-     "p": {policy_id: FindingState.to_json()}}        # or {"del": true, "o": ms} after a deletion
-                           # (an int for PASSED, a "status|verdict|first|last|detail" string, an object if muted)
+     "p": {policy_id: FindingState.to_json()},        # every check that does not pass: a
+                                                      # "status|verdict|first|last|detail" string
+                                                      # (an object if muted)
+     "ok": passing checks, a bit mask over the type's policy ids in sorted order,
+     "oi": fingerprint of that id list (a mask written under another list is not read),
+     "ft": epoch ms of the first passing evaluation (the first_seen of every PASSED check)}
+                                                      # or {"del": true, "o": ms} after a deletion
+
+A passing check costs one bit: a security group's 37 policies, most of them passing, are a
+few failing strings and one small int, not 37 dictionary entries. After a release that
+changes a type's policy ids, its masks are not read: each passing check is then emitted as
+PASSED once more (the same state again; harmless on a compacted topic, never alerted).
 
 Every policy of the type is tracked, passing ones included, and ``findings`` receives
 only lifecycle transitions (see :mod:`cspm_stream.policy.lifecycle`) as OCSF Compliance
@@ -38,7 +48,7 @@ import structlog
 
 from cspm_stream.errors import DecodeError
 from cspm_stream.models.codec import decode_any, dumps
-from cspm_stream.models.enums import Verdict
+from cspm_stream.models.enums import FindingStatus, Verdict
 from cspm_stream.models.inventory import ResourceDeleted, ResourceSnapshot
 from cspm_stream.models.ocsf import COMPLIANCE_FINDING, SCHEMA_BY_CLASS
 from cspm_stream.policy.catalog import Catalog, catalog_from_settings
@@ -101,6 +111,14 @@ class PostureHandler:
                 digest_size=8,
             ).hexdigest()
             for t, ps in self.engine.by_type.items()
+        }
+        #: per resource type, bit index of each policy id (sorted) in a record's "ok" mask, and a
+        #: fingerprint of that order
+        self._bits: dict[str, dict[str, int]] = {
+            t: {pid: i for i, pid in enumerate(sorted(p.id for p in ps))} for t, ps in self.engine.by_type.items()
+        }
+        self._bits_fp: dict[str, str] = {
+            t: hashlib.blake2b(",".join(sorted(b)).encode(), digest_size=6).hexdigest() for t, b in self._bits.items()
         }
 
     # ------------------------------------------------------------------ inputs
@@ -179,7 +197,11 @@ class PostureHandler:
             "a": snap.account_id,
             "g": dict(snap.tags),
             "p": dict(rec.get("p", {})) if rec is not None else {},
+            "ok": self._passed_mask(rec, snap.resource_type) if rec is not None else 0,
+            "oi": self._bits_fp.get(snap.resource_type, ""),
         }
+        if rec is not None and "ft" in rec:
+            new_rec["ft"] = rec["ft"]
         ref = ResourceRef(snap.arn, snap.resource_type, snap.region, snap.account_id, dict(snap.tags))
         if policies is None:
             results = self.engine.evaluate(snap, now_ts=obs_ms / 1000.0)
@@ -224,7 +246,15 @@ class PostureHandler:
         emits: list[Emit],
     ) -> None:
         raw = rec["p"].get(policy.id)
-        prev = FindingState.from_json(raw) if raw is not None else None
+        bit = self._bits.get(ref.resource_type, {}).get(policy.id)
+        mask = int(rec.get("ok", 0))
+        if raw is not None:
+            prev: FindingState | None = FindingState.from_json(raw)
+        elif bit is not None and mask >> bit & 1:
+            ft = int(rec.get("ft", when_ms))
+            prev = FindingState(FindingStatus.PASSED, Verdict.PASS, ft, ft)
+        else:
+            prev = None
         mute: MuteInfo | None = None
         if verdict is not Verdict.PASS and len(ml):
             subj = Subject(policy.id, ref.arn, ref.account_id, ref.region, ref.resource_type, ref.tags)
@@ -234,10 +264,17 @@ class PostureHandler:
                 if m.expires_ts is not None:
                     self._next_expiry = min(self._next_expiry, m.expires_ts)
         new, tr = step(prev, verdict, mute, when_ms, detail)
-        if new is None:
+        if new is not None and new.status is FindingStatus.PASSED and bit is not None:
             rec["p"].pop(policy.id, None)
+            rec["ok"] = mask | (1 << bit)
+            rec.setdefault("ft", new.first_seen)
         else:
-            rec["p"][policy.id] = new.to_json()
+            if bit is not None and mask >> bit & 1:
+                rec["ok"] = mask & ~(1 << bit)
+            if new is None:
+                rec["p"].pop(policy.id, None)
+            else:
+                rec["p"][policy.id] = new.to_json()
         if tr is not None and new is not None:
             emits.append(self._emit(policy, ref, new, tr, when_ms))
 
@@ -276,9 +313,16 @@ class PostureHandler:
             return []  # a deletion older than the snapshot we hold (re-created since)
         emits: list[Emit] = []
         ref = ResourceRef(arn, rec.get("t", ""), rec.get("r", ""), rec.get("a", ""), dict(rec.get("g") or {}))
-        for pid, raw in sorted(rec.get("p", {}).items()):
+        checks = {pid: FindingState.from_json(raw) for pid, raw in rec.get("p", {}).items()}
+        mask = self._passed_mask(rec, ref.resource_type)
+        if mask:
+            ft = int(rec.get("ft", when_ms))
+            for pid, i in self._bits.get(ref.resource_type, {}).items():
+                if mask >> i & 1:
+                    checks.setdefault(pid, FindingState(FindingStatus.PASSED, Verdict.PASS, ft, ft))
+        for pid, fs in sorted(checks.items()):
             pol = self.engine.policies.get(pid)
-            new, tr = resolve_deleted(FindingState.from_json(raw), when_ms)
+            new, tr = resolve_deleted(fs, when_ms)
             if pol is not None and new is not None and tr is not None:
                 emits.append(self._emit(pol, ref, new, tr, when_ms, deleted=True))
         state[arn] = {"del": True, "o": when_ms}
@@ -310,6 +354,13 @@ class PostureHandler:
                 self._apply(res.policy, res.verdict, res.detail, ref, new_rec, ml, now_ts, now_ms, emits)
             state[arn] = new_rec
         return emits
+
+    def _passed_mask(self, rec: dict[str, Any], resource_type: str) -> int:
+        """The record's mask of passing checks, if written under the type's current policy ids."""
+        ok = rec.get("ok")
+        if not isinstance(ok, int) or rec.get("oi") != self._bits_fp.get(resource_type):
+            return 0
+        return ok
 
     def _note_expiries(self, rec: dict[str, Any]) -> None:
         for raw in rec.get("p", {}).values():

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import orjson
@@ -91,10 +92,8 @@ async def test_first_pass_is_emitted_once_and_kept(handler: PostureHandler) -> N
     f = orjson.loads(emits[0].value or b"")
     assert (f["activity_id"], f["status_id"], f["status"], f["compliance"]["status_id"]) == (1, 99, "Passed", 1)
     assert f["status_code"] == "PASS" and emits[0].headers["state"] == "passed"
-    # kept in the state as its first-seen time only
-    assert state[ARN]["p"] == {
-        p: 1767225600000 for p in ("fx_s3_no_encryption", "fx_s3_policy_public", "fx_s3_public_acl")
-    }
+    # kept in the state as one bit per passing check (policy ids in sorted order) and one first-seen time
+    assert state[ARN]["p"] == {} and state[ARN]["ok"] == 0b111 and state[ARN]["ft"] == 1767225600000
     # still passing, content changed: nothing re-emitted (emit on change only)
     assert await feed(handler, state, snap({**PRIVATE, "X": 1}, "2026-01-01T01:00:00Z")) == []
     # a failure after a pass opens a new finding (create), its first_seen is the failure
@@ -102,6 +101,27 @@ async def test_first_pass_is_emitted_once_and_kept(handler: PostureHandler) -> N
     f = orjson.loads(emits[0].value or b"")
     assert states(emits) == [("fx_s3_public_acl", "new")]
     assert f["activity_id"] == 1 and f["finding_info"]["first_seen_time"] == 1767232800000
+    assert state[ARN]["ok"] == 0b011 and set(state[ARN]["p"]) == {"fx_s3_public_acl"}  # its bit cleared
+
+
+async def test_passing_bits_survive_a_restart_and_not_a_policy_id_change(fixture_catalog: Catalog) -> None:
+    state: dict[str, Any] = {}
+    await feed(PostureHandler(fixture_catalog, clock=Clock()), state, snap(PRIVATE, "2026-01-01T00:00:00Z"))
+    restored = orjson.loads(orjson.dumps(state))  # the changelog's JSON
+    again = PostureHandler(fixture_catalog, clock=Clock())
+    assert await feed(again, restored, snap({**PRIVATE, "X": 1}, "2026-01-01T01:00:00Z")) == []
+    # a release adds a policy to the type: the mask cannot be read under the new id list, so the
+    # passing checks are announced once more (same state: harmless), the new policy for the first time
+    extra = dataclasses.replace(fixture_catalog.policies["fx_s3_policy_public"], id="fx_s3_zz_extra")
+    grown = Catalog({**fixture_catalog.policies, "fx_s3_zz_extra": extra}, fixture_catalog.frameworks)
+    out = await feed(PostureHandler(grown, clock=Clock()), restored, snap(PRIVATE, "2026-01-01T02:00:00Z"))
+    assert out == [
+        ("fx_s3_no_encryption", "passed"),
+        ("fx_s3_policy_public", "passed"),
+        ("fx_s3_public_acl", "passed"),
+        ("fx_s3_zz_extra", "passed"),
+    ]
+    assert restored[ARN]["ok"] == 0b1111
 
 
 async def test_tombstone_and_deleted_resolve_every_open_finding(handler: PostureHandler) -> None:

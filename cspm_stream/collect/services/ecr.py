@@ -1,15 +1,48 @@
-"""ECR repositories: item (imageScanningConfiguration, imageTagMutability, encryptionConfiguration)
-plus ``RepositoryPolicy`` and ``LifecyclePolicy`` (parsed, null = none) and ``Tags``."""
+"""ECR repositories and the Region's private registry.
+
+``aws.ecr.repository``: the DescribeRepositories item (imageScanningConfiguration, imageTagMutability,
+encryptionConfiguration) plus ``RepositoryPolicy`` and ``LifecyclePolicy`` (parsed, null = none) and ``Tags``.
+
+``aws.ecr.registry`` (one per account and Region): ``ScanningConfiguration`` (GetRegistryScanningConfiguration
+``scanningConfiguration``: ``scanType`` BASIC/ENHANCED, ``rules`` with ``scanFrequency`` SCAN_ON_PUSH/
+CONTINUOUS_SCAN/MANUAL and ``repositoryFilters``; ``{scanType: BASIC, rules: []}`` where the API answers that the
+feature is disabled) and ``HasRepositories`` (DescribeRepositories returns one: the registry is in use).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from cspm_stream.collect.spec import Detail, Item, ResourceSpec, key, policy_member, tags_from_list
+from cspm_stream.collect.faults import CallFailed
+from cspm_stream.collect.spec import (
+    Calls,
+    Detail,
+    Item,
+    ResourceSpec,
+    key,
+    policy_member,
+    region_arn,
+    region_id,
+    tags_from_list,
+)
 
 
 def _repo(item: Item) -> dict[str, Any]:
     return {"repositoryName": item["repositoryName"]}
+
+
+async def _scanning(calls: Calls, item: Item) -> Any:
+    try:
+        resp = await calls.call("ecr", "get_registry_scanning_configuration")
+    except CallFailed as exc:
+        if exc.fault.code == "ValidationException" and "feature is disabled" in exc.fault.message:
+            return {"scanType": "BASIC", "rules": []}
+        raise
+    return resp.get("scanningConfiguration") or {"scanType": "BASIC", "rules": []}
+
+
+async def _has_repositories(calls: Calls, item: Item) -> Any:
+    return bool((await calls.call("ecr", "describe_repositories", maxResults=1)).get("repositories"))
 
 
 SPECS = [
@@ -44,5 +77,16 @@ SPECS = [
             ),
         ),
         one_params=lambda rid: {"repositoryNames": [rid]},
+    ),
+    ResourceSpec(
+        resource_type="aws.ecr.registry",
+        service="ecr",
+        list_op=None,
+        id=region_id,
+        arn=region_arn("ecr", "registry"),
+        details=(
+            Detail("ScanningConfiguration", fn=_scanning),
+            Detail("HasRepositories", fn=_has_repositories),
+        ),
     ),
 ]

@@ -5,10 +5,17 @@ Attribute shapes (beyond the list item):
 * users: ``LoginProfile`` (null = no console password), ``MFADevices``, ``AccessKeys``
   (each key's metadata plus ``AccessKeyLastUsed``), ``AttachedPolicies``,
   ``UserPolicies`` ([{PolicyName, PolicyDocument (dict)}]), ``Groups``, ``Tags``,
-  ``CredentialReport`` (this user's row of the credential report, CSV column names);
-* roles: ``AssumeRolePolicyDocument`` parsed, ``AttachedPolicies``, ``RolePolicies``, ``Tags``;
+  ``CredentialReport`` (this user's row of the credential report, CSV column names),
+  ``PermissionsBoundary`` ({PermissionsBoundaryType, PermissionsBoundaryArn}; null = none);
+* roles: ``AssumeRolePolicyDocument`` parsed, ``AttachedPolicies``, ``RolePolicies``, ``Tags``,
+  ``PermissionsBoundary`` (as users), ``InstanceProfiles`` ([{InstanceProfileName, InstanceProfileId, Arn}]);
 * groups: ``AttachedPolicies``, ``GroupPolicies``, ``Users``;
-* policies (Scope=Local): ``PolicyVersion`` (default version, ``Document`` parsed);
+* policies (Scope=Local): ``PolicyVersion`` (default version, ``Document`` parsed),
+  ``PolicyVersions`` ([{VersionId, IsDefaultVersion, CreateDate}], with ``Document`` parsed for
+  each non-default version: iam:SetDefaultPolicyVersion can make one current);
+* ``aws.iam.aws_managed_policy``: the AWS managed policies attached to something in the account
+  (Scope=AWS, OnlyAttached), with ``PolicyVersion`` (default version, ``Document`` parsed): the
+  permissions they grant are needed to compute effective permissions (:mod:`cspm_stream.iamgraph`);
 * ``aws.iam.account``: ``PasswordPolicy`` (null = none; moto's ``MaxPasswordAge: 0``
   is dropped, as AWS omits it), ``AccountSummary`` (SummaryMap), ``VirtualMFADevices``
   and ``CredentialReport`` (the root account's row(s) only).
@@ -115,6 +122,36 @@ def _role_post(item: Item) -> Item:
     return item
 
 
+def _boundary(member_name: str) -> Any:
+    def get(resp: dict[str, Any]) -> Any:
+        body = resp.get(member_name)
+        return body.get("PermissionsBoundary") if isinstance(body, dict) else None
+
+    get.__name__ = f"boundary_of_{member_name}"
+    return get
+
+
+async def _instance_profiles(calls: Calls, item: Item) -> Any:
+    found = await calls.paginate(
+        "iam", "list_instance_profiles_for_role", "InstanceProfiles", RoleName=item["RoleName"]
+    )
+    keep = ("InstanceProfileName", "InstanceProfileId", "Arn")
+    return [{k: p.get(k) for k in keep} for p in found if isinstance(p, dict)]
+
+
+async def _policy_versions(calls: Calls, item: Item) -> Any:
+    """Every version's metadata; the document of each non-default one (ListPolicyVersions has none)."""
+    versions = await calls.paginate("iam", "list_policy_versions", "Versions", PolicyArn=item["Arn"])
+    out = []
+    for v in versions:
+        entry = {k: v.get(k) for k in ("VersionId", "IsDefaultVersion", "CreateDate")}
+        if not v.get("IsDefaultVersion"):
+            resp = await calls.call("iam", "get_policy_version", PolicyArn=item["Arn"], VersionId=v["VersionId"])
+            entry["Document"] = parse_policy((resp.get("PolicyVersion") or {}).get("Document"))
+        out.append(entry)
+    return out
+
+
 def _policy_version(resp: dict[str, Any]) -> Any:
     pv = dict(resp.get("PolicyVersion") or {})
     pv["Document"] = parse_policy(pv.get("Document"))
@@ -148,6 +185,7 @@ SPECS = [
             Detail("Groups", "list_groups_for_user", _by("UserName"), paginate_items="Groups"),
             Detail("Tags", "list_user_tags", _by("UserName"), paginate_items="Tags"),
             Detail("CredentialReport", fn=_user_report_row),
+            Detail("PermissionsBoundary", "get_user", _by("UserName"), _boundary("User")),
         ),
     ),
     ResourceSpec(
@@ -166,6 +204,8 @@ SPECS = [
             ),
             Detail("RolePolicies", fn=_inline("role")),
             Detail("Tags", "list_role_tags", _by("RoleName"), paginate_items="Tags"),
+            Detail("PermissionsBoundary", "get_role", _by("RoleName"), _boundary("Role")),
+            Detail("InstanceProfiles", fn=_instance_profiles),
         ),
     ),
     ResourceSpec(
@@ -194,6 +234,25 @@ SPECS = [
         arn=key("Arn"),
         global_=True,
         tags=tags_from_list(),
+        details=(
+            Detail(
+                "PolicyVersion",
+                "get_policy_version",
+                lambda i: {"PolicyArn": i["Arn"], "VersionId": i["DefaultVersionId"]},
+                _policy_version,
+            ),
+            Detail("PolicyVersions", fn=_policy_versions),
+        ),
+    ),
+    ResourceSpec(
+        resource_type="aws.iam.aws_managed_policy",
+        service="iam",
+        list_op="list_policies",
+        list_params={"Scope": "AWS", "OnlyAttached": True},
+        items="Policies",
+        id=key("PolicyName"),
+        arn=key("Arn"),
+        global_=True,
         details=(
             Detail(
                 "PolicyVersion",

@@ -42,10 +42,12 @@ WIRE_TESTS = ("moto", "recorded")
 
 
 def known_resource_types() -> frozenset[str]:
-    """Resource types of the inventory contract: those the collectors produce (their spec registry)."""
+    """Resource types of the inventory contract: those the collectors produce (their spec registry),
+    and those the context stage derives (``aws.iam.principal``: a user's or role's escalation analysis)."""
     from cspm_stream.collect.services import resource_types
+    from cspm_stream.iamgraph import DERIVED_RESOURCE_TYPES
 
-    return resource_types()
+    return resource_types() | DERIVED_RESOURCE_TYPES
 
 
 #: framework ids of the contract

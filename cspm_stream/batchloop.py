@@ -13,7 +13,8 @@ Per batch (what ``getmany`` returns, at most ``app.batch_max`` records):
    is dead-lettered: the DLQ gets the reason and the original bytes); a record that succeeds
    has its changes applied in memory and its outputs sent at once (no added latency). A
    handler declaring ``concurrent_partitions = True`` has the records of different
-   partitions handled concurrently (each partition's in order);
+   partitions handled concurrently (each partition's in order), and one declaring
+   ``max_batch`` takes at most that many records per batch;
 2. group commit: at most every ``app.commit_interval_s``, once the previous group is settled,
    the processed batches go to a committer task that awaits every output (acks=all,
    idempotent producer; an output the broker refuses as too large dead-letters its input),
@@ -186,12 +187,17 @@ class StageLoop(mode.Service):
     # ------------------------------------------------------------------ the loop
     async def _run(self) -> None:
         assert self._consumer is not None
-        batch_max = self.settings.app.batch_max
+        # a stage whose records each take an AWS round trip declares a smaller batch: commits (and the
+        # work a crash makes redo) then progress every few records instead of every app.batch_max
+        batch_max = min(self.settings.app.batch_max, int(getattr(self.handler, "max_batch", 0) or 1 << 30))
         poll_ms = max(100, int(self.settings.app.batch_within_s * 1000))
         self._committer = asyncio.create_task(self._commit_loop(), name=f"stage-commit:{self.handler.name}")
         try:
             while not self._stopping and self._failure is None:
                 batch = await self._consumer.getmany(timeout_ms=poll_ms, max_records=batch_max)
+                if batch and self._concurrent:  # up to batch_max of every partition with records already fetched
+                    for tp in self._consumer.assignment() - batch.keys():
+                        batch.update(await self._consumer.getmany(tp, timeout_ms=0, max_records=batch_max))
                 if not batch:
                     async with self._lock:
                         await self._hand_off(force=True)

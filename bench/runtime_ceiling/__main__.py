@@ -4,7 +4,8 @@
 
 ``--records`` activity records are produced first; then ``cspm_stream.daemon.run`` drives a
 trivial stage (``noop``: returns nothing; ``decode``: decodes the ``activity.v1`` record and
-returns nothing) on the batch loop, and the committed offsets of its consumer group are
+returns nothing; ``io``: waits ``--io-ms`` per record, as a stage whose handler is an AWS round
+trip does, and ``io-concurrent`` the same with the partitions handled concurrently) on the batch loop, and the committed offsets of its consumer group are
 polled until every record is processed. Rate = records / time from the first to the last
 commit progress; ``records_per_cpu_s`` divides by the daemon's CPU time instead (user + system,
 all threads), which the load of a shared machine distorts far less. The ceiling the runtime puts on any stage, next to ``bench.kafka_passthrough``.
@@ -32,6 +33,7 @@ from bench.stream_detect.run import ROOT, _activity, _committed, _cpu_s, _produc
 from cspm_stream.kafka import client_options, ensure_topics
 
 STAGE = """
+import asyncio
 import sys
 from cspm_stream import settings
 from cspm_stream.daemon import run
@@ -41,10 +43,15 @@ class Trivial:
     name = "detect"
     inputs = ("activity",)
     assigns_changes = True
+    # io-concurrent: the records of different partitions are handled concurrently (each partition in order)
+    concurrent_partitions = sys.argv[2] == "io-concurrent"
+    max_batch = 12 if sys.argv[2].startswith("io") else 0  # commits progress every few round trips
 
     async def handle(self, key, value, meta, state):
         if sys.argv[2] == "decode":
             decode(value, ActivityRecord)
+        elif sys.argv[2].startswith("io"):  # an AWS round trip, as ingest and remediate make per record
+            await asyncio.sleep(float(sys.argv[3]) / 1000)
         return []
 
 sys.exit(run(settings.load(sys.argv[1]), "runtime-ceiling", handlers=[Trivial()]))
@@ -80,7 +87,7 @@ app.main()
 """
 
 
-async def one(records: int, partitions: int, stage: str, runtime: str) -> tuple[float, float]:
+async def one(records: int, partitions: int, stage: str, runtime: str, io_ms: float = 0.0) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         settings, cfg = _settings(tmp, partitions)
@@ -90,7 +97,7 @@ async def one(records: int, partitions: int, stage: str, runtime: str) -> tuple[
         log = (tmp / "daemon.log").open("ab")
         code = STAGE if runtime == "batchloop" else FAUST_AGENT
         daemon = subprocess.Popen(
-            [sys.executable, "-c", code, str(cfg), stage], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-c", code, str(cfg), stage, str(io_ms)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
         )
         admin = AIOKafkaAdminClient(**client_options(settings.kafka))
         await admin.start()
@@ -116,19 +123,24 @@ async def one(records: int, partitions: int, stage: str, runtime: str) -> tuple[
             log.close()
 
 
-async def main(records: int, partitions: int, faust_reference: bool = False) -> dict[str, Any]:
+async def main(
+    records: int, partitions: int, faust_reference: bool = False, io_ms: float = 50.0, io_records: int = 300
+) -> dict[str, Any]:
     rates: dict[str, int] = {}
     per_cpu_s: dict[str, int] = {}
     runs = [("batchloop", stage, records) for stage in ("noop", "decode")]
+    if io_records:  # a stage whose handle() is an AWS round trip: one partition at a time, or all at once
+        runs += [("batchloop", stage, io_records) for stage in ("io", "io-concurrent")]
     if faust_reference:  # far slower: a fifth of the records
         runs.append(("faust-agent", "noop", max(records // 5, 5000)))
     for runtime, stage, n in runs:
-        wall, cpu = await one(n, partitions, stage, "faust" if runtime == "faust-agent" else runtime)
+        wall, cpu = await one(n, partitions, stage, "faust" if runtime == "faust-agent" else runtime, io_ms)
         rates[f"{runtime}/{stage}"], per_cpu_s[f"{runtime}/{stage}"] = round(wall), round(cpu)
     return {
         "benchmark": "runtime_ceiling",
         "records": records,
         "partitions": partitions,
+        "io_ms_per_record": io_ms,
         "records_per_s": rates,
         # records per CPU-second of the daemon process (every thread): what a shared machine's load distorts least
         "records_per_cpu_s": per_cpu_s,
@@ -140,6 +152,8 @@ if __name__ == "__main__":
     ap.add_argument("--records", type=int, default=100_000)
     ap.add_argument("--partitions", type=int, default=3)
     ap.add_argument("--faust-reference", action="store_true", help="also measure a bare faust agent")
+    ap.add_argument("--io-ms", type=float, default=50.0, help="the simulated AWS round trip of the io stages")
+    ap.add_argument("--io-records", type=int, default=300, help="records of the io stages (0: skip them)")
     a = ap.parse_args()
-    result = asyncio.run(main(a.records, a.partitions, a.faust_reference))
+    result = asyncio.run(main(a.records, a.partitions, a.faust_reference, a.io_ms, a.io_records))
     sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")

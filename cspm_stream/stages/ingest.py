@@ -136,6 +136,11 @@ class IngestHandler:
 
     name = "ingest"
     inputs: tuple[str, ...] = ("scan-jobs", "rescan")
+    #: each record is AWS round trips (a job lists a service, a rescan reads one resource): the runtime
+    #: handles the records of different partitions concurrently (a key's records stay in order, on its
+    #: partition) and commits every few records (bench.runtime_ceiling io vs io-concurrent)
+    concurrent_partitions = True
+    max_batch = 8
 
     def __init__(
         self,

@@ -34,6 +34,8 @@ class RemediationHandler:
     inputs: tuple[str, ...] = ("remediation", "approvals")
     #: the runtime calls :meth:`tick` this often: unapproved commands expire without traffic too
     tick_interval_s = 30.0
+    #: each command is AWS calls: commit every few (one partition, so they stay in order)
+    max_batch = 8
 
     def __init__(
         self, conf: RemediationSettings, provider: ClientsProvider, *, clock: Callable[[], str] = now_iso

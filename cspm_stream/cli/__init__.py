@@ -20,7 +20,7 @@ from typing import NoReturn
 from cspm_stream.errors import CspmError
 
 #: sub-command modules, in help order
-COMMANDS = ("run", "topics", "scan", "policies", "detect", "rules", "alerts", "remediation", "report", "demo")
+COMMANDS = ("run", "topics", "scan", "paths", "policies", "detect", "rules", "alerts", "remediation", "report", "demo")
 
 #: every exit code of every command
 EXIT_CODES: tuple[tuple[int, str], ...] = (

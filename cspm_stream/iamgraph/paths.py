@@ -67,7 +67,7 @@ class Hop:
     conditions: tuple[str, ...] = ()
 
     def text(self) -> str:
-        s = f"{self.method}: {_short(self.actor)} uses {' + '.join(self.permissions)} → {_short(self.target)}"
+        s = f"{self.method}: {short_arn(self.actor)} uses {' + '.join(self.permissions)} → {short_arn(self.target)}"
         if self.conditions:
             s += " (" + "; ".join(self.conditions) + ")"
         return s
@@ -83,7 +83,7 @@ class Hop:
         }
 
 
-def _short(arn: str) -> str:
+def short_arn(arn: str) -> str:
     """``role/x`` / ``user/x`` for IAM ARNs (readable hops), the ARN otherwise."""
     if arn.startswith("arn:") and ":iam::" in arn:
         return arn.split(":", 5)[-1]
@@ -419,7 +419,7 @@ class Analysis:
         if not ceiling.allowed:
             if ceiling.blocked_by != "boundary":
                 if any(actor.may_try(x) for x in _MODIFY_ACTIONS) and len(blocked) < MAX_BLOCKED:
-                    blocked.append(f"{_short(t.arn)} cannot become admin: {ceiling.reason}")
+                    blocked.append(f"{short_arn(t.arn)} cannot become admin: {ceiling.reason}")
                 return None
             # the boundary caps it: can the actor remove it (or replace it with a permissive one)?
             kind = "User" if t.kind == USER else "Role"
@@ -435,7 +435,7 @@ class Analysis:
             after = tp.ceiling(ignore_boundary=True)
             if removal is None or not after.allowed:
                 if any(actor.may_try(x) for x in _MODIFY_ACTIONS) and len(blocked) < MAX_BLOCKED:
-                    blocked.append(f"{_short(t.arn)} cannot become admin: {ceiling.reason}")
+                    blocked.append(f"{short_arn(t.arn)} cannot become admin: {ceiling.reason}")
                 return None
             lead.append(removal)
             ceiling = after

@@ -82,6 +82,11 @@ ITEM_FIELDS: dict[str, frozenset[str]] = {
         "EnhancedVpcRouting MasterUsername MultiAZ PubliclyAccessible",
         "aws.route53.domain": "AutoRenew",
         "aws.route53.hosted_zone": "Config",
+        # posture breadth, part C
+        "aws.neptune.cluster": "BackupRetentionPeriod CopyTagsToSnapshot DeletionProtection EnabledCloudwatchLogsExports "
+        "IAMDatabaseAuthenticationEnabled MultiAZ StorageEncrypted",
+        "aws.neptune.cluster_snapshot": "StorageEncrypted",
+        "aws.docdb.cluster": "BackupRetentionPeriod DeletionProtection EnabledCloudwatchLogsExports MultiAZ StorageEncrypted",
     }.items()
 }
 

@@ -24,6 +24,7 @@ from cspm_stream.collect.services import (
     cognito,
     config,
     dms,
+    docdb,
     dynamodb,
     ec2,
     ec2_templates,
@@ -50,6 +51,7 @@ from cspm_stream.collect.services import (
     logs,
     macie2,
     mq,
+    neptune,
     networkfirewall,
     opensearch,
     organizations,
@@ -135,6 +137,9 @@ SPECS: dict[str, list[ResourceSpec]] = {
     "cloudwatch": cloudwatch.SPECS,
     "waf": waf.GLOBAL_SPECS,
     "wafregional": waf.REGIONAL_SPECS,
+    # posture breadth (issue 16), part C
+    "neptune": neptune.SPECS,
+    "docdb": docdb.SPECS,
 }
 
 

@@ -1,7 +1,9 @@
 """Amazon EventBridge (regional): event buses and global endpoints.
 
 ``aws.events.event_bus``: the ListEventBuses item (``Name``, ``Arn``) plus ``Bus`` (DescribeEventBus: ``Policy``
-parsed — absent when the bus has no resource policy —, ``KmsKeyIdentifier``, ``DeadLetterConfig.Arn``) and
+parsed — absent when the bus has no resource policy —, ``KmsKeyIdentifier``, ``DeadLetterConfig.Arn``, and
+``ForeignPrincipals``: the principals of the policy's Allow statements outside the scanned account — ``*``, another
+account id, or an ARN of another account; service principals are not counted) and
 ``Archives`` (ListArchives with ``EventSourceArn`` = the bus: ``ArchiveName``, ``State``, ``RetentionDays``).
 
 ``aws.events.endpoint`` (global endpoints): the ListEndpoints item plus ``Endpoint`` (DescribeEndpoint:
@@ -13,13 +15,43 @@ from __future__ import annotations
 from typing import Any
 
 from cspm_stream.collect.normalize import parse_policy
-from cspm_stream.collect.spec import Detail, ResourceSpec, key
+from cspm_stream.collect.spec import Calls, Detail, Item, ResourceSpec, key
 
 
-def _bus(resp: dict[str, Any]) -> Any:
+def _principals(statement: dict[str, Any]) -> list[str]:
+    principal = statement.get("Principal")
+    if isinstance(principal, str):
+        return [principal]
+    if isinstance(principal, dict):
+        aws = principal.get("AWS")
+        values = aws if isinstance(aws, list) else [aws]
+        return [str(v) for v in values if isinstance(v, str | int)]
+    return []
+
+
+def foreign_principals(policy: Any, account: str) -> list[str]:
+    """Principals of the Allow statements of ``policy`` that are not ``account`` (``*`` counts as foreign)."""
+    if not isinstance(policy, dict):
+        return []
+    statements = policy.get("Statement")
+    statements = statements if isinstance(statements, list) else [statements]
+    out: list[str] = []
+    for st in statements:
+        if not isinstance(st, dict) or st.get("Effect") != "Allow":
+            continue
+        for p in _principals(st):
+            owner = p if p.isdigit() else (p.split(":")[4] if p.startswith("arn:") and p.count(":") >= 5 else p)
+            if owner != account and p not in out:
+                out.append(p)
+    return out
+
+
+async def _bus(calls: Calls, item: Item) -> Any:
+    resp = await calls.call("events", "describe_event_bus", Name=item["Name"])
     body = {k: v for k, v in resp.items() if k != "ResponseMetadata"}
     if "Policy" in body:
         body["Policy"] = parse_policy(body["Policy"])
+    body["ForeignPrincipals"] = foreign_principals(body.get("Policy"), calls.scope.account_id)
     return body
 
 
@@ -32,7 +64,7 @@ SPECS = [
         id=key("Name"),
         arn=key("Arn"),
         details=(
-            Detail("Bus", "describe_event_bus", lambda i: {"Name": i["Name"]}, _bus),
+            Detail("Bus", fn=_bus),
             Detail(
                 "Archives",
                 "list_archives",

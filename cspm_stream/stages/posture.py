@@ -3,21 +3,24 @@
 Consumes ``inventory`` (key = ARN): a ``ResourceSnapshot``, a ``ResourceDeleted``
 or a tombstone (value None). Keeps, per ARN, in ``state`` (JSON-able)::
 
-    {"h": content hash (+ failed attributes), "o": observed_at ms, "mf": mutelist fingerprint,
-     "pf": fingerprint of the type's policies,
-     "t": resource type, "r": region, "a": account, "g": tags,
+    {"h": content hash (+ failed attributes), "o": observed_at ms,
+     "m": "type|region|account|mutelist fingerprint|fingerprint of the type's policies",
+     "g": tags,
      "p": {policy_id: FindingState.to_json()},        # every check that does not pass: a
                                                       # "status|verdict|first|last|detail" string
                                                       # (an object if muted)
-     "ok": passing checks, a bit mask over the type's policy ids in sorted order,
-     "oi": fingerprint of that id list (a mask written under another list is not read),
-     "ft": epoch ms of the first passing evaluation (the first_seen of every PASSED check)}
+     "ok": "<mask>|<first>"}   # the passing checks: a hex bit mask over the type's policy ids
+                               # in sorted order, and the epoch ms of the first passing
+                               # evaluation (absent when nothing passes)
                                                       # or {"del": true, "o": ms} after a deletion
 
 A passing check costs one bit: a security group's 37 policies, most of them passing, are a
-few failing strings and one small int, not 37 dictionary entries. After a release that
-changes a type's policy ids, its masks are not read: each passing check is then emitted as
-PASSED once more (the same state again; harmless on a compacted topic, never alerted).
+few failing strings and one short string, not 37 dictionary entries; the record's small
+fields share one string too (100,000 resources: ``bench.report``). Records written with
+separate ``t``/``r``/``a``/``mf``/``pf`` keys still load. A mask is read only under the
+policy fingerprint it was written with: after a release that changes a type's policies, each
+passing check is emitted as PASSED once more (the same state again; harmless on a compacted
+topic, never alerted).
 
 Every policy of the type is tracked, passing ones included, and ``findings`` receives
 only lifecycle transitions (see :mod:`cspm_stream.policy.lifecycle`) as OCSF Compliance
@@ -41,7 +44,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, MutableMapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import structlog
@@ -112,13 +115,9 @@ class PostureHandler:
             ).hexdigest()
             for t, ps in self.engine.by_type.items()
         }
-        #: per resource type, bit index of each policy id (sorted) in a record's "ok" mask, and a
-        #: fingerprint of that order
+        #: per resource type, bit index of each policy id (sorted) in a record's "ok" mask
         self._bits: dict[str, dict[str, int]] = {
             t: {pid: i for i, pid in enumerate(sorted(p.id for p in ps))} for t, ps in self.engine.by_type.items()
-        }
-        self._bits_fp: dict[str, str] = {
-            t: hashlib.blake2b(",".join(sorted(b)).encode(), digest_size=6).hexdigest() for t, b in self._bits.items()
         }
 
     # ------------------------------------------------------------------ inputs
@@ -182,26 +181,20 @@ class PostureHandler:
         h = snap.content_hash + ("|" + ",".join(sorted(e.attribute for e in snap.errors)) if snap.errors else "")
         policies: tuple[Policy, ...] | None = None  # None = all of the type
         pfp = self._policy_fp.get(snap.resource_type, "")
-        if rec is not None and rec.get("h") == h and rec.get("pf") == pfp:
+        meta = _meta(rec) if rec is not None else None
+        if rec is not None and meta is not None and rec.get("h") == h and meta.pf == pfp:
             policies = self._time_dependent.get(snap.resource_type, ())
-            if not policies and rec.get("mf") == ml.fingerprint and not _expiry_due(rec, now_ts):
+            if not policies and meta.mf == ml.fingerprint and not _expiry_due(rec, now_ts):
                 return []
         emits: list[Emit] = []
         new_rec: dict[str, Any] = {
             "h": h,
             "o": obs_ms,
-            "mf": ml.fingerprint,
-            "pf": pfp,
-            "t": snap.resource_type,
-            "r": snap.region,
-            "a": snap.account_id,
+            "m": _meta_str(Meta(snap.resource_type, snap.region, snap.account_id, ml.fingerprint, pfp)),
             "g": dict(snap.tags),
             "p": dict(rec.get("p", {})) if rec is not None else {},
-            "ok": self._passed_mask(rec, snap.resource_type) if rec is not None else 0,
-            "oi": self._bits_fp.get(snap.resource_type, ""),
         }
-        if rec is not None and "ft" in rec:
-            new_rec["ft"] = rec["ft"]
+        self._unpack(rec, snap.resource_type, into=new_rec)
         ref = ResourceRef(snap.arn, snap.resource_type, snap.region, snap.account_id, dict(snap.tags))
         if policies is None:
             results = self.engine.evaluate(snap, now_ts=obs_ms / 1000.0)
@@ -218,6 +211,7 @@ class PostureHandler:
             results += self._stored_results(new_rec, evaluated)
         for res in results:
             self._apply(res.policy, res.verdict, res.detail, ref, new_rec, ml, now_ts, obs_ms, emits)
+        _pack(new_rec)
         if rec != new_rec:
             state[snap.arn] = new_rec
         return emits
@@ -312,11 +306,14 @@ class PostureHandler:
         if rec.get("o", 0) > when_ms:
             return []  # a deletion older than the snapshot we hold (re-created since)
         emits: list[Emit] = []
-        ref = ResourceRef(arn, rec.get("t", ""), rec.get("r", ""), rec.get("a", ""), dict(rec.get("g") or {}))
+        meta = _meta(rec)
+        ref = ResourceRef(arn, meta.t, meta.r, meta.a, dict(rec.get("g") or {}))
         checks = {pid: FindingState.from_json(raw) for pid, raw in rec.get("p", {}).items()}
-        mask = self._passed_mask(rec, ref.resource_type)
+        passes: dict[str, Any] = {}
+        self._unpack(rec, ref.resource_type, into=passes)
+        mask = int(passes.get("ok", 0))
         if mask:
-            ft = int(rec.get("ft", when_ms))
+            ft = int(passes.get("ft", when_ms))
             for pid, i in self._bits.get(ref.resource_type, {}).items():
                 if mask >> i & 1:
                     checks.setdefault(pid, FindingState(FindingStatus.PASSED, Verdict.PASS, ft, ft))
@@ -345,28 +342,76 @@ class PostureHandler:
                 if now_ms - int(rec.get("o", 0)) > DELETED_MARKER_TTL_MS:
                     del state[arn]
                 continue
-            if rec.get("mf") == ml.fingerprint and not _expiry_due(rec, now_ts):
+            meta = _meta(rec)
+            if meta.mf == ml.fingerprint and not _expiry_due(rec, now_ts):
                 self._note_expiries(rec)
                 continue
-            new_rec = {**rec, "p": dict(rec.get("p", {})), "mf": ml.fingerprint}
-            ref = ResourceRef(arn, rec.get("t", ""), rec.get("r", ""), rec.get("a", ""), dict(rec.get("g") or {}))
+            new_rec = {
+                "h": rec.get("h", ""),
+                "o": rec.get("o", 0),
+                "m": _meta_str(meta._replace(mf=ml.fingerprint)),
+                "g": rec.get("g") or {},
+                "p": dict(rec.get("p", {})),
+            }
+            ref = ResourceRef(arn, meta.t, meta.r, meta.a, dict(rec.get("g") or {}))
+            self._unpack(rec, ref.resource_type, into=new_rec)
             for res in self._stored_results(new_rec, set()):
                 self._apply(res.policy, res.verdict, res.detail, ref, new_rec, ml, now_ts, now_ms, emits)
+            _pack(new_rec)
             state[arn] = new_rec
         return emits
 
-    def _passed_mask(self, rec: dict[str, Any], resource_type: str) -> int:
-        """The record's mask of passing checks, if written under the type's current policy ids."""
-        ok = rec.get("ok")
-        if not isinstance(ok, int) or rec.get("oi") != self._bits_fp.get(resource_type):
-            return 0
-        return ok
+    def _unpack(self, rec: dict[str, Any] | None, resource_type: str, *, into: dict[str, Any]) -> None:
+        """Set ``into["ok"]`` (the int mask of passing checks) and ``into["ft"]`` from a stored record's
+        ``"ok"`` string, if it was written under the type's current policy fingerprint (else no passes)."""
+        into.pop("ok", None)
+        into.pop("ft", None)
+        ok = rec.get("ok") if rec is not None else None
+        if not isinstance(ok, str) or rec is None or _meta(rec).pf != self._policy_fp.get(resource_type):
+            return
+        mask, _, first = ok.partition("|")
+        try:
+            into["ok"], into["ft"] = int(mask, 16), int(first)
+        except ValueError:
+            return
 
     def _note_expiries(self, rec: dict[str, Any]) -> None:
         for raw in rec.get("p", {}).values():
             x = raw.get("x") if isinstance(raw, dict) else None  # only a muted state (an object) expires
             if x is not None and x < self._next_expiry:
                 self._next_expiry = x
+
+
+class Meta(NamedTuple):
+    """A record's small fields, stored as one ``"m"`` string."""
+
+    t: str  # resource type
+    r: str  # region
+    a: str  # account
+    mf: str  # mutelist fingerprint
+    pf: str  # fingerprint of the type's policies
+
+
+def _meta(rec: dict[str, Any]) -> Meta:
+    m = rec.get("m")
+    if isinstance(m, str):
+        parts = m.split("|", 4)
+        parts += [""] * (5 - len(parts))
+        return Meta(*parts)
+    # a record written before the fields were packed
+    return Meta(*(str(rec.get(k) or "") for k in ("t", "r", "a", "mf", "pf")))
+
+
+def _meta_str(m: Meta) -> str:
+    return "|".join(m)
+
+
+def _pack(rec: dict[str, Any]) -> None:
+    """The working ``"ok"`` mask and ``"ft"`` of a record back into its stored ``"ok"`` string."""
+    mask = int(rec.pop("ok", 0))
+    first = rec.pop("ft", None)
+    if mask:
+        rec["ok"] = f"{mask:x}|{first}"
 
 
 def _expiry_due(rec: dict[str, Any], now_ts: float) -> bool:

@@ -93,7 +93,7 @@ async def test_first_pass_is_emitted_once_and_kept(handler: PostureHandler) -> N
     assert (f["activity_id"], f["status_id"], f["status"], f["compliance"]["status_id"]) == (1, 99, "Passed", 1)
     assert f["status_code"] == "PASS" and emits[0].headers["state"] == "passed"
     # kept in the state as one bit per passing check (policy ids in sorted order) and one first-seen time
-    assert state[ARN]["p"] == {} and state[ARN]["ok"] == 0b111 and state[ARN]["ft"] == 1767225600000
+    assert state[ARN]["p"] == {} and state[ARN]["ok"] == "7|1767225600000"  # bits 0-2, first seen
     # still passing, content changed: nothing re-emitted (emit on change only)
     assert await feed(handler, state, snap({**PRIVATE, "X": 1}, "2026-01-01T01:00:00Z")) == []
     # a failure after a pass opens a new finding (create), its first_seen is the failure
@@ -101,7 +101,22 @@ async def test_first_pass_is_emitted_once_and_kept(handler: PostureHandler) -> N
     f = orjson.loads(emits[0].value or b"")
     assert states(emits) == [("fx_s3_public_acl", "new")]
     assert f["activity_id"] == 1 and f["finding_info"]["first_seen_time"] == 1767232800000
-    assert state[ARN]["ok"] == 0b011 and set(state[ARN]["p"]) == {"fx_s3_public_acl"}  # its bit cleared
+    assert state[ARN]["ok"] == "3|1767225600000" and set(state[ARN]["p"]) == {"fx_s3_public_acl"}  # bit 2 cleared
+
+
+async def test_records_with_separate_fields_still_load(fixture_catalog: Catalog) -> None:
+    """A record written before the small fields were packed into "m" is read as before."""
+    state: dict[str, Any] = {}
+    h = PostureHandler(fixture_catalog, clock=Clock())
+    await feed(h, state, snap(PUBLIC, "2026-01-01T00:00:00Z"))
+    rec = state[ARN]
+    t, r, a, mf, pf = rec.pop("m").split("|")
+    rec.update(t=t, r=r, a=a, mf=mf, pf=pf)  # the older shape
+    assert await feed(h, state, snap(PUBLIC, "2026-01-01T01:00:00Z")) == []  # unchanged: nothing
+    emits = await h.handle(ARN.encode(), None, RecordMeta("t.inventory", 0, 0, 1767232800000), state)
+    f = orjson.loads(emits[-1].value or b"")
+    assert f["resources"][0]["type"] == "aws.s3.bucket" and f["cloud"]["account"]["uid"] == "123456789012"
+    assert states(emits) == [*PASSING_WITH_PUBLIC, ("fx_s3_public_acl", "resolved")]
 
 
 async def test_passing_bits_survive_a_restart_and_not_a_policy_id_change(fixture_catalog: Catalog) -> None:
@@ -110,8 +125,8 @@ async def test_passing_bits_survive_a_restart_and_not_a_policy_id_change(fixture
     restored = orjson.loads(orjson.dumps(state))  # the changelog's JSON
     again = PostureHandler(fixture_catalog, clock=Clock())
     assert await feed(again, restored, snap({**PRIVATE, "X": 1}, "2026-01-01T01:00:00Z")) == []
-    # a release adds a policy to the type: the mask cannot be read under the new id list, so the
-    # passing checks are announced once more (same state: harmless), the new policy for the first time
+    # a release adds a policy to the type: the mask is not read under the new policy fingerprint,
+    # so the passing checks are announced once more (same state: harmless), the new one for the first time
     extra = dataclasses.replace(fixture_catalog.policies["fx_s3_policy_public"], id="fx_s3_zz_extra")
     grown = Catalog({**fixture_catalog.policies, "fx_s3_zz_extra": extra}, fixture_catalog.frameworks)
     out = await feed(PostureHandler(grown, clock=Clock()), restored, snap(PRIVATE, "2026-01-01T02:00:00Z"))
@@ -121,7 +136,8 @@ async def test_passing_bits_survive_a_restart_and_not_a_policy_id_change(fixture
         ("fx_s3_public_acl", "passed"),
         ("fx_s3_zz_extra", "passed"),
     ]
-    assert restored[ARN]["ok"] == 0b1111
+    assert restored[ARN]["ok"] == "f|1767232800000"  # a new first-seen: the passes were announced again
+    assert set(restored[ARN]) == {"h", "o", "m", "g", "p", "ok"}  # a small record
 
 
 async def test_tombstone_and_deleted_resolve_every_open_finding(handler: PostureHandler) -> None:

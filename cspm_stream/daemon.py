@@ -1,4 +1,4 @@
-"""Run a role of the daemon: ensure topics, build the role's stages from one context, run one worker.
+"""Run a role of the daemon: check the topics, build the role's stages from one context, run one worker.
 
 The worker is a ``mode`` worker (faust-streaming's service framework: service tree, signals,
 logging); its services are the process's producer, the side services, one batch loop per
@@ -22,9 +22,8 @@ from typing import Any
 
 import mode
 
+from cspm_stream import topic_admin
 from cspm_stream.app import build_role, role_context
-from cspm_stream.errors import ConfigError
-from cspm_stream.kafka import ensure_topics
 from cspm_stream.logging import configure, get_logger
 from cspm_stream.settings import Settings
 from cspm_stream.stages.base import Handler, RoleContext, Service, StageParts
@@ -143,13 +142,9 @@ def run(
     each, in one worker with the role's side services.
     """
     configure(settings.app.log_level, settings.app.log_format)
-    for name, status in asyncio.run(ensure_topics(settings.kafka)):
-        if status not in ("created", "ok"):
-            raise ConfigError(
-                f"topic {name}",
-                status,
-                "the existing topic does not match the topic table (see 'cspm-stream topics list')",
-            )
+    # topics are created only by 'cspm-stream topics create': a missing or wrong one stops the start
+    # (TopicError); a stage creates only its own state changelog (cspm_stream/changelog.py)
+    asyncio.run(topic_admin.require(settings.kafka))
     ctx = role_context(settings, log=get_logger("cspm_stream"))
     parts = build_role(ctx, role, stages) if handlers is None else [StageParts(h) for h in handlers]
     started = threading.Event()

@@ -47,19 +47,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import mode
-import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import IllegalStateError, KafkaError, MessageSizeTooLargeError
 
-from cspm_stream.changelog import changelog_topic, ensure_changelog, restore
+from cspm_stream.changelog import PartitionedState, changelog_topic, ensure_changelog, restore
 from cspm_stream.kafka import client_options
 from cspm_stream.logging import RECORD
 from cspm_stream.settings import Settings
 from cspm_stream.stages import guard
 from cspm_stream.stages.base import Emit, Handler, RecordMeta, RoleContext
 from cspm_stream.topics import input_partitions
-
-_GONE = object()
 
 
 def group_id(settings: Settings, handler: Handler) -> str:
@@ -114,10 +111,7 @@ class StageLoop(mode.Service):
         self._topics = tuple(k.topic(t) for t in handler.inputs)
         self._dlq = k.topic("dlq")
         self._concurrent = bool(getattr(handler, "concurrent_partitions", False))
-        #: the state table: key -> JSON-able value, and the partition whose changelog holds each key
-        self.table: dict[str, Any] = {}
-        self._owner: dict[str, int] = {}
-        self._held: dict[int, int | None] = {}  # partition -> the offset we last committed (None = not yet)
+        self.store = PartitionedState()
         self._lock = asyncio.Lock()
         self._generation = 0
         self._assigned = asyncio.Event()
@@ -135,6 +129,11 @@ class StageLoop(mode.Service):
         self._failure: BaseException | None = None
         self._consumer: AIOKafkaConsumer | None = None
         self._log = ctx.log.bind(stage=handler.name)
+
+    @property
+    def table(self) -> dict[str, Any]:
+        """The stage's state: key → JSON-able value."""
+        return self.store.table
 
     @property
     def label(self) -> str:
@@ -256,18 +255,14 @@ class StageLoop(mode.Service):
         else:
             for tp, msgs in batch.items():
                 await self._process_partition(tp, msgs, out, dirty)
-        state = self.table
-        for key, partition in dirty.items():
-            # serialised now: a later batch may mutate the live value before this one is settled
-            value = state.get(key, _GONE)
-            out.changes[orjson.dumps(key)] = (None if value is _GONE else orjson.dumps(value), partition)
+        out.changes.update(self.store.serialized(dirty))
         return out
 
     async def _process_partition(self, tp: TopicPartition, msgs: list[Any], out: _Batch, dirty: dict[str, int]) -> None:
         producer = self.ctx.producer.raw
         topic = self.settings.kafka.topic
         handler = self.handler
-        state, owners = self.table, self._owner
+        state, apply = self.store.table, self.store.apply
         track = not getattr(handler, "assigns_changes", False)
         partition = tp.partition
         clock = time.perf_counter
@@ -290,14 +285,7 @@ class StageLoop(mode.Service):
                 RECORD.reset(token)
             out.outputs.extend((fut, msg, meta) for fut in sends)
             # in memory at once (a failure to deliver stops the process; the restart rebuilds from the changelog)
-            for key, value, deleted in view.changes():
-                if deleted:
-                    state.pop(key, None)
-                    owners.pop(key, None)
-                else:
-                    state[key] = value
-                    owners[key] = partition
-                dirty[key] = partition
+            apply(view.changes(), partition, dirty)
             out.done.append((meta, emits, elapsed))
         out.offsets[tp] = msgs[-1].offset + 1
         out.records += len(msgs)
@@ -361,7 +349,7 @@ class StageLoop(mode.Service):
             return
         lags: dict[str, dict[int, int]] = {}
         for tp, off in offsets.items():
-            self._held[tp.partition] = off
+            self.store.held[tp.partition] = off
             high = self._consumer.highwater(tp)  # from the last fetch response; None before one
             if high is not None:
                 lags.setdefault(tp.topic, {})[tp.partition] = high - off
@@ -392,7 +380,7 @@ class StageLoop(mode.Service):
         nothing changes. A key it creates belongs to the lowest partition this worker holds (it
         does nothing while it holds none)."""
         async with self._lock:
-            if not self._held:
+            if not self.store.held:
                 return []
             view = guard.TrackedState(self.table, track_reads=not getattr(self.handler, "assigns_changes", False))
             emits = fn(view)
@@ -403,16 +391,9 @@ class StageLoop(mode.Service):
             for e in emits:
                 fut = await producer.send(topic(e.topic), e.value, key=e.wire_key(), headers=e.wire_headers())
                 out.outputs.append((fut, None, meta))
-            home = min(self._held)
-            for key, value, deleted in view.changes():
-                partition = self._owner.get(key, home)
-                if deleted:
-                    self.table.pop(key, None)
-                    self._owner.pop(key, None)
-                else:
-                    self.table[key] = value
-                    self._owner[key] = partition
-                out.changes[orjson.dumps(key)] = (None if deleted else orjson.dumps(value), partition)
+            dirty: dict[str, int] = {}
+            self.store.apply(view.changes(), None, dirty)
+            out.changes.update(self.store.serialized(dirty))
             self._pending = out if self._pending is None else self._pending.merge(out)
             await self._hand_off(force=False)
             return emits
@@ -438,18 +419,11 @@ class StageLoop(mode.Service):
             self._generation += 1
             mine = {tp.partition for tp in assigned}
             committed = {p: await self._committed(p) for p in sorted(mine)}
-            restoring = [p for p in sorted(mine) if p not in self._held or self._held[p] != committed[p]]
             # (a partition that came straight back, committed where we left it, keeps its state)
-            dropped = (set(self._held) - mine) | set(restoring)
-            if dropped:
-                for key in [k for k, p in self._owner.items() if p in dropped]:
-                    del self.table[key]
-                    del self._owner[key]
-                for p in dropped:
-                    self._held.pop(p, None)
+            restoring = self.store.reassign(mine, committed)
             if restoring:
                 started = time.perf_counter()
-                n = await restore(self.settings, self.changelog, restoring, self.table, self._owner)
+                n = await restore(self.settings, self.changelog, restoring, self.store.table, self.store.owner)
                 self._log.info(
                     "state restored",
                     partitions=restoring,
@@ -457,8 +431,7 @@ class StageLoop(mode.Service):
                     keys=len(self.table),
                     seconds=round(time.perf_counter() - started, 3),
                 )
-                for p in restoring:
-                    self._held[p] = committed[p]
+                self.store.restored(restoring, committed)
             self._assigned.set()
 
     async def _committed(self, partition: int) -> int | None:

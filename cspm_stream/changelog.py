@@ -82,3 +82,66 @@ async def restore(
         return n
     finally:
         await reader.stop()
+
+
+_GONE = object()
+
+
+class PartitionedState:
+    """A stage's state: key → JSON-able value, each key owned by the input partition whose record
+    last wrote it (its changelog record goes to that partition, so the key moves with it).
+
+    ``held`` maps each partition this worker holds to the input offset it last committed there
+    (``None``: not yet), which tells a partition that comes straight back (state current) from
+    one another worker moved on (state replayed from the changelog).
+    """
+
+    def __init__(self) -> None:
+        self.table: dict[str, Any] = {}
+        self.owner: dict[str, int] = {}
+        self.held: dict[int, int | None] = {}
+
+    def apply(self, changes: list[tuple[str, Any, bool]], partition: int | None, dirty: dict[str, int]) -> None:
+        """Apply a record's changes in memory and note each key in ``dirty`` with its partition.
+
+        ``partition`` None: no record made them (a timer): a key keeps its owner, a new key goes
+        to the lowest partition held.
+        """
+        table, owner = self.table, self.owner
+        home = min(self.held) if partition is None and self.held else 0
+        for key, value, deleted in changes:
+            p = partition if partition is not None else owner.get(key, home)
+            if deleted:
+                table.pop(key, None)
+                owner.pop(key, None)
+            else:
+                table[key] = value
+                owner[key] = p
+            dirty[key] = p
+
+    def serialized(self, dirty: dict[str, int]) -> dict[bytes, tuple[bytes | None, int]]:
+        """The changelog records of ``dirty`` keys now (JSON key → JSON value or None, partition):
+        serialised at once, as a later batch may change the live values before these are written."""
+        table = self.table
+        out: dict[bytes, tuple[bytes | None, int]] = {}
+        for key, partition in dirty.items():
+            value = table.get(key, _GONE)
+            out[orjson.dumps(key)] = (None if value is _GONE else orjson.dumps(value), partition)
+        return out
+
+    def reassign(self, mine: set[int], committed: dict[int, int | None]) -> list[int]:
+        """A new assignment: drop the keys of partitions gone and of partitions someone else moved on;
+        returns the partitions whose changelog must be replayed (then call :meth:`restored`)."""
+        restoring = [p for p in sorted(mine) if p not in self.held or self.held[p] != committed[p]]
+        dropped = (set(self.held) - mine) | set(restoring)
+        if dropped:
+            for key in [k for k, p in self.owner.items() if p in dropped]:
+                del self.table[key]
+                del self.owner[key]
+            for p in dropped:
+                self.held.pop(p, None)
+        return restoring
+
+    def restored(self, partitions: list[int], committed: dict[int, int | None]) -> None:
+        for p in partitions:
+            self.held[p] = committed[p]

@@ -47,25 +47,39 @@ def _str(v: Any) -> str:
     return v if isinstance(v, str) else ""
 
 
+def _ids(items: Any, key: str, limit: int) -> list[str]:
+    """``key`` of each object in a list, or the strings themselves (an already projected list)."""
+    out: list[str] = []
+    for x in items[:limit] if isinstance(items, list) else []:
+        v = x.get(key) if isinstance(x, dict) else x
+        if isinstance(v, str) and v:
+            out.append(v)
+    return out
+
+
 def project(rtype: str, attrs: Any) -> dict[str, Any]:
-    """The small copy of a resource's attributes kept for relations (bounded, any JSON tolerated)."""
+    """The small copy of a resource's attributes kept for relations: lists of strings and strings
+    only, bounded, whatever JSON came in. Projecting a projection gives the same projection."""
     if not isinstance(attrs, dict):
         return {}
     keep = PROJECTIONS.get(rtype, ())
     out: dict[str, Any] = {}
     if "SecurityGroups" in keep:
-        out["SecurityGroups"] = [_str(g.get("GroupId")) for g in _dicts(attrs.get("SecurityGroups"))[:50]]
+        out["SecurityGroups"] = _ids(attrs.get("SecurityGroups"), "GroupId", 50)
     if "NetworkInterfaces" in keep:
-        out["NetworkInterfaces"] = [
-            _str(g.get("GroupId"))
-            for eni in _dicts(attrs.get("NetworkInterfaces"))[:20]
-            for g in _dicts(eni.get("Groups"))[:20]
-        ]
+        enis = attrs.get("NetworkInterfaces")
+        groups: list[str] = []
+        for eni in enis[:20] if isinstance(enis, list) else []:
+            if isinstance(eni, str):
+                groups.append(eni)
+            elif isinstance(eni, dict):
+                groups.extend(_ids(eni.get("Groups"), "GroupId", 20))
+        out["NetworkInterfaces"] = groups
     if "IamInstanceProfile" in keep:
         p = attrs.get("IamInstanceProfile")
-        out["IamInstanceProfile"] = _str(p.get("Arn")) if isinstance(p, dict) else ""
+        out["IamInstanceProfile"] = _str(p.get("Arn")) if isinstance(p, dict) else _str(p)
     if "InstanceProfiles" in keep:
-        out["InstanceProfiles"] = [_str(p.get("Arn")) for p in _dicts(attrs.get("InstanceProfiles"))[:50]]
+        out["InstanceProfiles"] = _ids(attrs.get("InstanceProfiles"), "Arn", 50)
     for k in ("Role", "DBInstanceIdentifier"):
         if k in keep:
             out[k] = _str(attrs.get(k))

@@ -147,6 +147,15 @@ def _scps(attrs: dict[str, Any], cache: DocumentCache) -> tuple[tuple[tuple[Docu
     return tuple(levels), ""
 
 
+def _unread(attrs: dict[str, Any]) -> list[str]:
+    """Notes for the attributes the collector could not read (``__errors__``, set by the router)."""
+    return [
+        f"{x} could not be read: its permissions are not counted"
+        for x in _list(attrs.get("__errors__"))
+        if isinstance(x, str)
+    ]
+
+
 def build_account(account_id: str, resources: Iterable[Resource]) -> AccountIAM:
     """The account's IAM state from its collected resources (other types are ignored)."""
     cache = DocumentCache()
@@ -194,6 +203,7 @@ def build_account(account_id: str, resources: Iterable[Resource]) -> AccountIAM:
     for r in users:
         a = r.attributes
         name = _str(a.get("UserName")) or r.arn.rsplit("/", 1)[-1]
+        unread = _unread(a)
         groups = {g for g in (_str(x.get("Arn")) for x in _dicts(a.get("Groups"))) if g}
         groups |= {g for g, names in members.items() if name in names}
         p = Principal(
@@ -209,6 +219,7 @@ def build_account(account_id: str, resources: Iterable[Resource]) -> AccountIAM:
             boundary_arn=_boundary(a),
             access_keys=len(_dicts(a.get("AccessKeys"))),
             login_profile=isinstance(a.get("LoginProfile"), dict),
+            notes=unread,
         )
         acc.principals[p.arn] = p
     for r in roles:
@@ -228,6 +239,7 @@ def build_account(account_id: str, resources: Iterable[Resource]) -> AccountIAM:
             trust=cache.get(a.get("AssumeRolePolicyDocument"), f"trust policy of role {name}"),
             instance_profiles=tuple(x for x in (_str(i.get("Arn")) for i in _dicts(a.get("InstanceProfiles"))) if x),
             service_linked=path.startswith("/aws-service-role/") or ":role/aws-service-role/" in r.arn,
+            notes=_unread(a),
         )
         acc.principals[p.arn] = p
     return acc

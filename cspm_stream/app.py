@@ -30,12 +30,14 @@ StageFactory = Callable[[RoleContext], StageParts]
 
 def stage_factories() -> dict[str, StageFactory]:
     """Every stage and its factory."""
-    from cspm_stream.stages import alerts, detect, ingest, posture, remediate
+    from cspm_stream.stages import alerts, context, context_router, detect, ingest, posture, remediate
 
     return {
         "ingest": ingest.build_stage,
         "posture": posture.build_stage,
         "detect": detect.build_stage,
+        "context-router": context_router.build_stage,
+        "context": context.build_stage,
         "alerts": alerts.build_stage,
         "remediate": remediate.build_stage,
     }
@@ -44,7 +46,7 @@ def stage_factories() -> dict[str, StageFactory]:
 #: the stages each role runs
 ROLE_STAGES: dict[str, tuple[str, ...]] = {
     "ingest": ("ingest",),
-    "process": ("posture", "detect"),
+    "process": ("posture", "detect", "context-router", "context"),
     "alerts": ("alerts",),
     "remediate": ("remediate",),
 }

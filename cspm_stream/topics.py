@@ -45,6 +45,8 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec("rescan", "resource ARN or id", False, 1 * DAY_MS, doc="on-demand rescans"),
     TopicSpec("activity", "principal ARN", False, 7 * DAY_MS, doc="CloudTrail records"),
     TopicSpec("findings", "finding uid", True, -1, doc="current posture (OCSF 2003)"),
+    # inventory (key ARN) and findings (key uid) re-keyed by account: one account's graph on one partition
+    TopicSpec("context", "account id", False, 7 * DAY_MS, doc="facts for the context stage, by account"),
     TopicSpec(
         "detections",
         "finding uid",
@@ -54,6 +56,11 @@ TOPICS: tuple[TopicSpec, ...] = (
         largest_record="a detection with detection.max_evidence evidences and its actor context",
     ),
     TopicSpec("alerts", "finding uid", False, 30 * DAY_MS, doc="routed alerts for SIEMs"),
+    # external findings (cspm_stream.external): posture-like ones keyed like inventory, so the posture
+    # stage joins them with its checks of the resource; threat findings keyed by actor for the join stage
+    TopicSpec("external-findings", "resource ARN", False, 7 * DAY_MS, doc="external posture-like findings"),
+    TopicSpec("external-threats", "account|principal", False, 7 * DAY_MS, doc="external threat findings + our notes"),
+    TopicSpec("external-checkpoints", "poller key", True, -1, doc="external finding pollers' checkpoints"),
     # one partition: approvals find their command and the blast-radius count is per account,
     # so one remediator (and one table partition) sees them all
     TopicSpec("remediation", "resource ARN", False, 7 * DAY_MS, partitions=1, doc="remediation commands"),

@@ -33,6 +33,7 @@ from cspm_stream.models import (
     registry,
 )
 from cspm_stream.models.enums import Severity
+from cspm_stream.stages.context_input import ContextInput
 from cspm_stream.testing import cloudtrail_record, snapshot
 
 T0 = "2026-01-01T00:00:00.000Z"
@@ -83,6 +84,7 @@ EXAMPLES: list[Any] = [
         after={"a": 2},
     ),
     DeadLetter.build(stage="s", reason="r", error_type="DecodeError", at=T0, original=b"\xff\x00", key=b"\xff"),
+    ContextInput("finding", "123456789012", "arn:aws:s3:::b", policy_id="s3_bucket_policy_public", failing=True),
 ]
 
 

@@ -87,6 +87,10 @@ ITEM_FIELDS: dict[str, frozenset[str]] = {
         "IAMDatabaseAuthenticationEnabled MultiAZ StorageEncrypted",
         "aws.neptune.cluster_snapshot": "StorageEncrypted",
         "aws.docdb.cluster": "BackupRetentionPeriod DeletionProtection EnabledCloudwatchLogsExports MultiAZ StorageEncrypted",
+        "aws.memorydb.cluster": "AutoMinorVersionUpgrade TLSEnabled",
+        "aws.dax.cluster": "ClusterEndpointEncryptionType Nodes SSEDescription",
+        "aws.cloudformation.stack": "EnableTerminationProtection Outputs RootId StackName",
+        "aws.appsync.graphql_api": "apiType authenticationType logConfig",
     }.items()
 }
 

@@ -1,0 +1,123 @@
+"""Rescan entries of the part-C breadth services: every type has one, and the ARN a CloudTrail record yields is the
+ARN the collector gives the resource (a rescan that misses it would report the resource deleted)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cspm_stream.collect.services import SPECS, spec_for
+from cspm_stream.collect.spec import Scope
+from cspm_stream.detect.rescan import load_map
+
+ACCOUNT, REGION = "123456789012", "eu-west-1"
+SERVICES = "neptune docdb memorydb dax cloudformation appsync datasync ses".split()
+
+
+def _record(source: str, name: str, request: dict[str, Any], response: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "eventSource": source,
+        "eventName": name,
+        "awsRegion": REGION,
+        "recipientAccountId": ACCOUNT,
+        "requestParameters": request,
+        "responseElements": response,
+    }
+
+
+def test_every_part_c_type_has_a_rescan_entry() -> None:
+    m = load_map()
+    covered = {spec.type for specs in m.entries.values() for spec in specs}
+    types = {s.resource_type for svc in SERVICES for s in SPECS[svc]}
+    assert types - covered == set()
+
+
+CLUSTER_ARN = f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster:graph"
+STACK_ARN = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/app/4f1c2b30-1a2b-11ef-9c1d-0a1b2c3d4e5f"
+TASK_ARN = f"arn:aws:datasync:{REGION}:{ACCOUNT}:task/task-0a1b2c3d4e5f60718"
+
+# (record, type, the collected item the event is about)
+CASES = [
+    (
+        _record("rds.amazonaws.com", "ModifyDBCluster", {"dBClusterIdentifier": "graph"}),
+        "aws.neptune.cluster",
+        {"DBClusterIdentifier": "graph", "DBClusterArn": CLUSTER_ARN},
+    ),
+    (
+        _record("rds.amazonaws.com", "ModifyDBCluster", {"dBClusterIdentifier": "graph"}),
+        "aws.docdb.cluster",
+        {"DBClusterIdentifier": "graph", "DBClusterArn": CLUSTER_ARN},
+    ),
+    (
+        _record("rds.amazonaws.com", "ModifyDBClusterSnapshotAttribute", {"dBClusterSnapshotIdentifier": "snap"}),
+        "aws.neptune.cluster_snapshot",
+        {
+            "DBClusterSnapshotIdentifier": "snap",
+            "DBClusterSnapshotArn": f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster-snapshot:snap",
+        },
+    ),
+    (
+        _record("rds.amazonaws.com", "CopyDBClusterSnapshot", {"targetDBClusterSnapshotIdentifier": "copy"}),
+        "aws.docdb.cluster_snapshot",
+        {
+            "DBClusterSnapshotIdentifier": "copy",
+            "DBClusterSnapshotArn": f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster-snapshot:copy",
+        },
+    ),
+    (
+        _record("memorydb.amazonaws.com", "UpdateCluster", {"clusterName": "sessions"}),
+        "aws.memorydb.cluster",
+        {"Name": "sessions", "ARN": f"arn:aws:memorydb:{REGION}:{ACCOUNT}:cluster/sessions"},
+    ),
+    (
+        _record("dax.amazonaws.com", "DecreaseReplicationFactor", {"clusterName": "orders"}),
+        "aws.dax.cluster",
+        {"ClusterName": "orders", "ClusterArn": f"arn:aws:dax:{REGION}:{ACCOUNT}:cache/orders"},
+    ),
+    (
+        _record("cloudformation.amazonaws.com", "UpdateTerminationProtection", {"stackName": STACK_ARN}),
+        "aws.cloudformation.stack",
+        {"StackName": "app", "StackId": STACK_ARN},
+    ),
+    (
+        _record("cloudformation.amazonaws.com", "CreateStack", {"stackName": "app"}, {"stackId": STACK_ARN}),
+        "aws.cloudformation.stack",
+        {"StackName": "app", "StackId": STACK_ARN},
+    ),
+    (
+        _record("appsync.amazonaws.com", "UpdateGraphqlApi", {"apiId": "abc123"}),
+        "aws.appsync.graphql_api",
+        {"apiId": "abc123", "arn": f"arn:aws:appsync:{REGION}:{ACCOUNT}:apis/abc123"},
+    ),
+    (
+        _record("datasync.amazonaws.com", "UpdateTask", {"taskArn": TASK_ARN}),
+        "aws.datasync.task",
+        {"TaskArn": TASK_ARN},
+    ),
+    (
+        _record("ses.amazonaws.com", "PutEmailIdentityDkimSigningAttributes", {"emailIdentity": "mail.example.com"}),
+        "aws.ses.identity",
+        {"IdentityName": "mail.example.com"},
+    ),
+    (
+        _record("ses.amazonaws.com", "SetIdentityDkimEnabled", {"identity": "mail.example.com", "dkimEnabled": False}),
+        "aws.ses.identity",
+        {"IdentityName": "mail.example.com"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("record", "rtype", "item"), CASES, ids=[f"{c[0]['eventName']}->{c[1]}" for c in CASES])
+def test_rescan_arn_is_the_collected_arn(record: dict[str, Any], rtype: str, item: dict[str, Any]) -> None:
+    targets = [t for t in load_map().targets(record) if t.resource_type == rtype]
+    assert targets, f"{record['eventName']} requests no rescan of {rtype}"
+    _, spec = spec_for(rtype)
+    region = "us-east-1" if spec.global_ else REGION
+    assert targets[0].arn == spec.arn(item, Scope(account_id=ACCOUNT, region=region))
+
+
+def test_a_stack_named_by_name_is_rescanned_by_id_without_inferring_a_deletion() -> None:
+    rec = _record("cloudformation.amazonaws.com", "UpdateStack", {"stackName": "app"})
+    (t,) = [t for t in load_map().targets(rec) if t.resource_type == "aws.cloudformation.stack"]
+    assert (t.resource_id, t.arn) == ("app", None)

@@ -18,6 +18,8 @@ from cspm_stream.settings.loader import Secret, setting
 _HOSTPORT = re.compile(r"^[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+#: sink types whose settings are checked by cspm_stream.delivery.sinks.checks
+_SINK_NEEDS = ("securityhub", "pagerduty", "jira", "sns", "splunk_hec")
 
 
 def check_account_ids(key: str, ids: Iterable[str]) -> None:
@@ -264,8 +266,29 @@ class RouteSettings:
 
 @dataclass(frozen=True)
 class SinkSettings:
-    type: str = setting(doc="Sink type.", choices=("kafka", "webhook", "slack", "file", "stdout"))
-    url: str = setting("", doc="Webhook/Slack URL.", sensitive=True)
+    type: str = setting(
+        doc="Sink type.",
+        choices=(
+            "kafka",
+            "webhook",
+            "slack",
+            "file",
+            "stdout",
+            "securityhub",
+            "pagerduty",
+            "jira",
+            "sns",
+            "splunk_hec",
+        ),
+    )
+    url: str = setting(
+        "",
+        doc=(
+            "Webhook/Slack URL; pagerduty: Events API v2 endpoint (default https://events.pagerduty.com/v2/enqueue); "
+            "jira: base URL of the site; splunk_hec: the HEC event endpoint (…/services/collector/event)."
+        ),
+        sensitive=True,
+    )
     path: str = setting("", doc="File path for the file sink.")
     topic: str = setting("", doc="Extra topic for the kafka sink (default: alerts).")
     format: str = setting("ocsf", doc="Payload format.", choices=("ocsf", "asff"))
@@ -281,9 +304,28 @@ class SinkSettings:
     concurrency: int = setting(
         4, doc="Deliveries in flight per HTTP sink (file sinks write one at a time).", min=1, max=64
     )
+    region: str = setting("", doc="AWS region (securityhub: required; sns: default the topic ARN's region).")
+    endpoint_url: str = setting(
+        "", doc="AWS endpoint override (securityhub, sns), e.g. a local test endpoint.", sensitive=True
+    )
+    topic_arn: str = setting("", doc="SNS topic ARN (sns).")
+    routing_key_env: str = setting("", doc="Name of the environment variable holding the PagerDuty routing key.")
+    token_env: str = setting(
+        "",
+        doc=(
+            "Name of the environment variable holding the API token (jira: a personal access token, or "
+            "'email:api_token' for Jira Cloud basic auth; splunk_hec: the HEC token)."
+        ),
+    )
+    project: str = setting("", doc="Jira project key (jira).")
+    issue_type: str = setting("Task", doc="Jira issue type of new issues (jira).")
+    resolve_transition: str = setting(
+        "", doc="Jira transition applied on resolve (default: the first one into a Done-category status)."
+    )
+    index: str = setting("", doc="Splunk index (splunk_hec; default: the token's default index).")
 
     def validate(self, prefix: str) -> None:
-        for attr in ("url_env", "hmac_secret_env"):
+        for attr in ("url_env", "hmac_secret_env", "routing_key_env", "token_env"):
             name = getattr(self, attr)
             if name and not _ENV_NAME.fullmatch(name):
                 raise ConfigError(f"{prefix}.{attr}", name, "not an environment variable name")
@@ -298,6 +340,10 @@ class SinkSettings:
                 raise ConfigError(f"{prefix}.url", None, "must be an http:// or https:// URL", show_value=False)
         if self.type == "file" and not self.path:
             raise ConfigError(f"{prefix}.path", None, "a file sink needs a path")
+        if self.type in _SINK_NEEDS:
+            from cspm_stream.delivery.sinks.checks import check_sink  # the new sink types' own rules
+
+            check_sink(self, prefix)
 
 
 @dataclass(frozen=True)

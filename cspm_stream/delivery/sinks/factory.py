@@ -1,5 +1,7 @@
 """Sink construction from settings: one builder per ``alerts.sinks.*.type``, in :data:`SINK_TYPES`.
 
+The AWS and HTTP sinks added later (securityhub, pagerduty, jira, sns, splunk_hec) are
+imported by their builders, so a process loads only the sinks it configures.
 A new sink type registers its builder here (the name is the ``type`` value in the
 config; a contract test holds the settings' choices to this table), and is then built
 by the daemon and by ``cspm-stream alerts test`` alike. Builders read secrets and
@@ -64,6 +66,53 @@ def _stdout(name: str, conf: SinkSettings, env: Mapping[str, str]) -> Sink:
     return FileSink(name, stdout=True)
 
 
+def _securityhub(name: str, conf: SinkSettings, env: Mapping[str, str]) -> Sink:
+    from cspm_stream.delivery.sinks.securityhub import SecurityHubSink
+
+    return SecurityHubSink(name, conf.region, endpoint_url=conf.endpoint_url, timeout_s=conf.timeout_s)
+
+
+def _sns(name: str, conf: SinkSettings, env: Mapping[str, str]) -> Sink:
+    from cspm_stream.delivery.sinks.checks import sns_region
+    from cspm_stream.delivery.sinks.sns import SnsSink
+
+    region = conf.region or sns_region(conf.topic_arn)
+    return SnsSink(name, conf.topic_arn, region, endpoint_url=conf.endpoint_url, timeout_s=conf.timeout_s)
+
+
+def _pagerduty(name: str, conf: SinkSettings, env: Mapping[str, str]) -> Sink:
+    from cspm_stream.delivery.sinks.checks import PAGERDUTY_EVENTS_URL
+    from cspm_stream.delivery.sinks.pagerduty import PagerDutySink
+
+    key = f"alerts.sinks.{name}"
+    url = sink_url(key, conf, env) if (conf.url or conf.url_env) else PAGERDUTY_EVENTS_URL
+    routing_key = env_value(key, "routing_key_env", conf.routing_key_env, env)
+    return PagerDutySink(name, url, routing_key, timeout_s=conf.timeout_s)
+
+
+def _jira(name: str, conf: SinkSettings, env: Mapping[str, str]) -> Sink:
+    from cspm_stream.delivery.sinks.jira import JiraSink
+
+    key = f"alerts.sinks.{name}"
+    return JiraSink(
+        name,
+        sink_url(key, conf, env),
+        env_value(key, "token_env", conf.token_env, env),
+        project=conf.project,
+        issue_type=conf.issue_type,
+        resolve_transition=conf.resolve_transition,
+        timeout_s=conf.timeout_s,
+    )
+
+
+def _splunk_hec(name: str, conf: SinkSettings, env: Mapping[str, str]) -> Sink:
+    from cspm_stream.delivery.sinks.splunk_hec import SplunkHecSink
+
+    key = f"alerts.sinks.{name}"
+    token = env_value(key, "token_env", conf.token_env, env)
+    return SplunkHecSink(name, sink_url(key, conf, env), token, index=conf.index, timeout_s=conf.timeout_s)
+
+
 #: sink type (``alerts.sinks.*.type``) → builder
 SINK_TYPES: dict[str, Builder] = {
     "kafka": _kafka,
@@ -71,6 +120,11 @@ SINK_TYPES: dict[str, Builder] = {
     "slack": _slack,
     "file": _file,
     "stdout": _stdout,
+    "securityhub": _securityhub,
+    "pagerduty": _pagerduty,
+    "jira": _jira,
+    "sns": _sns,
+    "splunk_hec": _splunk_hec,
 }
 
 

@@ -19,7 +19,8 @@ Outcomes map to :class:`~cspm_stream.errors.SinkError`: 2xx delivered; 3xx, 408,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
@@ -32,6 +33,8 @@ MAX_RESPONSE_BYTES = 64 * 1024
 #: characters of a response body quoted in an error message
 EXCERPT_CHARS = 160
 _MASK = "***"
+#: what an appended request path may hold: API path segments and a query, nothing that changes the origin
+_SAFE_PATH = re.compile(r"/[A-Za-z0-9/_.\-~%]*(\?[A-Za-z0-9_.\-~%=&+,:]*)?")
 
 
 def url_origin(url: str) -> str:
@@ -139,18 +142,36 @@ class HttpDelivery:
     def _error(self, message: str, *, retriable: bool) -> SinkError:
         return SinkError(self.redact(message), retriable=retriable)
 
-    async def send(self, body: bytes, headers: Mapping[str, str], *, method: str = "POST") -> HttpResponse:
-        """Make one request; 2xx → the response, anything else → SinkError (never follows a redirect)."""
+    async def send(
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        *,
+        method: str = "POST",
+        path: str = "",
+        accept: Collection[int] = (),
+    ) -> HttpResponse:
+        """Make one request; 2xx → the response, anything else → SinkError (never follows a redirect).
+
+        ``path`` (an API path such as ``/rest/api/2/issue``) is appended to the configured URL:
+        a request can only go below the sink's own URL, never to another origin. Statuses in
+        ``accept`` (e.g. 404 for "not found") are returned like a 2xx instead of raising.
+        """
         if self._session is None:
             raise SinkError(f"sink {self.name} not started", retriable=False)
+        url = self.url
+        if path:
+            if not _SAFE_PATH.fullmatch(path) or ".." in path or "//" in path:
+                raise SinkError(f"sink {self.name}: refused request path (not a plain API path)", retriable=False)
+            url = self.url.rstrip("/") + path
         where = f"sink {self.name} ({self.target})"
         try:
             async with self._session.request(
-                method, self.url, data=body, headers=dict(headers), allow_redirects=False
+                method, url, data=body, headers=dict(headers), allow_redirects=False
             ) as resp:
                 data = await resp.content.read(self.max_response_bytes)
                 status = resp.status
-                if 200 <= status < 300:
+                if 200 <= status < 300 or status in accept:
                     return HttpResponse(status, data, dict(resp.headers))
                 if 300 <= status < 400:
                     location = resp.headers.get("Location", "")

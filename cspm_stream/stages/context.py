@@ -11,7 +11,7 @@ seconds for thousands of principals, run in a worker thread) runs once the accou
 state has *settled*: no IAM change for :data:`SETTLE_S`, and the full scan it belongs to
 reported done on ``scan-status`` (or :data:`MAX_WAIT_S` passed). It is checked on every
 record and on ``tick`` records, which :class:`Ticker` writes to every partition of
-``context`` every :data:`TICK_S` — so a lone rescan is analysed within seconds, and a full
+``context`` every :data:`~cspm_stream.stages.context_input.TICK_S` — so a lone rescan is analysed within seconds, and a full
 scan once, at its end, never on half an account. Each user and role becomes a derived
 record (``aws.iam.principal``) evaluated by the catalog's policies of that type
 (``iam_privilege_escalation_path``, ``iam_principal_effective_admin``); principals no longer
@@ -26,7 +26,6 @@ failing. Its finding lists the parts (``unmapped.parts``: part, policy id, resou
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable, Iterable, MutableMapping
 from typing import Any
@@ -38,7 +37,7 @@ from cspm_stream.combos import Combination, check_policies, load, project
 from cspm_stream.errors import DecodeError
 from cspm_stream.iamgraph import EXCLUDED, IAM_TYPES, PRINCIPAL_TYPE, Resource, analyse, principal_attributes
 from cspm_stream.iamgraph.model import USER
-from cspm_stream.models.codec import decode_any, dumps
+from cspm_stream.models.codec import decode_any
 from cspm_stream.models.enums import Verdict
 from cspm_stream.policy.catalog import Catalog, catalog_from_settings
 from cspm_stream.policy.engine import evaluate_policy
@@ -46,9 +45,9 @@ from cspm_stream.policy.model import EvalContext, Policy
 from cspm_stream.policy.mutelist import EMPTY, Mutelist, MutelistSource
 from cspm_stream.policy.ocsf import ResourceRef
 from cspm_stream.settings import Settings
-from cspm_stream.stages.base import Emit, RecordMeta, RoleContext, StageParts, headers_for
+from cspm_stream.stages.base import Emit, RecordMeta, RoleContext, StageParts
 from cspm_stream.stages.context_findings import Findings
-from cspm_stream.stages.context_input import ACCOUNT_RE, KINDS, SCHEMA, ContextInput
+from cspm_stream.stages.context_input import ACCOUNT_RE, KINDS, ContextInput, Ticker
 from cspm_stream.stages.context_state import (
     Account,
     accounts_key,
@@ -61,7 +60,6 @@ from cspm_stream.stages.context_state import (
 
 log = structlog.get_logger("cspm_stream.context")
 
-TICK_S = 5.0
 SETTLE_S = 5.0
 MAX_WAIT_S = 900.0
 #: the scan jobs whose completion may complete an account's IAM state
@@ -382,41 +380,6 @@ def _region(arn: str) -> str:
     return parts[3] if len(parts) == 6 and parts[3] else GLOBAL
 
 
-class Ticker:
-    """Writes a ``tick`` record to every partition of ``context`` every ``interval_s`` seconds."""
-
-    def __init__(self, ctx: RoleContext, interval_s: float = TICK_S) -> None:
-        from cspm_stream.topics import partitions_of
-
-        self._ctx = ctx
-        self._interval = interval_s
-        self._topic = ctx.settings.kafka.topic("context")
-        self._partitions = partitions_of(ctx.settings.kafka, "context")
-        self._task: asyncio.Task[None] | None = None
-        self._value = dumps(ContextInput(kind="tick"))
-        self._headers = [(k, v.encode()) for k, v in headers_for(SCHEMA).items()]
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="context-ticker")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                producer = self._ctx.producer.raw
-                for p in range(self._partitions):
-                    await producer.send(self._topic, self._value, key=None, partition=p, headers=self._headers)
-            except Exception as exc:  # a missed tick is retried at the next one
-                log.warning("context tick not sent", error=f"{type(exc).__name__}: {exc}")
-
-
 def build_handler(settings: Settings, *, clock: Callable[[], float] = time.time) -> ContextHandler:
     """The context stage from settings: the policy catalog, the built-in combinations, the mutelist."""
     catalog = catalog_from_settings(settings.policy)
@@ -431,4 +394,4 @@ def build_stage(ctx: RoleContext) -> StageParts:
     return StageParts(build_handler(ctx.settings, clock=ctx.time), (("context-ticker", Ticker(ctx)),))
 
 
-__all__ = ["ContextHandler", "Ticker", "build_handler", "build_stage"]
+__all__ = ["ContextHandler", "build_handler", "build_stage"]

@@ -18,13 +18,21 @@ context stage (:mod:`cspm_stream.stages.context`) reads only these.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from cspm_stream.models.codec import message
+import structlog
+
+from cspm_stream.models.codec import dumps, message
+from cspm_stream.stages.base import RoleContext, headers_for
 
 SCHEMA = "context-input.v1"
+#: seconds between tick records
+TICK_S = 5.0
+log = structlog.get_logger("cspm_stream.context")
 KINDS = ("resource", "deleted", "finding", "scan", "tick")
 ACCOUNT_RE = re.compile(r"[0-9]{12}")
 
@@ -44,3 +52,42 @@ class ContextInput:
     failing: bool = False
     service: str = ""
     complete: bool = False
+
+
+class Ticker:
+    """Writes a ``tick`` record to every partition of ``context`` every ``interval_s`` seconds.
+
+    Ticks travel as records (not the runtime's timer) so that the work they trigger runs on the
+    partition that owns each account: the keys it creates are changelogged where that account's
+    state lives, and the analysis may await a worker thread."""
+
+    def __init__(self, ctx: RoleContext, interval_s: float = TICK_S) -> None:
+        from cspm_stream.topics import partitions_of
+
+        self._ctx = ctx
+        self._interval = interval_s
+        self._topic = ctx.settings.kafka.topic("context")
+        self._partitions = partitions_of(ctx.settings.kafka, "context")
+        self._task: asyncio.Task[None] | None = None
+        self._value = dumps(ContextInput(kind="tick"))
+        self._headers = [(k, v.encode()) for k, v in headers_for(SCHEMA).items()]
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="context-ticker")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                producer = self._ctx.producer.raw
+                for p in range(self._partitions):
+                    await producer.send(self._topic, self._value, key=None, partition=p, headers=self._headers)
+            except Exception as exc:  # a missed tick is retried at the next one
+                log.warning("context tick not sent", error=f"{type(exc).__name__}: {exc}")

@@ -5,11 +5,13 @@ raised from the IAM snapshots once the account's IAM scan completes."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
+from cspm_stream.cli import main
 from cspm_stream.combos import load
 from cspm_stream.iamgraph.model import ADMINISTRATOR_ACCESS
 from cspm_stream.iamgraph.synthetic import allow, doc, role, trust_service, user
@@ -27,7 +29,7 @@ from cspm_stream.stages.context import ContextHandler
 from cspm_stream.stages.context_router import ContextRouterHandler
 from cspm_stream.testing import snapshot
 from cspm_stream.testing.runtime import LocalRuntime
-from tests.kafka_util import drain, produce, wait_for
+from tests.kafka_util import drain, produce, wait_for, write_config
 
 pytestmark = pytest.mark.integration
 
@@ -128,7 +130,7 @@ async def test_toxic_combination_raised_and_resolved_through_the_broker(kafka_se
     assert [x["unmapped"]["state"] for x in await _records_of(kafka_settings, COMBO)] == ["new", "resolved"]
 
 
-async def test_escalation_path_from_iam_snapshots_through_the_broker(kafka_settings: Settings) -> None:
+async def test_escalation_path_from_iam_snapshots_through_the_broker(kafka_settings: Settings, tmp_path: Path) -> None:
     await ensure_topics(kafka_settings.kafka)
     deployer = user(
         "deployer",
@@ -158,3 +160,12 @@ async def test_escalation_path_from_iam_snapshots_through_the_broker(kafka_setti
         assert "passrole-lambda" in by[deployer.arn]["status_detail"]
         assert by[admin.arn]["unmapped"]["state"] == "passed"
         assert rt.failure is None
+    # the same paths from the inventory topic, by the CLI
+    cfg = write_config(kafka_settings, tmp_path / "cspm.yaml")
+    out = tmp_path / "paths.json"
+    argv = ["-c", str(cfg), "paths", "--source", "inventory", "--format", "json", "-o", str(out)]
+    assert await asyncio.to_thread(main, argv) == 0
+    doc_ = orjson.loads(out.read_bytes())
+    assert doc_["source"] == "inventory"
+    ((only,),) = [[r for r in doc_["results"] if r["principal"] == deployer.arn]]
+    assert [h["method"] for h in only["path"]] == ["passrole-lambda"] and only["account"] == ACCT

@@ -30,6 +30,7 @@ StageFactory = Callable[[RoleContext], StageParts]
 
 def stage_factories() -> dict[str, StageFactory]:
     """Every stage and its factory."""
+    from cspm_stream.external import stage as external
     from cspm_stream.stages import alerts, context, context_router, detect, ingest, posture, remediate
 
     return {
@@ -38,6 +39,7 @@ def stage_factories() -> dict[str, StageFactory]:
         "detect": detect.build_stage,
         "context-router": context_router.build_stage,
         "context": context.build_stage,
+        "external": external.build_stage,
         "alerts": alerts.build_stage,
         "remediate": remediate.build_stage,
     }
@@ -46,7 +48,7 @@ def stage_factories() -> dict[str, StageFactory]:
 #: the stages each role runs
 ROLE_STAGES: dict[str, tuple[str, ...]] = {
     "ingest": ("ingest",),
-    "process": ("posture", "detect", "context-router", "context"),
+    "process": ("posture", "detect", "context-router", "context", "external"),
     "alerts": ("alerts",),
     "remediate": ("remediate",),
 }

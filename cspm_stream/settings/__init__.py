@@ -26,6 +26,7 @@ from cspm_stream.settings.sections import (
     AwsSettings,
     CloudTrailSettings,
     DetectionSettings,
+    ExternalSettings,
     KafkaSettings,
     MonitorSettings,
     PolicySettings,
@@ -44,6 +45,10 @@ class Settings:
     aws: AwsSettings = setting(doc="AWS accounts, regions and call budgets (reader).", factory=AwsSettings)
     scan: ScanSettings = setting(doc="Inventory scheduling.", factory=ScanSettings)
     cloudtrail: CloudTrailSettings = setting(doc="CloudTrail sources.", factory=CloudTrailSettings)
+    external: ExternalSettings = setting(
+        doc="External findings (GuardDuty, Security Hub, Access Analyzer): one problem, one alert.",
+        factory=ExternalSettings,
+    )
     detection: DetectionSettings = setting(doc="Threat detection.", factory=DetectionSettings)
     policy: PolicySettings = setting(doc="Posture policies and mutelist.", factory=PolicySettings)
     alerts: AlertSettings = setting(doc="Alert routing and sinks.", factory=AlertSettings)
@@ -82,6 +87,7 @@ __all__ = [
     "AwsSettings",
     "CloudTrailSettings",
     "DetectionSettings",
+    "ExternalSettings",
     "KafkaSettings",
     "MonitorSettings",
     "PolicySettings",

@@ -110,6 +110,14 @@ class ScanSettings:
     interval_s: int = setting(3600, doc="Seconds between scheduled full scans.", min=10)
     services: list[str] = setting(doc="Services to collect; empty = all supported.", factory=list)
     rescan_dedup_s: float = setting(5.0, doc="Window in which repeated rescan requests are merged.", min=0)
+    rescan_retry_s: list[float] = setting(
+        doc=(
+            "An event-triggered rescan that finds the resource missing or unchanged looks again this many "
+            "seconds after its first look (AWS APIs are eventually consistent) before concluding deleted or "
+            "unchanged; empty = no retries."
+        ),
+        factory=lambda: [5.0, 30.0, 120.0],
+    )
     scheduler: bool = setting(True, doc="Run the scheduler in this ingestor (one per cluster is enough).")
     max_duration_s: float = setting(
         1800.0,
@@ -119,6 +127,16 @@ class ScanSettings:
         ),
         min=1,
     )
+
+    def validate(self, prefix: str) -> None:
+        r = self.rescan_retry_s
+        if len(r) > 10 or any(not 0 < x <= 3600 for x in r) or any(a >= b for a, b in zip(r, r[1:], strict=False)):
+            raise ConfigError(
+                f"{prefix}.rescan_retry_s",
+                None,
+                "at most 10 increasing delays, each in (0, 3600] seconds",
+                show_value=False,
+            )
 
 
 @dataclass(frozen=True)
@@ -159,6 +177,62 @@ class CloudTrailSettings:
         doc="Longest JSON line or document read whole (a CloudTrail log file is one line); longer ones are refused.",
         min=1024,
     )
+
+
+@dataclass(frozen=True)
+class ExternalSettings:
+    securityhub: bool = setting(
+        False, doc="Poll Security Hub findings (its control checks, Inspector, Macie, partners) per account and region."
+    )
+    guardduty: bool = setting(False, doc="Poll GuardDuty findings of every detector per account and region.")
+    accessanalyzer: bool = setting(False, doc="Poll IAM Access Analyzer findings of every active analyzer.")
+    regions: list[str] = setting(
+        doc="Regions polled; empty = aws.regions, else the enabled regions (a Security Hub aggregation region: list it alone).",
+        factory=list,
+    )
+    interval_s: float = setting(300.0, doc="Seconds between polls of one account and region.", min=10)
+    lookback_s: int = setting(
+        86400, doc="A poll without a checkpoint reads findings updated this far back.", min=0, max=90 * 86400
+    )
+    overlap_s: int = setting(
+        300, doc="Each poll re-reads this far behind its checkpoint (findings become visible late).", min=0
+    )
+    eventbridge_queue_urls: list[str] = setting(
+        doc=(
+            "SQS queues fed by EventBridge rules for 'GuardDuty Finding', 'Security Hub Findings - Imported' "
+            "and 'Access Analyzer Finding' events (seconds instead of a poll interval)."
+        ),
+        factory=list,
+    )
+    join_window_s: int = setting(
+        3600,
+        doc="An external threat finding and our detection of the same actor this close in time are one problem.",
+        min=0,
+    )
+    hold_s: float = setting(
+        300.0,
+        doc=(
+            "A GuardDuty finding that one of our rules also detects waits this long for our detection before "
+            "it alerts alone (0 = never waits)."
+        ),
+        min=0,
+        max=86400,
+    )
+    retention_s: int = setting(86400, doc="How long the join remembers findings and detections.", min=60)
+    mapping_file: str = setting("", doc="The same-issue mapping file (default: the built-in one).")
+
+    def validate(self, prefix: str) -> None:
+        for i, r in enumerate(self.regions):
+            if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-[0-9]", r):
+                raise ConfigError(f"{prefix}.regions[{i}]", r, "not an AWS region name")
+
+    @property
+    def polling(self) -> bool:
+        return self.securityhub or self.guardduty or self.accessanalyzer
+
+    @property
+    def enabled(self) -> bool:
+        return self.polling or bool(self.eventbridge_queue_urls)
 
 
 @dataclass(frozen=True)

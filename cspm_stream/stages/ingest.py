@@ -360,4 +360,9 @@ def build_stage(ctx: RoleContext) -> StageParts:
         from cspm_stream.sources.runner import build_sources
 
         services.append(("cloudtrail", build_sources(settings, ctx.producer, metrics=ctx.metrics)))
+    from cspm_stream.external.stage import sources_service
+
+    external = sources_service(ctx)  # GuardDuty, Security Hub, Access Analyzer (when configured)
+    if external is not None:
+        services.append(("external", external))
     return StageParts(IngestHandler(settings, clock=ctx.clock, aws_hooks=hooks), tuple(services))

@@ -26,6 +26,7 @@ failing. Its finding lists the parts (``unmapped.parts``: part, policy id, resou
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable, Iterable, MutableMapping
 from typing import Any
@@ -39,12 +40,14 @@ from cspm_stream.iamgraph import EXCLUDED, IAM_TYPES, PRINCIPAL_TYPE, Resource, 
 from cspm_stream.iamgraph.model import USER
 from cspm_stream.models.codec import decode_any
 from cspm_stream.models.enums import Verdict
-from cspm_stream.policy.catalog import Catalog, catalog_from_settings
+from cspm_stream.policy.catalog import Catalog, dirs_for
 from cspm_stream.policy.engine import evaluate_policy
+from cspm_stream.policy.frameworks import load_frameworks
+from cspm_stream.policy.loader import load_policies, policy_files
 from cspm_stream.policy.model import EvalContext, Policy
 from cspm_stream.policy.mutelist import EMPTY, Mutelist, MutelistSource
 from cspm_stream.policy.ocsf import ResourceRef
-from cspm_stream.settings import Settings
+from cspm_stream.settings import PolicySettings, Settings
 from cspm_stream.stages.base import Emit, RecordMeta, RoleContext, StageParts
 from cspm_stream.stages.context_findings import Findings
 from cspm_stream.stages.context_input import ACCOUNT_RE, KINDS, ContextInput, Ticker
@@ -84,10 +87,11 @@ class ContextHandler:
         settle_s: float = SETTLE_S,
         max_wait_s: float = MAX_WAIT_S,
         in_thread: bool = True,
+        known_policies: Iterable[str] | None = None,
     ) -> None:
         self.catalog = catalog
         self.combinations = list(combinations)
-        errs = check_policies(self.combinations, catalog.policies)
+        errs = check_policies(self.combinations, catalog.policies if known_policies is None else known_policies)
         if errs:
             raise errs[0]
         self.principal_policies: list[Policy] = sorted(
@@ -380,13 +384,27 @@ def _region(arn: str) -> str:
     return parts[3] if len(parts) == 6 and parts[3] else GLOBAL
 
 
+def context_catalog(settings: PolicySettings) -> tuple[Catalog, set[str]]:
+    """The policies of the derived ``aws.iam.principal`` records with their framework mappings,
+    and every policy id configured (for the combinations' check) — without compiling the whole
+    catalog a second time in the process (the posture stage does that)."""
+    pdirs, fdirs = dirs_for(settings)
+    files = policy_files(pdirs)
+    principal = [f for f in files if _PRINCIPAL_RE.search(f.read_text(encoding="utf-8", errors="replace"))]
+    policies = [p for p in load_policies(principal) if p.resource_type == PRINCIPAL_TYPE]
+    frameworks = load_frameworks(fdirs)
+    return Catalog({p.id: p for p in policies}, {f.id: f for f in frameworks}), {f.stem for f in files}
+
+
+_PRINCIPAL_RE = re.compile(r"^resource_type:\s*['\"]?aws\.iam\.principal['\"]?\s*$", re.MULTILINE)
+
+
 def build_handler(settings: Settings, *, clock: Callable[[], float] = time.time) -> ContextHandler:
-    """The context stage from settings: the policy catalog, the built-in combinations, the mutelist."""
-    catalog = catalog_from_settings(settings.policy)
-    combos = load()
+    """The context stage from settings: the principal policies, the built-in combinations, the mutelist."""
+    catalog, known = context_catalog(settings.policy)
     source = MutelistSource(settings.policy.mutelist_file, settings.policy.mutelist_reload_s)
     source.load()
-    return ContextHandler(catalog, combos, mutelist=source, clock=clock)
+    return ContextHandler(catalog, load(), mutelist=source, clock=clock, known_policies=known)
 
 
 def build_stage(ctx: RoleContext) -> StageParts:

@@ -109,3 +109,18 @@ async def test_accounts_are_kept_apart() -> None:
     accounts = {f["cloud"]["account"]["uid"] for f in fs}
     assert accounts == {ACCOUNT, other}
     assert by(fs)[(ESC, f"arn:aws:iam::{other}:user/alice")] == "new"
+
+
+def test_factory_loads_only_the_principal_policies_with_their_mappings(tmp_path: object) -> None:
+    from cspm_stream import settings as settings_mod
+    from cspm_stream.app import build_role, role_context
+    from cspm_stream.stages.context import ContextHandler, build_handler
+
+    s = settings_mod.load(data={}, environ={})
+    h = build_handler(s)
+    assert [p.id for p in h.principal_policies] == [EFF, ESC]
+    assert "nist-800-53-rev5" in h.catalog.compliance(ESC).standards
+    assert len(h.combinations) >= 4
+    parts = build_role(role_context(s, environ={}), "process", ("context-router", "context"))
+    assert [p.handler.name for p in parts] == ["context-router", "context"]
+    assert isinstance(parts[1].handler, ContextHandler) and [n for n, _ in parts[1].services] == ["context-ticker"]

@@ -2,6 +2,9 @@
 
 Each sub-command lives in its own module exposing ``register(subparsers)``;
 the module sets ``func`` on its parser. ``func(args)`` returns the exit code.
+Only the chosen command's module is imported (:data:`HELP` lists the others in
+``--help`` without importing them: a one-shot ``detect`` does not pay for the
+collectors, the report renderer or the daemon).
 An expected failure is one line on stderr and an exit code from :data:`EXIT_CODES`
 (each :class:`~cspm_stream.errors.CspmError` carries its own); only a bug prints a
 traceback (exit 70).
@@ -21,6 +24,22 @@ from cspm_stream.errors import CspmError
 
 #: sub-command modules, in help order
 COMMANDS = ("run", "topics", "scan", "paths", "policies", "detect", "rules", "alerts", "remediation", "report", "demo")
+
+#: each command's one-line help, listed without importing its module (a test holds it to the module's own);
+#: a command missing here is imported to be listed
+HELP: dict[str, str] = {
+    "run": "run the daemon (one role or all)",
+    "topics": "list, create (only this creates topics), verify or repair the Kafka topics",
+    "scan": "one-shot scan: collect, evaluate, print findings",
+    "paths": "privilege-escalation paths to admin (IAM effective permissions)",
+    "policies": "list, validate and test posture policies",
+    "detect": "run the detection rules over CloudTrail files (threat hunting, replay)",
+    "rules": "list, validate and test Sigma detection rules",
+    "alerts": "check alert sinks: send one synthetic alert through a configured sink",
+    "remediation": "approve remediation commands; list actions and their permissions",
+    "report": "write a compliance report (HTML, JSON or CSV) from the findings topic",
+    "demo": "run the end-to-end demo against an embedded moto account",
+}
 
 #: every exit code of every command
 EXIT_CODES: tuple[tuple[int, str], ...] = (
@@ -49,7 +68,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``argv``, only the command it names is built in full (the rest are listed)."""
+    chosen = _command_in(argv) if argv is not None else None
     parser = _Parser(
         prog="cspm-stream",
         description=__doc__.splitlines()[0] if __doc__ else None,
@@ -59,9 +80,32 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", "-c", help="config YAML (default: $CSPM_CONFIG or built-in defaults)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
+        if argv is not None and name != chosen and name in HELP:
+            sub.add_parser(name, help=HELP[name], add_help=False)  # listed; never the parsed command
+            continue
         module = importlib.import_module(f"cspm_stream.cli.{name}_cmd")
         module.register(sub)
     return parser
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The sub-command ``argv`` names: its first word that is not an option or ``--config``'s value."""
+    it = iter(argv)
+    for tok in it:
+        if tok == "-c" or (len(tok) > 2 and "--config".startswith(tok)):  # argparse accepts abbreviations
+            next(it, None)
+            continue
+        if not tok.startswith("-"):
+            return tok
+    return None
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(args_list).parse_args(args_list)  # a usage error exits 2 here (argparse)
+    if not callable(getattr(args, "func", None)):  # a form _command_in misread: parse with every command built
+        args = build_parser().parse_args(args_list)
+    return args
 
 
 def _quiet_client_logs() -> None:
@@ -72,8 +116,7 @@ def _quiet_client_logs() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)  # a usage error exits 2 here (argparse)
+    args = _parse(argv)
     if args.command != "run":
         _quiet_client_logs()
     try:

@@ -67,7 +67,7 @@ class Hop:
     conditions: tuple[str, ...] = ()
 
     def text(self) -> str:
-        s = f"{self.method}: {short_arn(self.actor)} uses {' + '.join(self.permissions)} → {short_arn(self.target)}"
+        s = f"{self.method}: {self.actor} uses {' + '.join(self.permissions)} → {self.target}"
         if self.conditions:
             s += " (" + "; ".join(self.conditions) + ")"
         return s

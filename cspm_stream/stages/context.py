@@ -315,7 +315,10 @@ class ContextHandler:
             )
             for pol in self.principal_policies:
                 res = evaluate_policy(pol, attrs, ctx)
-                e = self.findings.apply(state, acc, pol, ref, res.verdict, res.detail or r.detail(), now_ms)
+                path = {"escalation_path": attrs["EscalationPath"]} if attrs["EscalationPath"] else None
+                e = self.findings.apply(
+                    state, acc, pol, ref, res.verdict, res.detail or r.detail(), now_ms, unmapped=path
+                )
                 if e is not None:
                     emits.append(e)
                 if acc.graph.fail(arn, pol.id, res.verdict is Verdict.FAIL):

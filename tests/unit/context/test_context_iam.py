@@ -49,6 +49,8 @@ async def test_principal_findings_and_their_hops() -> None:
     assert alice["severity"] == "High" and alice["resources"][0]["type"] == "aws.iam.user"
     assert "passrole-lambda" in alice["status_detail"] and ADMIN_ROLE.split(":")[-1] in alice["status_detail"]
     assert alice["unmapped"]["producer"] == "context"
+    assert alice["unmapped"]["escalation_path"][0]["target"] == ADMIN_ROLE
+    assert ADMIN_ROLE in alice["status_detail"]  # every hop's role by its full ARN
     assert alice["compliance"]["requirements"]  # mapped to frameworks
     for f in fs:
         assert ocsf_errors(f) == []

@@ -91,6 +91,12 @@ ITEM_FIELDS: dict[str, frozenset[str]] = {
         "aws.dax.cluster": "ClusterEndpointEncryptionType Nodes SSEDescription",
         "aws.cloudformation.stack": "EnableTerminationProtection Outputs RootId StackName",
         "aws.appsync.graphql_api": "apiType authenticationType logConfig",
+        "aws.ec2.vpc": "AvailabilityZones",
+        "aws.ec2.elastic_ip": "AssociationId",
+        "aws.ec2.transit_gateway": "Options",
+        "aws.ec2.subnet": "MapPublicIpOnLaunch",
+        "aws.ec2.vpc_endpoint": "SubnetIds VpcEndpointType",
+        "aws.ec2.vpn_connection": "VgwTelemetry",
     }.items()
 }
 

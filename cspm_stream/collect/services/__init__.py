@@ -31,6 +31,7 @@ from cspm_stream.collect.services import (
     docdb,
     dynamodb,
     ec2,
+    ec2_network,
     ec2_templates,
     ecr,
     ecs,
@@ -82,7 +83,7 @@ from cspm_stream.collect.spec import ResourceSpec
 
 SPECS: dict[str, list[ResourceSpec]] = {
     "s3": s3.SPECS,
-    "ec2": [*ec2.SPECS, *ec2_templates.SPECS],
+    "ec2": [*ec2.SPECS, *ec2_templates.SPECS, *ec2_network.SPECS],
     "iam": iam.SPECS,
     "rds": rds.SPECS,
     "kms": kms.SPECS,

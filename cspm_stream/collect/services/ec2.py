@@ -1,9 +1,15 @@
-"""EC2: security groups, instances, volumes, snapshots, AMIs, VPCs, network ACLs, region settings."""
+"""EC2: security groups, instances, volumes, snapshots, AMIs, VPCs, network ACLs, region settings.
+
+Details read from region-wide lists (one call per job, :mod:`cspm_stream.collect.services.ec2_network`):
+instance ``SecurityGroupRules`` (the rules of its groups), VPC ``Subnets``/``AvailabilityZones`` and
+``Endpoints``, volume ``Snapshots``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from cspm_stream.collect.services import ec2_network as net
 from cspm_stream.collect.spec import (
     Detail,
     Item,
@@ -55,6 +61,7 @@ SPECS = [
         arn=_arn("instance", "InstanceId"),
         tags=tags_from_list(),
         item_filter=lambda item, scope: (item.get("State") or {}).get("Name") != "terminated",
+        details=(Detail("SecurityGroupRules", fn=net.instance_security_group_rules),),
         one_params=lambda rid: {"InstanceIds": [rid]},
     ),
     ResourceSpec(
@@ -65,6 +72,7 @@ SPECS = [
         id=key("VolumeId"),
         arn=_arn("volume", "VolumeId"),
         tags=tags_from_list(),
+        details=(Detail("Snapshots", fn=net.volume_snapshots),),
         one_params=lambda rid: {"VolumeIds": [rid]},
     ),
     ResourceSpec(
@@ -123,7 +131,10 @@ SPECS = [
                 lambda i: {"Filters": [{"Name": "resource-id", "Values": [i["VpcId"]]}]},
                 paginate_items="FlowLogs",
             ),
+            Detail("Subnets", fn=net.vpc_subnets),
+            Detail("Endpoints", fn=net.vpc_endpoints),
         ),
+        post=net.vpc_zones,
         one_params=lambda rid: {"VpcIds": [rid]},
     ),
     ResourceSpec(

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from cspm_stream.collect.services import SPECS, spec_for
+from cspm_stream.collect.services import SPECS, ec2_network, spec_for
 from cspm_stream.collect.spec import Scope
 from cspm_stream.detect.rescan import load_map
 
@@ -29,7 +29,7 @@ def _record(source: str, name: str, request: dict[str, Any], response: dict[str,
 def test_every_part_c_type_has_a_rescan_entry() -> None:
     m = load_map()
     covered = {spec.type for specs in m.entries.values() for spec in specs}
-    types = {s.resource_type for svc in SERVICES for s in SPECS[svc]}
+    types = {s.resource_type for svc in SERVICES for s in SPECS[svc]} | {s.resource_type for s in ec2_network.SPECS}
     assert types - covered == set()
 
 
@@ -104,6 +104,62 @@ CASES = [
         _record("ses.amazonaws.com", "SetIdentityDkimEnabled", {"identity": "mail.example.com", "dkimEnabled": False}),
         "aws.ses.identity",
         {"IdentityName": "mail.example.com"},
+    ),
+]
+
+
+CASES += [
+    (
+        _record("ec2.amazonaws.com", "ModifySubnetAttribute", {"subnetId": "subnet-0abc"}),
+        "aws.ec2.subnet",
+        {"SubnetId": "subnet-0abc"},
+    ),
+    (
+        _record(
+            "ec2.amazonaws.com",
+            "CreateVpcEndpoint",
+            {"CreateVpcEndpointRequest": {"VpcId": "vpc-0abc"}},
+            {"CreateVpcEndpointResponse": {"vpcEndpoint": {"vpcEndpointId": "vpce-0abc"}}},
+        ),
+        "aws.ec2.vpc_endpoint",
+        {"VpcEndpointId": "vpce-0abc"},
+    ),
+    (
+        _record(
+            "ec2.amazonaws.com",
+            "CreateVpcEndpoint",
+            {"CreateVpcEndpointRequest": {"VpcId": "vpc-0abc"}},
+            {"CreateVpcEndpointResponse": {"vpcEndpoint": {"vpcEndpointId": "vpce-0abc"}}},
+        ),
+        "aws.ec2.vpc",
+        {"VpcId": "vpc-0abc"},
+    ),
+    (
+        _record("ec2.amazonaws.com", "AssociateAddress", {"allocationId": "eipalloc-0abc", "instanceId": "i-0abc"}),
+        "aws.ec2.elastic_ip",
+        {"AllocationId": "eipalloc-0abc", "PublicIp": "198.51.100.7"},
+    ),
+    (
+        _record(
+            "ec2.amazonaws.com",
+            "ModifyTransitGateway",
+            {"ModifyTransitGatewayRequest": {"TransitGatewayId": "tgw-0abc"}},
+        ),
+        "aws.ec2.transit_gateway",
+        {
+            "TransitGatewayId": "tgw-0abc",
+            "TransitGatewayArn": f"arn:aws:ec2:{REGION}:{ACCOUNT}:transit-gateway/tgw-0abc",
+        },
+    ),
+    (
+        _record("ec2.amazonaws.com", "DeleteVpnConnection", {"vpnConnectionId": "vpn-0abc"}),
+        "aws.ec2.vpn_connection",
+        {"VpnConnectionId": "vpn-0abc"},
+    ),
+    (
+        _record("ec2.amazonaws.com", "CreateSnapshot", {"volumeId": "vol-0abc"}),
+        "aws.ec2.volume",
+        {"VolumeId": "vol-0abc"},
     ),
 ]
 

@@ -99,7 +99,7 @@ def principal_context(p: Principal) -> Context:
 class Perms:
     """What one principal may do. Built by :class:`~cspm_stream.iamgraph.paths.Analysis`."""
 
-    __slots__ = ("_any", "_cache", "boundary", "boundary_arn", "ctx", "identity", "principal", "scps")
+    __slots__ = ("_any", "_cache", "_tries", "boundary", "boundary_arn", "ctx", "identity", "principal", "scps")
 
     def __init__(
         self,
@@ -116,6 +116,7 @@ class Perms:
         self.ctx = principal_context(principal)
         self._cache: dict[str, _Index] = {}
         self._any: dict[str, Decision] = {}
+        self._tries: dict[str, bool] = {}
 
     def _index(self, action: str) -> _Index:
         ix = self._cache.get(action)
@@ -142,8 +143,8 @@ class Perms:
             scp_allow.append(allow_here)
         ix = _Index(id_allow, b_allow, scp_allow, denies)
         every = [*ix.id_allow, *ix.b_allow, *(s for lvl in scp_allow for s in lvl), *denies]
-        ix.plain = all(not s.conditions and not any("${" in r for r in s.resources) for s in every)
-        ix.uniform = ix.plain and all(s.any_resource for s in every)
+        ix.plain = all(s.plain for s in every)
+        ix.uniform = all(s.uniform for s in every)
         self._cache[action] = ix
         return ix
 
@@ -249,7 +250,13 @@ class Perms:
 
     def may_try(self, action: str) -> bool:
         """Cheap pre-filter: does any identity Allow name ``action`` at all?"""
-        return bool(self._index(action).id_allow)
+        ix = self._cache.get(action)
+        if ix is not None:
+            return bool(ix.id_allow)
+        found = self._tries.get(action)
+        if found is None:
+            found = self._tries[action] = any(doc.for_action(action)[0] for doc in self.identity)
+        return found
 
     # ------------------------------------------------------------------ admin
     def admin(self) -> Decision:

@@ -69,6 +69,10 @@ class Statement:
     not_principal: bool = False
     #: the service prefixes the patterns name ("*" when a prefix has a wildcard): a quick reject
     services: frozenset[str] = frozenset({"*"})
+    #: no condition and no policy variable: decided from the action and resource alone
+    plain: bool = True
+    #: plain, and Resource ``*``: the same answer for every resource
+    uniform: bool = True
 
     # -------------------------------------------------------------- actions
     def covers_action(self, action: str) -> bool:
@@ -213,6 +217,8 @@ def compile_document(doc: Any, source: str) -> Document:
         else:
             principals, not_principal = None, False
         sid = st.get("Sid")
+        conditions = compile_condition(st.get("Condition"))
+        plain = not conditions and not any("${" in r for r in resources)
         low = tuple(a.lower() for a in actions)
         services = frozenset("*" if ("*" in p or "?" in p) else p for p in (a.partition(":")[0] for a in low))
         out.append(
@@ -223,7 +229,9 @@ def compile_document(doc: Any, source: str) -> Document:
                 not_action=not_action,
                 resources=resources,
                 not_resource=not_resource,
-                conditions=compile_condition(st.get("Condition")),
+                conditions=conditions,
+                plain=plain,
+                uniform=plain and not not_resource and "*" in resources,
                 source=source,
                 sid=sid if isinstance(sid, str) else "",
                 principals=principals,

@@ -86,15 +86,23 @@ def _scan(agent: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-def tools(rec: dict[str, Any]) -> list[str] | None:
-    """Canonical names of the security tools the record's user agent names, or None."""
+def tool_names(rec: dict[str, Any]) -> tuple[str, ...]:
+    """Canonical names of the security tools the record's user agent names (``()``: none).
+
+    A function of ``userAgent`` alone, remembered per agent: the rule index keys on it.
+    """
     agent = rec.get("userAgent")
-    if not isinstance(agent, str) or not agent:
-        return None
+    if agent.__class__ is not str or not agent:
+        return ()
     found = _memo.get(agent)
     if found is None:
         found = _scan(agent)
         if len(_memo) >= MEMO_ENTRIES:
             _memo.clear()
         _memo[agent] = found
-    return list(found) or None
+    return found
+
+
+def tools(rec: dict[str, Any]) -> list[str] | None:
+    """Canonical names of the security tools the record's user agent names, or None."""
+    return list(tool_names(rec)) or None

@@ -6,12 +6,14 @@ tree whose leaves are field/value expressions. This module walks that tree once,
 at load time, and builds nested closures; evaluating a record does no parsing.
 
 It also works out which ``eventName``/``eventSource`` values a rule *requires*
-(its "pins") and, more generally, the rule's condition projected onto the index
-fields (:data:`INDEX_FIELDS`: what must hold of those four fields for the rule to
-match at all — prefixes, suffixes, negations included). The engine evaluates that
-projection once per distinct combination of index-field values and caches which rules
-survive, so a rule is only ever evaluated for records that can match it, whatever
-operators its index-field selections use.
+(its "pins") and, more generally, the rule's condition projected onto the key
+fields (:data:`INDEX_FIELDS` and the derived :data:`KEY_DERIVED`: what must hold of
+them for the rule to match at all — prefixes, suffixes, negations included). The
+engine evaluates that projection once per distinct combination of key-field values and
+caches which rules survive, so a rule is only ever evaluated for records that can match
+it, whatever operators its key-field selections use. ``cspm.tools`` is a key field
+because it is a function of ``userAgent`` alone (:data:`~cspm_stream.detect.derived.KEYED`):
+a rule selecting only a tool name (no eventName) costs nothing on other records.
 
 Placeholders (``field|expand: '%Name%'``) take their values from
 ``detection.placeholders.Name`` in the settings; a value written ``cidr:10.0.0.0/8``
@@ -44,6 +46,7 @@ from sigma.types import (
     SpecialChars,
 )
 
+from cspm_stream.detect import derived
 from cspm_stream.detect.fields import FieldError, Vocabulary
 from cspm_stream.detect.matchers import (
     Predicate,
@@ -62,6 +65,10 @@ Placeholders = Mapping[str, Sequence[str]]
 
 #: Fields the engine indexes rules by, in order of preference (most selective first).
 INDEX_FIELDS: tuple[str, ...] = ("eventName", "eventSource", "userIdentity.type", "errorCode")
+#: Derived fields the candidate cache keys on too (each a function of one record field: derived.KEYED).
+KEY_DERIVED: tuple[str, ...] = tuple(f"{derived.NAMESPACE}.{name}" for name in derived.KEYED)
+#: every field a rule's condition is projected onto (decided once per key, never re-checked)
+KEY_FIELDS: frozenset[str] = frozenset(INDEX_FIELDS + KEY_DERIVED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +80,11 @@ class Compiled:
     warnings: tuple[str, ...] = ()
     #: the condition projected onto INDEX_FIELDS (None: no constraint on them); holds for every match
     key_filter: Predicate | None = None
-    #: what is left to check once ``key_filter`` held for the record's index-field values: the
-    #: predicate without the index-field selections the projection already decided exactly
+    #: what is left to check once ``key_filter`` held for the record's key-field values: the
+    #: predicate without the key-field selections the projection already decided exactly
     residual: Predicate | None = None
+    #: the derived key fields (names without ``cspm.``) the rule selects: the cache key needs them
+    key_derived: tuple[str, ...] = ()
 
     @property
     def event_names(self) -> frozenset[str] | None:
@@ -115,7 +124,16 @@ def compile_rule(
         if vals is not None:
             pinned[f] = vals
     residual = c.residual(trees[0]) if len(trees) == 1 and key_filter is not None else pred
-    return Compiled(pred, pinned, tuple(v.warnings), key_filter, residual)
+    keyed = sorted({f.split(".", 1)[1] for t in trees for f in _fields(t) if f in KEY_DERIVED})
+    return Compiled(pred, pinned, tuple(v.warnings), key_filter, residual, tuple(keyed))
+
+
+def _fields(node: Node) -> list[str]:
+    if isinstance(node, ConditionFieldEqualsValueExpression):
+        return [node.field]
+    if isinstance(node, ConditionAND | ConditionOR | ConditionNOT):
+        return [f for a in node.args if a is not None for f in _fields(a)]  # type: ignore[arg-type]
+    return []
 
 
 def _union(sets: list[frozenset[str] | None]) -> frozenset[str] | None:
@@ -220,10 +238,10 @@ class _Compiler:
         raise Unsupported(f"condition element {type(node).__name__} is not supported")
 
     def project(self, node: Node) -> Predicate | None:
-        """The necessary condition ``node`` puts on the index fields alone (None = none).
+        """The necessary condition ``node`` puts on the key fields alone (None = none).
 
         Selections on other fields become "true" (anything may match them); a ``not`` is kept
-        only when everything under it is on index fields (then it is exact), else it is "true".
+        only when everything under it is on key fields (then it is exact), else it is "true".
         """
         if isinstance(node, ConditionAND):
             parts = [p for a in node.args if a is not None and (p := self.project(a)) is not None]  # type: ignore[arg-type]
@@ -239,12 +257,12 @@ class _Compiler:
                 inner = self.node(inner_node)  # type: ignore[arg-type]
                 return lambda r: not inner(r)
             return None
-        if isinstance(node, ConditionFieldEqualsValueExpression) and node.field in INDEX_FIELDS:
+        if isinstance(node, ConditionFieldEqualsValueExpression) and node.field in KEY_FIELDS:
             return self.field(node.field, node.value)
         return None
 
     def residual(self, node: Node) -> Predicate:
-        """``node`` without the index-field conjuncts (exactly checked by the key filter already)."""
+        """``node`` without the key-field conjuncts (exactly checked by the key filter already)."""
         if _only_index_fields(node):
             return _true
         if isinstance(node, ConditionAND):
@@ -343,17 +361,17 @@ def _wildcard(v: SigmaType) -> bool:
 
 def _only_index_fields(node: Node) -> bool:
     if isinstance(node, ConditionFieldEqualsValueExpression):
-        return node.field in INDEX_FIELDS
+        return node.field in KEY_FIELDS
     if isinstance(node, ConditionAND | ConditionOR | ConditionNOT):
         return all(a is not None and _only_index_fields(a) for a in node.args)  # type: ignore[arg-type]
     return False
 
 
 def _cost(node: Node) -> int:
-    if isinstance(node, ConditionFieldEqualsValueExpression) and node.field in INDEX_FIELDS:
+    if isinstance(node, ConditionFieldEqualsValueExpression) and node.field in KEY_FIELDS:
         return 0
     if isinstance(node, ConditionOR) and all(
-        isinstance(a, ConditionFieldEqualsValueExpression) and a.field in INDEX_FIELDS for a in node.args
+        isinstance(a, ConditionFieldEqualsValueExpression) and a.field in KEY_FIELDS for a in node.args
     ):
         return 0
     if isinstance(node, ConditionNOT):
@@ -361,4 +379,4 @@ def _cost(node: Node) -> int:
     return 1
 
 
-__all__ = ["INDEX_FIELDS", "Compiled", "FieldError", "Unsupported", "compile_rule", "pins"]
+__all__ = ["INDEX_FIELDS", "KEY_DERIVED", "KEY_FIELDS", "Compiled", "FieldError", "Unsupported", "compile_rule", "pins"]

@@ -88,7 +88,7 @@ type counts as absent). New entries: add a function decorated with :func:`derive
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -449,6 +449,12 @@ def _plaintext_secrets(rec: Record, dv: Deriver) -> list[str] | None:
 def _tools(rec: Record, dv: Deriver) -> list[str] | None:
     return agent_tools.tools(rec)
 
+
+#: derived fields that are a function of one top-level record field alone: name -> (that field,
+#: a hashable form of the value). The rule index keys on them like on eventName
+#: (:data:`cspm_stream.detect.compiler.KEY_DERIVED`), so a rule selecting ``cspm.tools`` costs
+#: nothing on a record whose user agent names no tool.
+KEYED: dict[str, tuple[str, Callable[[Record], Hashable]]] = {"tools": ("userAgent", agent_tools.tool_names)}
 
 # internal: shared by the three deployer fields (not a rule field: its name starts with "_")
 FIELDS["_deployer"] = DerivedField("_deployer", "internal", "", _deployer)

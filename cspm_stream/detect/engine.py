@@ -46,6 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cspm_stream.detect import derived
 from cspm_stream.detect.compiler import INDEX_FIELDS
 from cspm_stream.detect.fields import text
 from cspm_stream.detect.records import RecordRejected, normalize, normalize_keys
@@ -124,6 +125,9 @@ class DetectionEngine:
             else:
                 self._generic.append(r)
         self._cache: dict[tuple[Any, ...], tuple[DetectionRule, ...]] = {}
+        #: derived key fields some indexed rule selects: (name, source field, key function)
+        used = {n for r in rules.rules for n in r.compiled.key_derived}
+        self._keyed = tuple((n, *derived.KEYED[n]) for n in sorted(used))
         self._budget = self.config.budget_ms / 1000.0
         self._clipped = rules.clipped
         self.stats = {"records": 0, "duplicates": 0, "late": 0, "findings": 0, "rescans": 0, "over_budget": 0}
@@ -263,17 +267,19 @@ class DetectionEngine:
     # ------------------------------------------------------------------ rule index
     def _candidates(self, rec: dict[str, Any]) -> tuple[DetectionRule, ...]:
         ident = rec.get("userIdentity")
-        key = (
+        key: tuple[Any, ...] = (
             rec.get("eventName"),
             rec.get("eventSource"),
             ident.get("type") if isinstance(ident, dict) else None,
             rec.get("errorCode"),
         )
+        if self._keyed:  # derived key fields (cspm.tools): each a remembered function of one field
+            key = (*key, *(fn(rec) for _, _, fn in self._keyed))
         hit = self._cache.get(key)
         if hit is not None:
             return hit
         lst: list[DetectionRule] = []
-        for f, v in zip(INDEX_FIELDS, key, strict=True):
+        for f, v in zip(INDEX_FIELDS, key[:4], strict=True):
             if isinstance(v, str):
                 lst.extend(self._index[f].get(v.lower(), ()))
         lst.extend(self._generic)
@@ -283,6 +289,9 @@ class DetectionEngine:
             probe["userIdentity"] = {"type": key[2]}
         if key[3] is not None:
             probe["errorCode"] = key[3]
+        for _, src, _ in self._keyed:  # the same source value gives the same derived value
+            if (v := rec.get(src)) is not None:
+                probe[src] = v
         hit = tuple(r for r in lst if r.compiled.key_filter is None or r.compiled.key_filter(probe))
         if len(self._cache) >= _CANDIDATE_CACHE_MAX:
             self._cache.clear()

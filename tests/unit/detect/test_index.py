@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 
 from bench.detect.mix import generate
+from cspm_stream.detect.agent_tools import tool_names
 from cspm_stream.detect.catalog import builtin_rules_dir
 from cspm_stream.detect.engine import DetectionEngine
 from cspm_stream.detect.loader import load_paths
-from cspm_stream.detect.records import normalize
+from cspm_stream.detect.records import normalize, normalize_keys
 from tests.unit.detect.helpers import ev, rules
 from tests.unit.detect.test_sigmahq import RULES as SIGMAHQ
 
@@ -93,3 +94,63 @@ def test_combined_wildcard_lists_decide_like_the_values_one_by_one() -> None:
         singles = [string_matcher(s) for s in strings]
         for t in texts:
             assert combined(t) == any(m(t) for m in singles), (raw, cased, t)
+
+
+TOOLS = rules(
+    _rule(6, "  sel: {cspm.tools: [kali, pacu]}\n  condition: sel"),
+    _rule(7, "  sel: {eventName: GetCallerIdentity, cspm.tools: trufflehog}\n  condition: sel"),
+    _rule(8, "  sel: {eventName: ListUsers}\n  t: {cspm.tools: prowler}\n  condition: sel and not t"),
+    _rule(9, "  sel: {cspm.tools|exists: true}\n  u: {userAgent|contains: Boto3}\n  condition: sel and u"),
+)
+AGENTS = [
+    "aws-cli/2.15.0 Python/3.11.6 Linux/6.5.0-kali3-amd64 exe/x86_64.kali.2023",
+    "aws-cli/2.15.0 Python/3.11.6 Linux/6.5.0-21-generic",
+    "Boto3/1.34.0 md/Botocore#1.34.0 ua/2.0 os/linux#6.6.9-amd64-kali1",
+    "pacu/1.5.2 Boto3/1.34.0",
+    "pacuaviation/1.0",
+    "TruffleHog",
+    "prowler/4.0.0 APN_1826889",
+    "Boto3/1.34.0 os/linux",
+    "",
+    None,
+    7,
+    ["kali"],
+    {"agent": "kali"},
+    "kali " + "x" * 70_000,
+]
+
+
+def test_rules_on_cspm_tools_are_candidates_only_where_the_agent_names_a_tool() -> None:
+    """cspm.tools is a function of userAgent alone: the candidate cache keys on it (sound and exact)."""
+    eng = DetectionEngine(TOOLS)
+    plain = ev("ListBuckets", "s3.amazonaws.com", user_agent="Boto3/1.34.0 os/linux")
+    assert _titles(eng, plain) == set()  # no rule without an eventName runs on an ordinary record
+    assert _titles(eng, ev("ListUsers", user_agent="Boto3/1.34.0")) == {"R8"}
+    assert _titles(eng, ev("ListUsers", user_agent="prowler/4.0.0")) == {"R9"}  # R9's Boto3 part is its residual
+    assert _titles(eng, ev("GetCallerIdentity", "sts.amazonaws.com", user_agent="TruffleHog")) == {"R7", "R9"}
+    assert _titles(eng, ev("ListBuckets", "s3.amazonaws.com", user_agent=AGENTS[0])) == {"R6", "R9"}
+    for agent in AGENTS:
+        for name, source in (("ListUsers", "iam.amazonaws.com"), ("GetCallerIdentity", "sts.amazonaws.com")):
+            rec = normalize_keys(ev(name, source, user_agent=agent))  # type: ignore[arg-type]
+            selected = eng._candidates(rec)
+            for r in TOOLS.rules:
+                if r.compiled.predicate(rec):
+                    assert r in selected, (r.info.title, agent)
+            for r in selected:
+                assert r.residual(rec) == r.compiled.predicate(rec), (r.info.title, agent)
+
+
+def test_the_builtin_tool_rules_cost_nothing_on_ordinary_traffic() -> None:
+    rs = load_paths([builtin_rules_dir()])
+    eng = DetectionEngine(rs)
+    tool_rules = {r.info.id for r in rs.rules if r.compiled.key_derived == ("tools",)}
+    assert len(tool_rules) >= 4
+    announced = 0
+    for rec in generate(4000, seed=11):
+        if tool_names(rec):  # the mix has some scanners (TruffleHog) and attack tools
+            announced += 1
+            continue
+        assert not tool_rules & {r.info.id for r in eng._candidates(normalize(rec))}, rec.get("userAgent")
+    assert 0 < announced < 400
+    kali = normalize(ev("ListBuckets", "s3.amazonaws.com", user_agent=AGENTS[0]))
+    assert {r.info.name for r in eng._candidates(kali)} >= {"cspm_api_call_from_penetration_testing_distribution"}

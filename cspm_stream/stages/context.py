@@ -147,7 +147,8 @@ class ContextHandler:
             raise DecodeError(f"account_id {msg.account_id[:40]!r} is not a 12-digit id")
         acc = self._account(state, msg.account_id)
         m: dict[str, Any] = dict(state.get(meta_key(acc.id)) or {})
-        if m.get("p") != meta.partition:
+        moved = m.get("p") != meta.partition
+        if moved:
             m["p"] = meta.partition
             listed = list(state.get(accounts_key(meta.partition)) or [])
             if acc.id not in listed:
@@ -158,11 +159,10 @@ class ContextHandler:
         elif msg.kind == "deleted":
             emits = self._deleted(state, acc, m, msg.arn, now_ms, touched)
         elif msg.kind == "finding":
-            if acc.graph.fail(msg.arn, msg.policy_id, msg.failing):
-                state[failing_key(acc.id, msg.arn)] = sorted(acc.graph.failing(msg.arn))
-                if not acc.graph.failing(msg.arn):
-                    del state[failing_key(acc.id, msg.arn)]
-                touched |= self._reaching(acc, msg.arn, msg.policy_id)
+            if not acc.graph.fail(msg.arn, msg.policy_id, msg.failing) and not moved and not self._iam_due(m, now_ms):
+                return []  # nothing changed (most findings): no state write at all
+            self._store_failing(state, acc, msg.arn)
+            touched |= self._reaching(acc, msg.arn, msg.policy_id)
         elif msg.kind == "scan" and msg.service == "iam" and msg.scan_id and msg.scan_id == m.get("scan"):
             m["scan_done"] = True
         emits = emits if msg.kind == "deleted" else []

@@ -9,8 +9,9 @@ stage projects each record to what the context stage uses and re-keys it by acco
   relation types keep their relation projection (:func:`cspm_stream.combos.project`); an
   ``aws.organizations.account`` record goes to the *member* account it describes;
 * deletions (``ResourceDeleted``, tombstones whose ARN names an account) become ``deleted``;
-* compliance findings become ``finding`` (failing = ``status_code`` FAIL, muted or not);
-  combination findings and detections are not forwarded;
+* compliance findings of the policies a combination uses become ``finding`` (failing =
+  ``status_code`` FAIL, muted or not); other findings, combination findings and detections are
+  not forwarded;
 * ``scan-status`` records become ``scan``.
 
 Everything else (other types, detections) is dropped; undecodable records are dead-lettered.
@@ -123,9 +124,11 @@ class ContextRouterHandler:
     inputs: tuple[str, ...] = ("inventory", "findings", "scan-status")
     assigns_changes = True
 
-    def __init__(self, kafka: KafkaSettings | None = None) -> None:
+    def __init__(self, kafka: KafkaSettings | None = None, policies: frozenset[str] | None = None) -> None:
         #: full topic name → logical name (without settings: records carry logical names)
         self._logical = {kafka.topic(t): t for t in self.inputs} if kafka is not None else {t: t for t in self.inputs}
+        #: the policy ids whose findings the context stage uses (None: every one)
+        self._policies = policies
 
     async def handle(
         self, key: bytes | None, value: bytes | None, meta: RecordMeta, state: MutableMapping[str, Any]
@@ -140,7 +143,10 @@ class ContextRouterHandler:
         if logical is None:
             raise DecodeError(f"record from topic {topic!r}, which this stage does not read")
         if logical == "findings":
-            return None if value is None else finding_input(value)
+            out = None if value is None else finding_input(value)
+            if out is not None and self._policies is not None and out.policy_id not in self._policies:
+                return None  # no combination uses it: not worth a record
+            return out
         if logical == "scan-status":
             if value is None:
                 return None
@@ -174,5 +180,9 @@ class ContextRouterHandler:
 
 
 def build_stage(ctx: RoleContext) -> StageParts:
-    """Daemon factory (role ``context``): the stateless router."""
-    return StageParts(ContextRouterHandler(ctx.settings.kafka))
+    """Daemon factory (role ``process``): the stateless router, forwarding the findings of the
+    policies the combinations use."""
+    from cspm_stream.combos import load
+
+    used = frozenset(p for c in load() for p in c.policies)
+    return StageParts(ContextRouterHandler(ctx.settings.kafka, used))

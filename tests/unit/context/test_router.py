@@ -114,6 +114,18 @@ async def test_findings_failing_or_not() -> None:
     assert await _route("findings", b"uid", toxic) == []
 
 
+async def test_only_findings_of_policies_a_combination_uses() -> None:
+    from cspm_stream.app import role_context
+    from cspm_stream.settings import load
+    from cspm_stream.stages.context_router import build_stage
+
+    router = build_stage(role_context(load(data={}, environ={}), environ={})).handler
+    meta = RecordMeta("cspm.findings", 0, 0)
+    assert await router.handle(b"u", _finding(), meta, {})  # ec2_instance_no_public_ip: a combination part
+    other = _finding(unmapped={"policy_id": "kms_cmk_rotation_enabled"})
+    assert await router.handle(b"u", other, meta, {}) == []
+
+
 async def test_scan_status() -> None:
     st = ScanStatus("j", "scan-1", ACCT, "global", "iam", "t0", "t1", 3, 0, True)
     ((key, out),) = await _route("scan-status", b"k", dumps(st))

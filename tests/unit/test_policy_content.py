@@ -97,6 +97,12 @@ ITEM_FIELDS: dict[str, frozenset[str]] = {
         "aws.ec2.subnet": "MapPublicIpOnLaunch",
         "aws.ec2.vpc_endpoint": "SubnetIds VpcEndpointType",
         "aws.ec2.vpn_connection": "VgwTelemetry",
+        "aws.appstream.fleet": "DisconnectTimeoutInSeconds EnableDefaultInternetAccess IdleDisconnectTimeoutInSeconds "
+        "MaxUserDurationInSeconds",
+        "aws.lightsail.instance": "addOns networking publicIpAddress",
+        "aws.lightsail.database": "publiclyAccessible",
+        "aws.lightsail.static_ip": "isAttached",
+        "aws.storagegateway.gateway": "HostEnvironment",
     }.items()
 }
 

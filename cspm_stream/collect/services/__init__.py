@@ -13,6 +13,7 @@ from cspm_stream.collect.services import (
     acm,
     apigateway,
     apigatewayv2,
+    appstream,
     appsync,
     athena,
     autoscaling,
@@ -38,6 +39,7 @@ from cspm_stream.collect.services import (
     efs,
     eks,
     elasticache,
+    elasticbeanstalk,
     elb,
     elbv2,
     emr,
@@ -52,6 +54,7 @@ from cspm_stream.collect.services import (
     kinesis,
     kms,
     lambda_,
+    lightsail,
     loggroups,
     logs,
     macie2,
@@ -74,6 +77,7 @@ from cspm_stream.collect.services import (
     sqs,
     ssm,
     stepfunctions,
+    storagegateway,
     transfer,
     waf,
     wafv2,
@@ -153,6 +157,10 @@ SPECS: dict[str, list[ResourceSpec]] = {
     "appsync": appsync.SPECS,
     "datasync": datasync.SPECS,
     "ses": ses.SPECS,
+    "elasticbeanstalk": elasticbeanstalk.SPECS,
+    "appstream": appstream.SPECS,
+    "lightsail": lightsail.SPECS,
+    "storagegateway": storagegateway.SPECS,
 }
 
 

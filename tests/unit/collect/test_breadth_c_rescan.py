@@ -12,7 +12,7 @@ from cspm_stream.collect.spec import Scope
 from cspm_stream.detect.rescan import load_map
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"
-SERVICES = "neptune docdb memorydb dax cloudformation appsync datasync ses".split()
+SERVICES = "neptune docdb memorydb dax cloudformation appsync datasync ses elasticbeanstalk appstream lightsail storagegateway".split()
 
 
 def _record(source: str, name: str, request: dict[str, Any], response: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -35,6 +35,7 @@ def test_every_part_c_type_has_a_rescan_entry() -> None:
 
 CLUSTER_ARN = f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster:graph"
 STACK_ARN = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/app/4f1c2b30-1a2b-11ef-9c1d-0a1b2c3d4e5f"
+SHARE_ARN = f"arn:aws:storagegateway:{REGION}:{ACCOUNT}:share/share-1A2B3C4D"
 TASK_ARN = f"arn:aws:datasync:{REGION}:{ACCOUNT}:task/task-0a1b2c3d4e5f60718"
 
 # (record, type, the collected item the event is about)
@@ -163,6 +164,19 @@ CASES += [
     ),
 ]
 
+CASES += [
+    (
+        _record("appstream.amazonaws.com", "UpdateFleet", {"name": "analysts"}),
+        "aws.appstream.fleet",
+        {"Name": "analysts", "Arn": f"arn:aws:appstream:{REGION}:{ACCOUNT}:fleet/analysts"},
+    ),
+    (
+        _record("storagegateway.amazonaws.com", "UpdateNFSFileShare", {"fileShareARN": SHARE_ARN}),
+        "aws.storagegateway.file_share",
+        {"FileShareId": "share-1A2B3C4D", "FileShareARN": SHARE_ARN},
+    ),
+]
+
 
 @pytest.mark.parametrize(("record", "rtype", "item"), CASES, ids=[f"{c[0]['eventName']}->{c[1]}" for c in CASES])
 def test_rescan_arn_is_the_collected_arn(record: dict[str, Any], rtype: str, item: dict[str, Any]) -> None:
@@ -177,3 +191,26 @@ def test_a_stack_named_by_name_is_rescanned_by_id_without_inferring_a_deletion()
     rec = _record("cloudformation.amazonaws.com", "UpdateStack", {"stackName": "app"})
     (t,) = [t for t in load_map().targets(rec) if t.resource_type == "aws.cloudformation.stack"]
     assert (t.resource_id, t.arn) == ("app", None)
+
+
+def test_names_without_an_arn_rescan_by_id() -> None:
+    m = load_map()
+    for record, rtype, rid in [
+        (
+            _record("lightsail.amazonaws.com", "DisableAddOn", {"resourceName": "blog"}),
+            "aws.lightsail.instance",
+            "blog",
+        ),
+        (
+            _record("elasticbeanstalk.amazonaws.com", "UpdateEnvironment", {"environmentName": "orders-prod"}),
+            "aws.elasticbeanstalk.environment",
+            "orders-prod",
+        ),
+        (
+            _record("lightsail.amazonaws.com", "DetachStaticIp", {"staticIpName": "ip1"}),
+            "aws.lightsail.static_ip",
+            "ip1",
+        ),
+    ]:
+        (t,) = [t for t in m.targets(record) if t.resource_type == rtype]
+        assert (t.resource_id, t.arn) == (rid, None)

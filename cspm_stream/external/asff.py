@@ -176,6 +176,8 @@ def from_asff(f: Any, *, via: str = m.SECURITYHUB, eq: Equivalents | None = None
         remediation=text(rec.get("Text"), DESC_CHARS),
         url=text(rec.get("Url")),
     )
+    if not control and types:
+        out.finding_type = types[0]  # the issue of a finding that is not a control check
     if threat:
         _threat_fields(out, f, resources, eq)
     elif control and eq is not None:
@@ -186,7 +188,8 @@ def from_asff(f: Any, *, via: str = m.SECURITYHUB, eq: Equivalents | None = None
 
 
 def _threat_fields(out: m.ExternalFinding, f: Mapping[str, Any], resources: list[Any], eq: Equivalents | None) -> None:
-    out.finding_type = guardduty_type(f.get("Types")) if out.product == m.GUARDDUTY else ""
+    if out.product == m.GUARDDUTY:
+        out.finding_type = guardduty_type(f.get("Types"))
     for r in resources:
         if text(r.get("Type")) == "AwsIamAccessKey":
             key = obj(obj(r.get("Details")).get("AwsIamAccessKey"))

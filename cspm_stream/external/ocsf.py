@@ -18,24 +18,15 @@ Decisions:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from cspm_stream.external.model import ExternalFinding
+from cspm_stream.external.sources import add_sources, our_entry
 from cspm_stream.models import ocsf
 from cspm_stream.models.enums import FindingStatus, Severity, Verdict
-from cspm_stream.policy.ocsf import compliance_status
+from cspm_stream.policy.ocsf import compliance_status, status_of
 from cspm_stream.timeutil import to_ms
-
-OURS = "cspm_stream"
-_STATUS = {
-    FindingStatus.PASSED: (99, "Passed"),
-    FindingStatus.NEW: (ocsf.STATUS_NEW, "New"),
-    FindingStatus.FAILING: (ocsf.STATUS_NEW, "New"),
-    FindingStatus.SUPPRESSED: (ocsf.STATUS_SUPPRESSED, "Suppressed"),
-    FindingStatus.RESOLVED: (ocsf.STATUS_RESOLVED, "Resolved"),
-    FindingStatus.ERROR: (99, "Error"),
-}
 
 
 def external_uid(ext: ExternalFinding) -> str:
@@ -53,45 +44,6 @@ def ms(iso_time: str, default: int) -> int:
         return to_ms(iso_time) if iso_time else default
     except ValueError:
         return default
-
-
-def source_entry(ext: ExternalFinding | Mapping[str, Any]) -> dict[str, Any]:
-    """One ``unmapped.sources`` entry (from a finding, or from the entry kept in state)."""
-    if isinstance(ext, Mapping):
-        return {k: ext[k] for k in ("product", "uid", "verdict", "status", "updated_at", "via") if k in ext}
-    return {
-        "product": ext.product_name,
-        "uid": ext.uid,
-        "verdict": ext.verdict,
-        "status": ext.status + (" SUPPRESSED" if ext.suppressed and "SUPPRESSED" not in ext.status else ""),
-        "updated_at": ext.updated_at,
-        "via": ext.via,
-    }
-
-
-def our_entry(uid: str, verdict: str, status: str) -> dict[str, Any]:
-    return {"product": OURS, "uid": uid, "verdict": verdict, "status": status}
-
-
-def related_events(entries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """OCSF ``finding_info.related_events`` for the external sources (ours is the record itself)."""
-    return [
-        {"uid": str(e.get("uid", "")), "type": f"{e.get('product', '')} finding"}
-        for e in entries
-        if e.get("product") != OURS and e.get("uid")
-    ]
-
-
-def add_sources(
-    finding: dict[str, Any], ours: dict[str, Any] | None, external: Iterable[ExternalFinding | Mapping[str, Any]]
-) -> None:
-    """Write the sources (``ours`` first, then ``external``) into an OCSF record in place."""
-    entries = [source_entry(e) for e in external]
-    if not entries:
-        return
-    unmapped = finding.setdefault("unmapped", {})
-    unmapped["sources"] = ([ours] if ours is not None else []) + entries
-    finding.setdefault("finding_info", {})["related_events"] = related_events(entries)
 
 
 def product_of(ext: ExternalFinding) -> dict[str, Any]:
@@ -134,12 +86,12 @@ def compliance_record(
         uid=uid,
         title=ext.title,
         desc=ext.description,
-        status_id=_STATUS[status][0],
+        status_id=status_of(status)[0],
         account_id=ext.account_id,
         region=ext.region,
     )
     f["metadata"]["product"] = product_of(ext)
-    f["status"] = _STATUS[status][1]
+    f["status"] = status_of(status)[1]
     f["status_code"] = verdict.value.upper()
     c_id, c_label = compliance_status(status, verdict)
     issue = issue_id(ext)

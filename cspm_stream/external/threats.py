@@ -45,7 +45,8 @@ from cspm_stream.errors import DecodeError
 from cspm_stream.external._common import subject_of_arn
 from cspm_stream.external.mapping import Equivalents
 from cspm_stream.external.model import DETECTION, ExternalFinding, OurDetection
-from cspm_stream.external.ocsf import OURS, detection_record, ms
+from cspm_stream.external.ocsf import detection_record, ms
+from cspm_stream.external.sources import OURS
 from cspm_stream.models import ocsf
 from cspm_stream.models.codec import decode_any, dumps, from_dict, loads_object, to_dict
 from cspm_stream.stages.base import Emit, RecordMeta, headers_for

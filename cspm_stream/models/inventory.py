@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from cspm_stream.models.change import Change
 from cspm_stream.models.codec import message
 
 
@@ -52,6 +53,8 @@ class ResourceSnapshot:
     content_hash: str = ""
     tags: dict[str, str] = field(default_factory=dict)
     errors: list[AttributeFailure] = field(default_factory=list)
+    #: the CloudTrail change an event-triggered rescan was made for (not part of ``content_hash``)
+    change: Change | None = None
 
     def __post_init__(self) -> None:
         if not self.content_hash:
@@ -69,6 +72,8 @@ class ResourceDeleted:
     region: str
     observed_at: str
     scan_id: str
+    #: the CloudTrail change that deleted it, when an event-triggered rescan found it gone
+    change: Change | None = None
 
 
 @message("scan-status.v1")
@@ -102,6 +107,10 @@ class RescanRequest:
     arn: str | None = None
     resource_id: str | None = None
     source_event_id: str | None = None
+    #: who made the change this rescan is for (copied onto the snapshot it produces)
+    actor: Change | None = None
+    #: 0 for the first look; n for the n-th retry of an eventually-consistent rescan
+    attempt: int = 0
 
 
 def content_hash(attributes: dict[str, Any], tags: dict[str, str] | None = None) -> str:

@@ -21,10 +21,13 @@ the OCSF models of ``py-ocsf-models`` (a test holds it to that).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cspm_stream.external.sources import OURS, add_sources
 from cspm_stream.models import ocsf
+from cspm_stream.models.change import Change
 from cspm_stream.models.enums import FindingStatus, Verdict
 from cspm_stream.policy.catalog import ComplianceRef
 from cspm_stream.policy.model import Policy
@@ -45,11 +48,21 @@ _STATUS = {
 
 @dataclass(frozen=True, slots=True)
 class ResourceRef:
+    """The resource a check is about, and the context its record carries: ``change`` = the
+    CloudTrail change that caused this evaluation (its actor named in the record), ``last_change``
+    = the last such change when this evaluation had no cause of its own, ``external`` = other
+    products' findings that are the same issue (policy id -> sources, see
+    :mod:`cspm_stream.external.sources`), ``ours`` = whether our own evaluation is one of them."""
+
     arn: str
     resource_type: str
     region: str
     account_id: str
     tags: dict[str, str] = field(default_factory=dict)
+    change: Change | None = None
+    last_change: Change | None = None
+    external: Mapping[str, tuple[Mapping[str, Any], ...]] = field(default_factory=dict)
+    ours: bool = True
 
 
 def finding_uid(policy_id: str, arn: str) -> str:
@@ -147,4 +160,48 @@ def build_compliance_finding(
     f["unmapped"] = unmapped
     if detail:
         f["status_detail"] = detail
+    if resource.change is not None:
+        add_change(f, resource.change)
+    elif resource.last_change is not None:
+        unmapped["last_changed_by"] = resource.last_change.summary()
+    ext = resource.external.get(policy.id)
+    if ext:
+        ours = {"product": OURS, "uid": uid, "verdict": verdict.value, "status": status.value}
+        add_sources(f, ours if resource.ours else None, ext)
     return f
+
+
+def status_of(status: FindingStatus) -> tuple[int, str]:
+    """OCSF ``status_id`` and ``status`` of a lifecycle status (the table above)."""
+    return _STATUS[status]
+
+
+def add_change(f: dict[str, Any], c: Change) -> None:
+    """Name the change that caused this record (OCSF 1.3 places its actor, endpoint, user agent
+    and API call in an evidence; the same objects are also set at the top level, as detections
+    carry them, so alerts and the report read one place for both classes)."""
+    user: dict[str, Any] = {"uid": c.principal_arn, "type": c.principal_type, "name": c.principal_name}
+    if c.account_id:
+        user["account"] = {"uid": c.account_id}
+    actor: dict[str, Any] = {"user": user}
+    if c.session_issuer:
+        actor["session"] = {"issuer": c.session_issuer}
+    if c.invoked_by:
+        actor["invoked_by"] = c.invoked_by
+    api = {"operation": c.event_name, "request": {"uid": c.event_id}}
+    f["actor"] = actor
+    f["src_endpoint"] = {"ip": c.source_ip}
+    f["http_request"] = {"user_agent": c.user_agent}
+    f["api"] = api
+    data = {"event_uid": c.event_id, "event_time": c.event_time, "event_source": c.event_source}
+    f["evidences"] = [
+        {
+            "name": "cloudtrail",
+            "actor": actor,
+            "api": api,
+            "src_endpoint": f["src_endpoint"],
+            "http_request": f["http_request"],
+            "data": data,
+        }
+    ]
+    f["unmapped"]["changed_by"] = c.summary()

@@ -49,7 +49,10 @@ from typing import Any, NamedTuple
 import orjson
 import structlog
 
+from cspm_stream.detect.actor import packed, unpacked
 from cspm_stream.errors import DecodeError
+from cspm_stream.external import posture_join
+from cspm_stream.external.model import ExternalFinding
 from cspm_stream.models.codec import decode_any, dumps
 from cspm_stream.models.enums import FindingStatus, Verdict
 from cspm_stream.models.inventory import ResourceDeleted, ResourceSnapshot
@@ -81,7 +84,9 @@ class PostureHandler:
     """Evaluate every policy of a resource's type and emit lifecycle transitions."""
 
     name = "posture"
-    inputs: tuple[str, ...] = ("inventory",)
+    #: ``external-findings``: other products' posture-like findings, keyed like inventory (see
+    #: :mod:`cspm_stream.external.posture_join`: one problem, one record with every source listed)
+    inputs: tuple[str, ...] = ("inventory", "external-findings")
 
     def __init__(
         self,
@@ -148,8 +153,10 @@ class PostureHandler:
                 raise DecodeError("tombstone key is not UTF-8") from None
             when = meta.timestamp_ms if meta.timestamp_ms is not None else int(self._clock() * 1000)
             return self.deleted(arn, when, state, authoritative=True)
-        msg = decode_any(value, (ResourceSnapshot, ResourceDeleted))
+        msg = decode_any(value, (ResourceSnapshot, ResourceDeleted, ExternalFinding))
         pending = self.auto_tick(state)
+        if isinstance(msg, ExternalFinding):
+            return pending + posture_join.apply(self, msg, state, int(self._clock() * 1000))
         if isinstance(msg, ResourceDeleted):
             return pending + self.deleted(msg.arn, _ms(msg.observed_at, "observed_at"), state)
         return pending + self.snapshot(msg, state)
@@ -195,7 +202,20 @@ class PostureHandler:
             "p": dict(rec.get("p", {})) if rec is not None else {},
         }
         self._unpack(rec, snap.resource_type, into=new_rec)
-        ref = ResourceRef(snap.arn, snap.resource_type, snap.region, snap.account_id, dict(snap.tags))
+        # who changed it: the records a content change causes name the change's actor (when an event
+        # caused it); records of an unchanged resource name the last known one as "last changed by"
+        change = last = None
+        if rec is None or rec.get("h") != h:
+            change = snap.change
+            if change is not None:
+                new_rec["c"] = packed(change)
+        elif "c" in rec:
+            new_rec["c"] = rec["c"]
+            last = unpacked(rec["c"])
+        ext = posture_join.sources_of(state, snap.arn)
+        ref = ResourceRef(
+            snap.arn, snap.resource_type, snap.region, snap.account_id, dict(snap.tags), change, last, ext
+        )
         if policies is None:
             results = self.engine.evaluate(snap, now_ts=obs_ms / 1000.0)
             # policies removed from the catalog since: no longer evaluated, forget them
@@ -307,7 +327,8 @@ class PostureHandler:
             return []  # a deletion older than the snapshot we hold (re-created since)
         emits: list[Emit] = []
         meta = _meta(rec)
-        ref = ResourceRef(arn, meta.t, meta.r, meta.a, dict(rec.get("g") or {}))
+        ext = posture_join.sources_of(state, arn)
+        ref = ResourceRef(arn, meta.t, meta.r, meta.a, dict(rec.get("g") or {}), None, unpacked(rec.get("c")), ext)
         checks = {pid: FindingState.from_json(raw) for pid, raw in rec.get("p", {}).items()}
         passes: dict[str, Any] = {}
         self._unpack(rec, ref.resource_type, into=passes)
@@ -353,13 +374,39 @@ class PostureHandler:
                 "g": rec.get("g") or {},
                 "p": dict(rec.get("p", {})),
             }
-            ref = ResourceRef(arn, meta.t, meta.r, meta.a, dict(rec.get("g") or {}))
+            if "c" in rec:
+                new_rec["c"] = rec["c"]
+            ext = posture_join.sources_of(state, arn)
+            last = unpacked(rec.get("c"))
+            ref = ResourceRef(arn, meta.t, meta.r, meta.a, dict(rec.get("g") or {}), None, last, ext)
             self._unpack(rec, ref.resource_type, into=new_rec)
             for res in self._stored_results(new_rec, set()):
                 self._apply(res.policy, res.verdict, res.detail, ref, new_rec, ml, now_ts, now_ms, emits)
             _pack(new_rec)
             state[arn] = new_rec
         return emits
+
+    def current(
+        self, arn: str, policy_id: str, state: MutableMapping[str, Any]
+    ) -> tuple[ResourceRef, FindingState | None] | None:
+        """The resource as we hold it and our current state of one of its checks (None: never
+        evaluated); None when we hold no record of it (or it was deleted). What a join with another
+        product's finding about the same resource reads (:mod:`cspm_stream.external.posture_join`)."""
+        rec = state.get(arn)
+        if not isinstance(rec, dict) or rec.get("del"):
+            return None
+        meta = _meta(rec)
+        ref = ResourceRef(arn, meta.t, meta.r, meta.a, dict(rec.get("g") or {}), None, unpacked(rec.get("c")))
+        raw = (rec.get("p") or {}).get(policy_id)
+        if raw is not None:
+            return ref, FindingState.from_json(raw)
+        passes: dict[str, Any] = {}
+        self._unpack(rec, meta.t, into=passes)
+        bit = self._bits.get(meta.t, {}).get(policy_id)
+        if bit is not None and int(passes.get("ok", 0)) >> bit & 1:
+            ft = int(passes.get("ft", 0))
+            return ref, FindingState(FindingStatus.PASSED, Verdict.PASS, ft, ft)
+        return ref, None
 
     def _unpack(self, rec: dict[str, Any] | None, resource_type: str, *, into: dict[str, Any]) -> None:
         """Set ``into["ok"]`` (the int mask of passing checks) and ``into["ft"]`` from a stored record's

@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from cspm_stream.errors import DecodeError
+from cspm_stream.external.model import ExternalFinding, OurDetection
 from cspm_stream.models import (
     ActivityRecord,
     ActivitySource,
@@ -32,6 +33,7 @@ from cspm_stream.models import (
     principal_key,
     registry,
 )
+from cspm_stream.models.change import Change
 from cspm_stream.models.enums import Severity
 from cspm_stream.stages.context_input import ContextInput
 from cspm_stream.testing import cloudtrail_record, snapshot
@@ -85,6 +87,39 @@ EXAMPLES: list[Any] = [
     ),
     DeadLetter.build(stage="s", reason="r", error_type="DecodeError", at=T0, original=b"\xff\x00", key=b"\xff"),
     ContextInput("finding", "123456789012", "arn:aws:s3:::b", policy_id="s3_bucket_policy_public", failing=True),
+    RescanRequest(
+        "r2",
+        "1",
+        "us-east-1",
+        "aws.s3.bucket",
+        T0,
+        "cloudtrail:PutBucketAcl",
+        arn="arn:aws:s3:::b",
+        actor=Change("e1", "PutBucketAcl", "s3.amazonaws.com", T0, "arn:aws:iam::1:user/a", "IAMUser", "a"),
+        attempt=2,
+    ),
+    ExternalFinding(
+        "arn:aws:securityhub:us-east-1:1:security-control/S3.8/finding/x",
+        "securityhub",
+        "AWS Security Hub",
+        "securityhub",
+        "compliance",
+        "123456789012",
+        "us-east-1",
+        "arn:aws:s3:::b",
+        "AwsS3Bucket",
+        "S3.8",
+        "",
+        3,
+        "fail",
+        "ACTIVE NEW FAILED",
+        T0,
+        T0,
+        T0,
+        control="S3.8",
+        policy_id="s3_bucket_public_access_block",
+    ),
+    OurDetection("u1", "rule-1", "123456789012|user/a", 1, 1, "t", 4, "123456789012", "us-east-1"),
 ]
 
 

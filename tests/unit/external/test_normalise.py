@@ -97,7 +97,7 @@ def test_a_control_shared_by_policies_is_decided_by_the_resource_type(eq: Equiva
 
 def test_near_misses_map_to_nothing(eq: Equivalents) -> None:
     # a control no policy of ours lists
-    assert from_asff(s.control("Macie.1", "AWS::::Account:123456789012", "AwsAccount"), eq=eq).policy_id == ""
+    assert from_asff(s.control("Zzz.99", "AWS::::Account:123456789012", "AwsAccount"), eq=eq).policy_id == ""
     # a CIS rule number is not a control id
     cis = s.control("S3.8", "arn:aws:s3:::b", "AwsS3Bucket")
     del cis["Compliance"]["SecurityControlId"]

@@ -304,7 +304,7 @@ def test_build_handler_from_settings(tmp_path: Any) -> None:
         environ={},
     )
     h = build_handler(s)
-    assert h.name == "posture" and h.inputs == ("inventory",)
+    assert h.name == "posture" and h.inputs == ("inventory", "external-findings")
     assert "fx_s3_public_acl" in h.engine.policies and len(h.mutelist()) == 1
 
 

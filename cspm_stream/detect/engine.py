@@ -48,11 +48,11 @@ from typing import Any
 
 from cspm_stream.detect import derived
 from cspm_stream.detect.compiler import INDEX_FIELDS
-from cspm_stream.detect.fields import text
 from cspm_stream.detect.records import RecordRejected, normalize, normalize_keys
 from cspm_stream.detect.rescan import RescanMap, RescanTarget
-from cspm_stream.detect.rules import CorrelationRule, CorrelationType, DetectionRule, RuleInfo, RuleSet
+from cspm_stream.detect.rules import CorrelationRule, DetectionRule, RuleInfo, RuleSet
 from cspm_stream.detect.store import EngineConfig, Evidence, State, Store
+from cspm_stream.detect.windows import counted_value, group_keys, satisfied
 from cspm_stream.errors import CspmError
 from cspm_stream.models.activity import principal_key
 from cspm_stream.timeutil import ms_to_iso, to_ms
@@ -215,10 +215,9 @@ class DetectionEngine:
                     out.findings.append(f)
             if not late:
                 for corr in rule.feeds:
-                    f = self._correlate(
+                    for f in self._correlate(
                         state, partition, corr, rule, rec, eid, t, new_wm, resources, check_known, truncated
-                    )
-                    if f is not None:
+                    ):
                         if self.shadow[corr.info.id]:
                             self._count(corr.info, True)
                             out.shadow.append(corr.info.id)
@@ -344,15 +343,44 @@ class DetectionEngine:
         resources: list[dict[str, Any]],
         check_known: bool,
         truncated: list[str],
-    ) -> dict[str, Any] | None:
+    ) -> list[dict[str, Any]]:
+        """Feed one matching record to ``corr`` in each of its groups (see :mod:`~cspm_stream.detect.windows`)."""
         rid = rule.info.id
-        parts = []
-        for name, get in zip(corr.group_by, corr.group_getters[rid], strict=True):
-            vals = [x for v in get(rec) if (x := text(v))]
-            if not vals:
-                return None  # nothing to join on: the record cannot take part in this correlation
-            parts.append(f"{name}={vals[0][:512]}")
-        group = "|".join(parts) if parts else "*"
+        groups = group_keys(corr.group_by, corr.group_getters[rid], rec)
+        if not groups:
+            return []  # nothing to join on: the record cannot take part in this correlation
+        value = None
+        if corr.value_getters:
+            value = counted_value(corr.value_getters[rid], rec, int(corr.threshold) + 1)
+        entry = [
+            t,
+            eid,
+            corr.refs.index(rid),
+            value,
+            str(rec.get("eventName") or ""),
+            str(rec.get("eventSource") or ""),
+        ]
+        out = []
+        for group in groups:
+            f = self._window(state, partition, corr, group, entry, rec, wm, resources, check_known, truncated)
+            if f is not None:
+                out.append(f)
+        return out
+
+    def _window(
+        self,
+        state: State,
+        partition: int,
+        corr: CorrelationRule,
+        group: str,
+        entry: list[Any],
+        rec: dict[str, Any],
+        wm: int,
+        resources: list[dict[str, Any]],
+        check_known: bool,
+        truncated: list[str],
+    ) -> dict[str, Any] | None:
+        t, eid = entry[0], entry[1]
         ckey = f"cor|{corr.info.id}|{group}"
         held = state.get(ckey)
         buf: list[list[Any]] = held["b"] if held else []
@@ -362,29 +390,20 @@ class DetectionEngine:
             det = state.get(f"det|{corr.info.id}|{group}")
             if det is not None and eid in self.store.known_ids(state, det):
                 return None  # consumed by a window that already fired
-        value = None
-        if corr.value_getters:
-            vals = [x for v in corr.value_getters[rid](rec) if (x := text(v)) is not None]
-            value = vals[0] if vals else None
         cutoff = wm - self._lateness - corr.span_ms
         if buf and buf[0][0] < cutoff:  # sorted by time: drop the expired head
             buf = buf[bisect_left(buf, cutoff, key=_time) :]
-        entry = [
-            t,
-            eid,
-            corr.refs.index(rid),
-            value,
-            str(rec.get("eventName") or ""),
-            str(rec.get("eventSource") or ""),
-        ]
-        insort(buf, entry, key=_order)
-        found = _satisfied(corr, buf, t)
+        if not buf or buf[-1][0] < t or (buf[-1][0] == t and buf[-1][1] < eid):
+            buf.append(list(entry))  # in order: the usual case
+        else:
+            insort(buf, list(entry), key=_order)
+        found = satisfied(corr, buf, t)
         finding = None
         if found is not None:
-            window, satisfying = found
+            window, evidence_entries = found
             ids = {e[1] for e in window}
             buf = [e for e in buf if e[1] not in ids]  # the whole window is consumed
-            evidence: list[Evidence] = [(e[1], e[4], ms_to_iso(e[0]), e[5], e[0]) for e in satisfying]
+            evidence: list[Evidence] = [(e[1], e[4], ms_to_iso(e[0]), e[5], e[0]) for e in evidence_entries]
             finding = self.store.record(
                 state,
                 partition,
@@ -424,57 +443,3 @@ def _evidence(rec: dict[str, Any], eid: str, t: int) -> Evidence:
         str(rec.get("eventSource") or ""),
         t,
     )
-
-
-def _satisfied(
-    corr: CorrelationRule, buf: list[list[Any]], t_new: int
-) -> tuple[list[list[Any]], list[list[Any]]] | None:
-    """The earliest window [start, start + timespan] containing ``t_new`` that meets the condition.
-
-    Returns (the window's records, the records that satisfy the condition: the evidence).
-    """
-    span = corr.span_ms
-    n = len(buf)
-    j = 0
-    for i in range(n):
-        start = buf[i][0]
-        if start < t_new - span:
-            continue
-        if start > t_new:
-            break
-        j = max(j, i)
-        while j < n and buf[j][0] <= start + span:
-            j += 1
-        window = buf[i:j]
-        satisfying = _satisfying(corr, window)
-        if satisfying is not None:
-            return window, satisfying
-    return None
-
-
-def _satisfying(corr: CorrelationRule, window: list[list[Any]]) -> list[list[Any]] | None:
-    """The records of ``window`` that make the condition hold (None if it does not).
-
-    event_count: every record counted; value_count: the first record of each distinct value;
-    temporal: the first record of each referenced rule; temporal_ordered: the ordered chain.
-    """
-    ct = corr.ctype
-    if ct is CorrelationType.EVENT_COUNT:
-        return window if corr.op.holds(len(window), corr.threshold) else None
-    firsts: dict[Any, list[Any]] = {}
-    if ct is CorrelationType.VALUE_COUNT:
-        for e in window:
-            if e[3] is not None and e[3] not in firsts:
-                firsts[e[3]] = e
-        return list(firsts.values()) if corr.op.holds(len(firsts), corr.threshold) else None
-    if ct is CorrelationType.TEMPORAL:
-        for e in window:
-            firsts.setdefault(e[2], e)
-        return list(firsts.values()) if corr.op.holds(len(firsts), corr.threshold) else None
-    chain: list[list[Any]] = []  # temporal_ordered: the referenced rules matched in their order
-    for e in window:
-        if e[2] == len(chain):
-            chain.append(e)
-            if len(chain) == len(corr.refs):
-                break
-    return chain if corr.op.holds(len(chain), corr.threshold) else None

@@ -94,18 +94,26 @@ def group_by_account(snaps: Iterable[ResourceSnapshot]) -> dict[str, list[Resour
     account it names (collected from the management account), so it joins that account's list."""
     by: dict[str, list[Resource]] = {}
     orgs: list[Resource] = []
+    aws_managed: dict[str, Resource] = {}
     for s in snaps:
         if s.errors and s.resource_id == "*":
             continue  # a type that could not be listed: nothing to analyse
         r = Resource(s.resource_type, s.arn, s.attributes, dict(s.tags))
         if s.resource_type == "aws.organizations.account":
             orgs.append(r)
+        elif s.resource_type == "aws.iam.aws_managed_policy":
+            # the same document in every account, and one ARN for all of them: the compacted
+            # inventory keeps the copy of whichever account was scanned last
+            aws_managed[s.arn] = r
+            by.setdefault(s.account_id, [])
         else:
             by.setdefault(s.account_id, []).append(r)
     for r in orgs:
         member = r.attributes.get("Id")
         if isinstance(member, str) and member in by:
             by[member].append(r)
+    for resources in by.values():
+        resources.extend(aws_managed.values())
     return by
 
 

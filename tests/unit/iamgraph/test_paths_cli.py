@@ -102,3 +102,29 @@ def test_unreachable_endpoint_is_one_line(tmp_path: Path, capsys: pytest.Capture
     code = main(["-c", _cfg(tmp_path), "paths", "--endpoint-url", "http://127.0.0.1:1"])
     err = capsys.readouterr().err
     assert code in (1, 3) and "Traceback" not in err
+
+
+def test_grouping_shares_aws_managed_policies_and_routes_org_records() -> None:
+    from cspm_stream.cli.paths_cmd import group_by_account
+    from cspm_stream.testing import snapshot
+
+    a, b, member = "111111111111", "222222222222", "333333333333"
+    snaps = [
+        snapshot("aws.iam.user", {"UserName": "u"}, arn=f"arn:aws:iam::{a}:user/u", account_id=a),
+        snapshot("aws.iam.user", {"UserName": "v"}, arn=f"arn:aws:iam::{b}:user/v", account_id=b),
+        snapshot("aws.iam.aws_managed_policy", {}, arn="arn:aws:iam::aws:policy/IAMFullAccess", account_id=b),
+        snapshot(
+            "aws.organizations.account",
+            {"Id": a},
+            arn=f"arn:aws:organizations::{member}:account/o/{a}",
+            account_id=member,
+        ),
+    ]
+    by = group_by_account(snaps)
+    assert set(by) == {a, b}
+    assert {r.resource_type for r in by[a]} == {
+        "aws.iam.user",
+        "aws.iam.aws_managed_policy",
+        "aws.organizations.account",
+    }
+    assert {r.resource_type for r in by[b]} == {"aws.iam.user", "aws.iam.aws_managed_policy"}

@@ -1,7 +1,9 @@
 """``cspm-stream scan``: collect, evaluate every policy, print findings (no Kafka).
 
 One OCSF Compliance Finding per JSON line with ``--format jsonl`` (default);
-``table``, ``csv`` and ``html`` (the compliance report) are for people.
+``table``, ``csv`` and ``html`` (the compliance report) are for people; ``sarif``
+(SARIF 2.1.0, for code-scanning tools) and ``asff`` (a JSON array for Security Hub's
+BatchImportFindings) are for other tools (:mod:`cspm_stream.report.sarif`).
 Failed checks are printed by default, passed ones with ``--include-passed``
 (``compliance.status_id`` 1 = pass, 3 = fail). With ``--fail-on``, exit 1 when a
 non-muted failed finding has that severity or higher, or when any check ended in
@@ -35,7 +37,7 @@ from cspm_stream.policy.mutelist import MutelistSource
 from cspm_stream.policy.scanning import ScanEvaluator, ScanTotals
 from cspm_stream.settings import Settings
 
-FORMATS = ("jsonl", "table", "csv", "html")
+FORMATS = ("jsonl", "table", "csv", "html", "sarif", "asff")
 SEVERITIES = ("informational", "low", "medium", "high", "critical")
 
 
@@ -188,6 +190,15 @@ def _html(findings: Sequence[dict[str, Any]], s: Settings, framework: str | None
     return report.render(rep, "html")
 
 
+def _tool_format(fmt: str, findings: Sequence[dict[str, Any]], s: Settings) -> bytes:
+    from cspm_stream.report.sarif import to_asff_list, to_sarif
+
+    if fmt == "asff":
+        return orjson.dumps(to_asff_list(findings), option=orjson.OPT_INDENT_2) + b"\n"
+    doc = to_sarif(findings, catalog_from_settings(s.policy).policies)
+    return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
+
+
 def _run(args: argparse.Namespace) -> int:
     s = _settings(args)
     if args.max_duration is not None and not (0 < args.max_duration < float("inf")):
@@ -216,6 +227,8 @@ def _run(args: argparse.Namespace) -> int:
                 fh.write(_table(shown).encode())
             elif args.format == "csv":
                 fh.write(_csv(shown).encode())
+            elif args.format in ("sarif", "asff"):
+                fh.write(_tool_format(args.format, shown, s))
             else:
                 fh.write(_html(kept, s, args.framework))
         fh.flush()

@@ -7,12 +7,13 @@
   real built-in policies and frameworks, as the bytes read from Kafka → decode (``collect``) → ``build_report`` → HTML, JSON and
   CSV. Target: the whole path under 10 s.
 * ``state``: in a fresh interpreter with a worker's modules loaded, the posture
-  stage's state for 100,000 resources, shaped exactly like
-  :mod:`cspm_stream.stages.posture` keeps it per ARN (hash, observed time, type,
-  region, account, tags, and per tracked policy status/verdict/first_seen/last_seen),
-  each record decoded from JSON as a faust table restored from its changelog would
-  hold it. Target: worker RSS under 300 MB. Three scenarios (see ``SCENARIOS``);
-  the overall ``ok`` uses the typical one, and every scenario reports its own.
+  stage's state for 100,000 resources, built by the stage itself from one scan (every
+  outcome kept: failing checks as strings, passing ones as bits of one mask), each record
+  decoded from JSON as the changelog restore leaves it. Target: worker RSS
+  under 300 MB. Three scenarios (see ``SCENARIOS``); the overall ``ok`` uses the typical
+  mix, and every scenario reports its own.
+* ``emits``: records the posture stage sends to ``findings`` for a first scan (every
+  check's outcome), an unchanged rescan (none) and a rescan with 1% of resources changed.
 """
 
 from __future__ import annotations
@@ -83,78 +84,106 @@ def bench_report(n_findings: int, n_detections: int) -> dict[str, Any]:
     }
 
 
-#: (name, tracked policies per resource, per-policy encoding). The posture stage stores a policy's
-#: state only once it has failed, errored or been muted (a policy that always passed is untracked):
-#: ~3 of the ~8 policies that apply to a resource type is typical, 8 is pessimistic. "stage" is what
-#: the stage stores (FindingState.to_json(): one string per unmuted policy); "object" is the
-#: dict-per-policy form it stored before, kept for comparison (records in that form still load).
+#: resource types of a typical account mix, one resource of each in turn (real built-in policies:
+#: 37 for a security group, 18 for a bucket, 3 for a volume ...)
+TYPICAL_TYPES = (
+    "aws.ec2.security_group",
+    "aws.s3.bucket",
+    "aws.iam.user",
+    "aws.iam.role",
+    "aws.ec2.instance",
+    "aws.ec2.volume",
+    "aws.lambda.function",
+    "aws.sqs.queue",
+    "aws.sns.topic",
+    "aws.kms.key",
+)
+#: (name, resource types, which examples). The state is built by the posture stage itself: one
+#: snapshot per resource, its attributes one of the built-in policies' own test examples for the
+#: type ("any": pass and fail examples, "fail": fail examples only, the failing-heavy case).
 SCENARIOS = (
-    ("posture_stage_typical", 3, "stage"),
-    ("posture_stage_pessimistic", 8, "stage"),
-    ("object_encoding_pessimistic", 8, "object"),
+    ("all_outcomes_typical_mix", "typical", "any"),
+    ("all_outcomes_security_groups", "sg", "any"),
+    ("failing_heavy_typical_mix", "typical", "fail"),
 )
 
 
-def _policy_state(encoding: str, first: int, last: int) -> Any:
-    from cspm_stream.models.enums import FindingStatus, Verdict
-    from cspm_stream.policy.lifecycle import FindingState
-
-    fs = FindingState(FindingStatus.FAILING, Verdict.FAIL, first, last, detail="1 of 3 checks failed")
-    if encoding == "object":
-        return {"s": "failing", "v": "fail", "f": first, "l": last, "d": fs.detail}
-    return fs.to_json()
+def _types(kind: str) -> tuple[str, ...]:
+    return ("aws.ec2.security_group",) if kind == "sg" else TYPICAL_TYPES
 
 
-def build_state(n_resources: int, tracked: int, encoding: str) -> dict[str, Any]:
-    """The posture stage's table: ARN -> record (see cspm_stream.stages.posture)."""
+def _examples(expect: str) -> dict[str, list[dict[str, Any]]]:
+    """Resource attributes per type: the built-in policies' own test examples."""
+    from cspm_stream.policy.catalog import catalog_from_settings
+    from cspm_stream.settings import PolicySettings
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    for pol in catalog_from_settings(PolicySettings()).policies.values():
+        for t in pol.tests:
+            if not t.errors and t.now is None and (expect == "any" or t.expect == expect):
+                out.setdefault(pol.resource_type, []).append(t.attributes)
+    return out
+
+
+def build_state(handler: Any, by_type: dict[str, list[dict[str, Any]]], n_resources: int, kind: str) -> dict[str, Any]:
+    """The posture stage's table after one scan of ``n_resources`` (ARN -> record, see
+    cspm_stream.stages.posture), every record decoded from JSON as a changelog restore leaves it."""
+    import asyncio
+    import random
+
     import orjson
 
-    from cspm_stream.report.synthetic import CATALOG
+    from cspm_stream.models.codec import dumps
+    from cspm_stream.stages.base import RecordMeta
+    from cspm_stream.testing import snapshot
 
-    by_type: dict[str, list[str]] = {}
-    for policy, rtype, *_ in CATALOG:
-        by_type.setdefault(rtype, []).append(policy)
-    type_names = sorted(by_type)
+    types = [t for t in _types(kind) if t in by_type]
+    rng = random.Random(11)
+    meta = RecordMeta("inventory", 0, 0)
     state: dict[str, Any] = {}
-    for i in range(n_resources):
-        rtype = type_names[i % len(type_names)]
-        service, kind = rtype.split(".")[1:3]
-        account = f"{100000000000 + i % 50:012d}"
-        region = ("us-east-1", "eu-west-1", "ap-southeast-2")[i % 3]
-        arn = f"arn:aws:{service}:{region}:{account}:{kind}/resource-{i:08d}"
-        names = [f"{p}_{j}" for j, p in enumerate((by_type[rtype] * tracked)[:tracked])]
-        rec = {
-            "h": f"{i:032x}",
-            "o": NOW_MS - i,
-            "mf": "3f2a9c1e",
-            "t": rtype,
-            "r": region,
-            "a": account,
-            "g": {"env": ("prod", "dev", "staging")[i % 3], "owner": f"team-{i % 40}"},
-            "p": {name: _policy_state(encoding, NOW_MS - 86_400_000, NOW_MS - i) for name in names},
-        }
-        # as restored from the changelog: every record is its own decoded JSON
-        state[arn] = orjson.loads(orjson.dumps(rec))
-    return state
+
+    async def scan() -> None:
+        for i in range(n_resources):
+            rtype = types[i % len(types)]
+            service, res_kind = rtype.split(".")[1:3]
+            account = f"{100000000000 + i % 50:012d}"
+            region = ("us-east-1", "eu-west-1", "ap-southeast-2")[i % 3]
+            arn = f"arn:aws:{service}:{region}:{account}:{res_kind}/resource-{i:08d}"
+            tags = {"env": ("prod", "dev", "staging")[i % 3], "owner": f"team-{i % 40}"}
+            snap = snapshot(rtype, rng.choice(by_type[rtype]), arn=arn, account_id=account, region=region, tags=tags)
+            await handler.handle(arn.encode(), dumps(snap), meta, state)
+
+    asyncio.run(scan())
+    return {arn: orjson.loads(orjson.dumps(rec)) for arn, rec in state.items()}  # as restored
 
 
-def bench_state_inprocess(n_resources: int, tracked: int, encoding: str) -> dict[str, Any]:
-    # a worker's baseline: the faust app factory, the runtime and the posture stage are loaded
+def _checks(rec: dict[str, Any]) -> int:
+    """Checks a posture record holds: the not-passing ones, plus one bit per passing one."""
+    ok = rec.get("ok")
+    return len(rec.get("p", {})) + (int(ok.split("|")[0], 16).bit_count() if isinstance(ok, str) else 0)
+
+
+def bench_state_inprocess(n_resources: int, kind: str, examples: str) -> dict[str, Any]:
+    # a worker's baseline: the runtime loaded and the posture stage built (its policy catalog)
     import cspm_stream.app
-    import cspm_stream.daemon
-    import cspm_stream.stages.posture  # noqa: F401
+    import cspm_stream.daemon  # noqa: F401
+    from cspm_stream.policy.catalog import catalog_from_settings
+    from cspm_stream.settings import PolicySettings
+    from cspm_stream.stages.posture import PostureHandler
 
+    handler = PostureHandler(catalog_from_settings(PolicySettings()), clock=lambda: NOW_MS / 1000)
+    by_type = _examples(examples)
     gc.collect()
     before = rss_mb()
     t = time.perf_counter()
-    state = build_state(n_resources, tracked, encoding)
+    state = build_state(handler, by_type, n_resources, kind)
     build_s = time.perf_counter() - t
     gc.collect()
     after = rss_mb()
     return {
         "resources": len(state),
-        "tracked_policies_per_resource": tracked,
-        "encoding": encoding,
+        "checks_per_resource": round(sum(_checks(r) for r in state.values()) / max(1, len(state)), 1),
+        "not_passing_per_resource": round(sum(len(r["p"]) for r in state.values()) / max(1, len(state)), 1),
         "worker_baseline_mb": round(before, 1),
         "rss_mb": round(after, 1),
         "state_mb": round(after - before, 1),
@@ -165,14 +194,69 @@ def bench_state_inprocess(n_resources: int, tracked: int, encoding: str) -> dict
     }
 
 
-def bench_state(n_resources: int, tracked: int, encoding: str) -> dict[str, Any]:
+def bench_state(n_resources: int, kind: str, examples: str) -> dict[str, Any]:
     """Run one state scenario in a fresh interpreter so nothing else counts."""
     root = Path(__file__).resolve().parents[2]
     cmd = [sys.executable, "-m", "bench.report", "--only-state", "--resources", str(n_resources)]
-    cmd += ["--tracked", str(tracked), "--encoding", encoding]
+    cmd += ["--kind", kind, "--examples", examples]
     proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=True)
     result: dict[str, Any] = json.loads(proc.stdout)["state"]
     return result
+
+
+def bench_emits(n_resources: int) -> dict[str, Any]:
+    """Records the posture stage sends to ``findings``: a first scan (every check's outcome), the
+    same scan again (nothing changed: nothing sent), and one where 1% of the resources changed."""
+    import asyncio
+    import random
+
+    from cspm_stream.models.codec import dumps
+    from cspm_stream.policy.catalog import catalog_from_settings
+    from cspm_stream.settings import PolicySettings
+    from cspm_stream.stages.base import RecordMeta
+    from cspm_stream.stages.posture import PostureHandler
+    from cspm_stream.testing import snapshot
+
+    cat = catalog_from_settings(PolicySettings())
+    examples: dict[str, list[dict[str, Any]]] = {}
+    for pol in cat.policies.values():  # the policies' own pass/fail examples as resource attributes
+        for t in pol.tests:
+            if not t.errors and t.now is None:
+                examples.setdefault(pol.resource_type, []).append(t.attributes)
+    types = [t for t in TYPICAL_TYPES if t in examples]
+    rng = random.Random(5)
+    resources = []
+    for i in range(n_resources):
+        rtype = types[i % len(types)]
+        arn = f"arn:aws:{rtype.split('.')[1]}:us-east-1:123456789012:r/{i:08d}"
+        resources.append((rtype, arn, rng.choice(examples[rtype])))
+    handler = PostureHandler(cat, clock=lambda: NOW_MS / 1000)
+    state: dict[str, Any] = {}
+    meta = RecordMeta("inventory", 0, 0)
+
+    async def scan(at: str, changed: set[int]) -> tuple[int, float]:
+        sent = 0
+        t0 = time.perf_counter()
+        for i, (rtype, arn, attrs) in enumerate(resources):
+            a = rng.choice(examples[rtype]) if i in changed else attrs
+            value = dumps(snapshot(rtype, a, arn=arn, observed_at=at))
+            sent += len(await handler.handle(arn.encode(), value, meta, state))
+        return sent, time.perf_counter() - t0
+
+    first, t1 = asyncio.run(scan("2026-11-18T00:00:00Z", set()))
+    same, t2 = asyncio.run(scan("2026-11-18T01:00:00Z", set()))
+    changed = set(rng.sample(range(n_resources), max(1, n_resources // 100)))
+    few, _ = asyncio.run(scan("2026-11-18T02:00:00Z", changed))
+    checks = sum(_checks(r) for r in state.values())
+    return {
+        "resources": n_resources,
+        "checks": checks,
+        "first_scan_records": first,
+        "unchanged_rescan_records": same,
+        "rescan_with_1pct_changed_records": few,
+        "first_scan_snapshots_per_s": round(n_resources / t1),
+        "unchanged_rescan_snapshots_per_s": round(n_resources / t2),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,19 +265,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--detections", type=int, default=2_000)
     p.add_argument("--resources", type=int, default=100_000)
     p.add_argument("--only-state", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--tracked", type=int, default=3, help=argparse.SUPPRESS)
-    p.add_argument("--encoding", default="stage", help=argparse.SUPPRESS)
+    p.add_argument("--kind", default="typical", help=argparse.SUPPRESS)
+    p.add_argument("--examples", default="any", help=argparse.SUPPRESS)
+    p.add_argument("--emit-resources", type=int, default=5_000, help="resources for the emit-volume figure")
     args = p.parse_args(argv)
     if args.only_state:
-        print(json.dumps({"state": bench_state_inprocess(args.resources, args.tracked, args.encoding)}))
+        print(json.dumps({"state": bench_state_inprocess(args.resources, args.kind, args.examples)}))
         return 0
     out: dict[str, Any] = {
         "bench": "report",
         "python": sys.version.split()[0],
         "report": bench_report(args.findings, args.detections),
-        "state": {name: bench_state(args.resources, tracked, enc) for name, tracked, enc in SCENARIOS},
+        "state": {name: bench_state(args.resources, kind, examples) for name, kind, examples in SCENARIOS},
+        "emits": bench_emits(args.emit_resources),
     }
-    out["ok"] = out["report"]["ok"] and out["state"]["posture_stage_typical"]["ok"]
+    out["ok"] = out["report"]["ok"] and out["state"]["all_outcomes_typical_mix"]["ok"]
     print(json.dumps(out, indent=2))
     return 0 if out["ok"] else 1
 

@@ -103,6 +103,9 @@ ITEM_FIELDS: dict[str, frozenset[str]] = {
         "aws.lightsail.database": "publiclyAccessible",
         "aws.lightsail.static_ip": "isAttached",
         "aws.storagegateway.gateway": "HostEnvironment",
+        "aws.ds.directory": "RadiusSettings RadiusStatus Type",
+        "aws.ds.certificate": "ExpiryDateTime",
+        "aws.directconnect.region": "Locations",
     }.items()
 }
 

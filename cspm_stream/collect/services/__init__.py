@@ -28,8 +28,11 @@ from cspm_stream.collect.services import (
     config,
     datasync,
     dax,
+    directconnect,
+    dlm,
     dms,
     docdb,
+    ds,
     dynamodb,
     ec2,
     ec2_network,
@@ -46,6 +49,7 @@ from cspm_stream.collect.services import (
     events,
     firehose,
     fsx,
+    glacier,
     glue,
     guardduty,
     iam,
@@ -161,6 +165,10 @@ SPECS: dict[str, list[ResourceSpec]] = {
     "appstream": appstream.SPECS,
     "lightsail": lightsail.SPECS,
     "storagegateway": storagegateway.SPECS,
+    "ds": ds.SPECS,
+    "glacier": glacier.SPECS,
+    "dlm": dlm.SPECS,
+    "directconnect": directconnect.SPECS,
 }
 
 

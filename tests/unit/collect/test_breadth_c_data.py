@@ -166,3 +166,24 @@ def test_ses_recorded() -> None:
     assert v[("ses_identity_dkim_enabled", "legacy.example.com")] == "fail"  # verified, signing off
     assert v[("ses_identity_dkim_enabled", "alerts@example.com")] == "fail"
     assert v[("ses_identity_dkim_enabled", "locked.example.com")] == "error"
+
+
+@pytest.fixture(scope="module")
+def direct_connect(moto_server: MotoServer) -> tuple[Estate, Estate]:
+    reset(moto_server)
+    dx = moto_server.boto3_client("directconnect")
+    dx.create_connection(location="EqDC2", bandwidth="10Gbps", connectionName="primary")
+    dx.create_connection(location="EqDC2", bandwidth="10Gbps", connectionName="secondary")
+    one_site = collect_moto(moto_server, ["directconnect"], regions=("us-east-1", "eu-west-1"))
+    dx.create_connection(location="CSVA1", bandwidth="10Gbps", connectionName="tertiary")
+    return one_site, collect_moto(moto_server, ["directconnect"])
+
+
+@pytest.mark.moto
+def test_direct_connect_redundancy(direct_connect: tuple[Estate, Estate]) -> None:
+    one_site, two_sites = direct_connect
+    p = "directconnect_connection_redundancy"
+    assert one_site.one("aws.directconnect.region", "us-east-1").attributes["Locations"] == ["EqDC2"]
+    v = one_site.verdicts([p])
+    assert (v[(p, "us-east-1")], v[(p, "eu-west-1")]) == ("fail", "pass")  # two connections, one site; none
+    assert two_sites.verdicts([p])[(p, "us-east-1")] == "pass"

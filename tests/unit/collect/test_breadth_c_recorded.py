@@ -92,3 +92,64 @@ def test_storagegateway() -> None:
     assert v[("storagegateway_fileshare_encryption_enabled", "share-5E6F7A8B")] == "fail"
     assert v[("storagegateway_gateway_fault_tolerant", "sgw-12A3456B")] == "pass"
     assert v[("storagegateway_gateway_fault_tolerant", "sgw-98F7654E")] == "fail"
+
+
+def test_directory_service() -> None:
+    e, aws = collect_fixture("ds", "ds")
+    assert aws.unanswered == []
+    corp = e.one("aws.ds.directory", "d-1111111111")
+    assert "r4dius" not in json.dumps(corp.attributes)  # the RADIUS shared secret is never kept
+    assert corp.tags == {"team": "identity"}
+    assert corp.attributes["SnapshotLimits"]["ManualSnapshotsRemaining"] == 4
+    lab = e.one("aws.ds.directory", "d-2222222222")
+    assert lab.attributes["SnapshotLimits"] is None and lab.errors == []  # SimpleAD: no limits to read
+    assert e.ids("aws.ds.certificate") == {"c-1111111111", "c-3333333333"}  # SimpleAD has no LDAPS
+    cert = e.one("aws.ds.certificate", "c-3333333333")
+    assert cert.arn == "arn:aws:ds:us-east-1:123456789012:directory/d-3333333333/certificate/c-3333333333"
+    pols = [
+        "directoryservice_directory_log_forwarding_enabled",
+        "directoryservice_directory_monitor_notifications",
+        "directoryservice_directory_snapshots_limit",
+        "directoryservice_radius_server_security_protocol",
+        "directoryservice_supported_mfa_radius_enabled",
+    ]
+    v = e.verdicts([*pols, "directoryservice_ldap_certificate_expiration"])
+    got = {p: tuple(v[(p, d)] for d in ("d-1111111111", "d-2222222222", "d-3333333333")) for p in pols}
+    assert got == {
+        "directoryservice_directory_log_forwarding_enabled": ("pass", "fail", "fail"),
+        "directoryservice_directory_monitor_notifications": ("pass", "fail", "fail"),
+        "directoryservice_directory_snapshots_limit": ("pass", "pass", "fail"),  # 2 left
+        "directoryservice_radius_server_security_protocol": ("pass", "fail", "fail"),
+        "directoryservice_supported_mfa_radius_enabled": ("pass", "fail", "fail"),
+    }
+    assert v[("directoryservice_ldap_certificate_expiration", "c-1111111111")] == "pass"
+    assert v[("directoryservice_ldap_certificate_expiration", "c-3333333333")] == "fail"
+
+
+def test_glacier() -> None:
+    e, aws = collect_fixture("glacier", "glacier")
+    assert aws.unanswered == []
+    assert e.one("aws.glacier.vault", "plain").attributes["AccessPolicy"] is None  # no policy: not configured
+    assert e.one("aws.glacier.vault", "archive").tags == {"team": "records"}
+    v = e.verdicts(["glacier_vaults_policy_public_access"])
+    assert {k[1]: x for k, x in v.items()} == {"archive": "pass", "shared": "fail", "plain": "pass"}
+
+
+def test_dlm() -> None:
+    e, aws = collect_fixture("dlm", "dlm")
+    assert aws.unanswered == []
+    region = e.one("aws.dlm.region")
+    assert region.attributes["HasSnapshots"] is True  # found on the second page
+    assert (
+        e.verdicts(["dlm_ebs_snapshot_lifecycle_policy_exists"])[
+            ("dlm_ebs_snapshot_lifecycle_policy_exists", "us-east-1")
+        ]
+        == "fail"
+    )
+    e2, _ = collect_fixture("dlm", "dlm_empty")
+    assert (
+        e2.verdicts(["dlm_ebs_snapshot_lifecycle_policy_exists"])[
+            ("dlm_ebs_snapshot_lifecycle_policy_exists", "us-east-1")
+        ]
+        == "pass"
+    )

@@ -12,7 +12,7 @@ from cspm_stream.collect.spec import Scope
 from cspm_stream.detect.rescan import load_map
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"
-SERVICES = "neptune docdb memorydb dax cloudformation appsync datasync ses elasticbeanstalk appstream lightsail storagegateway".split()
+SERVICES = "neptune docdb memorydb dax cloudformation appsync datasync ses elasticbeanstalk appstream lightsail storagegateway ds glacier dlm directconnect".split()
 
 
 def _record(source: str, name: str, request: dict[str, Any], response: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -177,6 +177,21 @@ CASES += [
     ),
 ]
 
+CASES += [
+    (
+        _record("ds.amazonaws.com", "EnableRadius", {"directoryId": "d-1234567890"}),
+        "aws.ds.directory",
+        {"DirectoryId": "d-1234567890"},
+    ),
+    (
+        _record("glacier.amazonaws.com", "SetVaultAccessPolicy", {"vaultName": "archive"}),
+        "aws.glacier.vault",
+        {"VaultName": "archive", "VaultARN": f"arn:aws:glacier:{REGION}:{ACCOUNT}:vaults/archive"},
+    ),
+    (_record("dlm.amazonaws.com", "DeleteLifecyclePolicy", {"policyId": "policy-0abc"}), "aws.dlm.region", {}),
+    (_record("directconnect.amazonaws.com", "CreateConnection", {"location": "EqDC2"}), "aws.directconnect.region", {}),
+]
+
 
 @pytest.mark.parametrize(("record", "rtype", "item"), CASES, ids=[f"{c[0]['eventName']}->{c[1]}" for c in CASES])
 def test_rescan_arn_is_the_collected_arn(record: dict[str, Any], rtype: str, item: dict[str, Any]) -> None:
@@ -214,3 +229,14 @@ def test_names_without_an_arn_rescan_by_id() -> None:
     ]:
         (t,) = [t for t in m.targets(record) if t.resource_type == rtype]
         assert (t.resource_id, t.arn) == (rid, None)
+
+
+def test_certificate_events_rescan_the_directory_certificates() -> None:
+    rec = _record("ds.amazonaws.com", "RegisterCertificate", {"directoryId": "d-1234567890"})
+    (t,) = load_map().targets(rec)
+    assert (t.resource_type, t.resource_id, t.arn) == ("aws.ds.certificate", "d-1234567890", None)
+    _, spec = spec_for("aws.ds.certificate")
+    assert (
+        spec.parent_id is not None
+        and spec.parent_id({"CertificateId": "c-1", "DirectoryId": "d-1234567890"}) == "d-1234567890"
+    )

@@ -8,7 +8,8 @@ engine for its keys) and emits:
 - ``detections``: OCSF Detection Findings (class 2004), key = finding uid, schema
   header ``ocsf.detection_finding.v1`` (activity 1 = new, 2 = repeat in its window);
 - ``rescan``: one ``rescan.v1`` request per resource a successful mutating call
-  touched, key = resource ARN (or id), with a deterministic ``request_id``.
+  touched, key = resource ARN (or id), with a deterministic ``request_id`` and the record's actor
+  (principal, source IP, user agent, call, eventID and time: who changed it).
 
 A value that is not an ``activity.v1`` record, or whose record has no usable
 ``eventID``/``eventTime`` or holds a list/object where the engine reads text
@@ -30,12 +31,14 @@ from typing import Any
 
 import structlog
 
+from cspm_stream.detect.actor import change_of
 from cspm_stream.detect.catalog import load_rules
 from cspm_stream.detect.engine import BudgetExceeded, DetectionEngine, EngineConfig
 from cspm_stream.detect.rescan import RescanTarget, load_map
 from cspm_stream.detect.rules import RuleInfo
 from cspm_stream.errors import DecodeError
 from cspm_stream.models import ActivityRecord, RescanRequest
+from cspm_stream.models.change import Change
 from cspm_stream.models.codec import decode, dumps
 from cspm_stream.models.ocsf import DETECTION_FINDING, SCHEMA_BY_CLASS, finding_uid
 from cspm_stream.settings import Settings
@@ -86,8 +89,9 @@ class DetectHandler:
             uid = f["finding_info"]["uid"]
             emits.append(Emit("detections", uid, dumps(f), headers_for(DETECTION_SCHEMA, trace_id=act.event_id)))
         now = self.clock() if out.rescans else ""
+        change = change_of(rec) if out.rescans else None  # who changed it: named in the resulting findings
         for tg in out.rescans:
-            req = rescan_request(tg, now)
+            req = rescan_request(tg, now, change)
             emits.append(Emit("rescan", tg.arn or tg.resource_id, dumps(req), headers_for(RESCAN_SCHEMA, act.event_id)))
         return emits
 
@@ -124,8 +128,9 @@ def _counter(registry: Any, name: str, doc: str, labels: tuple[str, ...]) -> Any
     return Counter(name, doc, labels, namespace="cspm", registry=registry)
 
 
-def rescan_request(tg: RescanTarget, requested_at: str) -> RescanRequest:
-    """The rescan request for one target; its id is deterministic (event + resource)."""
+def rescan_request(tg: RescanTarget, requested_at: str, actor: Change | None = None) -> RescanRequest:
+    """The rescan request for one target; its id is deterministic (event + resource). ``actor``: the
+    change that made it (:func:`cspm_stream.detect.actor.change_of`), carried to the snapshot."""
     return RescanRequest(
         request_id=finding_uid("rescan", tg.event_id, tg.resource_type, tg.resource_id),
         account_id=tg.account_id,
@@ -136,6 +141,7 @@ def rescan_request(tg: RescanTarget, requested_at: str) -> RescanRequest:
         arn=tg.arn,
         resource_id=tg.resource_id,
         source_event_id=tg.event_id,
+        actor=actor,
     )
 
 

@@ -13,7 +13,9 @@ Inputs (schema-dispatched, so topic naming does not matter):
 * ``rescan`` (:class:`RescanRequest`): a fresh snapshot of one resource (by ARN, or id +
   type), or — if the type's listing succeeded and the resource is not there — a
   deletion + tombstone. Requests for the same target within ``scan.rescan_dedup_s`` are
-  answered once (``state["rescan|<target>"]`` holds the last answer time).
+  answered once (``state["rescan|<target>"]`` holds the last answer time). The snapshot carries the
+  request's ``actor`` (who changed it). A first look that finds the resource missing or unchanged
+  looks again on ``scan.rescan_retry_s`` before concluding (:mod:`cspm_stream.stages.rescan_retry`).
 
 Unchanged resources: every snapshot is re-emitted (``observed_at`` = freshness) with
 the same ``content_hash`` when nothing changed. The posture stage keeps the last hash
@@ -54,6 +56,7 @@ from cspm_stream.models import (
 from cspm_stream.models.codec import decode_any, dumps
 from cspm_stream.settings import Settings
 from cspm_stream.stages.base import Emit, RecordMeta, RoleContext, Service, StageParts, headers_for
+from cspm_stream.stages.rescan_retry import RescanRetries
 from cspm_stream.timeutil import iso, now, parse_iso
 
 log = structlog.get_logger("cspm_stream.ingest")
@@ -92,6 +95,7 @@ def fit(snap: ResourceSnapshot, max_bytes: int = MAX_SNAPSHOT_BYTES) -> bytes:
             attributes=attrs,
             tags=snap.tags,
             errors=errors,
+            change=snap.change,
         )
         data = dumps(smaller)
         if len(data) <= max_bytes:
@@ -149,6 +153,7 @@ class IngestHandler:
         collector: Collector | None = None,
         clock: Clock = now,
         aws_hooks: Sequence[EventHook] = (),
+        registry: Any | None = None,
     ) -> None:
         self.settings = settings
         self._aws_hooks = tuple(aws_hooks)  # botocore hooks on every AWS session (the call metrics)
@@ -157,6 +162,16 @@ class IngestHandler:
         self._clock = clock
         self._lock = asyncio.Lock()
         self._me: str | None = None
+        self.retries = RescanRetries(
+            settings.scan.rescan_retry_s,
+            self._look,
+            self._conclude_deleted,
+            snapshot_emit,
+            clock=lambda: self._clock().timestamp(),
+            registry=registry,
+        )
+        #: the runtime calls :meth:`tick` this often (due rescan retries); 0 = no timer
+        self.tick_interval_s = self.retries.tick_interval_s
 
     async def start(self) -> None:
         await self._get_collector()
@@ -187,7 +202,10 @@ class IngestHandler:
         collector = await self._get_collector()
         started = iso(self._clock())
         outcome = ScanOutcome()
-        emits = [snapshot_emit(s, job.job_id) async for s in collector.collect(job, outcome)]
+        emits = []
+        async for snap in collector.collect(job, outcome):
+            self.retries.remember((snap,))
+            emits.append(snapshot_emit(snap, job.job_id))
         finished = iso(self._clock())
         emits.extend(reconcile(job, outcome, state, finished))
         status = ScanStatus(
@@ -238,32 +256,66 @@ class IngestHandler:
         if isinstance(last, int | float) and now_s - last < self.settings.scan.rescan_dedup_s and asked_s <= last:
             return []
         state[dkey] = now_s
+        snaps, complete = await self._look(req)
+        emits = [snapshot_emit(s, f"rescan:{req.request_id}") for s in snaps]
+        found = [s for s in snaps if s.resource_id != "*"]
+        missing = not found and complete and bool(req.arn)
+        if self.retries.first_look(req, found, missing, state) and missing:
+            emits.extend(self._conclude_deleted(req, state))
+        self.retries.remember(found)
+        return emits
+
+    def _job(self, req: RescanRequest, role: str | None) -> ScanJob:
         service, spec = spec_for(req.resource_type)
-        region = GLOBAL if spec.global_ else req.region
-        job = ScanJob(
+        return ScanJob(
             job_id=f"rescan:{req.request_id}",
             scan_id=f"rescan-{req.request_id}",
             account_id=req.account_id,
-            region=region,
+            region=GLOBAL if spec.global_ else req.region,
             service=service,
             requested_at=req.requested_at,
             resource_types=[req.resource_type],
-            role_arn=await self._role_for(req.account_id),
+            role_arn=role,
             full=False,
         )
+
+    async def _look(self, req: RescanRequest) -> tuple[list[ResourceSnapshot], bool]:
+        """One look at the request's resource: its snapshots (carrying the request's actor) and
+        whether the listing was complete."""
+        job = self._job(req, await self._role_for(req.account_id))
         collector = await self._get_collector()
         snaps, complete = await collector.collect_one(job, arn=req.arn, resource_id=req.resource_id)
-        emits = [snapshot_emit(s, job.job_id) for s in snaps]
-        found = [s for s in snaps if s.resource_id != "*"]
-        if not found and complete and req.arn:
-            at = iso(self._clock())
-            emits.extend(
-                deletion_emits(req.arn, req.resource_type, req.account_id, region, at, job.scan_id, job.job_id)
+        for s in snaps:
+            s.change = req.actor
+        return list(snaps), complete
+
+    def _conclude_deleted(self, req: RescanRequest, state: MutableMapping[str, Any]) -> list[Emit]:
+        """The resource is gone: its deletion (naming who deleted it) and tombstone; no longer seen."""
+        assert req.arn is not None
+        job = self._job(req, None)
+        at = iso(self._clock())
+        emits = deletion_emits(req.arn, req.resource_type, req.account_id, job.region, at, job.scan_id, job.job_id)
+        gone = emits[0]
+        if req.actor is not None and gone.value is not None:
+            gone.value = dumps(
+                ResourceDeleted(
+                    arn=req.arn,
+                    resource_type=req.resource_type,
+                    account_id=req.account_id,
+                    region=job.region,
+                    observed_at=at,
+                    scan_id=job.scan_id,
+                    change=req.actor,
+                )
             )
-            skey = seen_key(req.account_id, region, req.resource_type)
-            if skey in state:
-                state[skey] = [a for a in state[skey] if a != req.arn]
+        skey = seen_key(req.account_id, job.region, req.resource_type)
+        if skey in state:
+            state[skey] = [a for a in state[skey] if a != req.arn]
         return emits
+
+    def tick(self, state: MutableMapping[str, Any]) -> list[Emit]:
+        """The runtime's timer: due rescan retries start, finished ones emit what they found."""
+        return self.retries.tick(state)
 
 
 class Scheduler:
@@ -365,4 +417,5 @@ def build_stage(ctx: RoleContext) -> StageParts:
     external = sources_service(ctx)  # GuardDuty, Security Hub, Access Analyzer (when configured)
     if external is not None:
         services.append(("external", external))
-    return StageParts(IngestHandler(settings, clock=ctx.clock, aws_hooks=hooks), tuple(services))
+    handler = IngestHandler(settings, clock=ctx.clock, aws_hooks=hooks, registry=ctx.metrics.registry)
+    return StageParts(handler, tuple(services))

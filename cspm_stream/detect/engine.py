@@ -49,7 +49,7 @@ from typing import Any
 from cspm_stream.detect import derived
 from cspm_stream.detect.compiler import INDEX_FIELDS
 from cspm_stream.detect.records import RecordRejected, normalize, normalize_keys
-from cspm_stream.detect.rescan import RescanMap, RescanTarget
+from cspm_stream.detect.rescan import RescanMap, RescanTarget, ResourceSpec
 from cspm_stream.detect.rules import CorrelationRule, DetectionRule, RuleInfo, RuleSet
 from cspm_stream.detect.store import EngineConfig, Evidence, State, Store
 from cspm_stream.detect.windows import counted_value, group_keys, satisfied
@@ -65,6 +65,8 @@ class BudgetExceeded(CspmError):
 
 
 _CANDIDATE_CACHE_MAX = 50_000
+#: a key whose texts are longer together is not remembered (real names are short; junk must not fill memory)
+_KEY_CHARS_MAX = 512
 
 
 @dataclass(slots=True)
@@ -124,7 +126,7 @@ class DetectionEngine:
                     break
             else:
                 self._generic.append(r)
-        self._cache: dict[tuple[Any, ...], tuple[DetectionRule, ...]] = {}
+        self._cache: dict[tuple[Any, ...], tuple[tuple[DetectionRule, ...], tuple[ResourceSpec, ...]]] = {}
         #: derived key fields some indexed rule selects: (name, source field, key function)
         used = {n for r in rules.rules for n in r.compiled.key_derived}
         self._keyed = tuple((n, *derived.KEYED[n]) for n in sorted(used))
@@ -157,31 +159,34 @@ class DetectionEngine:
             except ValueError:
                 raise RecordRejected(f"eventTime {rec['eventTime'][:64]!r} is not an ISO 8601 time") from None
         t = event_time_ms
-        self.stats["records"] += 1
-        out = Outcome()
-        wm = self.store.watermark(state, partition)
-        if self.store.known(partition, eid):
-            self.stats["duplicates"] += 1
-            out.duplicate = True
-            return out
-        hits = self._match(rec)  # before any state changes: a record over budget leaves no trace
-        rm = self.rescan_map
-        if hits or (rm is not None and rm.mutating(rec)):  # it will produce output: every field checked
+        stats = self.stats
+        stats["records"] += 1
+        store = self.store
+        wm = store.watermark(state, partition)
+        if store.known(partition, eid):
+            stats["duplicates"] += 1
+            return Outcome(duplicate=True)
+        cands, specs = self._candidates(rec)
+        hits = self._match(rec, cands) if cands else []  # before any state changes: over budget leaves no trace
+        if hits or specs:  # it will produce output: every field checked
             rec = normalize(rec, need_time=False)
-        check_known = self.store.seen(partition, eid, t, wm)
+        check_known = store.seen(partition, eid, t, wm)
         if check_known is None:  # not reached: known() above said it is new
-            self.stats["duplicates"] += 1
-            out.duplicate = True
-            return out
+            stats["duplicates"] += 1
+            return Outcome(duplicate=True)
         new_wm = max(wm, t, watermark_ms or 0)
+        found: list[dict[str, Any]] = []
         if new_wm > wm:
-            out.findings.extend(self._live(self.store.advance(state, partition, new_wm)))
+            found = self._live(store.advance(state, partition, new_wm))
         late = t < new_wm - self._lateness
         if late:
-            self.stats["late"] += 1
-            out.late = True
-        targets = rm.targets(rec) if rm is not None else []
-        out.rescans = targets
+            stats["late"] += 1
+        targets = self.rescan_map.targets_of(rec, specs) if specs else []  # type: ignore[union-attr]
+        out = Outcome(found, targets, False, late, [], [])
+        if not hits:
+            stats["findings"] += len(found)
+            stats["rescans"] += len(targets)
+            return out
         resources: list[dict[str, Any]] | None = None
         truncated: list[str] = []
         group = principal or ""
@@ -228,11 +233,11 @@ class DetectionEngine:
         self.stats["rescans"] += len(out.rescans)
         return out
 
-    def _match(self, rec: dict[str, Any]) -> list[DetectionRule]:
+    def _match(self, rec: dict[str, Any], cands: tuple[DetectionRule, ...]) -> list[DetectionRule]:
         """The candidate rules whose predicate holds, within the budget.
 
         Candidates come from :meth:`_candidates`, whose key filter already decided the rule's
-        index-field selections exactly, so only the rest (``residual``) is evaluated here.
+        key-field selections exactly, so only the rest (``residual``) is evaluated here.
         The wall clock (cheap) is read around the evaluation; when it ran over, the record is
         evaluated again on the thread's CPU clock, rule by rule, so a process descheduled by a
         busy machine is not mistaken for an expensive record: only CPU time over the budget
@@ -241,7 +246,6 @@ class DetectionEngine:
         """
         if self._clipped:
             self._clipped.clear()
-        cands = self._candidates(rec)
         budget = self._budget
         if not budget:
             return [r for r in cands if r.residual(rec)]
@@ -264,16 +268,23 @@ class DetectionEngine:
         return hits
 
     # ------------------------------------------------------------------ rule index
-    def _candidates(self, rec: dict[str, Any]) -> tuple[DetectionRule, ...]:
+    def _candidates(self, rec: dict[str, Any]) -> tuple[tuple[DetectionRule, ...], tuple[ResourceSpec, ...]]:
+        """The rules that can match ``rec`` and the rescan specs of its call, remembered per key.
+
+        The key is the index fields' values plus the derived key fields' (:data:`derived.KEYED`);
+        both answers are functions of the key alone (the rescan table reads eventSource,
+        eventName and whether errorCode is set).
+        """
         ident = rec.get("userIdentity")
         key: tuple[Any, ...] = (
             rec.get("eventName"),
             rec.get("eventSource"),
-            ident.get("type") if isinstance(ident, dict) else None,
+            ident.get("type") if ident.__class__ is dict else None,
             rec.get("errorCode"),
         )
-        if self._keyed:  # derived key fields (cspm.tools): each a remembered function of one field
-            key = (*key, *(fn(rec) for _, _, fn in self._keyed))
+        keyed = self._keyed
+        if keyed:  # derived key fields (cspm.tools): each a remembered function of one field
+            key = (*key, keyed[0][2](rec)) if len(keyed) == 1 else (*key, *(fn(rec) for _, _, fn in keyed))
         hit = self._cache.get(key)
         if hit is not None:
             return hit
@@ -288,13 +299,16 @@ class DetectionEngine:
             probe["userIdentity"] = {"type": key[2]}
         if key[3] is not None:
             probe["errorCode"] = key[3]
-        for _, src, _ in self._keyed:  # the same source value gives the same derived value
+        for _, src, _ in keyed:  # the same source value gives the same derived value
             if (v := rec.get(src)) is not None:
                 probe[src] = v
-        hit = tuple(r for r in lst if r.compiled.key_filter is None or r.compiled.key_filter(probe))
-        if len(self._cache) >= _CANDIDATE_CACHE_MAX:
-            self._cache.clear()
-        self._cache[key] = hit
+        cands = tuple(r for r in lst if r.compiled.key_filter is None or r.compiled.key_filter(probe))
+        specs = self.rescan_map.specs(rec) if self.rescan_map is not None else ()
+        hit = (cands, specs)
+        if sum(len(v) for v in key[:4] if v.__class__ is str) <= _KEY_CHARS_MAX:  # junk values are not kept
+            if len(self._cache) >= _CANDIDATE_CACHE_MAX:
+                self._cache.clear()
+            self._cache[key] = hit
         return hit
 
     def _count(self, info: RuleInfo, shadow: bool) -> None:
@@ -305,7 +319,7 @@ class DetectionEngine:
 
     def candidate_count(self, rec: dict[str, Any]) -> int:
         """How many rules the index selects for ``rec`` (for tests and benchmarks)."""
-        return len(self._candidates(rec))
+        return len(self._candidates(rec)[0])
 
     def flush(self, state: State) -> list[dict[str, Any]]:
         """Publish every detection with repeats not yet published (end of an offline run)."""

@@ -62,9 +62,13 @@ class RescanMap:
 
     def mutating(self, rec: dict[str, Any]) -> bool:
         """Whether ``rec`` is a successful call this table maps to resources (no other field read)."""
-        return bool(self._specs(rec))
+        return bool(self.specs(rec))
 
-    def _specs(self, rec: dict[str, Any]) -> tuple[ResourceSpec, ...]:
+    def specs(self, rec: dict[str, Any]) -> tuple[ResourceSpec, ...]:
+        """The entries of ``rec``'s call (``()``: a read, a failure, an unknown call).
+
+        A function of eventSource, eventName and whether errorCode is set, nothing else.
+        """
         name = rec.get("eventName")
         source = rec.get("eventSource")
         if not isinstance(name, str) or not isinstance(source, str) or rec.get("errorCode"):
@@ -81,7 +85,10 @@ class RescanMap:
 
     def targets(self, rec: dict[str, Any]) -> list[RescanTarget]:
         """Resources a successful mutating call touched (``[]`` for reads, failures, unknown events)."""
-        specs = self._specs(rec)
+        return self.targets_of(rec, self.specs(rec))
+
+    def targets_of(self, rec: dict[str, Any], specs: tuple[ResourceSpec, ...]) -> list[RescanTarget]:
+        """:meth:`targets` with ``specs`` already looked up (``self.specs(rec)``)."""
         if not specs:
             return []
         name = str(rec.get("eventName"))

@@ -10,6 +10,7 @@ from cspm_stream.detect.catalog import builtin_rules_dir
 from cspm_stream.detect.engine import DetectionEngine
 from cspm_stream.detect.loader import load_paths
 from cspm_stream.detect.records import normalize, normalize_keys
+from cspm_stream.detect.rescan import load_map
 from tests.unit.detect.helpers import ev, rules
 from tests.unit.detect.test_sigmahq import RULES as SIGMAHQ
 
@@ -37,7 +38,7 @@ INDEXED = rules(
 
 
 def _titles(engine: DetectionEngine, rec: dict) -> set[str]:
-    return {r.info.title for r in engine._candidates(normalize(rec))}
+    return {r.info.title for r in engine._candidates(normalize(rec))[0]}
 
 
 def test_projection_keeps_only_rules_whose_index_fields_can_match() -> None:
@@ -62,7 +63,7 @@ def test_index_never_drops_a_matching_rule_and_residuals_agree() -> None:
     checked = 0
     for raw in recs:
         rec = normalize(raw)
-        selected = eng._candidates(rec)
+        selected = eng._candidates(rec)[0]
         cands = set(id(r) for r in selected)
         for r in live:
             if r.compiled.predicate(rec):
@@ -71,7 +72,7 @@ def test_index_never_drops_a_matching_rule_and_residuals_agree() -> None:
         for r in selected:  # what the engine evaluates on a selected record decides exactly the same
             assert r.residual(rec) == r.compiled.predicate(rec), (r.info.title, rec["eventName"])
     assert checked > 1000
-    assert sum(len(eng._candidates(normalize(r))) for r in recs) / len(recs) < 0.1 * len(live)
+    assert sum(len(eng._candidates(normalize(r))[0]) for r in recs) / len(recs) < 0.1 * len(live)
 
 
 def test_combined_wildcard_lists_decide_like_the_values_one_by_one() -> None:
@@ -132,7 +133,7 @@ def test_rules_on_cspm_tools_are_candidates_only_where_the_agent_names_a_tool() 
     for agent in AGENTS:
         for name, source in (("ListUsers", "iam.amazonaws.com"), ("GetCallerIdentity", "sts.amazonaws.com")):
             rec = normalize_keys(ev(name, source, user_agent=agent))  # type: ignore[arg-type]
-            selected = eng._candidates(rec)
+            selected = eng._candidates(rec)[0]
             for r in TOOLS.rules:
                 if r.compiled.predicate(rec):
                     assert r in selected, (r.info.title, agent)
@@ -150,7 +151,27 @@ def test_the_builtin_tool_rules_cost_nothing_on_ordinary_traffic() -> None:
         if tool_names(rec):  # the mix has some scanners (TruffleHog) and attack tools
             announced += 1
             continue
-        assert not tool_rules & {r.info.id for r in eng._candidates(normalize(rec))}, rec.get("userAgent")
+        assert not tool_rules & {r.info.id for r in eng._candidates(normalize(rec))[0]}, rec.get("userAgent")
     assert 0 < announced < 400
     kali = normalize(ev("ListBuckets", "s3.amazonaws.com", user_agent=AGENTS[0]))
-    assert {r.info.name for r in eng._candidates(kali)} >= {"cspm_api_call_from_penetration_testing_distribution"}
+    assert {r.info.name for r in eng._candidates(kali)[0]} >= {"cspm_api_call_from_penetration_testing_distribution"}
+
+
+def test_rescan_specs_remembered_per_key_are_the_records_own() -> None:
+    rm = load_map()
+    eng = DetectionEngine(load_paths([builtin_rules_dir()]), rescan_map=rm)
+    recs = generate(3000, seed=13)
+    recs += [dict(r, errorCode="AccessDenied") for r in recs[:200]]
+    recs += [dict(r, eventName="PutBucketPolicy", eventSource="s3.amazonaws.com") for r in recs[:200]]
+    for raw in recs:
+        rec = normalize(raw)
+        assert eng._candidates(rec)[1] == rm.specs(rec), (rec["eventName"], rec.get("errorCode"))
+    assert any(eng._candidates(normalize(r))[1] for r in recs)
+
+
+def test_junk_key_values_are_evaluated_but_not_remembered() -> None:
+    eng = DetectionEngine(INDEXED)
+    eng._candidates(normalize(ev("Delete" + "x" * 600, "s3.amazonaws.com")))
+    eng._candidates(normalize(ev("DeleteBucket", "s3.amazonaws.com")))
+    assert [k[0] for k in eng._cache] == ["DeleteBucket"]
+    assert _titles(eng, ev("Delete" + "y" * 600, "s3.amazonaws.com")) == {"R1", "R4"}

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.scan.crossref_seed import REGIONS, Seeder, seed_ec2, seed_iam
+from bench.scan.crossref_seed_c import seed_breadth_c
 from bench.scan.crossref_seed_data import seed_compute, seed_logging, seed_messaging, seed_s3
 from bench.scan.crossref_seed_edge import seed_edge
 from cspm_stream.testing.moto import MotoServer
@@ -72,6 +73,15 @@ SERVICES = {
     "accessanalyzer": ["accessanalyzer"],
     "securityhub": ["securityhub"],
     "logs": ["cloudwatch", "logs"],
+    # posture breadth, part C (the services moto serves)
+    "neptune": ["neptune"],
+    "memorydb": ["memorydb"],
+    "dax": ["dynamodb"],
+    "cloudformation": ["cloudformation"],
+    "appsync": ["appsync"],
+    "datasync": ["datasync"],
+    "ses": ["ses"],
+    "directconnect": ["directconnect"],
 }
 REGION_LEVEL_SUFFIX = (".region",)
 REGION_LEVEL = {"aws.logs.monitoring"}
@@ -93,6 +103,9 @@ MOTO_GAPS = {
     "iam_no_root_access_key": "moto's credential report has no <root_account> row",
     "iam_root_hardware_mfa_enabled": "moto's credential report has no <root_account> row",
     "iam_root_mfa_enabled": "moto's credential report has no <root_account> row",
+    "memorydb_cluster_auto_minor_version_upgrades": "moto's MemoryDB clusters carry no Engine (Prowler's service skips them)",
+    "memorydb_cluster_in_transit_encryption_enabled": "moto's MemoryDB clusters carry no Engine (Prowler's service skips them)",
+    "ses_identity_dkim_enabled": "moto answers Prowler's SES v2 ListEmailIdentities with HTTP 404",
 }
 ROOT_ROW_CHECKS = {"iam_rotate_access_key_90_days", "iam_user_accesskey_unused", "iam_user_two_active_access_key"}
 
@@ -342,7 +355,7 @@ def run(prowler: str, keep: Path | None) -> dict[str, Any]:
     moto = MotoServer(load_managed_policies=True).start()  # AdministratorAccess & co. exist
     try:
         seeder = Seeder(moto.endpoint_url)
-        for fn in (seed_ec2, seed_iam, seed_s3, seed_messaging, seed_logging, seed_compute, seed_edge):
+        for fn in (seed_ec2, seed_iam, seed_s3, seed_messaging, seed_logging, seed_compute, seed_edge, seed_breadth_c):
             fn(seeder)
         pairs = exact_pairs()
         ours_run = scan_ours(moto.endpoint_url, work / "ours.jsonl")

@@ -112,3 +112,10 @@ def test_docdb_recorded() -> None:
         assert (v[(pid, "docs-prod")], v[(pid, "docs-legacy")]) == want, pid
     assert v[("documentdb_cluster_public_snapshot", "rds:docs-prod-2025-03-01-03-00")] == "pass"
     assert v[("documentdb_cluster_public_snapshot", "docs-legacy-export")] == "fail"
+
+
+@pytest.mark.moto
+def test_rds_clusters_leave_neptune_to_its_own_type(moto_server: MotoServer, neptune: Estate) -> None:
+    rds = collect_moto(moto_server, ["rds"])
+    assert "orders" in rds.ids("aws.rds.cluster")
+    assert not rds.ids("aws.rds.cluster") & {"graph-good", "graph-bad"}

@@ -58,8 +58,10 @@ class Display:
             self.counts["compliance"] += 1
             state = obj.get("unmapped", {}).get("state", "")
             res = (obj.get("resources") or [{}])[0].get("uid", "")
+            who = obj.get("actor", {}).get("user", {}).get("uid", "")  # who changed it (event-triggered rescans)
+            by = f"  by {who} from {obj.get('src_endpoint', {}).get('ip', '')}" if who else ""
             self.line(
-                self._c(sev, f"  ▲ {sev:<8} posture   {state.upper():<10} {info.get('title', '')[:60]:<60} {res}")
+                self._c(sev, f"  ▲ {sev:<8} posture   {state.upper():<10} {info.get('title', '')[:60]:<60} {res}{by}")
             )
         else:
             self.counts["detection"] += 1

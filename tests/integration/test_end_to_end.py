@@ -76,6 +76,15 @@ async def test_demo_pipeline_end_to_end(
     # closed loop: the attacker's real ingress change → rescan → NEW finding on the tight SG
     tight_sg = seeded.good["security group internal https"]
     assert any(tight_sg in r for r in new), "the rescan after AuthorizeSecurityGroupIngress found nothing"
+    # ... and that finding names who changed it: the attacker, from the CloudTrail record
+    opened = [
+        a
+        for a in alerts
+        if a.get("class_uid") == 2003 and a["unmapped"]["state"] == "new" and tight_sg in a["resources"][0]["uid"]
+    ]
+    assert opened and all(a["actor"]["user"]["uid"].endswith("user/demo-intruder") for a in opened), opened
+    assert all(a["api"]["operation"] == "AuthorizeSecurityGroupIngress" for a in opened)
+    assert any("by arn:aws:iam::" in ln and tight_sg in ln for ln in printed.out.splitlines())
 
     # remediation in dry-run: plans published, nothing applied
     assert result.display.plans, "no remediation plans"

@@ -73,6 +73,17 @@ def product_of(f: Mapping[str, Any]) -> tuple[str, str, str]:
     return product, m.PRODUCT_NAMES[product], arn
 
 
+_OUR_ID = re.compile(r"[0-9a-f]{32}")
+_CUSTOM_PRODUCT = re.compile(r"arn:[a-z-]+:securityhub:[a-z0-9-]+:[0-9]{12}:product/[0-9]{12}/default")
+
+
+def is_ours(f: Mapping[str, Any]) -> bool:
+    """Whether an ASFF finding is one of our own alerts exported by the ``securityhub`` sink
+    (:mod:`cspm_stream.delivery.asff`: the account's default custom product, our 32-hex finding uid
+    as ``Id``): read back it would be the same problem twice, so the pollers skip it."""
+    return bool(_OUR_ID.fullmatch(text(f.get("Id"), 64)) and _CUSTOM_PRODUCT.fullmatch(text(f.get("ProductArn"), 256)))
+
+
 def control_id(f: Mapping[str, Any]) -> str:
     """The Security Hub control id of a control finding (``S3.8``), or ``""``."""
     comp = obj(f.get("Compliance"))

@@ -20,7 +20,7 @@ import orjson
 
 from cspm_stream.errors import DecodeError
 from cspm_stream.external.accessanalyzer import from_access_analyzer
-from cspm_stream.external.asff import findings_of_event, from_asff
+from cspm_stream.external.asff import findings_of_event, from_asff, is_ours
 from cspm_stream.external.guardduty import from_guardduty
 from cspm_stream.external.mapping import Equivalents
 from cspm_stream.external.pollers import finding_emit, refused_emit
@@ -54,6 +54,8 @@ def findings_of(event: Any, eq: Equivalents | None, at: str, stage: str) -> list
     resources = event.get("resources")
     analyzer = resources[0] if isinstance(resources, list) and resources and isinstance(resources[0], str) else ""
     for raw in raws:
+        if kind == SECURITYHUB_EVENT and isinstance(raw, dict) and is_ours(raw):
+            continue  # one of our own alerts exported to Security Hub
         try:
             if kind == GUARDDUTY_EVENT:
                 ext = from_guardduty(raw, via="eventbridge", eq=eq)

@@ -34,7 +34,7 @@ import structlog
 from cspm_stream.errors import DecodeError
 from cspm_stream.external import model as m
 from cspm_stream.external.accessanalyzer import from_access_analyzer
-from cspm_stream.external.asff import from_asff, product_of
+from cspm_stream.external.asff import from_asff, is_ours, product_of
 from cspm_stream.external.checkpoints import MAX_SEEN, CheckpointStore
 from cspm_stream.external.guardduty import from_guardduty
 from cspm_stream.external.mapping import Equivalents
@@ -247,7 +247,7 @@ class SecurityHubPoller(FindingPoller):
             params["NextToken"] = token
 
     def normalise(self, raw: Any, key: str) -> m.ExternalFinding | None:
-        if isinstance(raw, dict) and product_of(raw)[0] in self.opts.skip_products:
+        if isinstance(raw, dict) and (product_of(raw)[0] in self.opts.skip_products or is_ours(raw)):
             return None
         return from_asff(raw, via=m.SECURITYHUB, eq=self.eq)
 

@@ -292,3 +292,25 @@ def test_the_two_spellings_of_one_principal_meet() -> None:
     )
     assert subject_of_principal("123456789012", "Root", "") == "123456789012|root"
     assert subject_of_principal("123456789012", "AWSService", "x") == ""
+
+
+def test_our_own_alerts_exported_to_security_hub_are_recognised() -> None:
+    from cspm_stream.delivery.asff import to_asff
+    from cspm_stream.delivery.model import alert_from_bytes
+    from cspm_stream.external.asff import is_ours
+    from cspm_stream.external.checkpoints import MemoryCheckpoints
+    from cspm_stream.external.events import findings_of
+    from cspm_stream.external.pollers import SecurityHubPoller
+    from cspm_stream.testing.findings import compliance_finding, detection_finding, raw
+
+    for f in (compliance_finding(), detection_finding()):
+        doc = to_asff(alert_from_bytes(raw(f)))
+        assert is_ours(doc)
+        poller = SecurityHubPoller(None, "123456789012", "us-east-1", None, MemoryCheckpoints())  # type: ignore[arg-type]
+        assert poller.normalise(doc, poller.key) is None
+        event = {"detail-type": "Security Hub Findings - Imported", "detail": {"findings": [doc]}}
+        assert findings_of(event, None, "2026-11-28T00:00:00.000Z", "x") == []
+    partner = s.inspector_cve()
+    partner["ProductArn"] = "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default"
+    assert not is_ours(partner)  # another custom integration of the account: kept
+    assert not is_ours(s.control("S3.8", "arn:aws:s3:::b", "AwsS3Bucket"))

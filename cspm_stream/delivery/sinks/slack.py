@@ -20,6 +20,17 @@ _ICON = {
 }
 
 
+def who_changed(a: Alert) -> str:
+    """``*Changed by:* <principal> from <ip> (<call> at <time>)`` when the finding names the change
+    that caused it (``unmapped.changed_by``, else ``last_changed_by``); ``""`` otherwise."""
+    c = a.unmapped.get("changed_by") or a.unmapped.get("last_changed_by")
+    if not isinstance(c, dict) or not c.get("principal_arn"):
+        return ""
+    label = "Changed by" if "changed_by" in a.unmapped else "Last changed by"
+    ip = f" from {c.get('source_ip')}" if c.get("source_ip") else ""
+    return f"*{label}:* `{c['principal_arn']}`{ip} ({c.get('event_name', '')} at {c.get('event_time', '')})"[:400]
+
+
 def slack_message(a: Alert) -> dict[str, Any]:
     """``{"text", "blocks"}``: a one-line summary plus the key facts."""
     kind = "Compliance" if a.is_compliance else "Detection"
@@ -30,6 +41,13 @@ def slack_message(a: Alert) -> dict[str, Any]:
             "*Resource:* `" + a.resources[0] + "`" + (f" (+{len(a.resources) - 1})" if len(a.resources) > 1 else "")
         )
     facts.append(f"*{'Policy' if a.is_compliance else 'Rule'}:* `{a.control}`")
+    who = who_changed(a)
+    if who:
+        facts.append(who)
+    sources = a.unmapped.get("sources")
+    if isinstance(sources, list) and sources:
+        names = [str(x.get("product", "")) for x in sources[:8] if isinstance(x, dict)]
+        facts.append("*Reported by:* " + ", ".join(n for n in names if n))
     if a.frameworks:
         facts.append("*Frameworks:* " + ", ".join(a.frameworks[:6]))
     rem = a.finding.get("remediation")

@@ -67,6 +67,11 @@ class Check:
     resolved_ms: int | None  # set only for resolved findings
     requirements: frozenset[tuple[str, str]]  # (framework id, requirement id) cited by the finding
     deleted: bool = False  # the resource is gone: history only, in no current figure
+    #: who changed the resource (the CloudTrail change behind the check's state, or the last one):
+    #: principal_arn, source_ip, event_name, event_time; None when no change was recorded
+    changed_by: dict[str, str] | None = None
+    #: the products that reported this problem when more than one did (cspm_stream first)
+    sources: tuple[str, ...] = ()
 
     @property
     def was_failing(self) -> bool:
@@ -220,7 +225,21 @@ def to_check(
         resolved_ms=max(time_ms, first) if resolved else None,
         requirements=requirements,
         deleted=unmapped.get("resource_deleted") is True,
+        changed_by=_change(unmapped.get("changed_by") or unmapped.get("last_changed_by")),
+        sources=_sources(unmapped.get("sources")),
     )
+
+
+def _change(v: Any) -> dict[str, str] | None:
+    if not isinstance(v, dict) or not isinstance(v.get("principal_arn"), str):
+        return None
+    return {k: _str(v.get(k))[:512] for k in ("principal_arn", "source_ip", "event_name", "event_time")}
+
+
+def _sources(v: Any) -> tuple[str, ...]:
+    if not isinstance(v, list):
+        return ()
+    return tuple(_str(x.get("product"))[:128] for x in v[:16] if isinstance(x, dict) and x.get("product"))
 
 
 def to_detection(obj: Mapping[str, Any]) -> Detection:

@@ -36,6 +36,8 @@ CSV_COLUMNS = (
     "first_seen",
     "last_seen",
     "resolved_at",
+    "changed_by",
+    "sources",
     "requirements",
     "finding_uid",
 )
@@ -76,6 +78,8 @@ def _check_cells(c: Check) -> list[str]:
         _iso(c.first_seen_ms),
         _iso(c.last_seen_ms),
         _iso(c.resolved_ms) if c.resolved_ms is not None else "",
+        c.changed_by["principal_arn"] if c.changed_by else "",
+        ";".join(c.sources),
         c.uid,
     ]
 

@@ -219,8 +219,17 @@ class _Compiler:
     def __init__(self, placeholders: Placeholders, vocab: Vocabulary) -> None:
         self.placeholders = placeholders
         self.vocab = vocab
+        #: id(condition node) -> its predicate: the predicate, the projection and the residual
+        #: share leaves (the tree outlives the compile, so ids stay valid)
+        self._done: dict[int, Predicate] = {}
 
     def node(self, node: Node) -> Predicate:
+        done = self._done.get(id(node))
+        if done is None:
+            done = self._done[id(node)] = self._node(node)
+        return done
+
+    def _node(self, node: Node) -> Predicate:
         if isinstance(node, ConditionAND):
             # cheap pinned comparisons first: eventName/eventSource equality short-circuits most records
             args = sorted(node.args, key=_cost)  # type: ignore[arg-type]
@@ -258,7 +267,7 @@ class _Compiler:
                 return lambda r: not inner(r)
             return None
         if isinstance(node, ConditionFieldEqualsValueExpression) and node.field in KEY_FIELDS:
-            return self.field(node.field, node.value)
+            return self.node(node)
         return None
 
     def residual(self, node: Node) -> Predicate:

@@ -50,7 +50,7 @@ from cspm_stream.detect import derived
 from cspm_stream.detect.compiler import INDEX_FIELDS
 from cspm_stream.detect.records import RecordRejected, normalize, normalize_keys
 from cspm_stream.detect.rescan import RescanMap, RescanTarget, ResourceSpec
-from cspm_stream.detect.rules import CorrelationRule, DetectionRule, RuleInfo, RuleSet
+from cspm_stream.detect.rules import CorrelationRule, CorrelationType, DetectionRule, RuleInfo, RuleSet
 from cspm_stream.detect.store import EngineConfig, Evidence, State, Store
 from cspm_stream.detect.windows import counted_value, group_keys, satisfied
 from cspm_stream.errors import CspmError
@@ -411,7 +411,12 @@ class DetectionEngine:
             buf.append(list(entry))  # in order: the usual case
         else:
             insort(buf, list(entry), key=_order)
-        found = satisfied(corr, buf, t)
+        # every count a condition takes is at most the window's records (value_count aside): a buffer
+        # too short for the threshold cannot hold a satisfying window
+        if corr.ctype is not CorrelationType.VALUE_COUNT and not corr.op.holds(len(buf), corr.threshold):
+            found = None
+        else:
+            found = satisfied(corr, buf, t)
         finding = None
         if found is not None:
             window, evidence_entries = found

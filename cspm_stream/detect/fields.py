@@ -78,12 +78,27 @@ class UnknownField(FieldError):
     """A top-level field CloudTrail records lack: a warning for rules (the field is always absent)."""
 
 
+_CHECKED: dict[tuple[str, frozenset[str]], tuple[str, ...]] = {}
+
+
 def check_field(path: str, extra: frozenset[str] = frozenset()) -> tuple[str, ...]:
     """Validate a dotted path against the vocabulary (plus ``extra`` top-level fields); return its segments.
 
     Raises :class:`UnknownField` for a top-level field CloudTrail lacks (callers that accept it
-    with a warning catch that subclass) and :class:`FieldError` for a malformed path.
+    with a warning catch that subclass) and :class:`FieldError` for a malformed path. Valid
+    paths are remembered (rules name the same fields over and over).
     """
+    if path.__class__ is str:
+        done = _CHECKED.get((path, extra))
+        if done is not None:
+            return done
+    parts = _check_field(path, extra)
+    if len(_CHECKED) < 65_536:
+        _CHECKED[(path, extra)] = parts
+    return parts
+
+
+def _check_field(path: str, extra: frozenset[str]) -> tuple[str, ...]:
     if not isinstance(path, str) or not path or path.startswith(".") or path.endswith(".") or ".." in path:
         raise FieldError(f"field {path!r} is not a dotted CloudTrail path")
     parts = tuple(path.split("."))

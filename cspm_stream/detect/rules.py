@@ -59,11 +59,11 @@ class DetectionRule:
     generate: bool = True
     #: correlation rules fed by this rule's matches
     feeds: list[CorrelationRule] = field(default_factory=list)
+    #: the predicate to evaluate on a record the index selected (see ``Compiled.residual``)
+    residual: Predicate = field(init=False, repr=False, compare=False)
 
-    @property
-    def residual(self) -> Predicate:
-        """The predicate to evaluate on a record the index selected (see ``Compiled.residual``)."""
-        return self.compiled.residual or self.compiled.predicate
+    def __post_init__(self) -> None:
+        self.residual = self.compiled.residual or self.compiled.predicate
 
 
 @dataclass(slots=True)

@@ -93,10 +93,14 @@ class Store:
         self._next_sweep: dict[int, int] = {}
         self._ids: dict[int, dict[str, int]] = {}
         self._order: dict[int, deque[tuple[int, str]]] = {}
+        self._wm_keys: dict[int, str] = {}
 
     # ------------------------------------------------------------------ watermark and eventID memory
     def watermark(self, state: State, partition: int) -> int:
-        stored = state.get(f"wm|{partition}")
+        key = self._wm_keys.get(partition)
+        if key is None:
+            key = self._wm_keys[partition] = f"wm|{partition}"
+        stored = state.get(key)
         mem = self._wm.get(partition, 0)
         if partition not in self._restored or (stored is not None and stored > mem):
             # first sight of the partition, or another worker advanced it (rebalance): records up to

@@ -41,10 +41,10 @@ MAX_GROUPS = 32
 MAX_VALUE_CHARS = 512
 
 
-def _distinct(get: Getter, rec: dict[str, Any], *, empty: bool) -> list[str]:
+def _distinct(values: list[Any], *, empty: bool = False) -> list[str]:
     """The distinct texts of a field's values in record order (``empty``: keep ``""``)."""
     seen: dict[str, None] = {}
-    for v in get(rec):
+    for v in values:
         t = text(v)
         if t is None or (not t and not empty):
             continue
@@ -56,22 +56,33 @@ def group_keys(names: Sequence[str], getters: Sequence[Getter], rec: dict[str, A
     """The groups ``rec`` takes part in (``[]``: a group-by field has no value); ``["*"]`` without group-by."""
     if not names:
         return ["*"]
-    per_field: list[list[str]] = []
-    for name, get in zip(names, getters, strict=True):
-        vals = _distinct(get, rec, empty=False)
-        if not vals:
-            return []
-        per_field.append([f"{name}={v}" for v in vals[:MAX_GROUPS]])
-    if len(per_field) == 1:
-        return per_field[0]
-    if all(len(p) == 1 for p in per_field):
-        return ["|".join(p[0] for p in per_field)]
+    parts: list[str] = []  # one value per field so far (the usual case)
+    per_field: list[list[str]] | None = None
+    for i, get in enumerate(getters):
+        vals = get(rec)
+        if len(vals) == 1 and (v := vals[0]).__class__ is str:
+            if not v:
+                return []
+            one = [f"{names[i]}={v[:MAX_VALUE_CHARS]}"]
+        else:
+            many = _distinct(vals)
+            if not many:
+                return []
+            one = [f"{names[i]}={x}" for x in many[:MAX_GROUPS]]
+        if per_field is None and len(one) == 1:
+            parts.append(one[0])
+            continue
+        if per_field is None:
+            per_field = [[p] for p in parts]
+        per_field.append(one)
+    if per_field is None:
+        return ["|".join(parts)] if len(parts) > 1 else parts
     return ["|".join(combo) for combo in islice(product(*per_field), MAX_GROUPS)]
 
 
 def counted_value(get: Getter, rec: dict[str, Any], keep: int) -> str | list[str] | None:
     """What a value_count correlation counts for ``rec``: None, one text, or up to ``keep`` distinct texts."""
-    vals = _distinct(get, rec, empty=True)
+    vals = _distinct(get(rec), empty=True)
     if not vals:
         return None
     if len(vals) == 1:

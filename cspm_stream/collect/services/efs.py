@@ -1,5 +1,6 @@
 """EFS file systems: item (Encrypted, KmsKeyId, Tags) plus ``BackupPolicy`` and
-``FileSystemPolicy`` (parsed), null when not configured."""
+``FileSystemPolicy`` (parsed), null when not configured, and ``AccessPoints``: DescribeAccessPoints of the file
+system (``[{AccessPointId, RootDirectory.Path, PosixUser, LifeCycleState}]``, ``[]`` = none)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,12 @@ SPECS = [
                 lambda i: {"FileSystemId": i["FileSystemId"]},
                 policy_member("Policy"),
                 _NOT_FOUND,
+            ),
+            Detail(
+                "AccessPoints",
+                "describe_access_points",
+                lambda i: {"FileSystemId": i["FileSystemId"]},
+                paginate_items="AccessPoints",
             ),
         ),
         one_params=lambda rid: {"FileSystemId": rid},

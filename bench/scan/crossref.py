@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.scan.crossref_seed import REGIONS, Seeder, seed_ec2, seed_iam
+from bench.scan.crossref_seed_b import seed_breadth_b
 from bench.scan.crossref_seed_c import seed_breadth_c
 from bench.scan.crossref_seed_data import seed_compute, seed_logging, seed_messaging, seed_s3
 from bench.scan.crossref_seed_edge import seed_edge
@@ -82,10 +83,27 @@ SERVICES = {
     "datasync": ["datasync"],
     "ses": ["ses"],
     "directconnect": ["directconnect"],
+    # posture breadth, part B (the services moto serves)
+    "sagemaker": ["sagemaker"],
+    "bedrock": ["bedrock"],
+    "codebuild": ["codebuild"],
+    "cognito": ["cognito"],
+    "stepfunctions": ["stepfunctions"],
+    "events": ["eventbridge"],
+    "kafka": ["kafka"],
+    "mq": ["mq"],
+    "dms": ["dms"],
+    "fsx": ["fsx"],
+    "transfer": ["transfer"],
+    "organizations": ["organizations"],
+    "account": ["account"],
+    "inspector2": ["inspector2"],
+    "macie2": ["macie"],
+    "ssm": ["ssm"],
 }
 REGION_LEVEL_SUFFIX = (".region",)
 REGION_LEVEL = {"aws.logs.monitoring"}
-ACCOUNT_LEVEL = {"aws.iam.account", "aws.s3.account"}
+ACCOUNT_LEVEL = {"aws.iam.account", "aws.s3.account", "aws.organizations.organization", "aws.account.contacts"}
 ROOT_IDS = {"root", "<root_account>"}
 #: Prowler's resources for account-wide IAM settings (the password policy) and the root user
 ACCOUNT_IDS = ROOT_IDS | {"password-policy"}
@@ -355,7 +373,17 @@ def run(prowler: str, keep: Path | None) -> dict[str, Any]:
     moto = MotoServer(load_managed_policies=True).start()  # AdministratorAccess & co. exist
     try:
         seeder = Seeder(moto.endpoint_url)
-        for fn in (seed_ec2, seed_iam, seed_s3, seed_messaging, seed_logging, seed_compute, seed_edge, seed_breadth_c):
+        for fn in (
+            seed_ec2,
+            seed_iam,
+            seed_s3,
+            seed_messaging,
+            seed_logging,
+            seed_compute,
+            seed_edge,
+            seed_breadth_c,
+            seed_breadth_b,
+        ):
             fn(seeder)
         pairs = exact_pairs()
         ours_run = scan_ours(moto.endpoint_url, work / "ours.jsonl")

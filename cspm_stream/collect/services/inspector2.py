@@ -6,8 +6,6 @@
 * ``Findings`` — only when Inspector is ENABLED (else null): ``{HasActive, OldestFirstObservedAt}`` from ListFindings
   filtered on the account and ``findingStatus`` ACTIVE, sorted by ``FIRST_OBSERVED_AT`` ascending, one result
   (``OldestFirstObservedAt`` is that finding's ``firstObservedAt``; null without active findings).
-* ``InUse`` — what Inspector would have to scan here, as Prowler decides it: ``EcrRepositories`` (ECR
-  DescribeRepositories returns one) and ``LambdaFunctions`` (Lambda ListFunctions returns one).
 """
 
 from __future__ import annotations
@@ -53,15 +51,6 @@ async def _findings(calls: Calls, item: Item) -> Any:
     return {"HasActive": bool(found), "OldestFirstObservedAt": found[0].get("firstObservedAt") if found else None}
 
 
-async def _in_use(calls: Calls, item: Item) -> Any:
-    repos = await calls.call("ecr", "describe_repositories", maxResults=1)
-    functions = await calls.call("lambda", "list_functions", MaxItems=1)
-    return {
-        "EcrRepositories": bool(repos.get("repositories")),
-        "LambdaFunctions": bool(functions.get("Functions")),
-    }
-
-
 SPECS = [
     ResourceSpec(
         resource_type="aws.inspector2.region",
@@ -72,7 +61,6 @@ SPECS = [
         details=(
             Detail("Account", fn=_account),
             Detail("Findings", fn=_findings),
-            Detail("InUse", fn=_in_use),
         ),
     ),
 ]

@@ -6,8 +6,6 @@ and Region.
   — any other access denial is an error, never "disabled").
 * ``AutomatedDiscovery`` — GetAutomatedDiscoveryConfiguration ``status`` ENABLED/DISABLED, read only when the
   session is ENABLED (else null).
-* ``HasBuckets`` — whether the account has an S3 bucket in this Region (S3 ListBuckets with ``BucketRegion``):
-  Prowler reports a disabled Macie only where there are buckets to protect.
 """
 
 from __future__ import annotations
@@ -45,12 +43,6 @@ async def _automated_discovery(calls: Calls, item: Item) -> Any:
     return {"status": resp.get("status", "DISABLED")}
 
 
-async def _has_buckets(calls: Calls, item: Item) -> Any:
-    region = calls.scope.region
-    resp = await calls.call("s3", "list_buckets", BucketRegion=region, MaxBuckets=1)
-    return any(isinstance(b, dict) and b.get("BucketRegion", region) == region for b in resp.get("Buckets") or [])
-
-
 SPECS = [
     ResourceSpec(
         resource_type="aws.macie2.region",
@@ -61,7 +53,6 @@ SPECS = [
         details=(
             Detail("Session", fn=_session),
             Detail("AutomatedDiscovery", fn=_automated_discovery),
-            Detail("HasBuckets", fn=_has_buckets),
         ),
     ),
 ]

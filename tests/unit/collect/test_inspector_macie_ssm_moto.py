@@ -1,5 +1,5 @@
-"""Inspector, Macie and Systems Manager on the wire: moto for Inspector activation per Region (on in one, off in the
-other, with workloads in both), Macie sessions and buckets per Region, SSM documents (private, shared, public) and
+"""Inspector, Macie and Systems Manager on the wire: moto for Inspector activation per Region (partly on in one,
+never enabled in the other), Macie sessions, SSM documents (private, shared, public) and
 parameters; recorded responses where moto does not serve the call (Macie automated discovery, SSM compliance
 summaries and service settings) — each of which must ERROR on moto, never pass."""
 
@@ -30,10 +30,6 @@ def estate(moto_server: MotoServer) -> Estate:
     for region in REGIONS:
         moto_server.boto3_client("ecr", region).create_repository(repositoryName=f"app-{region}")
     moto_server.boto3_client("macie2").enable_macie()
-    moto_server.boto3_client("s3").create_bucket(Bucket="exports-use1")
-    moto_server.boto3_client("s3", "eu-west-1").create_bucket(
-        Bucket="exports-euw1", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
-    )
     ssm = moto_server.boto3_client("ssm")
     for name in ("private-doc", "partner-doc", "public-doc"):
         ssm.create_document(Content=json.dumps(DOC), Name=name, DocumentType="Command")
@@ -50,20 +46,19 @@ def test_inspector_per_region(estate: Estate) -> None:
         ["inspector2_is_enabled", "inspector2_ecr_scanning_enabled", "inspector2_lambda_standard_scanning_enabled"]
     )
     # moto answers no account status where Inspector was never enabled (AWS answers DISABLED): an error, not a pass
-    assert (v[("inspector2_is_enabled", "us-east-1")], v[("inspector2_is_enabled", "eu-west-1")]) == ("pass", "error")
+    # EC2 and ECR on, Lambda off: not enabled for every resource type
+    assert (v[("inspector2_is_enabled", "us-east-1")], v[("inspector2_is_enabled", "eu-west-1")]) == ("fail", "error")
     assert v[("inspector2_ecr_scanning_enabled", "us-east-1")] == "pass"
-    assert v[("inspector2_lambda_standard_scanning_enabled", "us-east-1")] == "fail"  # not enabled, no functions either
+    assert v[("inspector2_lambda_standard_scanning_enabled", "us-east-1")] == "fail"
     on = estate.one("aws.inspector2.region", "us-east-1")
-    assert on.attributes["InUse"] == {"EcrRepositories": True, "LambdaFunctions": False}
     assert on.attributes["Findings"] == {"HasActive": False, "OldestFirstObservedAt": None}
     assert ("aws.inspector2.region", "Account") in estate.errors()
 
 
-def test_recorded_inspector_findings_and_usage() -> None:
+def test_recorded_inspector_findings() -> None:
     e, aws = collect_fixture("inspector2", "inspector2")
     assert aws.unanswered == []
     region = e.one("aws.inspector2.region", "us-east-1")
-    assert region.attributes["InUse"] == {"EcrRepositories": False, "LambdaFunctions": True}
     assert region.attributes["Findings"] == {"HasActive": True, "OldestFirstObservedAt": "2025-06-01T00:00:00.000Z"}
     pols = [
         "inspector2_is_enabled",
@@ -74,7 +69,7 @@ def test_recorded_inspector_findings_and_usage() -> None:
     ]
     v = e.verdicts(pols)
     assert {p: v[(p, "us-east-1")] for p in pols} == {
-        "inspector2_is_enabled": "fail",  # Lambda code scanning off while the Region has functions
+        "inspector2_is_enabled": "fail",  # Lambda code scanning off
         "inspector2_active_findings_exist": "fail",
         "inspector2_active_findings_within_max_age": "fail",  # first observed 2025-06-01, more than 192 days ago
         "inspector2_lambda_code_scanning_enabled": "fail",
@@ -83,13 +78,8 @@ def test_recorded_inspector_findings_and_usage() -> None:
 
 
 def test_macie_per_region(estate: Estate) -> None:
-    for region in REGIONS:  # each Region sees its own bucket (ListBuckets filtered by BucketRegion)
-        assert estate.one("aws.macie2.region", region).attributes["HasBuckets"] is True
-    v = estate.verdicts(
-        ["macie_is_enabled", "macie_enabled_in_region", "macie_automated_sensitive_data_discovery_enabled"]
-    )
+    v = estate.verdicts(["macie_is_enabled", "macie_automated_sensitive_data_discovery_enabled"])
     assert v[("macie_is_enabled", "us-east-1")] == "pass"
-    assert v[("macie_enabled_in_region", "us-east-1")] == "pass"
     # moto does not serve GetAutomatedDiscoveryConfiguration: an error where Macie is on, never a pass
     assert v[("macie_automated_sensitive_data_discovery_enabled", "us-east-1")] == "error"
 
@@ -169,8 +159,6 @@ def test_recorded_macie_not_enabled() -> None:
 def test_recorded_macie_discovery() -> None:
     e, aws = collect_fixture("macie2", "macie2")
     assert aws.unanswered == []
-    region = e.one("aws.macie2.region", "us-east-1")
-    assert region.attributes["HasBuckets"] is True
     v = e.verdicts(["macie_automated_sensitive_data_discovery_enabled", "macie_is_enabled"])
     assert v[("macie_automated_sensitive_data_discovery_enabled", "us-east-1")] == "fail"
     assert v[("macie_is_enabled", "us-east-1")] == "pass"

@@ -13,9 +13,16 @@ Both travel on Kafka (JSON with a ``schema`` field, strictly decoded like every 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from cspm_stream.models.codec import message
+
+#: longest text field kept from a record read off a topic (descriptions: LONG_TEXT)
+TEXT = 1024
+LONG_TEXT = 4096
+#: most rule ids kept per finding
+MAX_RULES = 32
 
 COMPLIANCE = "compliance"
 DETECTION = "detection"
@@ -99,3 +106,17 @@ class OurDetection:
     severity: int
     account_id: str
     region: str
+
+
+def clip(ext: ExternalFinding) -> ExternalFinding:
+    """``ext`` with every text bounded (what the normalisers produce anyway): a record another
+    producer wrote to the topic cannot grow the stage state beyond these bounds."""
+    changes: dict[str, object] = {}
+    for f in dataclasses.fields(ext):
+        v = getattr(ext, f.name)
+        limit = LONG_TEXT if f.name in ("description", "remediation") else TEXT
+        if isinstance(v, str) and len(v) > limit:
+            changes[f.name] = v[:limit]
+    if ext.rules is not None and (len(ext.rules) > MAX_RULES or any(len(r) > TEXT for r in ext.rules)):
+        changes["rules"] = [r[:TEXT] for r in ext.rules[:MAX_RULES]]
+    return dataclasses.replace(ext, **changes) if changes else ext  # type: ignore[arg-type]

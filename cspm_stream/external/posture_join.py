@@ -32,7 +32,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from cspm_stream.external.model import COMPLIANCE, ExternalFinding
+from cspm_stream.external.model import COMPLIANCE, ExternalFinding, clip
 from cspm_stream.external.ocsf import compliance_record, external_uid, issue_id, ms
 from cspm_stream.external.sources import source_entry
 from cspm_stream.models import ocsf
@@ -68,6 +68,7 @@ def apply(handler: PostureHandler, ext: ExternalFinding, state: MutableMapping[s
     """Join one external finding (see the module docstring); returns the records to emit."""
     from cspm_stream.errors import DecodeError
 
+    ext = clip(ext)
     if ext.kind != COMPLIANCE or not ext.resource_arn:
         raise DecodeError(f"external finding {ext.uid[:100]} is not a posture-like finding with a resource")
     key = PREFIX + ext.resource_arn

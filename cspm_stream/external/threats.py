@@ -44,7 +44,7 @@ import structlog
 from cspm_stream.errors import DecodeError
 from cspm_stream.external._common import subject_of_arn
 from cspm_stream.external.mapping import Equivalents
-from cspm_stream.external.model import DETECTION, ExternalFinding, OurDetection
+from cspm_stream.external.model import DETECTION, ExternalFinding, OurDetection, clip
 from cspm_stream.external.ocsf import detection_record, ms
 from cspm_stream.external.sources import OURS
 from cspm_stream.models import ocsf
@@ -262,8 +262,10 @@ class ExternalHandler:
         msg = decode_any(value, (ExternalFinding, OurDetection))
         now = self._now_ms()
         if isinstance(msg, OurDetection):
+            msg.title, msg.uid, msg.rule_id = msg.title[:1024], msg.uid[:256], msg.rule_id[:256]
+            msg.subject = msg.subject[:1024]
             return self.join.on_ours(msg, state, now)
-        return self.join.on_external(msg, state, now)
+        return self.join.on_external(clip(msg), state, now)
 
     def tick(self, state: MutableMapping[str, Any]) -> list[Emit]:
         return self.join.due(state, self._now_ms())

@@ -171,3 +171,14 @@ async def test_a_threat_finding_on_the_posture_topic_is_refused(posture: Posture
     ext = from_asff(s.guardduty_via_hub())
     with pytest.raises(DecodeError, match="not a posture-like finding"):
         await posture.handle(None, dumps(ext), RecordMeta("x", 0, 0), {})
+
+
+async def test_oversized_fields_from_the_topic_are_bounded_in_state(posture: PostureHandler, eq: Equivalents) -> None:
+    ext = from_asff(s.inspector_cve(), eq=eq)
+    ext.status = "X" * 500_000
+    ext.uid = "u" * 200_000
+    ext.description = "d" * 1_000_000
+    state: dict[str, Any] = {}
+    (rec,) = await feed(posture, dumps(ext), state)
+    assert len(orjson.dumps(state)) < 20_000
+    assert len(rec["finding_info"]["desc"]) <= 4096

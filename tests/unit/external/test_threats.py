@@ -255,3 +255,14 @@ async def test_a_posture_like_finding_on_the_threat_topic_is_refused(eq: Equival
     ext = from_asff(s.control("S3.8", "arn:aws:s3:::b", "AwsS3Bucket"), eq=eq)
     with pytest.raises(DecodeError, match="not a threat finding"):
         await ExternalHandler(join_of(eq)).handle(None, dumps(ext), RecordMeta(NOTE_TOPIC, 0, 0), {})
+
+
+async def test_oversized_fields_from_the_topic_are_bounded_in_state(eq: Equivalents) -> None:
+    ext = gd(eq)
+    ext.description = "d" * 1_000_000
+    ext.title = "t" * 100_000
+    ext.rules = [*(ext.rules or []), *("r" * 5000 for _ in range(200))]
+    state: dict[str, Any] = {}
+    handler = ExternalHandler(join_of(eq), clock=lambda: T / 1000)
+    assert await handler.handle(None, dumps(ext), RecordMeta(NOTE_TOPIC, 0, 0), state) == []  # held
+    assert len(orjson.dumps(state)) < 200_000

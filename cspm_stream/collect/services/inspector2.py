@@ -3,9 +3,10 @@
 
 * ``Account`` — BatchGetAccountStatus for the scanned account: ``state.status`` (ENABLED, DISABLED, ...) and
   ``resourceState.{ec2,ecr,lambda,lambdaCode}.status``.
-* ``Findings`` — only when Inspector is ENABLED (else null): ``{HasActive, OldestFirstObservedAt}`` from ListFindings
-  filtered on the account and ``findingStatus`` ACTIVE, sorted by ``FIRST_OBSERVED_AT`` ascending, one result
-  (``OldestFirstObservedAt`` is that finding's ``firstObservedAt``; null without active findings).
+* ``Findings`` — only when Inspector is ENABLED (else null): ``{HasActive, OldestFirstObservedAt, HasActiveCritical}``
+  from ListFindings filtered on the account and ``findingStatus`` ACTIVE, sorted by ``FIRST_OBSERVED_AT`` ascending,
+  one result (``OldestFirstObservedAt`` is that finding's ``firstObservedAt``; null without active findings), and
+  the same filter narrowed to ``severity`` CRITICAL (one result: is there any).
 """
 
 from __future__ import annotations
@@ -48,7 +49,24 @@ async def _findings(calls: Calls, item: Item) -> Any:
         maxResults=1,
     )
     found = resp.get("findings") or []
-    return {"HasActive": bool(found), "OldestFirstObservedAt": found[0].get("firstObservedAt") if found else None}
+    critical: list[Any] = []
+    if found:
+        resp = await calls.call(
+            "inspector2",
+            "list_findings",
+            filterCriteria={
+                "awsAccountId": [{"comparison": "EQUALS", "value": calls.scope.account_id}],
+                "findingStatus": [{"comparison": "EQUALS", "value": "ACTIVE"}],
+                "severity": [{"comparison": "EQUALS", "value": "CRITICAL"}],
+            },
+            maxResults=1,
+        )
+        critical = resp.get("findings") or []
+    return {
+        "HasActive": bool(found),
+        "OldestFirstObservedAt": found[0].get("firstObservedAt") if found else None,
+        "HasActiveCritical": bool(critical),
+    }
 
 
 SPECS = [

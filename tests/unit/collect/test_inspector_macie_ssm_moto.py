@@ -51,7 +51,7 @@ def test_inspector_per_region(estate: Estate) -> None:
     assert v[("inspector2_ecr_scanning_enabled", "us-east-1")] == "pass"
     assert v[("inspector2_lambda_standard_scanning_enabled", "us-east-1")] == "fail"
     on = estate.one("aws.inspector2.region", "us-east-1")
-    assert on.attributes["Findings"] == {"HasActive": False, "OldestFirstObservedAt": None}
+    assert on.attributes["Findings"] == {"HasActive": False, "OldestFirstObservedAt": None, "HasActiveCritical": False}
     assert ("aws.inspector2.region", "Account") in estate.errors()
 
 
@@ -59,13 +59,18 @@ def test_recorded_inspector_findings() -> None:
     e, aws = collect_fixture("inspector2", "inspector2")
     assert aws.unanswered == []
     region = e.one("aws.inspector2.region", "us-east-1")
-    assert region.attributes["Findings"] == {"HasActive": True, "OldestFirstObservedAt": "2025-06-01T00:00:00.000Z"}
+    assert region.attributes["Findings"] == {
+        "HasActive": True,
+        "OldestFirstObservedAt": "2025-06-01T00:00:00.000Z",
+        "HasActiveCritical": False,  # the active finding is HIGH
+    }
     pols = [
         "inspector2_is_enabled",
         "inspector2_active_findings_exist",
         "inspector2_active_findings_within_max_age",
         "inspector2_lambda_code_scanning_enabled",
         "inspector2_ec2_scanning_enabled",
+        "inspector2_no_active_critical_findings",
     ]
     v = e.verdicts(pols)
     assert {p: v[(p, "us-east-1")] for p in pols} == {
@@ -74,6 +79,7 @@ def test_recorded_inspector_findings() -> None:
         "inspector2_active_findings_within_max_age": "fail",  # first observed 2025-06-01, more than 192 days ago
         "inspector2_lambda_code_scanning_enabled": "fail",
         "inspector2_ec2_scanning_enabled": "pass",
+        "inspector2_no_active_critical_findings": "pass",
     }
 
 

@@ -1,6 +1,8 @@
 """`cspm-stream remediation`: approve commands, list actions and the permissions they need.
 
 cspm-stream remediation approve ID [--approver NAME] [--reject]
+cspm-stream remediation rollback ID [--dry-run] [--actor NAME]   # undo a succeeded action from its audit record
+cspm-stream remediation playbooks [--format table|json]           # detection → response playbooks
 cspm-stream remediation list-actions [--format table|json]
 cspm-stream remediation iam-policy            # the remediator role's least-privilege policy
 """
@@ -28,6 +30,19 @@ def register(sub: Any) -> None:
     a.add_argument("--approver", default="", help="who approves (default: the OS user)")
     a.add_argument("--reject", action="store_true", help="reject instead of approve")
     a.set_defaults(func=_approve)
+
+    rb = rsub.add_parser(
+        "rollback",
+        help="undo a succeeded remediation or response: restore the prior state its audit record kept",
+    )
+    rb.add_argument("command_id", metavar="ID", help="the command id (rc-...) from remediation-results")
+    rb.add_argument("--dry-run", action="store_true", help="plan only: print (and publish) the calls, change nothing")
+    rb.add_argument("--actor", default="", help="who rolls back (default: the OS user)")
+    rb.set_defaults(func=_rollback)
+
+    pb = rsub.add_parser("playbooks", help="the response playbooks: which detections trigger which action")
+    pb.add_argument("--format", choices=("table", "json"), default="table")
+    pb.set_defaults(func=_playbooks)
 
     ls = rsub.add_parser("list-actions", help="every remediation action with its minimum IAM permissions")
     ls.add_argument("--format", choices=("table", "json"), default="table")
@@ -132,3 +147,50 @@ async def _send(settings: settings_mod.Settings, emit: Any) -> None:
             await p.send(emit)
     except KafkaError as exc:
         raise KafkaUnavailable(f"approval not published: {type(exc).__name__}: {exc}") from None
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    from cspm_stream.remediate.audit import run_rollback
+    from cspm_stream.timeutil import now_iso
+
+    settings = settings_mod.load(args.config)
+    if not args.command_id.startswith("rc-"):
+        print(f"cspm-stream: {args.command_id!r} is not a command id (rc-...)", file=sys.stderr)
+        return 2
+    out = asyncio.run(
+        run_rollback(
+            settings, args.command_id, actor=args.actor or getpass.getuser(), at=now_iso(), dry_run=args.dry_run
+        )
+    )
+    r = out.result
+    print(f"{r.command_id} ({r.status.value}): rollback of {args.command_id} {r.action} on {r.resource_arn}")
+    for c in r.calls:
+        print(f"  {c['service']}:{c['operation']} {orjson.dumps(c['params']).decode()}")
+    if r.error:
+        print(f"cspm-stream remediation rollback: {r.error}", file=sys.stderr)
+    return 3 if r.status.value == "failed" else 0
+
+
+def _playbooks(args: argparse.Namespace) -> int:
+    from cspm_stream.remediate.playbooks import load
+
+    rows: list[dict[str, Any]] = [
+        {
+            "id": p.id,
+            "title": p.title,
+            "action": p.action,
+            "target": p.target if p.target != "resource" else f"resource ({p.resource_type})",
+            "rules": [{"id": r, "name": n} for r, n in p.rules],
+            "description": p.description,
+        }
+        for p in load()
+    ]
+    if args.format == "json":
+        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return 0
+    for r in rows:
+        print(f"{r['id']}: {r['action']} on {r['target']}")
+        print(f"    {r['title']}")
+        print(f"    rules: {', '.join(x['name'] for x in r['rules'])}")
+    print(f"{len(rows)} playbooks")
+    return 0

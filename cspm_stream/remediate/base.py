@@ -158,7 +158,7 @@ def _load_builtins() -> None:
         return
     import importlib
 
-    for mod in ("s3", "ec2", "iam", "rds", "misc"):
+    for mod in ("s3", "ec2", "iam", "rds", "misc", "response"):
         importlib.import_module(f"cspm_stream.remediate.actions.{mod}")
     _loaded.append(True)
 

@@ -11,7 +11,9 @@ delivery sinks are enqueued on the :class:`~cspm_stream.delivery.runner.SinkRunn
 :class:`~cspm_stream.models.RemediationCommand` on ``remediation`` keyed by the
 resource ARN — whether or not any route matched. A detection (state ``new``) may do the
 same when its rule names an action (``unmapped.remediation_action``, with optional
-``unmapped.remediation_params`` such as the access key id to quarantine).
+``unmapped.remediation_params`` such as the access key id to quarantine), and a new detection
+of a rule a response playbook lists (``cspm_stream/catalog/playbooks``) yields that playbook's
+containment command under the same modes (:mod:`cspm_stream.remediate.playbooks`).
 
 Wiring (``run --role alerts``)::
 
@@ -38,6 +40,8 @@ from cspm_stream.errors import ConfigError
 from cspm_stream.models import FindingStatus, RemediationCommand, RemediationMode, dumps
 from cspm_stream.observability.metrics import Metrics
 from cspm_stream.remediate.modes import command_id, resolve_mode, resource_id_from_arn
+from cspm_stream.remediate.playbooks import Playbook, commands_for
+from cspm_stream.remediate.playbooks import load as load_playbooks
 from cspm_stream.settings import AlertSettings, RemediationSettings, Settings
 from cspm_stream.stages.base import Emit, RecordMeta, RoleContext, Service, StageParts, headers_for
 from cspm_stream.timeutil import ms_to_iso, parse_iso
@@ -67,6 +71,7 @@ class AlertRouterHandler:
         topic_names: Mapping[str, str] | None = None,
         metrics: Metrics | None = None,
         clock: Callable[[], float] = time.time,
+        playbooks: Sequence[Playbook] | None = None,
     ) -> None:
         self.router = Router(alerts.routes)
         #: ``cspm_event_to_alert_seconds``: from the finding's time to its routing to a sink
@@ -80,6 +85,8 @@ class AlertRouterHandler:
         if delivery and runner is None:
             raise ConfigError("alerts.sinks", delivery, "delivery sinks need a SinkRunner")
         self.topic_names = dict(topic_names or {})
+        #: detection rule → containment action (catalog/playbooks); commands only where the action's mode is not off
+        self.playbooks = load_playbooks() if playbooks is None else list(playbooks)
 
     async def handle(
         self, key: bytes | None, value: bytes | None, meta: RecordMeta, state: MutableMapping[str, Any]
@@ -101,15 +108,11 @@ class AlertRouterHandler:
             kind = "compliance" if alert.is_compliance else "detection"
             self._latency.labels(kind=kind).observe(max(0.0, self._clock() - alert.time_ms / 1000))
         cmd = self.command_for(alert, meta)
-        if cmd is not None:
-            emits.append(
-                Emit(
-                    "remediation",
-                    cmd.resource_arn,
-                    dumps(cmd),
-                    headers_for("remediation.v1", action=cmd.action),
-                )
-            )
+        cmds = [cmd] if cmd is not None else []
+        if not alert.is_compliance and self.playbooks:  # response playbooks (cspm_stream.remediate.playbooks)
+            cmds += [c for c in commands_for(self.playbooks, alert.finding, self.remediation) if c != cmd]
+        for c in cmds:
+            emits.append(Emit("remediation", c.resource_arn, dumps(c), headers_for("remediation.v1", action=c.action)))
         return emits
 
     def command_for(self, a: Alert, meta: RecordMeta) -> RemediationCommand | None:

@@ -207,6 +207,15 @@ CASES: dict[str, Seeder] = {
 }
 
 
+def _response_cases() -> dict[str, Seeder]:
+    from .test_response_moto import RESPONSE_CASES  # the response actions' seeders live with their tests
+
+    return dict(RESPONSE_CASES)
+
+
+CASES.update(_response_cases())
+
+
 def seed_trail_region(m: MotoServer, a: str) -> tuple[str, str, dict[str, Any]]:
     s3 = seed_client(m, a, "s3")
     bucket = uniq("trail")

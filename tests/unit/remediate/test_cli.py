@@ -22,7 +22,7 @@ def test_list_actions_json_shows_permissions(capsys: pytest.CaptureFixture[str])
 def test_list_actions_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["remediation", "list-actions"]) == 0
     out = capsys.readouterr().out
-    assert "kms_enable_rotation" in out and "kms:EnableKeyRotation" in out and "23 actions" in out
+    assert "kms_enable_rotation" in out and "kms:EnableKeyRotation" in out and "26 actions" in out
 
 
 def test_iam_policy_is_least_privilege(capsys: pytest.CaptureFixture[str]) -> None:

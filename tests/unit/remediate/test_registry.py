@@ -24,7 +24,9 @@ CONTRACT = (
     "ec2_remove_public_snapshot_sharing ec2_remove_public_ami_sharing ec2_require_imdsv2 iam_deactivate_access_key "
     "iam_delete_login_profile iam_detach_admin_policy iam_set_password_policy rds_make_private "
     "rds_enable_deletion_protection rds_remove_public_snapshot_sharing kms_enable_rotation cloudtrail_start_logging "
-    "cloudtrail_enable_log_validation guardduty_enable ecr_enable_scan_on_push sqs_enable_encryption"
+    "cloudtrail_enable_log_validation guardduty_enable ecr_enable_scan_on_push sqs_enable_encryption "
+    # response actions (catalog/playbooks)
+    "iam_quarantine_access_key iam_revoke_role_sessions ec2_isolate_instance"
 ).split()
 PERMISSION = re.compile(r"^[a-z0-9-]+:[A-Z][A-Za-z0-9]+$")
 

@@ -3,7 +3,8 @@
 Neptune clusters and snapshots, MemoryDB, DAX, CloudFormation stacks (CDK bootstrap stack, nested-looking names),
 AppSync APIs, DataSync tasks, SES identities, Direct Connect connections, and the EC2 network twins: instances
 judged through all their security groups (exposed by range, over IPv6 only, UDP and private-source decoys),
-launch-wizard and many-rule groups, Elastic IPs, transit gateways, subnets, VPC endpoints and volume snapshots.
+launch-wizard and many-rule groups, Elastic IPs, transit gateways, subnets, VPC endpoints and volume snapshots;
+multi-Region KMS keys, NLBs with and without cross-zone balancing and TLS listeners, EFS access points.
 DocumentDB (moto refuses the engine) and VPN tunnels (moto reports no telemetry) are tested on recorded responses.
 """
 
@@ -225,6 +226,84 @@ def seed_data(s: Seeder) -> None:
         s.do(f"c:dx-{name}", partial(dx_eu.create_connection, location=where, bandwidth="1Gbps", connectionName=name))
 
 
+def seed_twins(s: Seeder) -> None:
+    kms = s.client("kms", "us-east-1")
+    s.do("c:kms-multi-region", lambda: kms.create_key(Description="multi", MultiRegion=True))
+    s.do("c:kms-single-region", lambda: kms.create_key(Description="single", MultiRegion=False))
+    ec2 = s.client("ec2", "us-east-1")
+    vpc = s.do("c:lb-vpc", lambda: ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"])
+    if vpc:
+        subnets = [
+            s.do(
+                f"c:lb-subnet-{z}",
+                partial(
+                    lambda c, z: ec2.create_subnet(VpcId=vpc, CidrBlock=c, AvailabilityZone=f"us-east-1{z}")["Subnet"][
+                        "SubnetId"
+                    ],
+                    c,
+                    z,
+                ),
+            )
+            for c, z in (("10.50.1.0/24", "a"), ("10.50.2.0/24", "b"))
+        ]
+        elb = s.client("elbv2", "us-east-1")
+        tg = s.do(
+            "c:tg",
+            lambda: elb.create_target_group(Name="c-tg", Protocol="TCP", Port=443, VpcId=vpc)["TargetGroups"][0][
+                "TargetGroupArn"
+            ],
+        )
+        cert = s.do(
+            "c:acm",
+            lambda: s.client("acm", "us-east-1").request_certificate(DomainName="c.example.com")["CertificateArn"],
+        )
+        for name, cross, proto in (("c-nlb-good", "true", "TLS"), ("c-nlb-bad", "false", "TCP")):
+            arn = s.do(
+                f"c:{name}",
+                partial(
+                    lambda n: elb.create_load_balancer(Name=n, Subnets=subnets, Type="network")["LoadBalancers"][0][
+                        "LoadBalancerArn"
+                    ],
+                    name,
+                ),
+            )
+            if not arn or not tg:
+                continue
+            s.do(
+                f"c:{name}-cross-zone",
+                partial(
+                    elb.modify_load_balancer_attributes,
+                    LoadBalancerArn=arn,
+                    Attributes=[{"Key": "load_balancing.cross_zone.enabled", "Value": cross}],
+                ),
+            )
+            extra = {"Certificates": [{"CertificateArn": cert}]} if proto == "TLS" and cert else {}
+            s.do(
+                f"c:{name}-listener",
+                partial(
+                    elb.create_listener,
+                    LoadBalancerArn=arn,
+                    Protocol=proto if extra or proto == "TCP" else "TCP",
+                    Port=443,
+                    DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
+                    **extra,
+                ),
+            )
+    efs = s.client("efs", "us-east-1")
+    confined = s.do("c:efs-confined", lambda: efs.create_file_system(CreationToken="c-confined")["FileSystemId"])
+    wide = s.do("c:efs-wide", lambda: efs.create_file_system(CreationToken="c-wide")["FileSystemId"])
+    if confined:
+        s.do(
+            "c:efs-ap-confined",
+            lambda: efs.create_access_point(
+                FileSystemId=confined, PosixUser={"Uid": 1000, "Gid": 1000}, RootDirectory={"Path": "/app"}
+            ),
+        )
+    if wide:
+        s.do("c:efs-ap-root", lambda: efs.create_access_point(FileSystemId=wide, RootDirectory={"Path": "/"}))
+
+
 def seed_breadth_c(s: Seeder) -> None:
     seed_network(s)
     seed_data(s)
+    seed_twins(s)

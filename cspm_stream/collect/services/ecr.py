@@ -1,7 +1,10 @@
 """ECR repositories and the Region's private registry.
 
 ``aws.ecr.repository``: the DescribeRepositories item (imageScanningConfiguration, imageTagMutability,
-encryptionConfiguration) plus ``RepositoryPolicy`` and ``LifecyclePolicy`` (parsed, null = none) and ``Tags``.
+encryptionConfiguration) plus ``RepositoryPolicy`` and ``LifecyclePolicy`` (parsed, null = none), ``Tags`` and
+``PolicyForeignPrincipals``: the principals the repository policy's Allow statements name outside the scanned
+account (``*``, another account id or an ARN of another account; service principals not counted), from the same
+GetRepositoryPolicy answer.
 
 ``aws.ecr.registry`` (one per account and Region): ``ScanningConfiguration`` (GetRegistryScanningConfiguration
 ``scanningConfiguration``: ``scanType`` BASIC/ENHANCED, ``rules`` with ``scanFrequency`` SCAN_ON_PUSH/
@@ -14,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from cspm_stream.collect.faults import CallFailed
+from cspm_stream.collect.services.events import foreign_principals
 from cspm_stream.collect.spec import (
     Calls,
     Detail,
@@ -29,6 +33,29 @@ from cspm_stream.collect.spec import (
 
 def _repo(item: Item) -> dict[str, Any]:
     return {"repositoryName": item["repositoryName"]}
+
+
+async def _policy_raw(calls: Calls, item: Item) -> Any:
+    """GetRepositoryPolicy once per repository and job (two details read it); None when there is none."""
+
+    async def read() -> Any:
+        try:
+            resp = await calls.call("ecr", "get_repository_policy", **_repo(item))
+        except CallFailed as exc:
+            if exc.fault.code == "RepositoryPolicyNotFoundException":
+                return None
+            raise
+        return policy_member("policyText")(resp)
+
+    return await calls.cached(f"ecr-policy:{item['repositoryName']}", read)
+
+
+async def _repository_policy(calls: Calls, item: Item) -> Any:
+    return await _policy_raw(calls, item)
+
+
+async def _foreign_principals(calls: Calls, item: Item) -> Any:
+    return foreign_principals(await _policy_raw(calls, item), calls.scope.account_id)
 
 
 async def _scanning(calls: Calls, item: Item) -> Any:
@@ -55,13 +82,8 @@ SPECS = [
         arn=key("repositoryArn"),
         tags=tags_from_list("Tags"),
         details=(
-            Detail(
-                "RepositoryPolicy",
-                "get_repository_policy",
-                _repo,
-                policy_member("policyText"),
-                frozenset({"RepositoryPolicyNotFoundException"}),
-            ),
+            Detail("RepositoryPolicy", fn=_repository_policy),
+            Detail("PolicyForeignPrincipals", fn=_foreign_principals),
             Detail(
                 "LifecyclePolicy",
                 "get_lifecycle_policy",

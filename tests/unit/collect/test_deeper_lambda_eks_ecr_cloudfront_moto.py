@@ -154,3 +154,36 @@ def test_eks_endpoint_settings(moto_server: MotoServer) -> None:
     v = e.verdicts([p, "eks_cluster_deletion_protection_enabled"])
     assert (v[(p, "private")], v[(p, "public")]) == ("pass", "fail")
     assert v[("eks_cluster_deletion_protection_enabled", "public")] == "pass"  # not reported by moto: Prowler passes it
+
+
+def test_ecr_repository_policy_cross_account(moto_server: MotoServer) -> None:
+    import json
+
+    reset(moto_server)
+    ecr = moto_server.boto3_client("ecr")
+
+    def policy(principal: str) -> str:
+        return json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Sid": "pull", "Effect": "Allow", "Principal": {"AWS": principal}, "Action": ["ecr:BatchGetImage"]}
+                ],
+            }
+        )
+
+    for name, principal in (
+        ("own", f"arn:aws:iam::{ACCOUNT_ID}:role/ci"),
+        ("shared", "arn:aws:iam::210987654321:root"),
+    ):
+        ecr.create_repository(repositoryName=name)
+        ecr.set_repository_policy(repositoryName=name, policyText=policy(principal))
+    ecr.create_repository(repositoryName="no-policy")
+    e = collect_moto(moto_server, ["ecr"])
+    assert e.one("aws.ecr.repository", "shared").attributes["PolicyForeignPrincipals"] == [
+        "arn:aws:iam::210987654321:root"
+    ]
+    assert e.one("aws.ecr.repository", "no-policy").attributes["RepositoryPolicy"] is None
+    p = "ecr_repository_policy_no_cross_account"
+    v = e.verdicts([p])
+    assert (v[(p, "own")], v[(p, "shared")], v[(p, "no-policy")]) == ("pass", "fail", "pass")

@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from cspm_stream.external.model import ExternalFinding
 from cspm_stream.models import (
     ActivityRecord,
     ActivitySource,
@@ -98,4 +99,32 @@ def valid_examples() -> dict[str, bytes]:
             )
         ),
         "approvals": dumps(Approval("c", "alice", T0, True, "sig")),
+        "external-findings": dumps(external("compliance", "arn:aws:s3:::b")),
+        "external-threats": dumps(external("detection", "")),
     }
+
+
+def external(kind: str, arn: str) -> ExternalFinding:
+    """A normalised external finding (posture-like on a bucket, or a GuardDuty threat finding)."""
+    return ExternalFinding(
+        uid=f"arn:aws:securityhub:us-east-1:123456789012:finding/{kind}",
+        product="securityhub" if kind == "compliance" else "guardduty",
+        product_name="AWS Security Hub" if kind == "compliance" else "Amazon GuardDuty",
+        via="securityhub",
+        kind=kind,
+        account_id="123456789012",
+        region="us-east-1",
+        resource_arn=arn,
+        resource_type="AwsS3Bucket",
+        title="t",
+        description="d",
+        severity=3,
+        verdict="fail",
+        status="ACTIVE",
+        first_seen=T0,
+        last_seen=T0,
+        updated_at=T0,
+        control="S3.8" if kind == "compliance" else "",
+        finding_type="" if kind == "compliance" else "Recon:EC2/PortProbeUnprotectedPort",
+        subject="123456789012|user/x" if kind == "detection" else "",
+    )

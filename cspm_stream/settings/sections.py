@@ -7,6 +7,7 @@ and constraints the loader enforces.
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -130,7 +131,7 @@ class ScanSettings:
 
     def validate(self, prefix: str) -> None:
         r = self.rescan_retry_s
-        if len(r) > 10 or any(not 0 < x <= 3600 for x in r) or any(a >= b for a, b in zip(r, r[1:], strict=False)):
+        if len(r) > 10 or any(not 0 < x <= 3600 for x in r) or any(a >= b for a, b in itertools.pairwise(r)):
             raise ConfigError(
                 f"{prefix}.rescan_retry_s",
                 None,

@@ -1,7 +1,8 @@
 """MITRE ATT&CK coverage of a rule set, and its ATT&CK Navigator layer (format 4.5).
 
 A technique is *covered* by a rule that alerts: a single-event rule that generates its
-own detections, or a correlation rule. Rules that only feed correlations
+own detections, or a correlation rule, under the tactics of its tags the technique belongs to
+(:func:`~cspm_stream.detect.mitre.pairs`). Rules that only feed correlations
 (``generate: false``) and shadow rules (evaluated, never alerted) do not count; shadow
 rules are listed apart. Coverage is per (tactic, technique) as the rules' tags say.
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from cspm_stream.detect.mitre import TACTICS, TECHNIQUES
+from cspm_stream.detect.mitre import TACTICS, TECHNIQUES, pairs
 from cspm_stream.detect.rules import RuleInfo, RuleSet
 
 #: ATT&CK release the tactic names in :mod:`cspm_stream.detect.mitre` follow
@@ -60,9 +61,8 @@ def coverage(rules: RuleSet, shadow: frozenset[str] = frozenset()) -> Coverage:
         if not info.techniques:
             cov.untagged.append(info)
             continue
-        for tactic in info.tactics or ("",):
-            for tech in info.techniques:
-                cov.by_tactic.setdefault(tactic, {}).setdefault(tech, []).append(info)
+        for tactic, tech in pairs(info.tactics, info.techniques):
+            cov.by_tactic.setdefault(tactic, {}).setdefault(tech, []).append(info)
     return cov
 
 

@@ -12,6 +12,7 @@ import pytest
 from cspm_stream.cli import main
 from cspm_stream.detect.catalog import load_rules
 from cspm_stream.detect.coverage import coverage, navigator_layer
+from cspm_stream.detect.mitre import TACTICS
 from cspm_stream.settings import DetectionSettings
 from tests.unit.detect.helpers import rules
 
@@ -155,3 +156,52 @@ def test_cli_prints_tactics_and_writes_the_layer(tmp_path: Path, capsys: pytest.
     assert "2 techniques in 3 tactics covered by 3 alerting rules" in out
     jsonschema.validate(orjson.loads(out_file.read_bytes()), LAYER_4_5)
     assert main(["rules", "coverage", "--no-builtin", str(d), "--navigator", str(tmp_path / "no" / "x.json")]) == 2
+
+
+def test_every_catalogue_technique_has_its_name_and_a_tactic_of_its_rule() -> None:
+    """Names and tactics as Enterprise ATT&CK states them (mitre.TECHNIQUE_TACTICS); no id printed bare."""
+    from cspm_stream.detect.mitre import TECHNIQUE_TACTICS, TECHNIQUES, tactics_of
+
+    rs = load_rules(DetectionSettings())
+    assert not rs.errors
+    seen = 0
+    for info in rs.infos():
+        for tid in info.techniques:
+            seen += 1
+            assert TECHNIQUES.get(tid, tid) != tid, f"{info.file}: {tid} has no name in detect/mitre.py"
+            assert tid in TECHNIQUE_TACTICS, f"{info.file}: {tid} has no tactics in detect/mitre.py"
+            allowed = tactics_of(tid)
+            assert allowed is not None and allowed & set(info.tactics), (
+                f"{info.file}: {tid} belongs to {sorted(TECHNIQUE_TACTICS[tid])}, the rule is tagged {info.tactics}"
+            )
+        for a in info.attacks():
+            if "tactic" in a and "technique" in a:
+                short = next(
+                    k for k, v in TACTICS.items() if v[0] == a["tactic"]["uid"] and v[1] == a["tactic"]["name"]
+                )
+                assert short in (tactics_of(a["technique"]["uid"]) or ()), (info.file, a)
+    assert seen > 300
+    assert set(TECHNIQUE_TACTICS) >= set(TECHNIQUES)
+
+
+def test_a_technique_goes_only_under_the_rules_tactics_it_belongs_to(capsys: pytest.CaptureFixture[str]) -> None:
+    from cspm_stream.detect.mitre import attacks, pairs
+
+    assert pairs(["exfiltration", "defense-evasion"], ["T1537", "T1562"]) == [
+        ("exfiltration", "T1537"),
+        ("defense-evasion", "T1562"),
+    ]
+    assert pairs(["stealth"], ["T1562.008"]) == [("stealth", "T1562.008")]  # v19's split of Defense Evasion
+    assert pairs(["impact"], ["T1530"]) == [("impact", "T1530")]  # mis-tagged: kept rather than lost
+    assert pairs([], ["T1530"]) == [("", "T1530")]
+    (a,) = attacks(["exfiltration", "credential-access"], ["T1537"])
+    assert a == {
+        "tactic": {"uid": "TA0010", "name": "Exfiltration"},
+        "technique": {"uid": "T1537", "name": "Transfer Data to Cloud Account"},
+    }
+    main(["rules", "coverage"])
+    out = capsys.readouterr().out
+    for tid, name in (("T1648", "Serverless Execution"), ("T1621", "Multi-Factor Authentication Request Generation")):
+        assert f"{tid} {name}" in out
+    exfil = out.split("TA0010 Exfiltration:")[1].split("\nTA")[0]
+    assert "T1562 " not in exfil  # Impair Defenses is not listed under Exfiltration

@@ -342,14 +342,15 @@ def pairs(tactics: list[str] | tuple[str, ...], techniques: list[str] | tuple[st
 
 
 def attacks(tactics: list[str], techniques: list[str]) -> list[dict[str, Any]]:
-    """OCSF attack objects: one per :func:`pairs` pair, or per tactic if no technique."""
-    if not techniques:
-        return [{"tactic": {"uid": TACTICS[t][0], "name": TACTICS[t][1]}} for t in tactics]
+    """OCSF attack objects: one per :func:`pairs` pair, then one per tactic no technique went with."""
     out: list[dict[str, Any]] = []
+    used: set[str] = set()
     for tac, tid in pairs(tactics, techniques):
         tech = {"uid": tid, "name": TECHNIQUES.get(tid, tid)}
         if tac:
+            used.add(tac)
             out.append({"tactic": {"uid": TACTICS[tac][0], "name": TACTICS[tac][1]}, "technique": tech})
         else:
             out.append({"technique": tech})
+    out += [{"tactic": {"uid": TACTICS[t][0], "name": TACTICS[t][1]}} for t in tactics if t not in used]
     return out

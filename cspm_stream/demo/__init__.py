@@ -273,6 +273,9 @@ async def run_demo(args: argparse.Namespace) -> DemoResult:
             GroupId=tight_sg,
             IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
         )
+        iam = moto.boto3_client("iam")  # ... and really leaves a backdoor user with a console password:
+        iam.create_user(UserName="svc-backup")  # the response playbook plans to remove that login (dry-run)
+        iam.create_login_profile(UserName="svc-backup", Password="Backd00r-Demo-Only!")  # noqa: S106 - fake account
         records: list[dict[str, Any]] = []
         for title, recs in steps(
             dt.datetime.now(dt.UTC), open_sg=tight_sg, snapshot_id=seeded.bad["publicly shared EBS snapshot"]

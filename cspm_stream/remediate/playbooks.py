@@ -21,7 +21,8 @@ remediation (``remediation.actions[action]`` or ``default_mode``, capped per acc
 by default), so the remediator applies its guard rails, blast-radius cap and audit. Repeats
 inside the detection's window never re-trigger. Targets:
 
-* ``resource`` — the first resource of the detection with ``resource_type``;
+* ``resource`` — the first resource of the detection with ``resource_type`` (an IAM user or role
+  that CloudTrail names only by name gets the ARN of that name in the detection's account);
 * ``actor_user`` — the calling IAM user (``actor.user.type`` IAMUser);
 * ``actor_role`` — the role behind an assumed-role session (``actor.session.issuer``);
 * ``actor_instance`` — the EC2 instance whose instance-profile session made the calls
@@ -58,6 +59,9 @@ _USER_ARN = re.compile(r"arn:(aws[a-z-]*):iam::(\d{12}):user/(?:[\w+=,.@-]+/)*([
 _ROLE_ARN = re.compile(r"arn:(aws[a-z-]*):iam::(\d{12}):role/((?:[\w+=,.@-]+/)*)([\w+=,.@-]{1,64})")
 _INSTANCE_SESSION = re.compile(r"arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/[\w+=,.@-]+/(i-[0-9a-f]{8,17})")
 _ARN_ACCOUNT = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:")
+_IAM_KINDS = {"aws.iam.user": "user", "aws.iam.role": "role"}
+_IAM_NAME = re.compile(r"[\w+=,.@-]{1,64}")
+_ACCOUNT = re.compile(r"\d{12}")
 _KEYS = {"id", "title", "description", "rules", "action", "target", "resource_type", "params", "params_from", "tests"}
 
 
@@ -189,7 +193,12 @@ def resolve_target(pb: Playbook, finding: Mapping[str, Any], account: str, regio
             if isinstance(r, dict) and r.get("type") == pb.resource_type and isinstance(r.get("uid"), str):
                 arn = r["uid"]
                 if not arn.startswith("arn:"):
-                    continue
+                    # CloudTrail names IAM users and roles by name only: the ARN in the detection's account
+                    kind = _IAM_KINDS.get(pb.resource_type)
+                    if kind is None or not _IAM_NAME.fullmatch(arn) or not _ACCOUNT.fullmatch(account):
+                        continue
+                    partition = auid.split(":")[1] if auid.startswith("arn:aws") else "aws"
+                    return Target(f"arn:{partition}:iam::{account}:{kind}/{arn}", pb.resource_type, arn, region)
                 return Target(arn, pb.resource_type, resource_id_from_arn(arn, region), region)
         return None
     if pb.target == "actor_user":

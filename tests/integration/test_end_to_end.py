@@ -88,6 +88,14 @@ async def test_demo_pipeline_end_to_end(
 
     # remediation in dry-run: plans published, nothing applied
     assert result.display.plans, "no remediation plans"
+    # ... one of them a response to a detection (playbook: the backdoor user's console login)
+    assert any(
+        p["action"] == "iam_delete_login_profile"
+        and p["resource_arn"].endswith(":user/svc-backup")
+        and p["status"] == "planned"
+        and p["calls"][0]["operation"] == "delete_login_profile"
+        for p in result.display.plans
+    ), "no detection-triggered response among the dry-run plans"
     statuses = {p["status"] for p in result.display.plans}
     assert "planned" in statuses and statuses <= {"planned", "noop"}, statuses  # never "succeeded"
     assert all(p["mode"] == "dry-run" for p in result.display.plans)

@@ -17,6 +17,7 @@ Exit status: 0; 1 if a file could not be read or was refused.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import sys
 import time
@@ -31,6 +32,8 @@ from cspm_stream.settings import load
 from cspm_stream.timeutil import to_ms
 
 DEFAULT_SORT_BUFFER = 20_000
+#: update interval of the engine in this command: longer than any input spans (100 years)
+FOLD_UPDATES_S = 100 * 365 * 86_400
 #: records between two runs of the cyclic garbage collector (paused while records stream)
 GC_EVERY = 250_000
 
@@ -74,9 +77,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"rule failed to load: {failed}", file=sys.stderr)
     for warn in rules.warnings:
         print(f"rule warning: {warn}", file=sys.stderr)
-    engine = DetectionEngine(
-        rules, EngineConfig.from_settings(d), load_map(d.rescan_map), shadow=frozenset(d.shadow_rules)
-    )
+    # only each detection's final state is printed: repeats are folded into one update, published
+    # when the detection closes or at the end (flush), instead of rendering every intermediate one
+    config = dataclasses.replace(EngineConfig.from_settings(d), update_interval_s=FOLD_UPDATES_S)
+    engine = DetectionEngine(rules, config, load_map(d.rescan_map), shadow=frozenset(d.shadow_rules))
     limits = Limits.from_settings(settings.cloudtrail)
     counts = {"skipped": 0, "unreadable": 0, "reordered": 0}
     err = sys.stderr

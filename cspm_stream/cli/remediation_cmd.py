@@ -72,8 +72,11 @@ def actions_table() -> list[dict[str, Any]]:
 
 def iam_policy(names: list[str] | None = None) -> dict[str, Any]:
     """A policy document granting exactly the permissions of ``names`` (default: every action)."""
+    from cspm_stream.remediate.rollback import ROLLBACK_PERMISSIONS
+
     rows = [r for r in actions_table() if not names or r["name"] in names]
-    perms = sorted({p for r in rows for p in r["permissions"]} | {"sts:GetCallerIdentity"})
+    undo = {p for r in rows for p in ROLLBACK_PERMISSIONS.get(r["name"], ())}  # `remediation rollback` needs these too
+    perms = sorted({p for r in rows for p in r["permissions"]} | undo | {"sts:GetCallerIdentity"})
     return {
         "Version": "2012-10-17",
         "Statement": [{"Sid": "CspmStreamRemediator", "Effect": "Allow", "Action": perms, "Resource": "*"}],

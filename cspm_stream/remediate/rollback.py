@@ -148,6 +148,13 @@ ROLLBACKS: dict[str, Planner] = {
 }
 
 
+#: permissions a rollback needs beyond its action's own (``remediation iam-policy`` adds them)
+ROLLBACK_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "s3_block_public_access": ("s3:DeleteBucketPublicAccessBlock",),
+    "iam_delete_login_profile": ("iam:CreateLoginProfile",),
+}
+
+
 def check_reversible(res: RemediationResult, history: list[RemediationResult]) -> None:
     """Refuse what cannot or must not be rolled back (RemediationError naming why)."""
     if res.action not in ROLLBACKS:

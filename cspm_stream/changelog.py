@@ -16,8 +16,9 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from cspm_stream.errors import ConfigError
-from cspm_stream.kafka import client_options, ensure_named_topics
+from cspm_stream.kafka import client_options
 from cspm_stream.settings import Settings
+from cspm_stream.topic_admin import ensure_named_topics
 from cspm_stream.topics import TopicSpec
 
 #: the changelog is compacted like the other state topics

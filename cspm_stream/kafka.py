@@ -1,4 +1,6 @@
-"""Thin aiokafka adapters: client options from settings, producer, admin (topics).
+"""Thin aiokafka adapters: client options from settings, the producer, consumers.
+
+Topic creation and verification live in :mod:`cspm_stream.topic_admin`.
 
 Every long-lived object here has start/stop and ``async with``.
 """
@@ -15,7 +17,6 @@ from aiokafka.errors import KafkaConnectionError
 from cspm_stream.errors import KafkaUnavailable
 from cspm_stream.settings import KafkaSettings
 from cspm_stream.stages.base import Emit
-from cspm_stream.topics import TOPICS, TopicSpec
 
 
 def refuse_topic_auto_creation() -> None:
@@ -31,15 +32,19 @@ def refuse_topic_auto_creation() -> None:
     from aiokafka.protocol import metadata
 
     cls = metadata.MetadataRequest
-    if getattr(cls, "_cspm_no_auto_create", False):
-        return
     original = cls.__init__
+    if original is _PATCHED.get("init"):
+        return
 
     def __init__(self: Any, topics: list[str] | None = None, allow_auto_topic_creation: bool | None = False) -> None:
         original(self, topics, allow_auto_topic_creation)
 
     cls.__init__ = __init__  # type: ignore[method-assign]
-    cls._cspm_no_auto_create = True  # type: ignore[attr-defined]
+    _PATCHED["init"] = __init__
+
+
+#: the ``MetadataRequest.__init__`` this module installed (so it is installed once per process)
+_PATCHED: dict[str, Any] = {}
 
 
 def client_options(k: KafkaSettings) -> dict[str, Any]:
@@ -132,29 +137,3 @@ def consumer(kafka: KafkaSettings, *topics: str, **overrides: Any) -> AIOKafkaCo
     opts = client_options(kafka)
     opts.update(overrides)
     return AIOKafkaConsumer(*(kafka.topic(t) for t in topics), **opts)
-
-
-async def ensure_topics(kafka: KafkaSettings, specs: Iterable[TopicSpec] = TOPICS) -> list[tuple[str, str]]:
-    """Create missing topics, verify existing ones. Returns (topic, 'created'|'ok'|problem).
-
-    Only ``cspm-stream topics create`` should call this; see :mod:`cspm_stream.topic_admin`.
-    """
-    return await ensure_named_topics(kafka, [(kafka.topic(s.name), s) for s in specs])
-
-
-async def ensure_named_topics(kafka: KafkaSettings, wanted: list[tuple[str, TopicSpec]]) -> list[tuple[str, str]]:
-    """:func:`ensure_topics` for topics named in full (no prefix applied: a stage's changelog)."""
-    from cspm_stream import topic_admin
-
-    return [(r.name, r.status) for r in await topic_admin.check(kafka, wanted, create=True)]
-
-
-async def topic_configs(kafka: KafkaSettings, logical: str) -> dict[str, str]:
-    """Describe one topic's configs (used by tests and `topics verify`)."""
-    from cspm_stream import topic_admin
-
-    admin = await topic_admin.admin_client(kafka)
-    try:
-        return (await topic_admin.describe_configs(admin, [kafka.topic(logical)])).get(kafka.topic(logical), {})
-    finally:
-        await admin.close()

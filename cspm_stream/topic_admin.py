@@ -282,6 +282,28 @@ async def ensure(kafka: KafkaSettings, *, repair: bool = False) -> list[TopicChe
     return await check(kafka, table(kafka), create=True, repair=repair)
 
 
+async def ensure_topics(kafka: KafkaSettings, specs: Iterable[TopicSpec] = TOPICS) -> list[tuple[str, str]]:
+    """Create missing topics, verify existing ones. Returns (topic, 'created'|'ok'|problem).
+
+    Only ``cspm-stream topics create`` should call this; see :func:`ensure`.
+    """
+    return await ensure_named_topics(kafka, [(kafka.topic(s.name), s) for s in specs])
+
+
+async def ensure_named_topics(kafka: KafkaSettings, wanted: list[tuple[str, TopicSpec]]) -> list[tuple[str, str]]:
+    """:func:`ensure_topics` for topics named in full (no prefix applied: a stage's changelog)."""
+    return [(r.name, r.status) for r in await check(kafka, wanted, create=True)]
+
+
+async def topic_configs(kafka: KafkaSettings, logical: str) -> dict[str, str]:
+    """Describe one topic's configs (used by tests and `topics verify`)."""
+    admin = await admin_client(kafka)
+    try:
+        return (await describe_configs(admin, [kafka.topic(logical)])).get(kafka.topic(logical), {})
+    finally:
+        await admin.close()
+
+
 async def require(kafka: KafkaSettings, logical: Iterable[str] | None = None) -> None:
     """Raise :class:`TopicError` unless every topic (or the ``logical`` ones) exists as the table says."""
     specs = [s for s in TOPICS if logical is None or s.name in set(logical)]

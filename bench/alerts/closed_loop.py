@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from cspm_stream import settings as settings_mod
-from cspm_stream.kafka import Producer, consumer, ensure_topics
+from cspm_stream.kafka import Producer, consumer
 from cspm_stream.models import RescanRequest, dumps
 from cspm_stream.settings import Settings
 from cspm_stream.stages.alerts import build_handler as build_alert_handler
@@ -27,6 +27,7 @@ from cspm_stream.stages.remediate import build_remediate_handler
 from cspm_stream.testing.moto import MotoServer
 from cspm_stream.testing.runtime import LocalRuntime
 from cspm_stream.timeutil import now_iso
+from cspm_stream.topic_admin import ensure_topics
 
 ACTION = "s3_block_public_access"
 

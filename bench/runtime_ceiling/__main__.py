@@ -30,7 +30,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.detect.mix import generate
 from bench.stream_detect.run import ROOT, _activity, _committed, _cpu_s, _produce_all, _settings
-from cspm_stream.kafka import client_options, ensure_topics
+from cspm_stream.kafka import client_options
+from cspm_stream.topic_admin import ensure_topics
 
 STAGE = """
 import asyncio

@@ -38,10 +38,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.detect.mix import generate
-from cspm_stream.kafka import client_options, ensure_topics
+from cspm_stream.kafka import client_options
 from cspm_stream.models import ActivityRecord, ActivitySource, dumps
 from cspm_stream.settings import Settings, load
 from cspm_stream.timeutil import ms_to_iso
+from cspm_stream.topic_admin import ensure_topics
 
 BOOT = os.environ.get("CSPM_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 ROOT = Path(__file__).resolve().parents[2]

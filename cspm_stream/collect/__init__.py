@@ -22,8 +22,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from cspm_stream.collect.accounts import AccountRef, SessionPool, discover_accounts, discover_regions
-from cspm_stream.collect.collector import Collector, EventHook, ScanOutcome
-from cspm_stream.collect.run import merged
+from cspm_stream.collect.collector import Collector, EventHook
+from cspm_stream.collect.run import ScanOutcome, merged
 from cspm_stream.collect.schedule import plan_scan
 from cspm_stream.collect.spec import GLOBAL, Detail, ResourceSpec
 from cspm_stream.models import ResourceSnapshot, ScanJob

@@ -35,7 +35,6 @@ import random
 import re
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import jmespath
@@ -46,27 +45,13 @@ from cspm_stream.collect.accounts import SessionPool
 from cspm_stream.collect.faults import THROTTLING_CODES, CallFailed, Fault, FaultKind, classify
 from cspm_stream.collect.normalize import plain
 from cspm_stream.collect.ratelimit import RateGovernor
-from cspm_stream.collect.spec import GLOBAL, Item, ResourceSpec, Scope
+from cspm_stream.collect.run import ScanOutcome, run_specs
+from cspm_stream.collect.spec import GLOBAL, Item, ResourceSpec
 from cspm_stream.models import AttributeFailure, ResourceSnapshot, ScanJob
 from cspm_stream.settings import AwsSettings
 from cspm_stream.timeutil import now_iso
 
 EventHook = tuple[str, Callable[..., Any]]
-
-
-@dataclass
-class ScanOutcome:
-    """Filled while a job runs: what was seen and whether each type was listed completely."""
-
-    resources: int = 0
-    errors: int = 0
-    complete_types: set[str] = field(default_factory=set)
-    failed_types: set[str] = field(default_factory=set)
-    seen: dict[str, set[str]] = field(default_factory=dict)  # resource_type -> ARNs
-
-    @property
-    def complete(self) -> bool:
-        return not self.failed_types
 
 
 _ACCOUNT_HOST = re.compile(r"^(https?://)\d{12}\.")
@@ -78,14 +63,14 @@ def _strip_account_host(request: Any, **_: Any) -> None:
     request.url = _ACCOUNT_HOST.sub(r"\1", request.url)
 
 
-def _no_retry_not_implemented(response: Any = None, **_: Any) -> None:
+async def _no_retry_not_implemented(response: Any = None, **_: Any) -> None:
     """needs-retry hook: an HTML 500 (moto's 'not implemented') becomes a 501 botocore won't retry."""
     if not response:
         return
     http = response[0]
     if getattr(http, "status_code", 0) != 500:
         return
-    body = getattr(http, "_content", None) or b""
+    body = await http.content or b""  # read (and kept) by the parser already
     if body[:200].lower().lstrip().startswith((b"<!doctype html", b"<html")) or b"not been implemented" in body:
         http.status_code = 501
 
@@ -104,48 +89,6 @@ def _throttle_observer(governor: RateGovernor, account: str, region: str, servic
             governor.bucket(account, region, service, op).on_throttle()
 
     return observe
-
-
-class _JobCalls:
-    """The :class:`~cspm_stream.collect.spec.Calls` handle given to custom details."""
-
-    def __init__(self, collector: Collector, account_id: str, role_arn: str | None, region: str) -> None:
-        self._c = collector
-        self._account = account_id
-        self._role = role_arn
-        self.scope = Scope(account_id=account_id, region=region)
-        self._cache: dict[str, asyncio.Future[Any]] = {}
-
-    async def call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
-        return await self._c.call(self._account, self._role, self.scope.region, service, operation, **params)
-
-    async def call_in(self, region: str, service: str, operation: str, **params: Any) -> dict[str, Any]:
-        return await self._c.call(self._account, self._role, region, service, operation, **params)
-
-    def in_region(self, region: str) -> _JobCalls:
-        """The same job's calls made in ``region`` (an S3 bucket's own region); the cache is shared."""
-        if region == self.scope.region:
-            return self
-        other = _JobCalls(self._c, self._account, self._role, region)
-        other._cache = self._cache
-        return other
-
-    async def paginate(self, service: str, operation: str, items: str, **params: Any) -> list[Any]:
-        out: list[Any] = []
-        async for page in self._c.pages(self._account, self._role, self.scope.region, service, operation, params):
-            out.extend(jmespath.search(items, page) or [])
-        return out
-
-    async def cached(self, key: str, factory: Callable[[], Awaitable[Any]]) -> Any:
-        """Share one expensive result (e.g. the credential report) between the items of one job.
-
-        The cache lives as long as this handle (one job), so every scan reads fresh data; a
-        failure is cached too, so N items do not repeat a failing call N times.
-        """
-        fut = self._cache.get(key)
-        if fut is None:
-            fut = self._cache[key] = asyncio.ensure_future(factory())
-        return await asyncio.shield(fut)
 
 
 class Collector:
@@ -188,6 +131,7 @@ class Collector:
         self.calls_made = 0
         self.calls_by_operation: Counter[str] = Counter()  # "service.operation" -> calls sent
         self.throttle_retries_done = 0
+        self._paginator_models: dict[str, Any] = {}
 
     # lifecycle -------------------------------------------------------------------------------
     async def start(self) -> Collector:
@@ -328,7 +272,7 @@ class Collector:
             return
         # botocore's paginator config (tokens, limit key) drives our own loop, so every page
         # goes through call(): budget, semaphores and retries apply per page.
-        cfg = client.get_paginator(operation)._pagination_cfg
+        cfg = self._pagination(client, service, operation)
         in_toks = cfg["input_token"] if isinstance(cfg["input_token"], list) else [cfg["input_token"]]
         out_toks = cfg["output_token"] if isinstance(cfg["output_token"], list) else [cfg["output_token"]]
         more = cfg.get("more_results")
@@ -355,6 +299,14 @@ class Collector:
                 else:
                     req[name] = value
 
+    def _pagination(self, client: Any, service: str, operation: str) -> dict[str, Any]:
+        """botocore's pagination config (tokens, limit key, more-results) of one operation."""
+        model = self._paginator_models.get(service)
+        if model is None:
+            model = self._paginator_models[service] = self.sessions.base.get_paginator_model(service)
+        config: dict[str, Any] = model.get_paginator(client.meta.method_to_api_mapping[operation])
+        return config
+
     # collection ------------------------------------------------------------------------------
     def specs_for(self, job: ScanJob) -> list[ResourceSpec]:
         if job.service not in self.specs:
@@ -369,8 +321,6 @@ class Collector:
 
     async def collect(self, job: ScanJob, outcome: ScanOutcome | None = None) -> AsyncIterator[ResourceSnapshot]:
         """Yield a snapshot per resource of ``job``; ``outcome`` records completeness per type."""
-        from cspm_stream.collect.run import run_specs
-
         async for snap in run_specs(self, job, self.specs_for(job), outcome or ScanOutcome()):
             yield snap
 
@@ -378,8 +328,6 @@ class Collector:
         self, job: ScanJob, *, arn: str | None = None, resource_id: str | None = None
     ) -> tuple[list[ResourceSnapshot], bool]:
         """Fresh snapshot(s) of one resource; returns (snapshots, listing_complete)."""
-        from cspm_stream.collect.run import run_specs
-
         outcome = ScanOutcome()
         found: list[ResourceSnapshot] = []
         async for snap in run_specs(self, job, self.specs_for(job), outcome, only_arn=arn, only_id=resource_id):

@@ -8,20 +8,103 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Coroutine, Iterable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import jmespath
 
-from cspm_stream.collect.collector import Collector, ScanOutcome, _JobCalls
 from cspm_stream.collect.faults import CallFailed, Fault, FaultKind
 from cspm_stream.collect.normalize import plain
-from cspm_stream.collect.spec import GLOBAL, Detail, Item, ResourceSpec
+from cspm_stream.collect.spec import GLOBAL, Detail, Item, ResourceSpec, Scope
 from cspm_stream.models import AttributeFailure, ResourceSnapshot, ScanJob
 
 _DONE = object()
 ITEM_CONCURRENCY = 32  # items of one type whose details are fetched at once
 QUEUE_SIZE = 256
+
+
+class CallSource(Protocol):
+    """What running specs needs of a collector (:class:`~cspm_stream.collect.collector.Collector`):
+    budgeted, retried, failure-classified AWS calls and pages, and the clock."""
+
+    page_size: int | None
+
+    def api_region(self, region: str) -> str: ...
+
+    def now(self) -> str: ...
+
+    async def call(
+        self, account_id: str, role_arn: str | None, region: str, service: str, operation: str, **params: Any
+    ) -> dict[str, Any]: ...
+
+    def pages(
+        self,
+        account_id: str,
+        role_arn: str | None,
+        region: str,
+        service: str,
+        operation: str,
+        params: Mapping[str, Any],
+        page_size: int | None = None,
+    ) -> AsyncIterator[dict[str, Any]]: ...
+
+
+@dataclass
+class ScanOutcome:
+    """Filled while a job runs: what was seen and whether each type was listed completely."""
+
+    resources: int = 0
+    errors: int = 0
+    complete_types: set[str] = field(default_factory=set)
+    failed_types: set[str] = field(default_factory=set)
+    seen: dict[str, set[str]] = field(default_factory=dict)  # resource_type -> ARNs
+
+    @property
+    def complete(self) -> bool:
+        return not self.failed_types
+
+
+class JobCalls:
+    """The :class:`~cspm_stream.collect.spec.Calls` handle given to custom details."""
+
+    def __init__(self, collector: CallSource, account_id: str, role_arn: str | None, region: str) -> None:
+        self._c = collector
+        self._account = account_id
+        self._role = role_arn
+        self.scope = Scope(account_id=account_id, region=region)
+        self._cache: dict[str, asyncio.Future[Any]] = {}
+
+    async def call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
+        return await self._c.call(self._account, self._role, self.scope.region, service, operation, **params)
+
+    async def call_in(self, region: str, service: str, operation: str, **params: Any) -> dict[str, Any]:
+        return await self._c.call(self._account, self._role, region, service, operation, **params)
+
+    def in_region(self, region: str) -> JobCalls:
+        """The same job's calls made in ``region`` (an S3 bucket's own region); the cache is shared."""
+        if region == self.scope.region:
+            return self
+        other = JobCalls(self._c, self._account, self._role, region)
+        other._cache = self._cache
+        return other
+
+    async def paginate(self, service: str, operation: str, items: str, **params: Any) -> list[Any]:
+        out: list[Any] = []
+        async for page in self._c.pages(self._account, self._role, self.scope.region, service, operation, params):
+            out.extend(jmespath.search(items, page) or [])
+        return out
+
+    async def cached(self, key: str, factory: Callable[[], Awaitable[Any]]) -> Any:
+        """Share one expensive result (e.g. the credential report) between the items of one job.
+
+        The cache lives as long as this handle (one job), so every scan reads fresh data; a
+        failure is cached too, so N items do not repeat a failing call N times.
+        """
+        fut = self._cache.get(key)
+        if fut is None:
+            fut = self._cache[key] = asyncio.ensure_future(factory())
+        return await asyncio.shield(fut)
 
 
 _API_NAMES: dict[str, dict[str, str]] = {}
@@ -68,7 +151,7 @@ def error_snapshot(job: ScanJob, spec: ResourceSpec, region: str, fault: Fault, 
 
 
 async def run_specs(
-    c: Collector,
+    c: CallSource,
     job: ScanJob,
     specs: list[ResourceSpec],
     outcome: ScanOutcome,
@@ -77,7 +160,7 @@ async def run_specs(
     only_id: str | None = None,
 ) -> AsyncIterator[ResourceSnapshot]:
     queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=QUEUE_SIZE)
-    calls = _JobCalls(c, job.account_id, job.role_arn, c.api_region(job.region))
+    calls = JobCalls(c, job.account_id, job.role_arn, c.api_region(job.region))
     async for snap in merged(
         (_run_spec(c, job, spec, calls, queue, outcome, only_arn, only_id) for spec in specs), queue
     ):
@@ -111,10 +194,10 @@ async def merged(producers: Iterable[Coroutine[Any, Any, None]], queue: asyncio.
 
 
 async def _run_spec(
-    c: Collector,
+    c: CallSource,
     job: ScanJob,
     spec: ResourceSpec,
-    calls: _JobCalls,
+    calls: JobCalls,
     queue: asyncio.Queue[Any],
     outcome: ScanOutcome,
     only_arn: str | None,
@@ -161,7 +244,7 @@ def _leaf(exc: BaseException) -> BaseException:
 
 
 async def _items(
-    c: Collector, job: ScanJob, spec: ResourceSpec, calls: _JobCalls, only_id: str | None
+    c: CallSource, job: ScanJob, spec: ResourceSpec, calls: JobCalls, only_id: str | None
 ) -> AsyncIterator[Item]:
     if spec.list_fn is not None:
         async for item in spec.list_fn(calls):
@@ -194,17 +277,17 @@ async def _items(
 
 
 async def _single(
-    c: Collector, job: ScanJob, spec: ResourceSpec, region: str, params: dict[str, Any]
+    c: CallSource, job: ScanJob, spec: ResourceSpec, region: str, params: dict[str, Any]
 ) -> AsyncIterator[dict[str, Any]]:
     assert spec.list_op is not None
     yield await c.call(job.account_id, job.role_arn, region, spec.service, spec.list_op, **params)
 
 
 async def _one(
-    c: Collector,
+    c: CallSource,
     job: ScanJob,
     spec: ResourceSpec,
-    calls: _JobCalls,
+    calls: JobCalls,
     queue: asyncio.Queue[Any],
     outcome: ScanOutcome,
     item: Item,
@@ -258,7 +341,7 @@ async def _one(
     await queue.put(snap)
 
 
-async def _detail(spec: ResourceSpec, d: Detail, calls: _JobCalls, item: Item) -> tuple[Any, AttributeFailure | None]:
+async def _detail(spec: ResourceSpec, d: Detail, calls: JobCalls, item: Item) -> tuple[Any, AttributeFailure | None]:
     try:
         if d.fn is not None:
             return plain(await d.fn(calls, item)), None

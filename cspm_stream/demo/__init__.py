@@ -196,8 +196,8 @@ class DemoResult:
 
 async def run_demo(args: argparse.Namespace) -> DemoResult:
     from cspm_stream import settings as settings_mod
-    from cspm_stream.kafka import ensure_topics
     from cspm_stream.testing.moto import MotoServer
+    from cspm_stream.topic_admin import ensure_topics
 
     started = time.monotonic()
     display = Display()

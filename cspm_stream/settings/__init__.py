@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cspm_stream.settings.loader import Secret, apply_env, build, read_yaml, reject_yaml_secrets, setting
+from cspm_stream.settings.loader import Secret, apply_env, read_yaml, reject_yaml_secrets, setting
+from cspm_stream.settings.schema import validate
 from cspm_stream.settings.sections import (
     AccountSettings,
     AlertSettings,
@@ -77,7 +78,7 @@ def load(
         raw = read_yaml(Path(path))
     reject_yaml_secrets(Settings, raw, source)
     origin = apply_env(Settings, raw, env)
-    return build(Settings, raw, source=source, env=origin)
+    return validate(Settings, raw, source=source, env=origin)
 
 
 __all__ = [

@@ -20,13 +20,11 @@ import re
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
 
 from cspm_stream.errors import ConfigError
-
-T = TypeVar("T")
 
 #: ``CSPM_`` variables that are not settings, and what reads them. Any other ``CSPM_``
 #: variable must name a setting (``CSPM_<SECTION>_<KEY>``), or the daemon refuses to start.
@@ -280,10 +278,3 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 def kind_of(v: Any) -> str:
     kinds = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
     return kinds.get(type(v), type(v).__name__)
-
-
-def build(cls: type[T], data: Mapping[str, Any] | None, *, source: str = "", env: Mapping[str, str] | None = None) -> T:
-    """Validate ``data`` into the settings dataclass ``cls`` (see :mod:`cspm_stream.settings.schema`)."""
-    from cspm_stream.settings.schema import validate
-
-    return validate(cls, data if data is not None else {}, source=source, env=env or {})

@@ -8,13 +8,13 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from cspm_stream import settings as settings_mod
-from cspm_stream.kafka import ensure_topics
 from cspm_stream.models import DeadLetter, RemediationCommand, Severity, decode
 from cspm_stream.settings import Settings
 from cspm_stream.stages.alerts import AlertStage
 from cspm_stream.testing.findings import compliance_finding, detection_finding, raw
 from cspm_stream.testing.receiver import Receiver
 from cspm_stream.testing.runtime import LocalRuntime
+from cspm_stream.topic_admin import ensure_topics
 from tests.kafka_util import consume, drain, produce
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from cspm_stream import settings as settings_mod
-from cspm_stream.kafka import Producer, ensure_topics
+from cspm_stream.kafka import Producer
 from cspm_stream.models.activity import ActivityRecord
 from cspm_stream.models.codec import dumps
 from cspm_stream.models.enums import ActivitySource
@@ -21,6 +21,7 @@ from cspm_stream.settings import Settings
 from cspm_stream.stages.base import Emit
 from cspm_stream.testing.factories import cloudtrail_record
 from cspm_stream.timeutil import ms_to_iso
+from cspm_stream.topic_admin import ensure_topics
 from cspm_stream.topics import BY_NAME
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,6 @@ from cspm_stream.cli import main
 from cspm_stream.combos import load
 from cspm_stream.iamgraph.model import ADMINISTRATOR_ACCESS
 from cspm_stream.iamgraph.synthetic import allow, doc, role, trust_service, user
-from cspm_stream.kafka import ensure_topics
 from cspm_stream.models import dumps
 from cspm_stream.models.enums import FindingStatus, Verdict
 from cspm_stream.models.inventory import ScanStatus
@@ -29,6 +28,7 @@ from cspm_stream.stages.context import ContextHandler
 from cspm_stream.stages.context_router import ContextRouterHandler
 from cspm_stream.testing import snapshot
 from cspm_stream.testing.runtime import LocalRuntime
+from cspm_stream.topic_admin import ensure_topics
 from tests.kafka_util import drain, produce, wait_for, write_config
 
 pytestmark = pytest.mark.integration

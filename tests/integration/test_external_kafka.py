@@ -24,7 +24,6 @@ from cspm_stream.external.asff import from_asff
 from cspm_stream.external.ocsf import external_uid
 from cspm_stream.external.service import ExternalSources
 from cspm_stream.external.stage import build_stage as external_stage
-from cspm_stream.kafka import ensure_topics
 from cspm_stream.models import ActivityRecord, ActivitySource, dumps
 from cspm_stream.policy.catalog import catalog_from_settings
 from cspm_stream.policy.ocsf import finding_uid
@@ -38,6 +37,7 @@ from cspm_stream.testing.moto import ACCOUNT_ID, MotoServer
 from cspm_stream.testing.ocsf_models import ocsf_errors
 from cspm_stream.testing.runtime import LocalRuntime
 from cspm_stream.timeutil import iso
+from cspm_stream.topic_admin import ensure_topics
 from tests.kafka_util import drain, produce, wait_for
 from tests.unit.external import samples as s
 

@@ -16,13 +16,14 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from cspm_stream import settings as settings_mod
 from cspm_stream.collect.accounts import AccountRef
 from cspm_stream.collect.schedule import job_key, plan_scan
-from cspm_stream.kafka import Producer, consumer, ensure_topics
+from cspm_stream.kafka import Producer, consumer
 from cspm_stream.models import RescanRequest
 from cspm_stream.models.codec import dumps, loads_object
 from cspm_stream.settings import Settings
 from cspm_stream.stages.base import Emit, RecordMeta, headers_for
 from cspm_stream.stages.ingest import IngestHandler
 from cspm_stream.testing.moto import ACCOUNT_ID, MotoServer
+from cspm_stream.topic_admin import ensure_topics
 from tests.unit.collect.conftest import reset
 
 pytestmark = [pytest.mark.integration, pytest.mark.moto]

@@ -17,7 +17,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from cspm_stream.kafka import Producer, client_options, ensure_topics
+from cspm_stream.kafka import Producer, client_options
 from cspm_stream.models import dumps
 from cspm_stream.models.ocsf import finding_uid
 from cspm_stream.policy.catalog import load_catalog
@@ -26,6 +26,7 @@ from cspm_stream.settings import Settings
 from cspm_stream.stages.base import RecordMeta
 from cspm_stream.stages.posture import PostureHandler
 from cspm_stream.testing import snapshot
+from cspm_stream.topic_admin import ensure_topics
 from tests.kafka_util import drain, produce
 
 pytestmark = pytest.mark.integration

@@ -18,13 +18,14 @@ import pytest
 
 from bench.alerts.closed_loop import closed_loop, loop_settings
 from cspm_stream import settings as settings_mod
-from cspm_stream.kafka import Producer, ensure_topics
+from cspm_stream.kafka import Producer
 from cspm_stream.models import DeadLetter, RemediationMode, RemediationResult, RescanRequest, decode, dumps
 from cspm_stream.settings import Settings
 from cspm_stream.stages.base import Emit, headers_for
 from cspm_stream.stages.remediate import build_remediate_handler
 from cspm_stream.testing.moto import MotoServer
 from cspm_stream.testing.runtime import LocalRuntime
+from cspm_stream.topic_admin import ensure_topics
 from tests.kafka_util import ROOT, drain, wait_for
 from tests.unit.remediate.moto_util import command, new_account, seed_client, uniq
 

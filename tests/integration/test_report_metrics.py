@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cspm_stream.kafka import Producer, ensure_topics
+from cspm_stream.kafka import Producer
 from cspm_stream.models.codec import dumps
 from cspm_stream.models.enums import FindingStatus
 from cspm_stream.observability import create_metrics
@@ -12,6 +12,7 @@ from cspm_stream.observability.report_metrics import refresh_report_gauges
 from cspm_stream.report.synthetic import compliance_finding
 from cspm_stream.settings import Settings
 from cspm_stream.stages.base import Emit
+from cspm_stream.topic_admin import ensure_topics
 from cspm_stream.topics import BY_NAME
 
 pytestmark = pytest.mark.integration

@@ -10,10 +10,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from cspm_stream.kafka import ensure_topics
 from cspm_stream.settings import Settings
 from cspm_stream.testing.garbage import garbage
 from cspm_stream.testing.moto import MotoServer
+from cspm_stream.topic_admin import ensure_topics
 from tests.integration.resilience_util import benign, failing_bucket, stop_logging, valid_examples
 from tests.kafka_util import Daemon, drain, first_record, produce, wait_for, write_config
 

@@ -10,12 +10,12 @@ from typing import Any
 import orjson
 import pytest
 
-from cspm_stream.kafka import ensure_topics, topic_configs
 from cspm_stream.models import ActivityRecord, ActivitySource, DeadLetter, decode, dumps
 from cspm_stream.settings import Settings
 from cspm_stream.stages.base import Emit
 from cspm_stream.testing import cloudtrail_record
 from cspm_stream.testing.moto import MotoServer
+from cspm_stream.topic_admin import ensure_topics, topic_configs
 from cspm_stream.topics import TOPICS
 from tests.kafka_util import Daemon, consume, drain, produce, wait_for, write_config
 

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from cspm_stream import settings as settings_mod
-from cspm_stream.kafka import Producer, ensure_topics
+from cspm_stream.kafka import Producer
 from cspm_stream.models.activity import ActivityRecord
 from cspm_stream.models.codec import decode
 from cspm_stream.sources.eventbridge import EventBridgeSqsSource
@@ -19,6 +19,7 @@ from cspm_stream.sources.lookup import LookupEventsPoller
 from cspm_stream.sources.runner import build_sources
 from cspm_stream.sources.s3_sqs import S3SqsSource
 from cspm_stream.testing import MotoServer, cloudtrail_record
+from cspm_stream.topic_admin import ensure_topics
 from tests.integration.test_sources_sqs import _queue, _trail_bucket, read_topic
 
 pytestmark = [pytest.mark.integration, pytest.mark.moto, pytest.mark.timeout(60)]

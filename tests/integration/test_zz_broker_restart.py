@@ -10,8 +10,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from cspm_stream.kafka import ensure_topics
 from cspm_stream.settings import Settings
+from cspm_stream.topic_admin import ensure_topics
 from tests.integration.resilience_util import failing_bucket
 from tests.integration.test_resilience import _count, _daemon
 from tests.kafka_util import ROOT, produce

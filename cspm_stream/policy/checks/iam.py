@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cspm_stream.policy.checks import Arg, Check, Compiled, register
+from cspm_stream.policy.checks.base import Arg, Check, CheckArgError, Compiled, register
 from cspm_stream.policy.checks.statements import (
     all_actions,
     all_resources,
@@ -116,8 +116,6 @@ def _build_allows(args: dict[str, Any]) -> Compiled:
     get, proj = path.get, path.projection
     actions, resource, inc = args["actions"], args["resource"], args["include_conditional"]
     if not actions:
-        from cspm_stream.policy.checks import CheckArgError
-
         raise CheckArgError("actions", "must list at least one action")
 
     def pred(doc: Any, ctx: Any) -> bool:

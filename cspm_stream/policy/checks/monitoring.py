@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from cspm_stream import safe_regex
-from cspm_stream.policy.checks import Arg, Check, CheckArgError, Compiled, register
+from cspm_stream.policy.checks.base import Arg, Check, CheckArgError, Compiled, register
 from cspm_stream.policy.paths import compile_path
 
 _WS = re.compile(r"\s+")

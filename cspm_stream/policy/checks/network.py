@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cspm_stream.policy.checks import Arg, Check, Compiled, register
+from cspm_stream.policy.checks.base import Arg, Check, Compiled, register
 from cspm_stream.policy.checks.statements import as_list
 from cspm_stream.policy.operators import network
 from cspm_stream.policy.paths import MISSING, compile_path

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cspm_stream.policy.checks import Arg, Check, Compiled, register
+from cspm_stream.policy.checks.base import Arg, Check, Compiled, register
 from cspm_stream.policy.checks.statements import as_list, grants_action, is_allow, is_deny, statements
 from cspm_stream.policy.paths import MISSING, compile_path
 

@@ -17,11 +17,11 @@ from typing import Any
 import orjson
 import pytest
 
-from cspm_stream.kafka import ensure_topics
 from cspm_stream.models import ActivityRecord, ActivitySource, DeadLetter, decode, dumps
 from cspm_stream.settings import Settings
 from cspm_stream.testing import cloudtrail_record
 from cspm_stream.timeutil import ms_to_iso
+from cspm_stream.topic_admin import ensure_topics
 from tests.kafka_util import Daemon, consume, drain, produce, wait_for, write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]

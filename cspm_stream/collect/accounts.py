@@ -13,12 +13,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aiobotocore.credentials import AioDeferredRefreshableCredentials
+from aiobotocore.credentials import AioCredentialResolver, AioDeferredRefreshableCredentials
 from aiobotocore.session import AioSession, get_session
+from botocore.credentials import CredentialProvider
 
 from cspm_stream.settings import AwsSettings
 
@@ -76,9 +77,8 @@ class SessionPool:
                 async def refresh(role: str = role, ext: str = ext) -> dict[str, Any]:
                     return await self._assume(role, ext)
 
-                # No public setter takes refreshable credentials; this is what
-                # aiobotocore's own providers assign.
-                s._credentials = AioDeferredRefreshableCredentials(refresh_using=refresh, method="assume-role")
+                # the session's whole credential chain is the assumed role, refreshed before expiry
+                s.register_component("credential_provider", AioCredentialResolver([_AssumedRole(refresh)]))
                 self._register(s)
                 self._sessions[role] = s
             return s
@@ -157,3 +157,16 @@ async def discover_regions(aws: AwsSettings, pool: SessionPool, account: Account
         regions = [r["RegionName"] for r in resp.get("Regions", [])]
     excluded = set(aws.exclude_regions)
     return sorted(r for r in regions if r not in excluded)
+
+
+class _AssumedRole(CredentialProvider):  # type: ignore[misc]
+    """A credential provider whose credentials are an assumed role, refreshed by ``refresh``."""
+
+    METHOD = "assume-role"
+
+    def __init__(self, refresh: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+        super().__init__()
+        self._refresh = refresh
+
+    async def load(self) -> AioDeferredRefreshableCredentials:
+        return AioDeferredRefreshableCredentials(refresh_using=self._refresh, method=self.METHOD)

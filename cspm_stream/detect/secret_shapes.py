@@ -61,7 +61,9 @@ def _patterns() -> tuple[safe_regex.LinearRegex, safe_regex.LinearRegex, safe_re
 _REFERENCE_PREFIXES = ("arn:", "{{resolve:", "${", "$(", "{{ssm")
 
 
-def _judge(name: Any, value: Any, kind: Any) -> bool:
+def holds_secret(name: Any, value: Any, kind: Any) -> bool:
+    """Whether one environment variable (``kind`` None or ``PLAINTEXT``) holds a credential, by its value's
+    shape or its name (see the module docstring)."""
     if not isinstance(name, str) or not name:
         return False
     if kind is not None and (not isinstance(kind, str) or kind.upper() != "PLAINTEXT"):
@@ -85,12 +87,12 @@ def plaintext_secrets(rec: Record) -> list[str] | None:
             break
         if not isinstance(node, dict):
             continue
-        if "name" in node and "value" in node and _judge(node.get("name"), node.get("value"), node.get("type")):
+        if "name" in node and "value" in node and holds_secret(node.get("name"), node.get("value"), node.get("type")):
             found.add(node["name"])
         for key in _MAP_KEYS:
             env = node.get(key)
             if isinstance(env, dict):
                 for k, v in list(env.items())[:MAX_NAMES]:
-                    if _judge(k, v, None):
+                    if holds_secret(k, v, None):
                         found.add(k)
     return sorted(found)[:MAX_NAMES] or None

@@ -96,7 +96,7 @@ def apply(handler: PostureHandler, ext: ExternalFinding, state: MutableMapping[s
         ref = replace(ref, change=None, last_change=ref.last_change, external=sources)
         status = FindingStatus.FAILING if st.status is FindingStatus.NEW else st.status
         shown = replace(st, status=status)
-        return [handler._emit(policy, ref, shown, Transition(st.status, status, ocsf.ACTIVITY_UPDATE), now_ms)]
+        return [handler.finding_emit(policy, ref, shown, Transition(st.status, status, ocsf.ACTIVITY_UPDATE), now_ms)]
     if policy is not None:
         ref = ResourceRef(
             ext.resource_arn, policy.resource_type, ext.region, ext.account_id, {}, external=sources, ours=False
@@ -105,7 +105,7 @@ def apply(handler: PostureHandler, ext: ExternalFinding, state: MutableMapping[s
         state[key] = entries
         if new is None or tr is None:
             return []
-        return [handler._emit(policy, ref, new, tr, now_ms)]
+        return [handler.finding_emit(policy, ref, new, tr, now_ms)]
     ref = ResourceRef(ext.resource_arn, ext.resource_type, ext.region, ext.account_id, {})
     new, tr = _step(handler, entry, ext, entry["i"], ref, now_ms)
     state[key] = entries

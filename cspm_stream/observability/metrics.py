@@ -110,6 +110,10 @@ class Metrics:
     open_detections: Gauge
     mttr_seconds: Gauge
     report_time: Gauge
+    rule_matches: Counter
+    detect_budget_exceeded: Counter
+    rescan_retries: Counter
+    rescan_late_changes: Counter
     #: labelled children of the per-record metrics, looked up once (``labels()`` takes a lock and hashes every call)
     _children: dict[tuple[str, ...], Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -215,6 +219,25 @@ def create_metrics(namespace: str = "cspm") -> Metrics:
         open_detections=gauge("open_detections", "Open threat detections per severity.", ("severity",)),
         mttr_seconds=gauge("mean_time_to_resolve_seconds", "Mean time to resolve failing checks."),
         report_time=gauge("report_timestamp_seconds", "Unix time of the report the gauges come from."),
+        rule_matches=counter(
+            "rule_matches",
+            "Rule matches (correlations: fires), per rule id and status (live, shadow).",
+            ("rule", "status"),
+        ),
+        detect_budget_exceeded=counter(
+            "detect_budget_exceeded", "Records dead-lettered for overrunning detection.eval_budget_ms.", ()
+        ),
+        rescan_retries=counter(
+            "rescan_retries",
+            "Retry looks of event-triggered rescans, by outcome (changed, appeared, found, unchanged, missing, "
+            "deleted, failed).",
+            ("outcome",),
+        ),
+        rescan_late_changes=counter(
+            "rescan_late_changes",
+            "Changes a rescan's first look missed and a retry found (changed, appeared).",
+            ("kind",),
+        ),
     )
 
 

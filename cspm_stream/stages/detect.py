@@ -27,7 +27,7 @@ Metrics (in the process registry, when given): ``cspm_rule_matches_total{rule,st
 from __future__ import annotations
 
 from collections.abc import Callable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -45,6 +45,9 @@ from cspm_stream.settings import Settings
 from cspm_stream.stages.base import Emit, RecordMeta, RoleContext, StageParts, headers_for
 from cspm_stream.timeutil import iso, now_iso, to_ms
 
+if TYPE_CHECKING:
+    from cspm_stream.observability.metrics import Metrics
+
 log = structlog.get_logger("cspm_stream.detect")
 DETECTION_SCHEMA = SCHEMA_BY_CLASS[DETECTION_FINDING]
 RESCAN_SCHEMA = "rescan.v1"
@@ -59,11 +62,11 @@ class DetectHandler:
     assigns_changes = True
 
     def __init__(
-        self, engine: DetectionEngine, *, clock: Callable[[], str] = now_iso, registry: Any | None = None
+        self, engine: DetectionEngine, *, clock: Callable[[], str] = now_iso, metrics: Metrics | None = None
     ) -> None:
         self.engine = engine
         self.clock = clock
-        self.metrics = DetectMetrics(registry) if registry is not None else None
+        self.metrics = DetectMetrics(metrics) if metrics is not None else None
         if self.metrics is not None:
             engine.on_match = self.metrics.matched
 
@@ -97,18 +100,12 @@ class DetectHandler:
 
 
 class DetectMetrics:
-    """The detect stage's own counters, registered once per registry."""
+    """The detect stage's view of the process metrics: rule matches (a labelled child per rule and
+    status, looked up once) and records over the evaluation budget."""
 
-    def __init__(self, registry: Any) -> None:
-        self.matches = _counter(
-            registry,
-            "rule_matches",
-            "Rule matches (correlations: fires), per rule id and status (live, shadow).",
-            ("rule", "status"),
-        )
-        self.over_budget = _counter(
-            registry, "detect_budget_exceeded", "Records dead-lettered for overrunning detection.eval_budget_ms.", ()
-        )
+    def __init__(self, metrics: Metrics) -> None:
+        self.matches = metrics.rule_matches
+        self.over_budget = metrics.detect_budget_exceeded
         self._children: dict[tuple[str, bool], Any] = {}
 
     def matched(self, info: RuleInfo, shadow: bool) -> None:
@@ -117,15 +114,6 @@ class DetectMetrics:
         if child is None:
             child = self._children[key] = self.matches.labels(rule=info.id, status="shadow" if shadow else "live")
         child.inc()
-
-
-def _counter(registry: Any, name: str, doc: str, labels: tuple[str, ...]) -> Any:
-    from prometheus_client import Counter
-
-    existing = getattr(registry, "_names_to_collectors", {}).get(f"cspm_{name}")
-    if existing is not None:  # a second detect handler in the same process shares the series
-        return existing
-    return Counter(name, doc, labels, namespace="cspm", registry=registry)
 
 
 def rescan_request(tg: RescanTarget, requested_at: str, actor: Change | None = None) -> RescanRequest:
@@ -165,12 +153,12 @@ def engine_from_settings(settings: Settings, extra_rule_paths: tuple[str, ...] =
 
 
 def build_detect_handler(
-    settings: Settings, *, clock: Callable[[], str] = now_iso, registry: Any | None = None
+    settings: Settings, *, clock: Callable[[], str] = now_iso, metrics: Metrics | None = None
 ) -> DetectHandler:
-    """The detect handler with the configured rules (one-shot use and tests; ``registry``: metrics)."""
-    return DetectHandler(engine_from_settings(settings), clock=clock, registry=registry)
+    """The detect handler with the configured rules (one-shot use and tests; ``metrics``: the process metrics)."""
+    return DetectHandler(engine_from_settings(settings), clock=clock, metrics=metrics)
 
 
 def build_stage(ctx: RoleContext) -> StageParts:
     """Daemon factory (role ``process``): the detect handler on the context's clock."""
-    return StageParts(build_detect_handler(ctx.settings, clock=lambda: iso(ctx.clock()), registry=ctx.metrics.registry))
+    return StageParts(build_detect_handler(ctx.settings, clock=lambda: iso(ctx.clock()), metrics=ctx.metrics))

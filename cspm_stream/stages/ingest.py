@@ -35,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -58,6 +58,9 @@ from cspm_stream.settings import Settings
 from cspm_stream.stages.base import Emit, RecordMeta, RoleContext, Service, StageParts, headers_for
 from cspm_stream.stages.rescan_retry import RescanRetries
 from cspm_stream.timeutil import iso, now, parse_iso
+
+if TYPE_CHECKING:
+    from cspm_stream.observability.metrics import Metrics
 
 log = structlog.get_logger("cspm_stream.ingest")
 
@@ -153,7 +156,7 @@ class IngestHandler:
         collector: Collector | None = None,
         clock: Clock = now,
         aws_hooks: Sequence[EventHook] = (),
-        registry: Any | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self._aws_hooks = tuple(aws_hooks)  # botocore hooks on every AWS session (the call metrics)
@@ -168,7 +171,7 @@ class IngestHandler:
             self._conclude_deleted,
             snapshot_emit,
             clock=lambda: self._clock().timestamp(),
-            registry=registry,
+            metrics=metrics,
         )
         #: the runtime calls :meth:`tick` this often (due rescan retries); 0 = no timer
         self.tick_interval_s = self.retries.tick_interval_s
@@ -417,5 +420,5 @@ def build_stage(ctx: RoleContext) -> StageParts:
     external = sources_service(ctx)  # GuardDuty, Security Hub, Access Analyzer (when configured)
     if external is not None:
         services.append(("external", external))
-    handler = IngestHandler(settings, clock=ctx.clock, aws_hooks=hooks, registry=ctx.metrics.registry)
+    handler = IngestHandler(settings, clock=ctx.clock, aws_hooks=hooks, metrics=ctx.metrics)
     return StageParts(handler, tuple(services))

@@ -290,11 +290,13 @@ class PostureHandler:
             else:
                 rec["p"][policy.id] = new.to_json()
         if tr is not None and new is not None:
-            emits.append(self._emit(policy, ref, new, tr, when_ms))
+            emits.append(self.finding_emit(policy, ref, new, tr, when_ms))
 
-    def _emit(
+    def finding_emit(
         self, policy: Policy, ref: ResourceRef, st: FindingState, tr: Transition, when_ms: int, *, deleted: bool = False
     ) -> Emit:
+        """The ``findings`` record of one check in state ``st`` after transition ``tr`` (also used by the
+        external-findings join, which restates our checks)."""
         finding = build_compliance_finding(
             policy=policy,
             resource=ref,
@@ -342,7 +344,7 @@ class PostureHandler:
             pol = self.engine.policies.get(pid)
             new, tr = resolve_deleted(fs, when_ms)
             if pol is not None and new is not None and tr is not None:
-                emits.append(self._emit(pol, ref, new, tr, when_ms, deleted=True))
+                emits.append(self.finding_emit(pol, ref, new, tr, when_ms, deleted=True))
         state[arn] = {"del": True, "o": when_ms}
         return emits
 

@@ -29,12 +29,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from cspm_stream.models import RescanRequest, ResourceSnapshot, from_dict, to_dict
 from cspm_stream.stages.base import Emit
+
+if TYPE_CHECKING:
+    from cspm_stream.observability.metrics import Metrics
 
 log = structlog.get_logger("cspm_stream.ingest")
 PREFIX = "retry|"
@@ -85,7 +88,7 @@ class RescanRetries:
         render: Render,
         *,
         clock: Callable[[], float],
-        registry: Any | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.schedule = tuple(float(x) for x in schedule)
         self._look = look
@@ -97,7 +100,7 @@ class RescanRetries:
         self._done: list[Outcome] = []
         self._keys: set[str] | None = None  # pending keys; None = unknown (rescan the state once)
         self._sem = asyncio.Semaphore(MAX_CONCURRENT)
-        self.metrics = _Metrics(registry) if registry is not None else None
+        self.metrics = metrics
 
     @property
     def tick_interval_s(self) -> float:
@@ -209,7 +212,7 @@ class RescanRetries:
             else:
                 state[o.key] = {**entry, "r": to_dict(replace(req, attempt=o.attempt + 1))}
             if self.metrics is not None:
-                self.metrics.retries.labels(outcome=outcome).inc()
+                self.metrics.rescan_retries.labels(outcome=outcome).inc()
         return emits
 
     def _drop(self, state: MutableMapping[str, Any], key: str) -> None:
@@ -220,26 +223,4 @@ class RescanRetries:
 
     def _count_late(self, kind: str) -> None:
         if self.metrics is not None:
-            self.metrics.late.labels(kind=kind).inc()
-
-
-class _Metrics:
-    def __init__(self, registry: Any) -> None:
-        from prometheus_client import Counter
-
-        names = getattr(registry, "_names_to_collectors", {})
-        self.retries = names.get("cspm_rescan_retries") or Counter(
-            "rescan_retries",
-            "Retry looks of event-triggered rescans, by outcome (changed, appeared, found, unchanged, missing, "
-            "deleted, failed).",
-            ("outcome",),
-            namespace="cspm",
-            registry=registry,
-        )
-        self.late = names.get("cspm_rescan_late_changes") or Counter(
-            "rescan_late_changes",
-            "Changes a rescan's first look missed and a retry found (changed, appeared).",
-            ("kind",),
-            namespace="cspm",
-            registry=registry,
-        )
+            self.metrics.rescan_late_changes.labels(kind=kind).inc()

@@ -17,7 +17,6 @@ import orjson
 import pytest
 
 from cspm_stream import settings as settings_mod
-from cspm_stream.kafka import ensure_topics
 from cspm_stream.models import ActivityRecord, ActivitySource, dumps
 from cspm_stream.policy.catalog import catalog_from_settings
 from cspm_stream.settings import Settings
@@ -29,6 +28,7 @@ from cspm_stream.testing.moto import ACCOUNT_ID, MotoServer
 from cspm_stream.testing.ocsf_models import ocsf_errors
 from cspm_stream.testing.runtime import LocalRuntime
 from cspm_stream.timeutil import iso
+from cspm_stream.topic_admin import ensure_topics
 from tests.kafka_util import drain, produce, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.moto]
@@ -124,7 +124,7 @@ async def test_a_bucket_visible_only_after_its_event_is_found_by_a_retry(
     )
     rt = LocalRuntime(s, [])
     # the handler counts in the runtime's registry (what /metrics serves)
-    rt.handlers += [build_detect_handler(s), IngestHandler(s, registry=rt.ctx.metrics.registry)]
+    rt.handlers += [build_detect_handler(s), IngestHandler(s, metrics=rt.ctx.metrics)]
     async with rt:
         await activity(s, rec)
 

@@ -30,7 +30,7 @@ REDACTED = "REDACTED"
 def variable(name: Any, value: Any, kind: Any = None) -> dict[str, Any]:
     """One environment variable without its value."""
     # imported on first use: the detection package is not loaded by collectors that never see a variable
-    from cspm_stream.detect.secret_shapes import _judge as holds_secret
+    from cspm_stream.detect.secret_shapes import holds_secret
 
     text = value if isinstance(value, str) else ""
     return {

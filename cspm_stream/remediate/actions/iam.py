@@ -17,7 +17,9 @@ def _partition(cmd: RemediationCommand) -> str:
     return parts[1] if len(parts) > 1 and parts[1] else "aws"
 
 
-class _User(Action):
+class UserAction(Action):
+    """An action on an IAM user (its tags read for the guard); the base of every user action."""
+
     resource_types = ("aws.iam.user",)
     tag_permissions = ("iam:ListUserTags",)
 
@@ -27,7 +29,7 @@ class _User(Action):
 
 
 @register
-class IamDeactivateAccessKey(_User):
+class IamDeactivateAccessKey(UserAction):
     name = "iam_deactivate_access_key"
     summary = (
         "Deactivate (not delete) the user's access keys named in params.access_key_ids, or else its active "
@@ -78,7 +80,7 @@ def _iso(v: Any) -> str:
 
 
 @register
-class IamDeleteLoginProfile(_User):
+class IamDeleteLoginProfile(UserAction):
     name = "iam_delete_login_profile"
     summary = "Delete the user's console password (login profile); access keys are untouched."
     read_permissions = ("iam:GetLoginProfile",)

@@ -29,7 +29,7 @@ import orjson
 
 from cspm_stream.errors import RemediationError
 from cspm_stream.models import RemediationCommand
-from cspm_stream.remediate.actions.iam import IAM_REGION, _User
+from cspm_stream.remediate.actions.iam import IAM_REGION, UserAction
 from cspm_stream.remediate.base import Action, ApiCall, Clients, aws, aws_or_none, region_of, register, tag_list
 from cspm_stream.timeutil import iso, now, parse_iso
 
@@ -46,7 +46,7 @@ def _iso(v: Any) -> str:
 
 
 @register
-class IamQuarantineAccessKey(_User):
+class IamQuarantineAccessKey(UserAction):
     name = "iam_quarantine_access_key"
     summary = (
         "Incident response: deactivate (not delete) the user's access keys named in params.access_key_ids, "

@@ -15,6 +15,7 @@ from cspm_stream.collect import Collector
 from cspm_stream.models import ResourceDeleted, ResourceSnapshot, ScanJob, decode, dumps
 from cspm_stream.models.change import Change
 from cspm_stream.models.inventory import RescanRequest
+from cspm_stream.observability.metrics import create_metrics
 from cspm_stream.settings import Settings
 from cspm_stream.stages.base import Emit, RecordMeta
 from cspm_stream.stages.ingest import IngestHandler
@@ -85,10 +86,10 @@ async def settle(h: IngestHandler, state: dict[str, Any], clock: Clock, seconds:
 
 @pytest.fixture
 def handler(settings_for: Callable[..., Settings]) -> tuple[IngestHandler, Clock, CollectorRegistry]:
-    clock, reg = Clock(), CollectorRegistry()
+    clock, reg = Clock(), create_metrics()
     s = settings_for()
     assert s.scan.rescan_retry_s == SCHEDULE  # the defaults are what these tests exercise
-    return IngestHandler(s, clock=clock, registry=reg), clock, reg
+    return IngestHandler(s, clock=clock, metrics=reg), clock, reg.registry
 
 
 async def test_a_bucket_created_after_the_event_is_found_by_a_retry(
@@ -210,7 +211,8 @@ async def test_unknown_baseline_unchanged_after_every_look_emits_nothing_more(
 async def test_failing_looks_are_retried_then_given_up(
     moto_server: MotoServer, settings_for: Callable[..., Settings]
 ) -> None:
-    clock, reg = Clock(), CollectorRegistry()
+    clock, metrics = Clock(), create_metrics()
+    reg = metrics.registry
     bucket = f"flaky-{uuid.uuid4().hex[:8]}"
     moto_server.boto3_client("s3").create_bucket(Bucket=bucket)
     broken = {"on": False}
@@ -222,7 +224,7 @@ async def test_failing_looks_are_retried_then_given_up(
 
     # the listing fails: nothing can be concluded from such a look
     collector = Collector(settings_for().aws, event_hooks=[("before-call.s3.ListBuckets", hook)])
-    h = IngestHandler(settings_for(), clock=clock, registry=reg, collector=collector)
+    h = IngestHandler(settings_for(), clock=clock, metrics=metrics, collector=collector)
     state: dict[str, Any] = {}
     try:
         await h.handle(None, request(bucket, "PutBucketAcl"), META, state)

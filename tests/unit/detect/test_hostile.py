@@ -6,7 +6,6 @@ import copy
 from typing import Any
 
 import pytest
-from prometheus_client import CollectorRegistry
 
 from cspm_stream.detect.catalog import builtin_rules_dir
 from cspm_stream.detect.engine import BudgetExceeded, DetectionEngine, EngineConfig
@@ -14,6 +13,7 @@ from cspm_stream.detect.fields import Vocabulary
 from cspm_stream.detect.loader import load_paths
 from cspm_stream.detect.records import IDENTITY_SCALARS, ISSUER_SCALARS, SCALARS, RecordRejected, normalize
 from cspm_stream.detect.rescan import load_map
+from cspm_stream.observability.metrics import create_metrics
 from tests.unit.detect.helpers import ev, matches, rule, rules
 
 JSON_TYPES: dict[str, Any] = {
@@ -290,18 +290,18 @@ async def test_handler_counts_matches_per_rule_and_status_in_the_registry() -> N
     from cspm_stream.stages.base import RecordMeta
     from cspm_stream.stages.detect import DetectHandler
 
-    reg = CollectorRegistry()
+    metrics = create_metrics()
     rs = rules(SHADOW, SHADOW.replace("a1", "a3").replace("status: shadow\n", "").replace("(trial)", "(live)"))
-    handler = DetectHandler(DetectionEngine(rs), registry=reg)
+    handler = DetectHandler(DetectionEngine(rs), metrics=metrics)
     rec = ev("StopLogging", "cloudtrail.amazonaws.com")
     act = ActivityRecord.from_cloudtrail(rec, ActivitySource.FILE, "2026-01-01T00:00:00Z")
     meta = RecordMeta(topic="activity", partition=0, offset=0)
     emits = await handler.handle(None, dumps(act), meta, {})
     assert [e.topic for e in emits].count("detections") == 1
-    value = reg.get_sample_value
+    value = metrics.registry.get_sample_value
     assert value("cspm_rule_matches_total", {"rule": "00000000-0000-4000-8000-0000000000a1", "status": "shadow"}) == 1
     assert value("cspm_rule_matches_total", {"rule": "00000000-0000-4000-8000-0000000000a3", "status": "live"}) == 1
-    DetectHandler(DetectionEngine(rs), registry=reg)  # a second handler shares the series
+    DetectHandler(DetectionEngine(rs), metrics=metrics)  # a second handler shares the series
 
 
 def test_a_record_matching_nothing_is_evaluated_whatever_its_other_fields_hold() -> None:
@@ -331,13 +331,13 @@ async def test_handler_dead_letters_hostile_and_over_budget_records_and_counts_t
     hostile = ev("StopLogging", "cloudtrail.amazonaws.com")
     hostile["errorCode"] = {"code": "x"}
     act = ActivityRecord.from_cloudtrail(hostile, ActivitySource.FILE, "2026-01-01T00:00:00Z")
-    reg = CollectorRegistry()
+    metrics = create_metrics()
     with pytest.raises(DecodeError, match="errorCode is an object"):  # the runtime turns this into a dead letter
-        await DetectHandler(DetectionEngine(ANY_RULE), registry=reg).handle(None, dumps(act), meta, {})
+        await DetectHandler(DetectionEngine(ANY_RULE), metrics=metrics).handle(None, dumps(act), meta, {})
     rs = rule("selection: {requestParameters.doc|re: 'z{2}$'}\ncondition: selection")
     slow = ev("PutRolePolicy", request_parameters={"doc": "ab" * 30_000})
     act = ActivityRecord.from_cloudtrail(slow, ActivitySource.FILE, "2026-01-01T00:00:00Z")
-    handler = DetectHandler(DetectionEngine(rs, EngineConfig(budget_ms=0.000001)), registry=reg)
+    handler = DetectHandler(DetectionEngine(rs, EngineConfig(budget_ms=0.000001)), metrics=metrics)
     with pytest.raises(BudgetExceeded):
         await handler.handle(None, dumps(act), meta, {})
-    assert reg.get_sample_value("cspm_detect_budget_exceeded_total") == 1
+    assert metrics.registry.get_sample_value("cspm_detect_budget_exceeded_total") == 1

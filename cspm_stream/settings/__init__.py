@@ -26,6 +26,7 @@ from cspm_stream.settings.sections import (
     AppSettings,
     AwsSettings,
     CloudTrailSettings,
+    ContextSettings,
     DetectionSettings,
     ExternalSettings,
     KafkaSettings,
@@ -52,6 +53,9 @@ class Settings:
     )
     detection: DetectionSettings = setting(doc="Threat detection.", factory=DetectionSettings)
     policy: PolicySettings = setting(doc="Posture policies and mutelist.", factory=PolicySettings)
+    context: ContextSettings = setting(
+        doc="Context stage: when IAM is analysed (escalation paths, effective admins).", factory=ContextSettings
+    )
     alerts: AlertSettings = setting(doc="Alert routing and sinks.", factory=AlertSettings)
     remediation: RemediationSettings = setting(doc="Remediation (off unless configured).", factory=RemediationSettings)
     web: WebSettings = setting(doc="Metrics and health endpoints.", factory=WebSettings)
@@ -87,6 +91,7 @@ __all__ = [
     "AppSettings",
     "AwsSettings",
     "CloudTrailSettings",
+    "ContextSettings",
     "DetectionSettings",
     "ExternalSettings",
     "KafkaSettings",

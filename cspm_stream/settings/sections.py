@@ -477,6 +477,30 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class ContextSettings:
+    tick_s: float = setting(
+        5.0,
+        doc="How often the context stage's ticker writes a tick record to every partition of 'context' "
+        "(accounts whose IAM state settled are analysed on a tick).",
+        min=0.5,
+        max=300,
+    )
+    settle_s: float = setting(
+        5.0, doc="An account's IAM state is analysed once it had no IAM change for this long.", min=0, max=3600
+    )
+    max_wait_s: float = setting(
+        900.0,
+        doc="Longest wait for the full IAM scan an account's change belongs to before analysing it anyway.",
+        min=0,
+        max=86400,
+    )
+
+    def validate(self, prefix: str) -> None:
+        if self.max_wait_s < self.settle_s:
+            raise ConfigError(f"{prefix}.max_wait_s", self.max_wait_s, f"must be >= {prefix}.settle_s ({self.settle_s})")
+
+
+@dataclass(frozen=True)
 class MonitorSettings:
     max_activity_silence_s: int = setting(
         3600, doc="Alert when an account/region sends no CloudTrail for this long.", min=60

@@ -8,11 +8,11 @@ OCSF compliance findings on ``findings`` with their own policy ids and lifecycle
 
 **IAM.** Every IAM fact marks the account dirty. The analysis (:mod:`cspm_stream.iamgraph`,
 seconds for thousands of principals, run in a worker thread) runs once the account's IAM
-state has *settled*: no IAM change for :data:`SETTLE_S`, and the full scan it belongs to
-reported done on ``scan-status`` (or :data:`MAX_WAIT_S` passed). It is checked on every
-record and on ``tick`` records, which :class:`Ticker` writes to every partition of
-``context`` every :data:`~cspm_stream.stages.context_input.TICK_S` — so a lone rescan is analysed within seconds, and a full
-scan once, at its end, never on half an account. Each user and role becomes a derived
+state has *settled*: no IAM change for ``context.settle_s`` (5 s), and the full scan it belongs
+to reported done on ``scan-status`` (or ``context.max_wait_s``, 15 minutes, passed). It is checked
+on every record and on ``tick`` records, which :class:`Ticker` writes to every partition of
+``context`` every ``context.tick_s`` (5 s) — so a lone rescan is analysed within seconds, and a
+full scan once, at its end, never on half an account. Each user and role becomes a derived
 record (``aws.iam.principal``) evaluated by the catalog's policies of that type
 (``iam_privilege_escalation_path``, ``iam_principal_effective_admin``); principals no longer
 present resolve.
@@ -63,8 +63,6 @@ from cspm_stream.stages.context_state import (
 
 log = structlog.get_logger("cspm_stream.context")
 
-SETTLE_S = 5.0
-MAX_WAIT_S = 900.0
 #: the scan jobs whose completion may complete an account's IAM state
 IAM_SERVICES = frozenset({"iam", "organizations", "lambda", "glue"})
 GLOBAL = "global"
@@ -84,8 +82,8 @@ class ContextHandler:
         *,
         mutelist: MutelistSource | Mutelist | None = None,
         clock: Callable[[], float] = time.time,
-        settle_s: float = SETTLE_S,
-        max_wait_s: float = MAX_WAIT_S,
+        settle_s: float = 5.0,
+        max_wait_s: float = 900.0,
         in_thread: bool = True,
         known_policies: Iterable[str] | None = None,
     ) -> None:
@@ -403,16 +401,27 @@ _PRINCIPAL_RE = re.compile(r"^resource_type:\s*['\"]?aws\.iam\.principal['\"]?\s
 
 
 def build_handler(settings: Settings, *, clock: Callable[[], float] = time.time) -> ContextHandler:
-    """The context stage from settings: the principal policies, the built-in combinations, the mutelist."""
+    """The context stage from settings: the principal policies, the built-in combinations, the mutelist,
+    the timings of ``context.*``."""
     catalog, known = context_catalog(settings.policy)
     source = MutelistSource(settings.policy.mutelist_file, settings.policy.mutelist_reload_s)
     source.load()
-    return ContextHandler(catalog, load(), mutelist=source, clock=clock, known_policies=known)
+    c = settings.context
+    return ContextHandler(
+        catalog,
+        load(),
+        mutelist=source,
+        clock=clock,
+        known_policies=known,
+        settle_s=c.settle_s,
+        max_wait_s=c.max_wait_s,
+    )
 
 
 def build_stage(ctx: RoleContext) -> StageParts:
     """Daemon factory (role ``context``): the handler on the context's clock, and its ticker."""
-    return StageParts(build_handler(ctx.settings, clock=ctx.time), (("context-ticker", Ticker(ctx)),))
+    ticker = Ticker(ctx, ctx.settings.context.tick_s)
+    return StageParts(build_handler(ctx.settings, clock=ctx.time), (("context-ticker", ticker),))
 
 
 __all__ = ["ContextHandler", "build_handler", "build_stage"]

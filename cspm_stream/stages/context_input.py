@@ -12,8 +12,8 @@ context stage (:mod:`cspm_stream.stages.context`) reads only these.
 * ``deleted`` — the resource ``arn`` is gone (a ``ResourceDeleted`` or an inventory tombstone);
 * ``finding`` — policy ``policy_id`` on ``arn`` is now ``failing`` (true) or not;
 * ``scan`` — a scan job of ``service`` finished (``scan_id``, ``complete``);
-* ``tick`` — a timer record (no account): accounts of this partition whose IAM state changed
-  and settled are analysed now.
+* ``tick`` — a timer record (no account), every ``context.tick_s``: accounts of this partition
+  whose IAM state changed and settled are analysed now.
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ from cspm_stream.models.codec import dumps, message
 from cspm_stream.stages.base import RoleContext, headers_for
 
 SCHEMA = "context-input.v1"
-#: seconds between tick records
-TICK_S = 5.0
 log = structlog.get_logger("cspm_stream.context")
 KINDS = ("resource", "deleted", "finding", "scan", "tick")
 ACCOUNT_RE = re.compile(r"[0-9]{12}")
@@ -55,17 +53,17 @@ class ContextInput:
 
 
 class Ticker:
-    """Writes a ``tick`` record to every partition of ``context`` every ``interval_s`` seconds.
+    """Writes a ``tick`` record to every partition of ``context`` every ``interval_s`` seconds (``context.tick_s``).
 
     Ticks travel as records (not the runtime's timer) so that the work they trigger runs on the
     partition that owns each account: the keys it creates are changelogged where that account's
     state lives, and the analysis may await a worker thread."""
 
-    def __init__(self, ctx: RoleContext, interval_s: float = TICK_S) -> None:
+    def __init__(self, ctx: RoleContext, interval_s: float) -> None:
         from cspm_stream.topics import partitions_of
 
         self._ctx = ctx
-        self._interval = interval_s
+        self.interval_s = interval_s
         self._topic = ctx.settings.kafka.topic("context")
         self._partitions = partitions_of(ctx.settings.kafka, "context")
         self._task: asyncio.Task[None] | None = None
@@ -84,7 +82,7 @@ class Ticker:
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self._interval)
+            await asyncio.sleep(self.interval_s)
             try:
                 producer = self._ctx.producer.raw
                 for p in range(self._partitions):

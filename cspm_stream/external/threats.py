@@ -255,7 +255,8 @@ class ExternalHandler:
     ) -> list[Emit]:
         obj = loads_object(value)
         if obj.get("schema") == DETECTION_SCHEMA:
-            note = note_of(obj, self.join.mapped)
+            # a detection this stage cannot read is dead-lettered here too, mapped rule or not
+            note = note_of(ocsf.validate(obj), self.join.mapped)
             if note is None:
                 return []
             return [Emit(NOTE_TOPIC, note.subject, dumps(note), headers_for("external-ours.v1", note.uid))]

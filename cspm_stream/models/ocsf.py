@@ -98,8 +98,8 @@ def validate(obj: dict[str, Any]) -> dict[str, Any]:
         if key not in obj:
             raise DecodeError(f"OCSF finding missing {key!r}", schema=str(obj.get("schema")))
     cls = obj["class_uid"]
-    if cls not in SCHEMA_BY_CLASS:
-        raise DecodeError(f"class_uid {cls!r} is not 2003 or 2004")
+    if type(cls) is not int or cls not in SCHEMA_BY_CLASS:
+        raise DecodeError(f"class_uid {repr(cls)[:40]} is not 2003 or 2004")
     if obj.get("schema") != SCHEMA_BY_CLASS[cls]:
         raise DecodeError(f"schema {obj.get('schema')!r} does not match class_uid {cls}")
     fi = obj["finding_info"]

@@ -14,7 +14,9 @@ stage projects each record to what the context stage uses and re-keys it by acco
   not forwarded;
 * ``scan-status`` records become ``scan``.
 
-Everything else (other types, detections) is dropped; undecodable records are dead-lettered.
+Everything else (other types, detections) is dropped. A record this stage cannot read — not a
+snapshot, deletion or scan status, not an OCSF finding — is refused and dead-lettered, like on
+every stage (the alert router dead-letters the same garbage on ``findings``, each naming itself).
 """
 
 from __future__ import annotations
@@ -22,12 +24,11 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
-import orjson
-
 from cspm_stream.combos import PROJECTIONS, project
 from cspm_stream.errors import DecodeError
 from cspm_stream.iamgraph import IAM_TYPES
-from cspm_stream.models.codec import MAX_VALUE_BYTES, decode_any, dumps
+from cspm_stream.models import ocsf
+from cspm_stream.models.codec import decode_any, dumps, loads_object
 from cspm_stream.models.inventory import ResourceDeleted, ResourceSnapshot, ScanStatus
 from cspm_stream.settings import KafkaSettings
 from cspm_stream.stages.base import Emit, RecordMeta, RoleContext, StageParts, headers_for
@@ -81,16 +82,12 @@ def resource_input(snap: ResourceSnapshot) -> ContextInput | None:
 
 
 def finding_input(value: bytes) -> ContextInput | None:
-    """The context record of a compliance finding (None for detections and combinations)."""
-    if len(value) > MAX_VALUE_BYTES:
-        raise DecodeError(f"finding of {len(value)} bytes exceeds {MAX_VALUE_BYTES}")
-    try:
-        f = orjson.loads(value)
-    except orjson.JSONDecodeError as exc:
-        raise DecodeError(f"finding is not valid JSON: {exc}") from None
-    if not isinstance(f, dict):
-        raise DecodeError("finding is not a JSON object")
-    if f.get("class_uid") != 2003:
+    """The context record of a compliance finding (None for detections and combinations).
+
+    Whatever is not an OCSF finding is refused (:class:`DecodeError`: the runtime dead-letters it),
+    with the same skeleton check the alert router applies to the same topic."""
+    f = ocsf.validate(loads_object(value))
+    if f["class_uid"] != ocsf.COMPLIANCE_FINDING:
         return None
     unmapped = f.get("unmapped")
     resources = f.get("resources")

@@ -30,8 +30,9 @@ def garbage(valid_example: bytes, n: int, *, seed: int = 7, huge_every: int = 50
     """``n`` (kind, bytes) records derived from ``valid_example`` (a valid value of the topic)."""
     rnd = random.Random(seed)
     obj = orjson.loads(valid_example)
+    rotation = [k for k in KINDS if k != "huge-field"]  # a huge record only every huge_every records
     for i in range(n):
-        kind = KINDS[i % (len(KINDS) - 1)] if i % huge_every else "huge-field"
+        kind = rotation[i % len(rotation)] if i % huge_every else "huge-field"
         yield kind, _make(kind, obj, valid_example, rnd)
 
 

@@ -16,11 +16,14 @@ from cspm_stream.models import (
     RemediationMode,
     RescanRequest,
     ScanJob,
+    ScanStatus,
     dumps,
     ocsf,
 )
 from cspm_stream.models.enums import Severity
+from cspm_stream.stages.context_input import ContextInput
 from cspm_stream.testing import cloudtrail_record, snapshot
+from cspm_stream.testing.findings import detection_finding, raw
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = "2026-01-01T00:00:00.000Z"
@@ -74,7 +77,7 @@ def ocsf_bytes(obj: dict[str, Any]) -> bytes:
 
 
 def valid_examples() -> dict[str, bytes]:
-    """One valid value per input topic (the garbage generator mutates these)."""
+    """One valid value per input topic of every stage (the garbage generator mutates these)."""
     return {
         "scan-jobs": dumps(ScanJob("j", "s", "123456789012", "us-east-1", "s3", T0)),
         "rescan": dumps(
@@ -83,7 +86,16 @@ def valid_examples() -> dict[str, bytes]:
         "inventory": failing_bucket("valid-example"),
         "activity": stop_logging("arn:aws:iam::123456789012:user/x", "e"),
         "findings": compliance_finding("arn:aws:s3:::b"),
-        "detections": compliance_finding("arn:aws:s3:::c"),
+        "detections": raw(detection_finding()),
+        "scan-status": dumps(ScanStatus("j", "s", "123456789012", "us-east-1", "iam", T0, T0, 3, 0, True)),
+        "context": dumps(
+            ContextInput(
+                kind="resource",
+                account_id="123456789012",
+                arn="arn:aws:iam::123456789012:user/a",
+                resource_type="aws.iam.user",
+            )
+        ),
         "remediation": dumps(
             RemediationCommand(
                 "c",

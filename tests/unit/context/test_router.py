@@ -14,6 +14,7 @@ from cspm_stream.stages.base import RecordMeta
 from cspm_stream.stages.context_input import ContextInput
 from cspm_stream.stages.context_router import ContextRouterHandler, finding_input
 from cspm_stream.testing import snapshot
+from cspm_stream.testing.findings import compliance_finding, detection_finding, raw
 from cspm_stream.testing.garbage import garbage
 
 ACCT = "123456789012"
@@ -88,29 +89,31 @@ def _finding_bytes() -> bytes:
     return _finding()
 
 
-def _finding(state: str = "new", status: str = "FAIL", **over: Any) -> bytes:
-    f: dict[str, Any] = {
-        "class_uid": 2003,
-        "status_code": status,
-        "unmapped": {"policy_id": "ec2_instance_no_public_ip", "state": state},
-        "resources": [{"uid": f"arn:aws:ec2:us-east-1:{ACCT}:instance/i-1", "account_uid": ACCT}],
-        "cloud": {"account": {"uid": ACCT}},
-    }
+def _finding(state: str = "new", policy_id: str = "ec2_instance_no_public_ip", **over: Any) -> bytes:
+    """A compliance finding as the posture stage writes it (``over`` replaces top-level fields)."""
+    f = compliance_finding(
+        policy_id=policy_id,
+        arn=f"arn:aws:ec2:us-east-1:{ACCT}:instance/i-1",
+        resource_type="aws.ec2.instance",
+        state=state,
+        account=ACCT,
+        action=None,
+    )
     f.update(over)
-    return orjson.dumps(f)
+    return raw(f)
 
 
 async def test_findings_failing_or_not() -> None:
     ((key, out),) = await _route("findings", b"uid", _finding())
     assert key == ACCT and out.kind == "finding" and out.failing
-    ((_, out),) = await _route("findings", b"uid", _finding("suppressed", "FAIL"))
+    ((_, out),) = await _route("findings", b"uid", _finding("suppressed"))
     assert out.failing  # a muted failing check still counts for combinations
-    ((_, out),) = await _route("findings", b"uid", _finding("resolved", "PASS"))
+    ((_, out),) = await _route("findings", b"uid", _finding("resolved"))
     assert not out.failing
-    ((_, out),) = await _route("findings", b"uid", _finding("error", "ERROR"))
+    ((_, out),) = await _route("findings", b"uid", _finding("error"))
     assert not out.failing
-    assert await _route("findings", b"uid", orjson.dumps({"class_uid": 2004})) == []
-    toxic = _finding(unmapped={"policy_id": "toxic_public_bucket_unencrypted_unlogged"})
+    assert await _route("findings", b"uid", raw(detection_finding())) == []  # a detection: not forwarded
+    toxic = _finding(policy_id="toxic_public_bucket_unencrypted_unlogged")
     assert await _route("findings", b"uid", toxic) == []
 
 
@@ -122,7 +125,7 @@ async def test_only_findings_of_policies_a_combination_uses() -> None:
     router = build_stage(role_context(load(data={}, environ={}), environ={})).handler
     meta = RecordMeta("cspm.findings", 0, 0)
     assert await router.handle(b"u", _finding(), meta, {})  # ec2_instance_no_public_ip: a combination part
-    other = _finding(unmapped={"policy_id": "kms_cmk_rotation_enabled"})
+    other = _finding(policy_id="kms_cmk_rotation_enabled")
     assert await router.handle(b"u", other, meta, {}) == []
 
 
@@ -140,13 +143,12 @@ VALID = {
 
 
 @pytest.mark.parametrize("topic", sorted(VALID))
-async def test_garbage_is_a_decode_error_or_nothing(topic: str) -> None:
+async def test_garbage_is_a_decode_error(topic: str) -> None:
+    """Every garbage record is refused (dead-lettered by the runtime), never skipped in silence."""
     for kind, value in garbage(VALID[topic], 40, huge_every=20):
-        try:
-            out = await _route(topic, b"k", value)
-        except DecodeError:
-            continue
-        assert all(len(k) == 12 and k.isdigit() for k, _ in out), kind
+        with pytest.raises(DecodeError):
+            await _route(topic, b"k", value)
+            pytest.fail(f"{topic}: {kind} garbage was not refused")
 
 
 @pytest.mark.parametrize(
@@ -156,6 +158,8 @@ async def test_garbage_is_a_decode_error_or_nothing(topic: str) -> None:
         _finding(resources=[{"uid": 5}]),
         _finding(resources=[{"uid": "arn:x", "account_uid": "not-an-account"}], cloud={}),
         orjson.dumps([1, 2]),
+        orjson.dumps({"schema": "evil.v1"}),
+        orjson.dumps({"class_uid": 2003}),
         b"{",
     ],
 )

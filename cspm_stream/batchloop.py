@@ -15,11 +15,11 @@ Per batch (what ``getmany`` returns, at most ``app.batch_max`` records):
    handler declaring ``concurrent_partitions = True`` has the records of different
    partitions handled concurrently (each partition's in order), and one declaring
    ``max_batch`` takes at most that many records per batch;
-2. group commit: at most every ``app.commit_interval_s``, once the previous group is settled,
-   the processed batches go to a committer task that awaits every output (acks=all,
-   idempotent producer; an output the broker refuses as too large dead-letters its input),
-   then writes each changed key once to the stage's changelog (:mod:`cspm_stream.changelog`)
-   and awaits that, then commits the input offsets.
+2. group commit (:mod:`cspm_stream.groupcommit`): at most every ``app.commit_interval_s``, once
+   the previous group is settled, the processed batches go to a committer task that awaits
+   every output (acks=all, idempotent producer; an output the broker refuses as too large
+   dead-letters its input), then writes each changed key once to the stage's changelog
+   (:mod:`cspm_stream.changelog`) and awaits that, then commits the input offsets.
 
 So a crash loses at most uncommitted work, which is re-processed and re-emits the same
 deterministic ids (at-least-once). If outputs or changelog records cannot be delivered
@@ -43,7 +43,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable, MutableMapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import mode
@@ -51,6 +50,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import IllegalStateError, KafkaError, MessageSizeTooLargeError
 
 from cspm_stream.changelog import PartitionedState, changelog_topic, ensure_changelog, restore
+from cspm_stream.groupcommit import Batch, GroupCommit
 from cspm_stream.kafka import client_options
 from cspm_stream.logging import RECORD
 from cspm_stream.settings import Settings
@@ -62,27 +62,6 @@ from cspm_stream.topics import input_partitions
 def group_id(settings: Settings, handler: Handler) -> str:
     """The consumer group of a stage."""
     return f"{settings.app.id}.{handler.name}"
-
-
-@dataclass(slots=True)
-class _Batch:
-    """Processed records waiting to be settled (one or more consecutive batches, merged)."""
-
-    #: (ack future, input record or None for a dead letter, its meta)
-    outputs: list[tuple[Any, Any, RecordMeta]] = field(default_factory=list)
-    #: changelog records: JSON key -> (JSON value or None = delete, partition); the last write of a key wins
-    changes: dict[bytes, tuple[bytes | None, int]] = field(default_factory=dict)
-    offsets: dict[TopicPartition, int] = field(default_factory=dict)
-    done: list[tuple[RecordMeta, list[Emit], float]] = field(default_factory=list)  # (meta, emits, handle s)
-    records: int = 0
-
-    def merge(self, later: _Batch) -> _Batch:
-        self.outputs.extend(later.outputs)
-        self.changes.update(later.changes)
-        self.offsets.update(later.offsets)
-        self.done.extend(later.done)
-        self.records += later.records
-        return self
 
 
 class StageLoop(mode.Service):
@@ -119,13 +98,13 @@ class StageLoop(mode.Service):
         self._task: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._stepping: asyncio.Future[list[Emit]] | None = None  # a timer step under way (never cut short)
-        self._committer: asyncio.Task[None] | None = None
-        self._queue: asyncio.Queue[_Batch | None] = asyncio.Queue(maxsize=1)
-        self._pending: _Batch | None = None  # processed, not yet handed to the committer
-        self._settling = False
-        self._interval = settings.app.commit_interval_s
-        self._next_settle = 0.0
-        self._max_pending = 100 * settings.app.batch_max
+        self._group = GroupCommit(
+            self._settle,
+            self._fail,
+            interval_s=settings.app.commit_interval_s,
+            max_pending=100 * settings.app.batch_max,
+            name=handler.name,
+        )
         self._failure: BaseException | None = None
         self._consumer: AIOKafkaConsumer | None = None
         self._log = ctx.log.bind(stage=handler.name)
@@ -190,7 +169,7 @@ class StageLoop(mode.Service):
         # work a crash makes redo) then progress every few records instead of every app.batch_max
         batch_max = min(self.settings.app.batch_max, int(getattr(self.handler, "max_batch", 0) or 1 << 30))
         poll_ms = max(100, int(self.settings.app.batch_within_s * 1000))
-        self._committer = asyncio.create_task(self._commit_loop(), name=f"stage-commit:{self.handler.name}")
+        self._group.start()
         try:
             while not self._stopping and self._failure is None:
                 batch = await self._consumer.getmany(timeout_ms=poll_ms, max_records=batch_max)
@@ -199,44 +178,18 @@ class StageLoop(mode.Service):
                         batch.update(await self._consumer.getmany(tp, timeout_ms=0, max_records=batch_max))
                 if not batch:
                     async with self._lock:
-                        await self._hand_off(force=True)
+                        await self._group.hand_off(force=True)
                     continue
                 generation = self._generation
                 async with self._lock:
                     if generation != self._generation:
                         continue  # a rebalance happened meanwhile: positions were reset to the commits
-                    done = await self._process(batch)
-                    self._pending = done if self._pending is None else self._pending.merge(done)
-                    await self._hand_off(force=False)
+                    self._group.add(await self._process(batch))
+                    await self._group.hand_off(force=False)
         except Exception as exc:
             self._fail(exc)
         finally:  # settle what was processed, then end the committer (unless it already failed)
-            end = asyncio.ensure_future(self._end_committer())
-            await asyncio.wait({self._committer})
-            end.cancel()
-
-    async def _end_committer(self) -> None:
-        await self._hand_off(force=True)
-        await self._queue.put(None)
-
-    async def _hand_off(self, *, force: bool) -> None:
-        """Group commit: processed batches are merged and handed to the committer at most every
-        ``app.commit_interval_s`` (outputs are sent at once regardless; only the changelog and the
-        offset commit wait), so a key written many times in an interval is written once.
-        ``force`` (idle input, rebalance, stop) and a large backlog hand off (or wait) at once.
-        """
-        pending = self._pending
-        if pending is None:
-            return
-        now = time.monotonic()
-        if self._queue.empty() and not self._settling and (force or now >= self._next_settle):
-            self._pending = None
-            self._next_settle = now + self._interval
-            self._queue.put_nowait(pending)
-        elif force or pending.records >= self._max_pending:
-            self._pending = None
-            self._next_settle = now + self._interval
-            await self._queue.put(pending)
+            await self._group.close()
 
     def _fail(self, exc: BaseException) -> None:
         if self._failure is not None:
@@ -246,10 +199,10 @@ class StageLoop(mode.Service):
         if self._on_fatal is not None:
             self._on_fatal(exc)
 
-    async def _process(self, batch: dict[TopicPartition, list[Any]]) -> _Batch:
+    async def _process(self, batch: dict[TopicPartition, list[Any]]) -> Batch:
         """Run the handler over a batch; state changes apply in memory now, become durable in :meth:`_settle`."""
         dirty: dict[str, int] = {}  # keys this batch changed -> the partition whose changelog gets them
-        out = _Batch()
+        out = Batch()
         if self._concurrent and len(batch) > 1:
             await asyncio.gather(*(self._process_partition(tp, msgs, out, dirty) for tp, msgs in batch.items()))
         else:
@@ -258,7 +211,7 @@ class StageLoop(mode.Service):
         out.changes.update(self.store.serialized(dirty))
         return out
 
-    async def _process_partition(self, tp: TopicPartition, msgs: list[Any], out: _Batch, dirty: dict[str, int]) -> None:
+    async def _process_partition(self, tp: TopicPartition, msgs: list[Any], out: Batch, dirty: dict[str, int]) -> None:
         producer = self.ctx.producer.raw
         topic = self.settings.kafka.topic
         handler = self.handler
@@ -290,23 +243,8 @@ class StageLoop(mode.Service):
         out.offsets[tp] = msgs[-1].offset + 1
         out.records += len(msgs)
 
-    async def _commit_loop(self) -> None:
-        """Settle batches in order: outputs acknowledged → changelog acknowledged → offsets committed."""
-        while True:
-            item = await self._queue.get()
-            self._settling = True
-            try:
-                if item is None:
-                    return
-                await self._settle(item)
-            except Exception as exc:
-                self._fail(exc)
-                return
-            finally:
-                self._settling = False
-                self._queue.task_done()
-
-    async def _settle(self, b: _Batch) -> None:
+    async def _settle(self, b: Batch) -> None:
+        """Make one group durable: every output acknowledged, then the changelog, then the offsets."""
         producer = self.ctx.producer.raw
         for fut, msg, meta in b.outputs:  # every output acknowledged before the state is made durable
             try:
@@ -324,17 +262,6 @@ class StageLoop(mode.Service):
             await fut
         await self._commit(b.offsets)
         self._metrics.on_batch(self.handler.name, b.done)
-
-    async def _drain(self) -> None:
-        """Wait until every processed batch is settled (or the committer failed)."""
-        if self._committer is None or self._committer.done():
-            return
-        hand = asyncio.ensure_future(self._hand_off(force=True))
-        await asyncio.wait({hand, self._committer}, return_when=asyncio.FIRST_COMPLETED)
-        hand.cancel()
-        join = asyncio.ensure_future(self._queue.join())
-        await asyncio.wait({join, self._committer}, return_when=asyncio.FIRST_COMPLETED)
-        join.cancel()
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         assert self._consumer is not None
@@ -387,15 +314,15 @@ class StageLoop(mode.Service):
             producer = self.ctx.producer.raw
             topic = self.settings.kafka.topic
             meta = RecordMeta(topic="", partition=-1, offset=-1)
-            out = _Batch()
+            out = Batch()
             for e in emits:
                 fut = await producer.send(topic(e.topic), e.value, key=e.wire_key(), headers=e.wire_headers())
                 out.outputs.append((fut, None, meta))
             dirty: dict[str, int] = {}
             self.store.apply(view.changes(), None, dirty)
             out.changes.update(self.store.serialized(dirty))
-            self._pending = out if self._pending is None else self._pending.merge(out)
-            await self._hand_off(force=False)
+            self._group.add(out)
+            await self._group.hand_off(force=False)
             return emits
 
     async def _tick_loop(self, tick: Callable[[MutableMapping[str, Any]], list[Emit]], interval: float) -> None:
@@ -411,7 +338,7 @@ class StageLoop(mode.Service):
     async def on_revoked(self, revoked: Iterable[TopicPartition]) -> None:
         async with self._lock:  # the batch in flight finishes first, then every batch is settled (committed)
             self._generation += 1
-            await self._drain()
+            await self._group.drain()
 
     async def on_assigned(self, assigned: Iterable[TopicPartition]) -> None:
         assert self._consumer is not None

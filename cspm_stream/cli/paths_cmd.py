@@ -27,7 +27,7 @@ import orjson
 
 from cspm_stream.errors import CollectionError, CspmError, UsageError
 from cspm_stream.iamgraph import ESCALATES, IAM_TYPES, Resource, Result, analyse
-from cspm_stream.iamgraph.paths import short_arn
+from cspm_stream.iamgraph.results import short_arn
 from cspm_stream.models import ResourceSnapshot
 from cspm_stream.settings import Settings
 

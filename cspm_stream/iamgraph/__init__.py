@@ -8,9 +8,11 @@ package computes what each principal may do and whether it can become admin:
 * :mod:`~cspm_stream.iamgraph.evaluate` — one principal's effective permissions
   (identity ∩ boundary ∩ SCPs, explicit deny wins, conditions three-valued and named);
 * :mod:`~cspm_stream.iamgraph.methods` — the escalation methods, as data;
-* :mod:`~cspm_stream.iamgraph.paths` — the search for paths to admin, every hop named.
+* :mod:`~cspm_stream.iamgraph.paths` — the search for paths to admin, every hop named
+  (:mod:`~cspm_stream.iamgraph.actors`: who may act on what; :mod:`~cspm_stream.iamgraph.results`:
+  what the search finds).
 
-The context stage turns each principal's :class:`~cspm_stream.iamgraph.paths.Result` into
+The context stage turns each principal's :class:`~cspm_stream.iamgraph.results.Result` into
 attributes of a derived resource of type ``aws.iam.principal`` (:func:`principal_attributes`),
 evaluated by the ``iam_privilege_escalation_path`` policy; ``cspm-stream paths`` prints them.
 """
@@ -21,7 +23,8 @@ from typing import Any
 
 from cspm_stream.iamgraph.build import IAM_TYPES, Resource, build_account
 from cspm_stream.iamgraph.model import AccountIAM
-from cspm_stream.iamgraph.paths import ADMIN, ESCALATES, EXCLUDED, NONE, Analysis, Hop, Result
+from cspm_stream.iamgraph.paths import Analysis
+from cspm_stream.iamgraph.results import ADMIN, ESCALATES, EXCLUDED, NONE, Hop, Result
 
 #: the resource type of the derived per-principal records (not collected: computed)
 PRINCIPAL_TYPE = "aws.iam.principal"

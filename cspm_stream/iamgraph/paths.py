@@ -14,8 +14,9 @@
 
 The search runs backwards from the admins (Dijkstra over (conditional hops, hops)): each
 principal's path is the shortest one among those needing the fewest conditions. Only the
-principals whose policies name a method's actions at all are tried as actors, so the cost
-grows with the principals that can act, not with the square of the account.
+principals whose policies name a method's actions at all are tried as actors
+(:class:`~cspm_stream.iamgraph.actors.ActorIndex`), so the cost grows with the principals that
+can act, not with the square of the account. Results and hops: :mod:`cspm_stream.iamgraph.results`.
 """
 
 from __future__ import annotations
@@ -25,21 +26,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cspm_stream.iamgraph.actors import ActorIndex
 from cspm_stream.iamgraph.conditions import Context, evaluate
 from cspm_stream.iamgraph.evaluate import Decision, Perms
 from cspm_stream.iamgraph.methods import COMPUTE_METHODS, PASSROLE_METHODS, PassRoleMethod
 from cspm_stream.iamgraph.model import ADMINISTRATOR_ACCESS, ROLE, USER, AccountIAM, Principal
-from cspm_stream.iamgraph.patterns import substitute
 from cspm_stream.iamgraph.policydoc import Document, Statement
+from cspm_stream.iamgraph.results import ADMIN, ESCALATES, EXCLUDED, NONE, Cost, Hop, Result, short_arn
 
-ADMIN = "admin"
-ESCALATES = "escalates"
-NONE = "none"
-EXCLUDED = "excluded"
 MAX_BLOCKED = 5
 #: the context-key families a target principal's tags fill completely
 TARGET_PREFIXES = ("aws:resourcetag/", "iam:resourcetag/")
-MAX_DETAIL = 4000
 
 _MODIFY_ACTIONS = (
     "iam:putuserpolicy",
@@ -52,91 +49,6 @@ _MODIFY_ACTIONS = (
     "iam:createpolicyversion",
     "iam:setdefaultpolicyversion",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Hop:
-    """One step: ``actor`` uses ``permissions`` on ``via`` (method ``method``) and so holds
-    ``target``'s permissions (a gain) or makes ``target`` admin (a modify)."""
-
-    method: str
-    actor: str
-    target: str
-    via: str
-    permissions: tuple[str, ...]
-    conditions: tuple[str, ...] = ()
-
-    def text(self) -> str:
-        s = f"{self.method}: {self.actor} uses {' + '.join(self.permissions)} → {self.target}"
-        if self.conditions:
-            s += " (" + "; ".join(self.conditions) + ")"
-        return s
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "actor": self.actor,
-            "target": self.target,
-            "via": self.via,
-            "permissions": list(self.permissions),
-            "conditions": list(self.conditions),
-        }
-
-
-def short_arn(arn: str) -> str:
-    """``role/x`` / ``user/x`` for IAM ARNs (readable hops), the ARN otherwise."""
-    if arn.startswith("arn:") and ":iam::" in arn:
-        return arn.split(":", 5)[-1]
-    return arn
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    principal: str
-    kind: str
-    status: str
-    path: tuple[Hop, ...] = ()
-    conditions: tuple[str, ...] = ()  # of being admin
-    blocked: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-
-    @property
-    def conditional(self) -> bool:
-        return bool(self.conditions) or any(h.conditions for h in self.path)
-
-    def detail(self) -> str:
-        """One line: the principal, the method(s) and every hop (what a finding carries)."""
-        who = f"{'user' if self.kind == USER else 'role'} {self.principal}"
-        if self.status == ESCALATES:
-            steps = " ; ".join(f"[{i}] {h.text()}" for i, h in enumerate(self.path, 1))
-            methods = ", ".join(dict.fromkeys(h.method for h in self.path))
-            out = f"{who} can escalate to admin ({methods}) in {len(self.path)} hop(s): {steps} (admin)"
-        elif self.status == ADMIN:
-            out = f"{who} is already admin" + (" (" + "; ".join(self.conditions) + ")" if self.conditions else "")
-        elif self.status == EXCLUDED:
-            out = f"{who} is a service-linked role (not analysed)"
-        else:
-            out = f"{who}: no escalation path to admin"
-            if self.blocked:
-                out += "; blocked: " + "; ".join(self.blocked)
-        if self.notes:
-            out += " [notes: " + "; ".join(self.notes[:5]) + "]"
-        return out if len(out) <= MAX_DETAIL else out[: MAX_DETAIL - 1] + "…"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "principal": self.principal,
-            "kind": self.kind,
-            "status": self.status,
-            "conditional": self.conditional,
-            "conditions": list(self.conditions),
-            "path": [h.to_dict() for h in self.path],
-            "blocked": list(self.blocked),
-            "notes": list(self.notes),
-        }
-
-
-Cost = tuple[int, int]  # (hops with conditions, hops)
 
 
 @dataclass(slots=True)
@@ -212,11 +124,8 @@ class Analysis:
         for c in account.compute:
             self._compute_by_role.setdefault(c.role_arn, []).append(c)
         self._usable: dict[str, list[PassRoleMethod]] = {}
-        self._actor_index: dict[str, tuple[dict[str, list[Perms]], list[Perms]]] = {}
-        #: per action, the exact resources each non-wildcard actor names
-        self._actor_targets: dict[str, dict[str, frozenset[str]]] = {}
+        self.actors = ActorIndex(account, self.perms)
         self._service_trust: dict[tuple[str, str], Decision] = {}
-        self._owner_map: dict[str, set[str]] | None = None
 
     # ------------------------------------------------------------------ building
     def _identity(self, p: Principal) -> list[Document]:
@@ -607,13 +516,13 @@ class Analysis:
         acc = self.account
         a = actor.principal
         # adding a user to an admin group makes any user a target; the other actions name theirs
-        modify = None if actor.may_try("iam:addusertogroup") else self._reach(actor, _MODIFY_ACTIONS)
+        modify = None if actor.may_try("iam:addusertogroup") else self.actors.reach(actor, _MODIFY_ACTIONS)
         if modify is not None:  # the principals those resources (a principal, group, policy) belong to
-            owners = self._owners()
+            owners = self.actors.owners()
             modify = {o for r in modify for o in owners.get(r, (r,))}
-        users = self._reach(actor, ("iam:createaccesskey", "iam:createloginprofile", "iam:updateloginprofile"))
-        roles = self._reach(actor, ("sts:assumerole", "iam:updateassumerolepolicy", "iam:passrole"))
-        compute = self._reach(actor, tuple(x.lower() for _, acts, _ in COMPUTE_METHODS.values() for x in acts))
+        users = self.actors.reach(actor, ("iam:createaccesskey", "iam:createloginprofile", "iam:updateloginprofile"))
+        roles = self.actors.reach(actor, ("sts:assumerole", "iam:updateassumerolepolicy", "iam:passrole"))
+        compute = self.actors.reach(actor, tuple(x.lower() for _, acts, _ in COMPUTE_METHODS.values() for x in acts))
         if compute is not None:
             compute = {c.role_arn for c in acc.compute if c.arn in compute}
         out: list[Principal] = []
@@ -632,92 +541,12 @@ class Analysis:
                 out.append(t)
         return out
 
-    def _owners(self) -> dict[str, set[str]]:
-        """Principal, group or managed policy ARN → the principals whose permissions it makes."""
-        if self._owner_map is None:
-            acc = self.account
-            m: dict[str, set[str]] = {}
-            for p in acc.principals.values():
-                m.setdefault(p.arn, set()).add(p.arn)
-                for x in p.attached:
-                    m.setdefault(x, set()).add(p.arn)
-                for g in p.groups:
-                    m.setdefault(g, set()).add(p.arn)
-                    grp = acc.groups.get(g)
-                    for x in grp.attached if grp is not None else ():
-                        m.setdefault(x, set()).add(p.arn)
-            self._owner_map = m
-        return self._owner_map
-
-    def _reach(self, actor: Perms, actions: Iterable[str]) -> set[str] | None:
-        """The resources ``actor``'s identity policies name for ``actions`` (None: wildcards — any)."""
-        out: set[str] = set()
-        for action in actions:
-            if action not in self._actor_index:
-                self._actor_index[action] = self._index_actors(action)
-            named = self._actor_targets[action].get(actor.principal.arn)
-            if named is None:
-                if actor.may_try(action):
-                    return None
-                continue
-            out.update(named)
-        return out
-
-    def _actors(self, action: str, resource: str) -> list[Perms]:
-        """The principals whose identity policies may allow ``action`` on ``resource``: those naming
-        it exactly, and those whose patterns have wildcards (tried on every resource)."""
-        index = self._actor_index.get(action)
-        if index is None:
-            index = self._actor_index[action] = self._index_actors(action)
-        exact, broad = index
-        found = exact.get(resource)
-        return [*found, *broad] if found else broad
-
-    def _index_actors(self, action: str) -> tuple[dict[str, list[Perms]], list[Perms]]:
-        exact: dict[str, list[Perms]] = {}
-        broad: list[Perms] = []
-        per_actor: dict[str, frozenset[str]] = {}
-        for p in self.account.principals.values():
-            if p.service_linked:
-                continue
-            perms = self.perms[p.arn]
-            stmts = perms.allow_statements(action)
-            if not stmts:
-                continue
-            targets: set[str] = set()
-            wide = False
-            for st in stmts:
-                if st.not_resource:
-                    wide = True
-                    break
-                for r in st.resources:
-                    if "${" in r:
-                        sub = substitute(r, perms.ctx.variables)
-                        if sub.impossible:
-                            continue
-                        r = sub.pattern if not sub.unknown else "*"
-                    r = _own_account(r, p.account_id)
-                    if "*" in r or "?" in r or "\x00" in r:
-                        wide = True
-                        break
-                    targets.add(r)
-                if wide:
-                    break
-            if wide:
-                broad.append(perms)
-            else:
-                for r in targets:
-                    exact.setdefault(r, []).append(perms)
-                per_actor[p.arn] = frozenset(targets)
-        self._actor_targets[action] = per_actor
-        return exact, broad
-
     def _candidates(self, t: Principal) -> Iterable[Perms]:
         """Who might obtain ``t`` (a superset; :meth:`gain` decides)."""
         seen: dict[str, Perms] = {}
 
         def add(action: str, resource: str) -> None:
-            for p in self._actors(action, resource):
+            for p in self.actors.who(action, resource):
                 seen.setdefault(p.principal.arn, p)
 
         if t.kind == USER:
@@ -727,14 +556,14 @@ class Analysis:
         if t.service_linked:
             return ()
         general, named = self._trust_scope(t)
-        for p in self._actors("sts:assumerole", t.arn):
+        for p in self.actors.who("sts:assumerole", t.arn):
             if general or p.principal.arn in named:
                 seen.setdefault(p.principal.arn, p)
         add("iam:updateassumerolepolicy", t.arn)
         if t.trust is not None and any(
             s.allow and s.principals is not None and s.principals.services for s in t.trust.statements
         ):
-            for p in self._actors("iam:passrole", t.arn):
+            for p in self.actors.who("iam:passrole", t.arn):
                 if any(self.trusts_service(t, m.service).allowed for m in self._usable_methods(p)):
                     seen.setdefault(p.principal.arn, p)
         for c in self._compute_by_role.get(t.arn, ()):
@@ -743,15 +572,6 @@ class Analysis:
                     for x in actions:
                         add(x.lower(), c.arn)
         return seen.values()
-
-
-def _own_account(pattern: str, account_id: str) -> str:
-    """``arn:aws:iam::*:role/x`` names ``arn:aws:iam::<account>:role/x`` among this account's resources."""
-    parts = pattern.split(":", 5)
-    if len(parts) == 6 and parts[0] == "arn" and parts[4] == "*":
-        parts[4] = account_id
-        return ":".join(parts)
-    return pattern
 
 
 def _cost(path: tuple[Hop, ...]) -> Cost:

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from cspm_stream.iamgraph.build import Resource, build_account
-from cspm_stream.iamgraph.paths import ADMIN, ESCALATES, NONE, Analysis
+from cspm_stream.iamgraph.paths import Analysis
+from cspm_stream.iamgraph.results import ADMIN, ESCALATES, NONE
 from cspm_stream.testing.moto import ACCOUNT_ID, MotoServer
 from tests.unit.collect.breadth_util import Estate, collect_moto
 from tests.unit.collect.conftest import reset

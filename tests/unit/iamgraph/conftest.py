@@ -5,7 +5,8 @@ from collections.abc import Callable
 import pytest
 
 from cspm_stream.iamgraph.build import Resource, build_account
-from cspm_stream.iamgraph.paths import Analysis, Result
+from cspm_stream.iamgraph.paths import Analysis
+from cspm_stream.iamgraph.results import Result
 from cspm_stream.iamgraph.synthetic import ACCOUNT
 
 Analyse = Callable[..., dict[str, Result]]

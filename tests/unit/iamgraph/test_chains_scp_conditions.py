@@ -8,7 +8,8 @@ import pytest
 
 from cspm_stream.iamgraph.build import Resource, build_account
 from cspm_stream.iamgraph.model import ADMINISTRATOR_ACCESS
-from cspm_stream.iamgraph.paths import ADMIN, ESCALATES, NONE, Analysis
+from cspm_stream.iamgraph.paths import Analysis
+from cspm_stream.iamgraph.results import ADMIN, ESCALATES, NONE
 from cspm_stream.iamgraph.synthetic import (
     ACCOUNT,
     FULL_AWS_ACCESS,

@@ -13,7 +13,8 @@ import pytest
 from cspm_stream.iamgraph.build import Resource, build_account
 from cspm_stream.iamgraph.methods import ALL_METHOD_IDS, PASSROLE_METHODS
 from cspm_stream.iamgraph.model import ADMINISTRATOR_ACCESS
-from cspm_stream.iamgraph.paths import ESCALATES, NONE, Analysis
+from cspm_stream.iamgraph.paths import Analysis
+from cspm_stream.iamgraph.results import ESCALATES, NONE
 from cspm_stream.iamgraph.synthetic import (
     ACCOUNT,
     allow,

@@ -6,7 +6,7 @@ import pytest
 
 from cspm_stream.iamgraph.methods import PASSROLE_METHODS, PassRoleMethod
 from cspm_stream.iamgraph.model import ADMINISTRATOR_ACCESS
-from cspm_stream.iamgraph.paths import ESCALATES, NONE
+from cspm_stream.iamgraph.results import ESCALATES, NONE
 from cspm_stream.iamgraph.synthetic import (
     allow,
     arn,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cspm_stream.iamgraph.model import ADMINISTRATOR_ACCESS
-from cspm_stream.iamgraph.paths import ADMIN, ESCALATES, NONE
+from cspm_stream.iamgraph.results import ADMIN, ESCALATES, NONE
 from cspm_stream.iamgraph.synthetic import allow, arn, deny, doc, group, policy, role, user
 
 from .conftest import Analyse

@@ -497,7 +497,9 @@ class ContextSettings:
 
     def validate(self, prefix: str) -> None:
         if self.max_wait_s < self.settle_s:
-            raise ConfigError(f"{prefix}.max_wait_s", self.max_wait_s, f"must be >= {prefix}.settle_s ({self.settle_s})")
+            raise ConfigError(
+                f"{prefix}.max_wait_s", self.max_wait_s, f"must be >= {prefix}.settle_s ({self.settle_s})"
+            )
 
 
 @dataclass(frozen=True)

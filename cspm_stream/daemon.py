@@ -1,8 +1,12 @@
 """Run a role of the daemon: check the topics, build the role's stages from one context, run one worker.
 
-The worker is a ``mode`` worker (faust-streaming's service framework: service tree, signals,
-logging); its services are the process's producer, the side services, one batch loop per
-stage and the web listener (:func:`build_services`).
+The host is faust-streaming's worker (``faust.Worker``: service tree, signals, logging, start and
+stop order) around a ``faust.App`` that runs no Kafka client, web server or sensor of its own
+(:class:`HostApp`): the worker's services are the process's producer, the web listener, the side
+services and one batch loop per stage (:func:`build_services`), each a ``mode`` service (faust's
+service layer). Hosting them in faust's worker rather than a bare ``mode`` worker costs nothing
+measurable (``python -m bench.runtime_host``; figures in docs/design.md); faust agents are not
+used (their per-event machinery caps a worker at a few thousand records/s).
 
 Shutdown: SIGTERM/SIGINT stop the worker gracefully (each stage settles what it processed —
 outputs acknowledged, changelog written, offsets committed — and leaves its group; the
@@ -18,12 +22,16 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
+import faust
 import mode
+from faust.app import BootStrategy
 
 from cspm_stream import topic_admin
 from cspm_stream.app import build_role, role_context
+from cspm_stream.errors import ConfigError
 from cspm_stream.logging import configure, get_logger
 from cspm_stream.settings import Settings
 from cspm_stream.stages.base import Handler, RoleContext, Service, StageParts
@@ -31,39 +39,67 @@ from cspm_stream.stages.base import Handler, RoleContext, Service, StageParts
 log = get_logger("cspm_stream.daemon")
 
 
-class Worker(mode.Worker):
+class HostBoot(BootStrategy):
+    """faust's app starts no Kafka producer or consumer, web server or sensor: the stages' loops,
+    the process producer and our own listener (127.0.0.1, no ``/table``) do that work."""
+
+    enable_kafka = False
+    enable_web = False
+    enable_sensors = False
+
+
+class HostApp(faust.App):
+    """The faust app a worker hosts: no agents, no topics, no tables (``BootStrategy = HostBoot``)."""
+
+    BootStrategy = HostBoot
+
+
+def host_app(settings: Settings) -> HostApp:
+    """The app for ``settings``; its data folder (``<app.data_dir>/faust``, made by faust at start)
+    is created here first, so an unwritable ``app.data_dir`` fails in one line before any work."""
+    datadir = Path(settings.app.data_dir) / "faust"
+    try:
+        datadir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError("app.data_dir", settings.app.data_dir, f"cannot create {datadir}: {exc.strerror}") from None
+    return HostApp(settings.app.id, web_enabled=False, autodiscover=False, datadir=str(datadir))
+
+
+class Worker(faust.Worker):
     """The process's worker: readiness once every service started; shutdown bounded by a watchdog."""
 
-    def __init__(self, *services: Any, stop_timeout: float, ready: threading.Event | None = None, **kw: Any) -> None:
-        super().__init__(*services, **kw)
+    def __init__(
+        self,
+        app: faust.App,
+        *services: Any,
+        stop_timeout: float,
+        ready: threading.Event | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(app, *services, **kw)
+        self.spinner = None  # no terminal spinner: stdout carries JSON log lines
         self._stop_timeout = stop_timeout
         self._watchdog: threading.Timer | None = None
         self._ready = ready or threading.Event()
 
-    async def on_started(self) -> None:
+    async def on_startup_finished(self) -> None:
         """Readiness: every service started (a stage starts once its partitions are assigned and restored)."""
+        await super().on_startup_finished()
         self._ready.set()
         log.info("ready")
-        await super().on_started()
 
-    def _arm(self) -> None:
+    async def on_stop(self) -> None:
+        """The graceful stop begins (a signal, or a stage that cannot deliver): arm the watchdog."""
         if self._watchdog is None:
             log.info("shutdown requested", timeout_s=self._stop_timeout)
             self._watchdog = threading.Timer(self._stop_timeout, self._hard_exit)
             self._watchdog.daemon = True
             self._watchdog.start()
+        await super().on_stop()
 
     def _hard_exit(self) -> None:
         log.error("graceful shutdown exceeded its bound; exiting hard", timeout_s=self._stop_timeout)
         os._exit(1)
-
-    def _on_sigterm(self) -> None:
-        self._arm()
-        super()._on_sigterm()
-
-    def _on_sigint(self) -> None:
-        self._arm()
-        super()._on_sigint()
 
 
 class ServiceAdapter(mode.Service):
@@ -139,12 +175,13 @@ def run(
     (tests of the runtime itself).
 
     Every stage runs on the batch loop (:mod:`cspm_stream.batchloop`), one ``mode`` service
-    each, in one worker with the role's side services.
+    each, in one faust worker with the role's side services.
     """
     configure(settings.app.log_level, settings.app.log_format)
     # topics are created only by 'cspm-stream topics create': a missing or wrong one stops the start
     # (TopicError); a stage creates only its own state changelog (cspm_stream/changelog.py)
     asyncio.run(topic_admin.require(settings.kafka))
+    app = host_app(settings)
     ctx = role_context(settings, log=get_logger("cspm_stream"))
     parts = build_role(ctx, role, stages) if handlers is None else [StageParts(h) for h in handlers]
     started = threading.Event()
@@ -158,6 +195,7 @@ def run(
     gc.set_threshold(50_000, 10, 10)
     log.info("starting", role=role, app_id=settings.app.id, stages=[p.handler.name for p in parts])
     worker = Worker(
+        app,
         *services,
         stop_timeout=settings.app.shutdown_timeout_s,
         ready=started,

@@ -14,9 +14,19 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.metrics_core import HistogramMetricFamily
 
+from cspm_stream import __version__
 from cspm_stream.report.model import Report
 
 #: AWS error codes that mean "slow down" (counted as throttles as well as errors)
@@ -167,8 +177,17 @@ class Metrics:
 
 
 def create_metrics(namespace: str = "cspm") -> Metrics:
-    """A fresh registry with every cspm_stream metric registered in it."""
+    """A fresh registry with every cspm_stream metric registered in it, plus the standard process,
+    platform and garbage-collector metrics (``process_start_time_seconds`` — a restart changes it,
+    what the restart alert watches —, ``process_resident_memory_bytes``, ``python_info``, ...)."""
     reg = CollectorRegistry(auto_describe=True)
+    ProcessCollector(registry=reg)  # /proc of this process (Linux; elsewhere it exports nothing)
+    PlatformCollector(registry=reg)
+    GCCollector(registry=reg)
+    # names this process as cspm-stream's (rules select its process_* series by it), whatever the scrape job
+    Gauge("build_info", "cspm-stream version (always 1).", ("version",), namespace=namespace, registry=reg).labels(
+        version=__version__
+    ).set(1)
 
     def counter(name: str, doc: str, labels: tuple[str, ...]) -> Counter:
         return Counter(name, doc, labels, namespace=namespace, registry=reg)

@@ -84,6 +84,8 @@ def exported_series() -> set[str]:
 def exported() -> set[str]:
     names = exported_series()
     assert "cspm_consumer_lag" in names and "cspm_alerts_sent_total" in names  # the registry really was built
+    # the standard process metrics are on the same (role context's) registry: the restart rule reads them
+    assert {"process_start_time_seconds", "process_resident_memory_bytes", "cspm_build_info"} <= names
     return names
 
 

@@ -27,6 +27,7 @@ from prometheus_client import (
 from prometheus_client.metrics_core import HistogramMetricFamily
 
 from cspm_stream import __version__
+from cspm_stream.observability.cloudtrail_freshness import CloudTrailFreshness
 from cspm_stream.report.model import Report
 
 #: AWS error codes that mean "slow down" (counted as throttles as well as errors)
@@ -124,6 +125,8 @@ class Metrics:
     detect_budget_exceeded: Counter
     rescan_retries: Counter
     rescan_late_changes: Counter
+    #: per account/region CloudTrail freshness (cspm_cloudtrail_last_event_timestamp_seconds), bounded by its scope
+    cloudtrail: CloudTrailFreshness
     #: labelled children of the per-record metrics, looked up once (``labels()`` takes a lock and hashes every call)
     _children: dict[tuple[str, ...], Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -256,6 +259,20 @@ def create_metrics(namespace: str = "cspm") -> Metrics:
             "rescan_late_changes",
             "Changes a rescan's first look missed and a retry found (changed, appeared).",
             ("kind",),
+        ),
+        cloudtrail=CloudTrailFreshness(
+            gauge(
+                "cloudtrail_last_event_timestamp_seconds",
+                "Unix time a CloudTrail record of this account/region was last written to the activity topic "
+                "(arrival time, not eventTime); only configured (or discovered) accounts x regions.",
+                ("account", "region"),
+            ),
+            counter(
+                "cloudtrail_records_outside_scope",
+                "CloudTrail records written to activity whose account (or region) is outside the configured "
+                "scope: counted here, no per-account series.",
+                ("reason",),
+            ),
         ),
     )
 

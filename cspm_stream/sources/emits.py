@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
@@ -9,6 +10,7 @@ from cspm_stream.models.activity import ActivityRecord
 from cspm_stream.models.codec import MAX_VALUE_BYTES, dumps
 from cspm_stream.models.dlq import DeadLetter
 from cspm_stream.models.enums import ActivitySource
+from cspm_stream.observability.cloudtrail_freshness import record_headers
 from cspm_stream.sources.files import Item, RecordError
 from cspm_stream.stages.base import Emit, headers_for
 
@@ -38,7 +40,8 @@ def activity_emit(record: ActivityRecord, trace_id: str = "") -> Emit:
         topic=ACTIVITY,
         key=record.principal,
         value=dumps(record),
-        headers=headers_for(ACTIVITY_SCHEMA, trace_id, source=record.source.value),
+        headers=headers_for(ACTIVITY_SCHEMA, trace_id, source=record.source.value)
+        | record_headers(record.account_id, record.region),  # well-formed account/region only (freshness metric)
     )
 
 
@@ -108,11 +111,19 @@ def emits_for_items(
     return out
 
 
-def count_produced(metrics: Metrics | None, stage: str, origin: str, emits: Iterable[Emit]) -> None:
-    """Prometheus counts for acknowledged records: produced per topic, dead letters per stage/origin."""
+def count_produced(
+    metrics: Metrics | None, stage: str, origin: str, emits: Iterable[Emit], at_s: float | None = None
+) -> None:
+    """Prometheus counts for acknowledged records: produced per topic, dead letters per stage/origin, and
+    the CloudTrail freshness of each account/region in scope (acknowledged at ``at_s``, default now)."""
     if metrics is None:
         return
+    activity: list[dict[str, str]] = []
     for e in emits:
         metrics.events_out.labels(topic=e.topic).inc()
         if e.topic == DLQ:
             metrics.on_dead_letter(stage, origin)
+        elif e.topic == ACTIVITY:
+            activity.append(e.headers)
+    if activity:
+        metrics.cloudtrail.seen(activity, time.time() if at_s is None else at_s)

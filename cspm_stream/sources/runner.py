@@ -15,6 +15,7 @@ is acknowledged (``cspm_stream.kafka.Producer``).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from pathlib import Path
@@ -65,6 +66,7 @@ class Sources:
         self.session = session or get_session()
         self.sources: list[Any] = []
         self._stack = contextlib.AsyncExitStack()
+        self._scope_task: asyncio.Task[None] | None = None
 
     async def _client(self, service: str, region: str, session: AioSession | None = None) -> Any:
         s = session or self.session
@@ -99,6 +101,8 @@ class Sources:
                 self.sources.append(EventBridgeSqsSource(sqs, url, self.producer, opts, metrics=self.metrics))
             if ct.lookup_events:
                 await self._add_lookup_pollers()
+            if self.metrics is not None:  # in the background: discovery must not delay the sources
+                self._scope_task = asyncio.create_task(self._scope_freshness(self.metrics), name="cspm-ct-scope")
             for s in self.sources:
                 await s.start()
         except BaseException:
@@ -133,7 +137,30 @@ class Sources:
                     )
                 )
 
+    async def _scope_freshness(self, metrics: Metrics) -> None:
+        """Which accounts x regions may have a CloudTrail freshness series (see
+        :mod:`cspm_stream.observability.cloudtrail_freshness`): the configured ones, else discovered."""
+        from cspm_stream.collect.accounts import SessionPool, discover_accounts
+        from cspm_stream.observability.cloudtrail_freshness import known_regions
+
+        aws = self.settings.aws
+        accounts = {a.id for a in aws.accounts}
+        if not accounts or aws.organization_discovery:
+            try:
+                accounts.update(a.account_id for a in await discover_accounts(aws, SessionPool(aws, self.session)))
+            except Exception as exc:  # the sources still run; their records are counted as outside the scope
+                log.warning("sources.freshness_accounts_unknown", error=f"{type(exc).__name__}: {exc}")
+        excluded = set(aws.exclude_regions)
+        regions = [r for r in (aws.regions or known_regions()) if r not in excluded]
+        metrics.cloudtrail.scope(accounts, regions)
+        log.info("sources.freshness_scope", accounts=len(metrics.cloudtrail.accounts), regions=len(regions))
+
     async def stop(self) -> None:
+        if self._scope_task is not None:
+            self._scope_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._scope_task
+            self._scope_task = None
         for s in reversed(self.sources):
             try:
                 await s.stop()

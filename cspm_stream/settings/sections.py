@@ -423,7 +423,11 @@ class SinkSettings:
 
 @dataclass(frozen=True)
 class AlertSettings:
-    dedup_window_s: int = setting(86400, doc="An alert with the same uid+state is sent once per window.", min=0)
+    dedup_window_s: int = setting(
+        86400,
+        doc="An alert with the same uid+state is sent once per window (a change of state in between resets it).",
+        min=0,
+    )
     sinks: dict[str, SinkSettings] = setting(doc="Named sinks.", factory=lambda: {"siem": SinkSettings(type="kafka")})
     routes: list[RouteSettings] = setting(
         doc="Routing rules; an alert goes to every matching route.",

@@ -2,11 +2,14 @@
 
 Per record: decode and validate the OCSF finding (DecodeError → DLQ by the
 runtime); drop it if the same uid+state was alerted within
-``alerts.dedup_window_s`` (replays and restarts never re-alert); route it by
+``alerts.dedup_window_s`` with no other state since (replays and restarts never re-alert;
+a check that fails again after it resolved is alerted again); route it by
 severity, class, account, tag, framework, state and route-level excludes; hand
 it to every matching sink — Kafka sinks become Emits returned to the runtime,
 delivery sinks are enqueued on the :class:`~cspm_stream.delivery.runner.SinkRunner`
-(never awaited here). A compliance finding that is ``new`` and names a
+(never awaited here). Only records something is sent for (a sink or a command) leave a
+dedup trace in the state (:func:`~cspm_stream.delivery.router.note_unsent`): passing checks,
+which no default route sends, cost the stage no state. A compliance finding that is ``new`` and names a
 ``remediation_action`` whose resolved mode is not ``off`` also yields a
 :class:`~cspm_stream.models.RemediationCommand` on ``remediation`` keyed by the
 resource ARN — whether or not any route matched. A detection (state ``new``) may do the
@@ -33,7 +36,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from cspm_stream.delivery.model import Alert, alert_from_bytes
-from cspm_stream.delivery.router import Router, is_duplicate
+from cspm_stream.delivery.router import Router, is_duplicate, note_unsent
 from cspm_stream.delivery.runner import KafkaDeadLetterWriter, SinkMetrics, SinkRunner
 from cspm_stream.delivery.sinks import KafkaSink, Sink
 from cspm_stream.errors import ConfigError
@@ -92,11 +95,19 @@ class AlertRouterHandler:
         self, key: bytes | None, value: bytes | None, meta: RecordMeta, state: MutableMapping[str, Any]
     ) -> list[Emit]:
         alert = alert_from_bytes(value)
+        sinks = self.router.sinks_for(alert)
+        cmd = self.command_for(alert, meta)
+        cmds = [cmd] if cmd is not None else []
+        if not alert.is_compliance and self.playbooks:  # response playbooks (cspm_stream.remediate.playbooks)
+            cmds += [c for c in commands_for(self.playbooks, alert.finding, self.remediation) if c != cmd]
+        if not sinks and not cmds:
+            # nothing to send (a passing check, by default): no dedup trace unless the check has one
+            note_unsent(alert, state, self.window_s, alert.time_ms)
+            return []
         if is_duplicate(alert, state, self.window_s, alert.time_ms):
             return []
         emits: list[Emit] = []
         source = self.topic_names.get(meta.topic, meta.topic)
-        sinks = self.router.sinks_for(alert)
         for sink in sinks:
             ks = self.kafka_sinks.get(sink)
             if ks is not None:
@@ -107,10 +118,6 @@ class AlertRouterHandler:
         if sinks and self._latency is not None:
             kind = "compliance" if alert.is_compliance else "detection"
             self._latency.labels(kind=kind).observe(max(0.0, self._clock() - alert.time_ms / 1000))
-        cmd = self.command_for(alert, meta)
-        cmds = [cmd] if cmd is not None else []
-        if not alert.is_compliance and self.playbooks:  # response playbooks (cspm_stream.remediate.playbooks)
-            cmds += [c for c in commands_for(self.playbooks, alert.finding, self.remediation) if c != cmd]
         for c in cmds:
             emits.append(Emit("remediation", c.resource_arn, dumps(c), headers_for("remediation.v1", action=c.action)))
         return emits

@@ -1,5 +1,7 @@
 """Alert router on the real broker: replays deduplicated, a failing webhook retried then
-dead-lettered on <prefix>dlq while the Kafka sink and a healthy signed webhook keep flowing."""
+dead-lettered on <prefix>dlq while the Kafka sink and a healthy signed webhook keep flowing;
+passing checks leave the router no state; after a restart (state restored from the changelog)
+a fixed check's RESOLVED and its next failure (NEW again) are alerted and replays are not."""
 
 from __future__ import annotations
 
@@ -56,13 +58,17 @@ async def test_router_end_to_end(kafka_settings: Settings, monkeypatch: pytest.M
         # at-least-once upstream: every record delivered twice, then the whole batch replayed
         await produce(s, "findings", records + records[:3] + [(b"x", b"not json")])
         await produce(s, "detections", [(None, raw(detection_finding()))] * 2)
+        # passing checks: no route sends 'passed' (the default states), so no alert and no state
+        passing = [compliance_finding(arn=f"arn:aws:s3:::ok-{i}", state="passed", action=None) for i in range(3)]
+        await produce(s, "findings", [(f["finding_info"]["uid"].encode(), raw(f)) for f in passing])
         registry = CollectorRegistry()
         stage = AlertStage(s, registry)
         async with stage, LocalRuntime(s, [stage.handler]) as runtime:
             alerts = await consume(s, "alerts", count=7, timeout=30)
             await consume(s, "detections", count=2, timeout=10)
-            processed = await runtime.wait_processed(12)  # the runtime has taken every input
+            processed = await runtime.wait_processed(15)  # the runtime has taken every input
             await stage.runner.join()  # every delivery finished or dead-lettered
+            table = dict(runtime.loop("alerts").table)
             dlq = await consume(s, "dlq", count=1 + 6, timeout=30)
         # exactly one alert per finding: 5 high + 1 low + 1 detection, no duplicates
         assert len(alerts) == 7
@@ -89,4 +95,31 @@ async def test_router_end_to_end(kafka_settings: Settings, monkeypatch: pytest.M
         cmds = await drain(s, "remediation", idle=1.0)
         assert sorted(m.key.decode() for m in cmds) == [f"arn:aws:s3:::bucket-{i}" for i in range(4)]
         assert {decode(m.value, RemediationCommand).mode.value for m in cmds} == {"dry-run"}
-        assert processed == 12  # 6 findings + 3 replays + 1 garbage + 2 detections
+        assert processed == 15  # 6 findings + 3 replays + 1 garbage + 2 detections + 3 passing
+        # the router's state: one dedup trace per alerted finding, none for the passing checks
+        alerted = {f["finding_info"]["uid"] for f in [*findings, low]} | {detection_finding()["finding_info"]["uid"]}
+        assert set(table) == {f"alert-dedup:{uid}" for uid in alerted}
+
+        # restart: a new router restores its state from the changelog. bucket-0 is fixed (FAIL -> PASS:
+        # RESOLVED, alerted), fails again (NEW again: alerted and commanded), and the upstream replays
+        # the first findings and the fix (nothing alerted twice)
+        f0 = findings[0]
+        key0 = f0["finding_info"]["uid"].encode()
+        fixed = compliance_finding(arn="arn:aws:s3:::bucket-0", state="resolved", time_ms=f0["time"] + 60_000)
+        again = compliance_finding(arn="arn:aws:s3:::bucket-0", time_ms=f0["time"] + 120_000)
+        stage2 = AlertStage(s, CollectorRegistry())
+        async with stage2, LocalRuntime(s, [stage2.handler]) as runtime2:
+            assert dict(runtime2.loop("alerts").table) == table  # restored
+            await produce(s, "findings", [*records[:3], (key0, raw(fixed)), (key0, raw(fixed)), (key0, raw(again))])
+            await runtime2.wait_processed(6)
+            await stage2.runner.join()
+            after = await drain(s, "alerts", idle=1.5)
+        assert len(after) == 9
+        # one key, one partition: in order
+        assert [orjson.loads(m.value)["unmapped"]["state"] for m in after if m.key == key0] == [
+            "new",
+            "resolved",
+            "new",
+        ]
+        cmds = await drain(s, "remediation", idle=1.0)
+        assert [m.key.decode() for m in cmds].count("arn:aws:s3:::bucket-0") == 2

@@ -9,7 +9,7 @@ import pytest
 from cspm_stream import settings as settings_mod
 from cspm_stream.delivery.runner import SinkRunner
 from cspm_stream.errors import ConfigError, DecodeError
-from cspm_stream.models import RemediationCommand, RemediationMode, decode
+from cspm_stream.models import RemediationCommand, RemediationMode, Severity, decode
 from cspm_stream.stages.alerts import AlertRouterHandler, build_handler, build_sinks
 from cspm_stream.stages.base import RecordMeta
 from cspm_stream.testing.findings import compliance_finding, detection_finding, raw
@@ -174,3 +174,49 @@ def test_slack_url_from_environment() -> None:
     assert sink.name == "chat"
     with pytest.raises(ConfigError, match="http"):  # refused when the settings load (the daemon's start)
         load(alerts={"sinks": {"w": {"type": "webhook", "url": "ftp://x"}}, "routes": [{"name": "r", "sink": "w"}]})
+
+
+async def test_state_only_for_checks_something_is_sent_for() -> None:
+    """A stream of passing checks leaves the router no state; a failing check that no route sends
+    and no remediation takes (low severity under a high-only route) leaves none either."""
+    h = build_handler(load(alerts={"routes": [{"name": "siem", "sink": "siem", "min_severity": 4}]}))
+    state: dict[str, Any] = {}
+    for i in range(50):
+        f = compliance_finding(arn=f"arn:aws:s3:::b-{i}", state="passed")
+        assert await h.handle(None, raw(f), META, state) == []
+    low = compliance_finding(arn="arn:aws:s3:::low", severity=Severity.LOW)
+    assert await h.handle(None, raw(low), META, state) == []
+    assert state == {}
+    # the same records under a config that routes 'passed': each is sent once, so each is traced
+    h2 = build_handler(load(alerts={"routes": [{"name": "all", "sink": "siem", "states": ["passed", "new"]}]}))
+    f = compliance_finding(state="passed")
+    assert len(await h2.handle(None, raw(f), META, state)) == 1
+    assert await h2.handle(None, raw(f), META, state) == [] and len(state) == 1
+
+
+async def test_fail_resolve_fail_with_only_new_routed() -> None:
+    """Only 'new' routed: new is alerted; the resolve is sent nowhere but noted on the check's trace;
+    failing again is NEW again and alerted (and commanded again); the passing check after it, a day
+    later, drops the trace."""
+    s = load(
+        alerts={"routes": [{"name": "siem", "sink": "siem", "states": ["new"]}]},
+        remediation={"actions": {"s3_block_public_access": "dry-run"}},
+    )
+    h = build_handler(s)
+    state: dict[str, Any] = {}
+    t = compliance_finding()["time"]
+    new = await h.handle(None, raw(compliance_finding(time_ms=t)), META, state)
+    assert sorted(e.topic for e in new) == ["alerts", "remediation"]
+    assert await h.handle(None, raw(compliance_finding(state="resolved", time_ms=t + 1000)), META, state) == []
+    again = await h.handle(None, raw(compliance_finding(time_ms=t + 2000)), META, state)
+    assert sorted(e.topic for e in again) == ["alerts", "remediation"]
+    assert _commands(again)[0].command_id != _commands(new)[0].command_id  # another occurrence
+    # restart: the state restored from its changelog (JSON) and the three records replayed
+    restored = orjson.loads(orjson.dumps(state))
+    h_restarted = build_handler(s)
+    for st, dt_ms in (("new", 0), ("resolved", 1000), ("new", 2000)):
+        f = compliance_finding(state=st, time_ms=t + dt_ms)
+        assert await h_restarted.handle(None, raw(f), META, restored) == []
+    day = 86_400_000
+    assert await h.handle(None, raw(compliance_finding(state="resolved", time_ms=t + day + 2000)), META, state) == []
+    assert state == {}

@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 
 from cspm_stream.delivery.model import alert_from_bytes
-from cspm_stream.delivery.router import Router, is_duplicate
+from cspm_stream.delivery.router import Router, is_duplicate, note_unsent
 from cspm_stream.errors import DecodeError
 from cspm_stream.models import Severity
 from cspm_stream.settings import RouteSettings
-from cspm_stream.testing.findings import compliance_finding, detection_finding, raw
+from cspm_stream.testing.findings import T0_MS, compliance_finding, detection_finding, raw
 
 
 def alert(**kw: Any):  # type: ignore[no-untyped-def]
@@ -70,6 +71,46 @@ def test_dedup_replays_within_window() -> None:
     assert not is_duplicate(later, state, 3600, later.time_ms)
     # state stays JSON-able and bounded: one entry per uid
     assert len(state) == 1 and set(next(iter(state.values()))) == {"new", "resolved"}
+
+
+def test_dedup_fails_again_after_resolve_is_a_new_alert() -> None:
+    """new → resolved → new inside the window: the second failure is alerted (a change of state in
+    between), and replaying the whole sequence afterwards alerts nothing."""
+    state: dict[str, Any] = {}
+    t = T0_MS
+    seq = [alert(time_ms=t), alert(state="resolved", time_ms=t + 60_000), alert(time_ms=t + 120_000)]
+    assert [is_duplicate(a, state, 3600, a.time_ms) for a in seq] == [False, False, False]
+    # a restart replays all three (and a redelivery of the last)
+    assert all(is_duplicate(a, state, 3600, a.time_ms) for a in [*seq, seq[-1]])
+    # a detection repeated in its window is one alert per window: 'new' before the first repeat
+    d = [alert_from_bytes(raw(detection_finding(activity_id=2, time_ms=t + i * 1000))) for i in (1, 2, 3)]
+    dstate: dict[str, Any] = {}
+    assert not is_duplicate(alert_from_bytes(raw(detection_finding(time_ms=t))), dstate, 3600, t)
+    assert [is_duplicate(a, dstate, 3600, a.time_ms) for a in d] == [False, True, True]
+
+
+def test_unsent_states_leave_no_trace_but_mark_a_change() -> None:
+    """A record nothing is sent for makes no trace; on a check with a trace it is noted, so the
+    failure that follows it is not taken for a repeat; a trace older than the window is dropped."""
+    state: dict[str, Any] = {}
+    passed = alert(state="passed")
+    note_unsent(passed, state, 3600, passed.time_ms)
+    assert state == {}
+    a = alert(time_ms=T0_MS + 1000)
+    assert not is_duplicate(a, state, 3600, a.time_ms)
+    resolved = alert(state="resolved", time_ms=T0_MS + 2000)  # say only 'new' is routed
+    note_unsent(resolved, state, 3600, resolved.time_ms)
+    assert next(iter(state.values())) == {"new": T0_MS + 1000, "resolved": T0_MS + 2000}
+    again = alert(time_ms=T0_MS + 3000)
+    assert not is_duplicate(again, state, 3600, again.time_ms)
+    assert is_duplicate(a, state, 3600, a.time_ms)  # the first one replayed
+    # the check resolves for good a day later: nothing in its trace can match any more
+    late = alert(state="resolved", time_ms=T0_MS + 86_400_000)
+    note_unsent(late, state, 3600, late.time_ms)
+    assert state == {}
+    # a trace restored from the changelog as JSON works the same; junk in it is ignored
+    restored = orjson.loads(orjson.dumps({"alert-dedup:" + a.uid: {"new": a.time_ms, "x": "junk"}}))
+    assert is_duplicate(a, restored, 3600, a.time_ms)
 
 
 def test_dedup_disabled_with_zero_window() -> None:

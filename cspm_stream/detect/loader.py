@@ -31,7 +31,7 @@ from sigma.policy import SigmaPolicy
 from sigma.policy.regex_engine import RegexEngine, RegexPattern
 from sigma.rule import SigmaRule
 
-from cspm_stream import safe_regex
+from cspm_stream import safe_regex, strict_yaml
 from cspm_stream.detect.compiler import Placeholders, compile_rule
 from cspm_stream.detect.fields import FieldError, Vocabulary
 from cspm_stream.detect.matchers import Unsupported
@@ -48,8 +48,6 @@ from cspm_stream.detect.rules import (
 from cspm_stream.models.enums import Severity
 
 TEST_SUFFIXES = (".tests.yml", ".tests.yaml")
-#: libyaml's safe loader when present (several times faster to load a catalogue), else PyYAML's
-_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class LinearRegexEngine(RegexEngine):
@@ -113,9 +111,9 @@ def load_paths(
             errors.append(LoadError(str(f), "", f"not UTF-8 text (byte {exc.start}): rule files must be UTF-8"))
             continue
         try:
-            loaded = [d for d in yaml.load_all(text, Loader=_SAFE_LOADER) if d is not None]
+            loaded = [d for d in strict_yaml.load_all(text) if d is not None]
         except yaml.YAMLError as exc:
-            errors.append(LoadError(str(f), "", f"invalid YAML: {exc}"))
+            errors.append(LoadError(str(f), "", f"invalid YAML: {strict_yaml.problem(exc)}"))
             continue
         docs.extend((str(f), i, d) for i, d in enumerate(loaded))
     return load_documents(docs, placeholders or {}, errors, frozenset(extra_fields), vocab=vocab)

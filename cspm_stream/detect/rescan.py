@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from cspm_stream import strict_yaml
 from cspm_stream.detect.fields import FieldError, Getter, check_field, getter, text
 from cspm_stream.errors import DefinitionError
 
@@ -131,9 +132,6 @@ def _ids(spec: ResourceSpec, rec: dict[str, Any], account: str, region: str) -> 
     return []
 
 
-_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def load_map(path: str | Path | None = None) -> RescanMap:
     """Read and validate the table (default: the built-in one).
 
@@ -144,11 +142,11 @@ def load_map(path: str | Path | None = None) -> RescanMap:
     p = Path(path) if path else default_map_path()
     builtin = p.resolve() == default_map_path()
     try:
-        raw = yaml.load(p.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
+        raw = strict_yaml.load(p.read_text(encoding="utf-8"))
     except OSError as exc:
         raise DefinitionError(str(p), f"cannot read: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
-        raise DefinitionError(str(p), f"invalid YAML: {exc}") from None
+        raise DefinitionError(str(p), f"invalid YAML: {strict_yaml.problem(exc)}") from None
     return parse_map(raw, str(p), check_types=not builtin)
 
 

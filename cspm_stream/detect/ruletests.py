@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from cspm_stream import strict_yaml
 from cspm_stream.detect.catalog import vocabulary
 from cspm_stream.detect.engine import DetectionEngine, EngineConfig
 from cspm_stream.detect.loader import TEST_SUFFIXES, load_paths
@@ -81,7 +82,7 @@ def run_rule_tests(paths: Iterable[str | Path], settings: DetectionSettings | No
 
 def run_file(path: Path, rules: RuleSet, config: EngineConfig, **engine_kw: Any) -> list[TestResult]:
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = strict_yaml.load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         return [TestResult(str(path), "", "<file>", False, f"cannot read tests: {exc}")]
     if not isinstance(doc, dict) or not isinstance(doc.get("tests"), list):

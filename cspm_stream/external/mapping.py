@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from cspm_stream import strict_yaml
 from cspm_stream.errors import DefinitionError
 from cspm_stream.policy.model import Policy
 
@@ -142,11 +143,11 @@ def load_equivalents(
     the built-in one); ``rule_ids`` maps every loaded rule's name and id to its id."""
     p = Path(path) if path else default_mapping_path()
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+        raw = strict_yaml.load(p.read_text(encoding="utf-8"))
     except OSError as exc:
         raise DefinitionError(str(p), f"cannot read: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
-        raise DefinitionError(str(p), f"invalid YAML: {exc}") from None
+        raise DefinitionError(str(p), f"invalid YAML: {strict_yaml.problem(exc)}") from None
     guardduty, asff_types = parse_mapping(raw, str(p), rule_ids)
     return Equivalents(guardduty, asff_types, control_index(policies), account_arn_templates())
 

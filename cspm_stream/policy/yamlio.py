@@ -1,4 +1,5 @@
-"""YAML reading for policy/framework/mutelist files: safe, and timestamps stay strings."""
+"""YAML reading for policy/framework/mutelist/combination/playbook files: safe, timestamps stay strings,
+a key given twice in a mapping is an error (:mod:`cspm_stream.strict_yaml`)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,7 @@ from typing import Any
 
 import yaml
 
-#: libyaml's parser when PyYAML was built with it (6x faster on the built-in catalogue: every
-#: ``scan`` and daemon start reads some 650 files), the pure-Python one otherwise; same results
-_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _Loader(_Base):  # type: ignore[misc,valid-type]
-    """SafeLoader that keeps ISO timestamps as strings (snapshots carry strings)."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+from cspm_stream import strict_yaml
 
 
 class YamlReadError(ValueError):
@@ -38,6 +27,6 @@ def read_yaml(path: Path) -> Any:
 
 def loads(text: str) -> Any:
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        return strict_yaml.load(text, strict_yaml.TextLoader)  # timestamps stay strings, duplicate keys fail
     except yaml.YAMLError as exc:
-        raise YamlReadError(f"invalid YAML: {exc}") from None
+        raise YamlReadError(f"invalid YAML: {strict_yaml.problem(exc)}") from None

@@ -16,7 +16,6 @@ come from the environment and never appear in ``repr``, logs or errors.
 from __future__ import annotations
 
 import dataclasses
-import re
 import typing
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from cspm_stream import strict_yaml
 from cspm_stream.errors import ConfigError
 
 #: ``CSPM_`` variables that are not settings, and what reads them. Any other ``CSPM_``
@@ -191,38 +191,6 @@ def reject_yaml_secrets(cls: type[Any], data: Mapping[str, Any], source: str = "
             )
 
 
-#: libyaml's parser when PyYAML was built with it (several times faster), else the pure-Python one
-_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _StrictLoader(_SafeBase):  # type: ignore[valid-type,misc]
-    """Safe YAML with two surprises removed: duplicate keys fail, and only true/false are booleans
-    (YAML 1.1 reads ``off``/``no``/``on``/``yes`` as booleans: ``default_mode: off`` would not be 'off')."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
-            try:
-                dup = key in seen
-            except TypeError:  # an unhashable key: let the base class report it
-                break
-            if dup:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {str(key)[:60]!r}", key_node.start_mark
-                )
-            seen.add(key)
-        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
-        return mapping
-
-
-_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
-_StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, _BOOL if tag == "tag:yaml.org,2002:bool" else rx) for tag, rx in resolvers]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def _count_nodes(data: Any, limit: int) -> int:
     """Nodes in ``data`` counting shared (aliased) parts each time; stops past ``limit``."""
     count, stack = 0, [data]
@@ -254,9 +222,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
             "<file>", None, f"not UTF-8 text (undecodable byte at offset {exc.start})", source=where
         ) from None
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        data = strict_yaml.load(text, strict_yaml.ConfigLoader)
     except yaml.YAMLError as exc:
-        raise ConfigError("", None, f"invalid YAML: {_yaml_problem(exc)}", source=where) from None
+        raise ConfigError("", None, f"invalid YAML: {strict_yaml.problem(exc)}", source=where) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -264,15 +232,6 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if _count_nodes(data, MAX_CONFIG_NODES) > MAX_CONFIG_NODES:
         raise ConfigError("", None, f"more than {MAX_CONFIG_NODES} values (YAML aliases expanded)", source=where)
     return data
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    """Where and what, without quoting the file's text (which may hold a secret)."""
-    if isinstance(exc, yaml.MarkedYAMLError):
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        return where + (exc.problem or exc.context or "syntax error")
-    return type(exc).__name__
 
 
 def kind_of(v: Any) -> str:

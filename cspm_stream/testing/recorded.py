@@ -244,9 +244,9 @@ def load_exchanges(path: str | Path) -> list[Exchange]:
     p = Path(path)
     text = p.read_text(encoding="utf-8")
     if p.suffix in (".yaml", ".yml"):
-        import yaml
+        from cspm_stream import strict_yaml
 
-        doc = yaml.safe_load(text)
+        doc = strict_yaml.load(text)
     else:
         doc = json.loads(text)
     return exchanges_from(doc, str(p))

@@ -1,0 +1,109 @@
+"""YAML as the product reads every catalogue and configuration file: safe, and strict about keys.
+
+PyYAML keeps the last of two equal keys in a mapping without a word, so a second entry for the
+same key silently replaces the first (a rescan-map event, a policy's ``condition``, a setting).
+Every loader here refuses that with the line of the second key, the key and the line of the
+first. YAML merge keys (``<<: *base``) still work: a key given explicitly beside a merge
+overrides the merged value, as the YAML merge rule says; only explicit keys given twice fail.
+
+Three variants, one rule for keys:
+
+* :class:`StrictLoader` — YAML 1.1 scalars as PyYAML reads them (detection rules, the rescan map,
+  the external mapping);
+* :class:`TextLoader` — ISO timestamps stay strings (policies, frameworks, combinations,
+  playbooks, mutelists: snapshots and examples carry strings);
+* :class:`ConfigLoader` — only ``true``/``false`` are booleans (settings: YAML 1.1 reads
+  ``off``/``no``/``on``/``yes`` as booleans, so ``default_mode: off`` would not be 'off').
+
+:func:`problem` describes a YAML error by line, column and problem, never quoting the text
+(a configuration file may hold a secret).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+__all__ = ["ConfigLoader", "DuplicateKeyError", "StrictLoader", "TextLoader", "load", "load_all", "problem"]
+
+#: libyaml's parser when PyYAML was built with it (several times faster on the catalogue), else the
+#: pure-Python one; the constructor (where keys are checked) is PyYAML's Python code either way
+_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_MAX_KEY_CHARS = 60
+
+
+class DuplicateKeyError(yaml.constructor.ConstructorError):
+    """A mapping names the same key twice."""
+
+    def __init__(self, key: str, first: yaml.Mark | None, second: yaml.Mark | None) -> None:
+        where = f" (first at line {first.line + 1})" if first is not None else ""
+        super().__init__(None, None, f"duplicate key {key!r}{where}", second)
+        self.key = key
+
+
+class StrictLoader(_SafeBase):  # type: ignore[valid-type,misc]
+    """Safe YAML that refuses a mapping key given twice."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Mark] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue  # `<<: *base`: merged keys may be overridden explicitly
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            try:
+                dup = key in seen
+            except TypeError:  # an unhashable key: the base class reports it
+                break
+            if dup:
+                raise DuplicateKeyError(str(key)[:_MAX_KEY_CHARS], seen[key], key_node.start_mark)
+            seen[key] = key_node.start_mark
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
+
+
+class TextLoader(StrictLoader):
+    """:class:`StrictLoader` with ISO timestamps kept as strings."""
+
+
+TextLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+
+
+class ConfigLoader(StrictLoader):
+    """:class:`StrictLoader` where only true/false (any case style) are booleans."""
+
+
+ConfigLoader.yaml_implicit_resolvers = {
+    first: [(tag, _BOOL if tag == "tag:yaml.org,2002:bool" else rx) for tag, rx in resolvers]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load(text: str, loader: type[StrictLoader] = StrictLoader) -> Any:
+    """One YAML document; raises ``yaml.YAMLError`` (:class:`DuplicateKeyError` for a repeated key)."""
+    return yaml.load(text, Loader=loader)  # noqa: S506 - every loader here is a SafeLoader subclass
+
+
+def load_all(text: str, loader: type[StrictLoader] = StrictLoader) -> list[Any]:
+    """Every document of a multi-document stream (``---``), in order."""
+    return list(yaml.load_all(text, Loader=loader))
+
+
+def problem(exc: yaml.YAMLError) -> str:
+    """``line L, column C: <problem>`` — where and what, without quoting the file's text."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        what = exc.problem or exc.context or "syntax error"
+        if exc.context and exc.problem and exc.context not in what:
+            what = f"{exc.context}: {what}"
+        return where + what
+    return type(exc).__name__

@@ -7,6 +7,7 @@
 * ``test [PATH ...] [--policy ID]`` — run every policy's example snapshots; exit 1 on a mismatch.
 * ``schema`` — print the JSON Schema of a policy file (generated from the registries).
 * ``checks`` — list the operators and named checks with their arguments.
+* ``stats [--format table|json]`` — the catalogue's counts (:mod:`cspm_stream.cli.policies_stats`).
 
 Without PATH the built-ins and the configured ``policy.policy_dirs``/``framework_dirs`` are used.
 """
@@ -51,6 +52,10 @@ def register(sub: Any) -> None:
 
     ck = psub.add_parser("checks", help="list the named checks and operators policies may use")
     ck.set_defaults(func=_checks)
+
+    st = psub.add_parser("stats", help="count policies, resource types, services, exact equivalents, wire tests")
+    st.add_argument("--format", choices=("table", "json"), default="table")
+    st.set_defaults(func=_stats)
 
 
 def _dirs(args: argparse.Namespace) -> tuple[list[Path], list[Path]]:
@@ -162,6 +167,12 @@ def _test(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 1 if failed or errors else 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from cspm_stream.cli import policies_stats
+
+    return policies_stats.run(args, _load(args))
 
 
 def _schema(args: argparse.Namespace) -> int:

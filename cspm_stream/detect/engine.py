@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cspm_stream.detect import derived
+from cspm_stream.detect.bounded import MAX_ITEMS
 from cspm_stream.detect.compiler import INDEX_FIELDS
 from cspm_stream.detect.records import RecordRejected, normalize, normalize_keys
 from cspm_stream.detect.rescan import RescanMap, RescanTarget, ResourceSpec
@@ -337,8 +338,9 @@ class DetectionEngine:
 
     def _resources(self, rec: dict[str, Any], targets: list[RescanTarget]) -> list[dict[str, Any]]:
         out = [{"uid": tg.arn or tg.resource_id, "type": tg.resource_type} for tg in targets]
-        if not out:
-            for r in rec.get("resources") or []:
+        listed = rec.get("resources") if not out else None
+        if isinstance(listed, list):  # any other JSON type: no resources named
+            for r in listed[:MAX_ITEMS]:
                 if isinstance(r, dict) and r.get("ARN"):
                     out.append({"uid": str(r["ARN"]), "type": str(r.get("type") or "")})
         return out

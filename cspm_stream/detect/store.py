@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cspm_stream.detect import findings
+from cspm_stream.detect.bounded import MAX_ITEMS, MAX_TEXT_CHARS, clip
 from cspm_stream.detect.rules import RuleInfo
 from cspm_stream.models import ocsf
 from cspm_stream.timeutil import ms_to_iso
@@ -56,6 +57,8 @@ class EngineConfig:
     update_interval_s: int = 60
     #: CPU budget of one record's evaluation in ms (0 = none: offline tools)
     budget_ms: float = 0
+    #: longest text copied from a record into a detection (detection.max_text_chars; cut text is marked)
+    max_text_chars: int = MAX_TEXT_CHARS
 
     @classmethod
     def from_settings(cls, d: DetectionSettings, *, budget: bool = True) -> EngineConfig:
@@ -71,11 +74,20 @@ class EngineConfig:
             d.max_evidence,
             d.update_interval_s,
             float(getattr(d, "eval_budget_ms", 0)) if budget else 0,
+            int(getattr(d, "max_text_chars", MAX_TEXT_CHARS)),
         )
 
 
-def ocsf_evidence(e: Evidence) -> dict[str, Any]:
-    return {"data": {"event_id": e[0], "event_name": e[1], "event_time": e[2], "event_source": e[3]}}
+def ocsf_evidence(e: Evidence, limit: int = MAX_TEXT_CHARS) -> dict[str, Any]:
+    """One evidence as kept in state and published: each text at most ``limit`` characters (cut = marked)."""
+    return {
+        "data": {
+            "event_id": clip(e[0], limit),
+            "event_name": clip(e[1], limit),
+            "event_time": clip(e[2], limit),
+            "event_source": clip(e[3], limit),
+        }
+    }
 
 
 class Store:
@@ -243,6 +255,9 @@ class Store:
             det.update(ctx)
             for r in resources:
                 if r not in det["resources"]:
+                    if len(det["resources"]) >= MAX_ITEMS:  # bounded (a scan per repeat): the rest counted
+                        det["rtrunc"] = int(det.get("rtrunc", 0)) + 1
+                        continue
                     det["resources"].append(r)
             if self.update_ms and newest - int(det.get("le", det["ws"])) < self.update_ms:
                 det["pe"] = int(det.get("pe", 0)) + 1  # published later (interval passed, or at close)
@@ -331,7 +346,7 @@ class Store:
             chunk = state.get(base + str(idx)) if idx < int(det["nch"]) else None
             chunk = {"ids": [], "evd": []} if chunk is None else chunk
             chunk["ids"].extend(e[0] for e in take)
-            chunk["evd"].extend(ocsf_evidence(e) for e in take)
+            chunk["evd"].extend(ocsf_evidence(e, self.config.max_text_chars) for e in take)
             state[base + str(idx)] = chunk
             det["nch"] = max(int(det["nch"]), idx + 1)
             det["nev"] = n + len(take)
@@ -343,4 +358,4 @@ class Store:
 
     def _build(self, state: State, info: RuleInfo, det: dict[str, Any], activity: int) -> dict[str, Any]:
         ids, evd = self._evidence(state, det)
-        return findings.build(info, det, activity, ids, evd)
+        return findings.build(info, det, activity, ids, evd, self.config.max_text_chars)

@@ -290,6 +290,15 @@ class DetectionSettings:
         doc="Characters of one field value rules look at; longer values are cut (listed in the detection).",
         min=256,
     )
+    max_text_chars: int = setting(
+        2048,
+        doc=(
+            "Longest text copied from a CloudTrail record into a detection (evidence, actor, user agent, "
+            "resources, group key); longer text is cut and ends with '…[+N chars truncated]'."
+        ),
+        min=256,
+        max=65536,
+    )
     shadow_rules: list[str] = setting(
         doc="Rule ids (or names) evaluated and counted in metrics but never alerted (like Sigma status: shadow).",
         factory=list,

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from cspm_stream.detect.actor import change_of
+from cspm_stream.detect.bounded import detection_bytes
 from cspm_stream.detect.catalog import load_rules
 from cspm_stream.detect.engine import BudgetExceeded, DetectionEngine, EngineConfig
 from cspm_stream.detect.rescan import RescanTarget, load_map
@@ -90,7 +91,8 @@ class DetectHandler:
         emits: list[Emit] = []
         for f in out.findings:
             uid = f["finding_info"]["uid"]
-            emits.append(Emit("detections", uid, dumps(f), headers_for(DETECTION_SCHEMA, trace_id=act.event_id)))
+            value = detection_bytes(f)  # never above the detections topic's max.message.bytes
+            emits.append(Emit("detections", uid, value, headers_for(DETECTION_SCHEMA, trace_id=act.event_id)))
         now = self.clock() if out.rescans else ""
         change = change_of(rec) if out.rescans else None  # who changed it: named in the resulting findings
         for tg in out.rescans:

@@ -60,7 +60,8 @@ def test_finding_follows_the_contract() -> None:
     ]
     assert f["actor"]["user"]["uid"] == "arn:aws:iam::123456789012:root"
     assert f["actor"]["user"]["type"] == "Root"
-    assert f["actor"]["user"]["account"] == {"uid": "123456789012"}
+    assert f["actor"]["user"]["account"] == {"uid": "123456789012", "type_id": 10, "type": "AWS Account"}
+    assert f["actor"]["user"]["type_id"] == 2  # Root: Admin
     assert f["actor"]["session"] == {"issuer": "arn:aws:iam::123456789012:role/X"}
     assert f["src_endpoint"] == {"ip": rec["sourceIPAddress"]}
     assert f["http_request"] == {"user_agent": rec["userAgent"]}

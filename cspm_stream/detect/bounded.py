@@ -8,8 +8,8 @@ grow (resources, truncated fields) keep at most :data:`MAX_ITEMS` entries, the r
 
 :func:`detection_bytes` is the last guard before Kafka: the serialised detection never exceeds
 the detections topic's ``max.message.bytes`` (less room for key and headers) — evidences are
-dropped from the end (counted in ``unmapped.evidence_truncated``), then lists shortened, then
-every string clipped to :data:`LAST_RESORT_CHARS`; nothing raises.
+resources and field names shortened to :data:`FEW` (counted), then evidences dropped from the end
+(counted in ``unmapped.evidence_truncated``), then every string clipped to :data:`LAST_RESORT_CHARS`; nothing raises.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ MAX_ITEMS = 100
 #: what a serialised detection may take: the topic's limit less room for the key and headers
 MAX_DETECTION_BYTES = BY_NAME["detections"].max_message_bytes - 64 * 1024
 LAST_RESORT_CHARS = 256
+#: list entries kept by the last guard (resources, truncated field names)
+FEW = 10
 
 
 def clip(s: str, limit: int = MAX_TEXT_CHARS) -> str:
@@ -67,6 +69,13 @@ def detection_bytes(f: dict[str, Any], max_bytes: int = MAX_DETECTION_BYTES) -> 
     unmapped = dict(f.get("unmapped") or {})
     f["unmapped"] = unmapped
     unmapped["oversize_bytes"] = len(data)
+    resources = f.get("resources")
+    if isinstance(resources, list) and len(resources) > FEW:
+        f["resources"] = resources[:FEW]
+        unmapped["resources_truncated"] = int(unmapped.get("resources_truncated") or 0) + len(resources) - FEW
+    if isinstance(unmapped.get("truncated_fields"), list):
+        unmapped["truncated_fields"] = unmapped["truncated_fields"][:FEW]
+    data = dumps(f)
     evidences = list(f.get("evidences") or [])
     ids = list(unmapped.get("event_ids") or [])  # parallel to the evidences
     before = int(unmapped.get("evidence_truncated") or 0)
@@ -78,14 +87,6 @@ def detection_bytes(f: dict[str, Any], max_bytes: int = MAX_DETECTION_BYTES) -> 
         f["evidences"] = evidences
         unmapped["event_ids"] = ids[:keep]
         unmapped["evidence_truncated"] = before + dropped
-        data = dumps(f)
-    if len(data) > max_bytes:
-        for key in ("resources",):
-            if isinstance(f.get(key), list):
-                f[key] = f[key][:10]
-        for key in ("event_ids", "truncated_fields"):
-            if isinstance(unmapped.get(key), list):
-                unmapped[key] = unmapped[key][:10]
         data = dumps(f)
     if len(data) > max_bytes:
         data = dumps(_clip_all(f, LAST_RESORT_CHARS))

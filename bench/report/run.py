@@ -12,6 +12,10 @@
   decoded from JSON as the changelog restore leaves it. Target: worker RSS
   under 300 MB. Three scenarios (see ``SCENARIOS``); the overall ``ok`` uses the typical
   mix, and every scenario reports its own.
+* ``alerts_state``: in a fresh interpreter, the alert router's state (dedup traces) after the
+  posture stage's first scan of 100,000 resources (every check's first outcome, ~1.3 million
+  findings) went through it with the default routes: traces kept, their JSON bytes (what the
+  changelog holds) and the RSS they cost.
 * ``emits``: records the posture stage sends to ``findings`` for a first scan (every
   check's outcome), an unchanged rescan (none) and a rescan with 1% of resources changed.
 """
@@ -45,10 +49,11 @@ def rss_mb() -> float:
 def bench_report(n_findings: int, n_detections: int) -> dict[str, Any]:
     import orjson
 
-    from cspm_stream.report import build_report, collect, load_dirs, render, synthetic
+    from cspm_stream.report import build_report, collect, load_dirs, render
+    from cspm_stream.testing import dataset
 
-    catalog, clean = synthetic.builtin_catalog()  # the real policy pack and its framework mappings
-    data = synthetic.dataset(n_findings, now_ms=NOW_MS, n_detections=n_detections, catalog=catalog, clean=clean)
+    catalog, clean = dataset.builtin_catalog()  # the real policy pack and its framework mappings
+    data = dataset.dataset(n_findings, now_ms=NOW_MS, n_detections=n_detections, catalog=catalog, clean=clean)
     values = [orjson.dumps(f) for f in data]
     del data
     frameworks = load_dirs([])
@@ -194,6 +199,80 @@ def bench_state_inprocess(n_resources: int, kind: str, examples: str) -> dict[st
     }
 
 
+def bench_alerts_state_inprocess(n_resources: int) -> dict[str, Any]:
+    """The alert router's state after a first scan's findings (default routes and remediation)."""
+    import asyncio
+    import random
+
+    import orjson
+
+    import cspm_stream.app
+    import cspm_stream.daemon  # noqa: F401
+    from cspm_stream import settings as settings_mod
+    from cspm_stream.models.codec import dumps
+    from cspm_stream.policy.catalog import catalog_from_settings
+    from cspm_stream.settings import PolicySettings
+    from cspm_stream.stages.alerts import build_handler
+    from cspm_stream.stages.base import RecordMeta
+    from cspm_stream.stages.posture import PostureHandler
+    from cspm_stream.testing import snapshot
+
+    posture = PostureHandler(catalog_from_settings(PolicySettings()), clock=lambda: NOW_MS / 1000)
+    router = build_handler(settings_mod.load(data={}, environ={}))
+    by_type = _examples("any")
+    types = [t for t in TYPICAL_TYPES if t in by_type]
+    rng = random.Random(11)
+    inv, fnd = RecordMeta("inventory", 0, 0), RecordMeta("findings", 0, 0)
+    state: dict[str, Any] = {}
+    counts = {"findings": 0, "alerts": 0}
+
+    async def run() -> None:
+        for i in range(n_resources):
+            rtype = types[i % len(types)]
+            service, res_kind = rtype.split(".")[1:3]
+            account = f"{100000000000 + i % 50:012d}"
+            arn = f"arn:aws:{service}:us-east-1:{account}:{res_kind}/resource-{i:08d}"
+            snap = snapshot(rtype, rng.choice(by_type[rtype]), arn=arn, account_id=account, region="us-east-1")
+            for e in await posture.handle(arn.encode(), dumps(snap), inv, {}):  # posture state not kept
+                counts["findings"] += 1
+                counts["alerts"] += len(await router.handle(e.key.encode(), e.value, fnd, state))
+
+    gc.collect()
+    before = rss_mb()
+    t = time.perf_counter()
+    asyncio.run(run())
+    run_s = time.perf_counter() - t
+    gc.collect()
+    after = rss_mb()
+    return {
+        "resources": n_resources,
+        **counts,
+        "traces": len(state),
+        "changelog_json_mb": round(sum(len(k) + len(orjson.dumps(v)) for k, v in state.items()) / 2**20, 1),
+        "state_objects_mb": round(_deep_size(state) / 2**20, 1),
+        "state_rss_mb": round(after - before, 1),
+        "run_s": round(run_s, 1),
+    }
+
+
+def _deep_size(obj: Any) -> int:
+    """Bytes of ``obj`` and everything it holds (dicts, lists, strings, numbers)."""
+    size = sys.getsizeof(obj)
+    if isinstance(obj, dict):
+        size += sum(_deep_size(k) + _deep_size(v) for k, v in obj.items())
+    elif isinstance(obj, list | tuple):
+        size += sum(_deep_size(v) for v in obj)
+    return size
+
+
+def bench_alerts_state(n_resources: int) -> dict[str, Any]:
+    root = Path(__file__).resolve().parents[2]
+    cmd = [sys.executable, "-m", "bench.report", "--only-alerts-state", "--resources", str(n_resources)]
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=True)
+    result: dict[str, Any] = json.loads(proc.stdout)["alerts_state"]
+    return result
+
+
 def bench_state(n_resources: int, kind: str, examples: str) -> dict[str, Any]:
     """Run one state scenario in a fresh interpreter so nothing else counts."""
     root = Path(__file__).resolve().parents[2]
@@ -265,10 +344,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--detections", type=int, default=2_000)
     p.add_argument("--resources", type=int, default=100_000)
     p.add_argument("--only-state", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--only-alerts-state", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--kind", default="typical", help=argparse.SUPPRESS)
     p.add_argument("--examples", default="any", help=argparse.SUPPRESS)
     p.add_argument("--emit-resources", type=int, default=5_000, help="resources for the emit-volume figure")
     args = p.parse_args(argv)
+    if args.only_alerts_state:
+        print(json.dumps({"alerts_state": bench_alerts_state_inprocess(args.resources)}))
+        return 0
     if args.only_state:
         print(json.dumps({"state": bench_state_inprocess(args.resources, args.kind, args.examples)}))
         return 0
@@ -277,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         "python": sys.version.split()[0],
         "report": bench_report(args.findings, args.detections),
         "state": {name: bench_state(args.resources, kind, examples) for name, kind, examples in SCENARIOS},
+        "alerts_state": bench_alerts_state(args.resources),
         "emits": bench_emits(args.emit_resources),
     }
     out["ok"] = out["report"]["ok"] and out["state"]["all_outcomes_typical_mix"]["ok"]

@@ -4,7 +4,7 @@
 
 The report is built by the real code (collect → build_report → render_html) from 6,000
 synthetic findings over the real built-in policies and framework files, three accounts and
-90 detections (cspm_stream.report.synthetic), at a fixed time so the picture is reproducible.
+90 detections (cspm_stream.testing.dataset), at a fixed time so the picture is reproducible.
 """
 
 from __future__ import annotations
@@ -25,14 +25,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", default=str(ROOT / "docs" / "report-screenshot.png"))
     p.add_argument("--size", default="1280,2400", help="window size WIDTH,HEIGHT")
     args = p.parse_args(argv)
-    from cspm_stream.report import build_report, collect, load_dirs, render, synthetic
+    from cspm_stream.report import build_report, collect, load_dirs, render
+    from cspm_stream.testing import dataset
 
     exe = shutil.which("chromium")
     if exe is None:
         print("chromium is not installed: apt-get update && apt-get install -y chromium", file=sys.stderr)
         return 2
-    catalog, clean = synthetic.builtin_catalog()
-    data = synthetic.dataset(6000, now_ms=NOW_MS, n_detections=90, catalog=catalog, clean=clean)
+    catalog, clean = dataset.builtin_catalog()
+    data = dataset.dataset(6000, now_ms=NOW_MS, n_detections=90, catalog=catalog, clean=clean)
     report = build_report(collect(data), load_dirs([]), now_ms=NOW_MS)
     with tempfile.TemporaryDirectory() as tmp:
         html = Path(tmp) / "report.html"

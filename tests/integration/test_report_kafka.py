@@ -13,9 +13,9 @@ from cspm_stream.kafka import Producer
 from cspm_stream.models.codec import dumps
 from cspm_stream.models.enums import FindingStatus
 from cspm_stream.report.reader import read_latest
-from cspm_stream.report.synthetic import compliance_finding, detection_finding
 from cspm_stream.settings import Settings
 from cspm_stream.stages.base import Emit
+from cspm_stream.testing.findings import compliance_finding, detection_finding
 from cspm_stream.topic_admin import ensure_topics
 from cspm_stream.topics import BY_NAME
 

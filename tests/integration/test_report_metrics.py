@@ -9,9 +9,9 @@ from cspm_stream.models.codec import dumps
 from cspm_stream.models.enums import FindingStatus
 from cspm_stream.observability import create_metrics
 from cspm_stream.observability.report_metrics import refresh_report_gauges
-from cspm_stream.report.synthetic import compliance_finding
 from cspm_stream.settings import Settings
 from cspm_stream.stages.base import Emit
+from cspm_stream.testing.findings import compliance_finding
 from cspm_stream.topic_admin import ensure_topics
 from cspm_stream.topics import BY_NAME
 

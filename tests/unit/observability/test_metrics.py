@@ -5,7 +5,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from cspm_stream.models.enums import FindingStatus, Severity
 from cspm_stream.observability import create_metrics, record_report
 from cspm_stream.report import build_report, collect
-from cspm_stream.report.synthetic import compliance_finding, detection_finding
+from cspm_stream.testing.findings import compliance_finding, detection_finding
 
 
 def samples(m) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -9,7 +9,7 @@ import pytest
 from cspm_stream.models import ocsf
 from cspm_stream.models.enums import FindingStatus, Severity
 from cspm_stream.report import Framework, Requirement
-from cspm_stream.report.synthetic import compliance_finding, detection_finding
+from cspm_stream.testing.findings import compliance_finding, detection_finding
 from cspm_stream.timeutil import to_ms
 
 DAY = 86_400_000
@@ -35,6 +35,7 @@ FW1 = Framework(
 
 def cf(policy: str, res: str, account: str, **kw: Any) -> dict[str, Any]:
     region = "us-east-1"
+    kw.setdefault("requirements", ())  # mapped by FW1 only
     return compliance_finding(policy, f"arn:aws:s3:::{res}", account=account, region=region, **kw)
 
 

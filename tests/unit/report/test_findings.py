@@ -7,7 +7,7 @@ from cspm_stream.models import ocsf
 from cspm_stream.models.enums import FindingStatus
 from cspm_stream.report import Outcome, collect
 from cspm_stream.report.findings import to_check
-from cspm_stream.report.synthetic import compliance_finding, detection_finding
+from cspm_stream.testing.findings import compliance_finding, detection_finding
 
 
 def test_last_value_per_uid_wins_and_bytes_are_accepted() -> None:
@@ -91,6 +91,9 @@ def test_service_and_account_fallbacks() -> None:
 
 
 def test_detection_fields() -> None:
-    d = collect([detection_finding("rule-x", "g", count=4, status_id=ocsf.STATUS_RESOLVED)]).detections[0]
+    mallory = "arn:aws:iam::123456789012:user/mallory"
+    d = collect([detection_finding("rule-x", "g", count=4, status_id=ocsf.STATUS_RESOLVED, actor=mallory)]).detections[
+        0
+    ]
     assert (d.rule_id, d.count, d.is_open) == ("rule-x", 4, False)
     assert d.actor.endswith("user/mallory")

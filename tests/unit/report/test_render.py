@@ -10,7 +10,7 @@ import pytest
 
 from cspm_stream.report import build_report, collect, render
 from cspm_stream.report.render_data import CSV_COLUMNS, safe_cell
-from cspm_stream.report.synthetic import compliance_finding, detection_finding
+from cspm_stream.testing.findings import compliance_finding, detection_finding
 
 from .conftest import FW1, NOW
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cspm_stream.report import build_report, collect, render, synthetic
+from cspm_stream.report import build_report, collect, render
+from cspm_stream.testing import dataset
 
 from .pngcheck import read_png
 
@@ -45,7 +46,7 @@ def screenshot(html: Path, png: Path, tmp: Path) -> subprocess.CompletedProcess[
 
 
 def test_html_report_renders_in_headless_chromium(tmp_path: Path) -> None:
-    data = synthetic.dataset(1500, now_ms=NOW, n_detections=40)
+    data = dataset.dataset(1500, now_ms=NOW, n_detections=40)
     report = build_report(collect(data), [], now_ms=NOW)
     html = tmp_path / "report.html"
     html.write_bytes(render(report, "html"))

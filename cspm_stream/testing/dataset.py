@@ -1,159 +1,17 @@
-"""Synthetic OCSF findings, built by the product's own builders.
-
-Used by the report tests, the benchmark and the documentation screenshot. A
-compliance finding is rendered by :func:`cspm_stream.policy.ocsf.build_compliance_finding`
-(from a :class:`~cspm_stream.policy.model.Policy` made for the id) and a detection by
-:func:`cspm_stream.detect.findings.build`, so what the report is tested on is exactly
-what the posture and detection stages emit. The generator is seeded: the same
-arguments give the same findings.
+"""A realistic mix of many OCSF findings, for the report benchmark, the screenshot and the
+report's rendering tests: most checks pass, some fail, some were resolved, a few errors and
+mutes, plus detections. Every finding is made by :mod:`cspm_stream.testing.findings` (the
+product's own builders). The generator is seeded: the same arguments give the same findings.
 """
 
 from __future__ import annotations
 
-import functools
 import random
 from typing import Any
 
 from cspm_stream.models import ocsf
-from cspm_stream.models.enums import FindingStatus, Severity, Verdict
-from cspm_stream.report.frameworks import Framework, Requirement
-
-#: the activity the posture stage emits a status with (``failing`` is never emitted: the
-#: topic keeps the ``new`` record; it is accepted here for hand-made test worlds)
-ACTIVITY_FOR_STATE = {
-    FindingStatus.PASSED: ocsf.ACTIVITY_CREATE,
-    FindingStatus.NEW: ocsf.ACTIVITY_CREATE,
-    FindingStatus.FAILING: ocsf.ACTIVITY_UPDATE,
-    FindingStatus.RESOLVED: ocsf.ACTIVITY_CLOSE,
-    FindingStatus.SUPPRESSED: ocsf.ACTIVITY_UPDATE,
-    FindingStatus.ERROR: ocsf.ACTIVITY_UPDATE,
-}
-VERDICT_FOR_STATE = {
-    FindingStatus.PASSED: Verdict.PASS,
-    FindingStatus.NEW: Verdict.FAIL,
-    FindingStatus.FAILING: Verdict.FAIL,
-    FindingStatus.RESOLVED: Verdict.PASS,
-    FindingStatus.SUPPRESSED: Verdict.FAIL,
-    FindingStatus.ERROR: Verdict.ERROR,
-}
-
-
-@functools.lru_cache(maxsize=4096)
-def synthetic_policy(policy_id: str, resource_type: str, severity: Severity, title: str) -> Any:
-    """A :class:`~cspm_stream.policy.model.Policy` for a made-up id (its condition is never run)."""
-    from cspm_stream.policy.compiler import compile_condition
-    from cspm_stream.policy.model import Policy, Related, Remediation
-
-    src = {"path": "Synthetic", "op": "present"}
-    return Policy(
-        id=policy_id,
-        title=title or policy_id,
-        description=f"Policy {policy_id}",
-        rationale="",
-        severity=severity,
-        resource_type=resource_type,
-        condition=compile_condition(src),
-        condition_source=src,
-        remediation=Remediation("See the policy."),
-        related=Related(),
-        compliance={},
-        tests=(),
-        source="<synthetic>",
-    )
-
-
-def compliance_finding(
-    policy_id: str,
-    resource_arn: str,
-    *,
-    state: FindingStatus = FindingStatus.NEW,
-    severity: Severity = Severity.HIGH,
-    resource_type: str = "aws.s3.bucket",
-    account: str = "123456789012",
-    region: str = "us-east-1",
-    requirements: tuple[str, ...] = (),
-    first_seen_ms: int = 1_767_225_600_000,
-    last_seen_ms: int | None = None,
-    time_ms: int | None = None,
-    title: str = "",
-    mute_reason: str = "accepted risk",
-    resource_deleted: bool = False,
-) -> dict[str, Any]:
-    """One class-2003 finding in lifecycle status ``state``, as the posture stage emits it."""
-    from cspm_stream.policy.catalog import ComplianceRef
-    from cspm_stream.policy.ocsf import ResourceRef, build_compliance_finding
-
-    t = time_ms if time_ms is not None else (last_seen_ms or first_seen_ms)
-    return build_compliance_finding(
-        policy=synthetic_policy(policy_id, resource_type, severity, title or f"{policy_id} on {resource_type}"),
-        resource=ResourceRef(resource_arn, resource_type, region, account),
-        status=state,
-        verdict=VERDICT_FOR_STATE[state],
-        activity_id=ACTIVITY_FOR_STATE[state],
-        first_seen_ms=first_seen_ms,
-        last_seen_ms=last_seen_ms if last_seen_ms is not None else t,
-        time_ms=t,
-        compliance=ComplianceRef(tuple(sorted({r.split(":", 1)[0] for r in requirements})), tuple(requirements)),
-        mute_reason=mute_reason if state is FindingStatus.SUPPRESSED else None,
-        detail="could not read an attribute" if state is FindingStatus.ERROR else "",
-        resource_deleted=resource_deleted,
-    )
-
-
-def detection_finding(
-    rule_id: str,
-    group_key: str,
-    *,
-    severity: Severity = Severity.HIGH,
-    account: str = "123456789012",
-    region: str = "us-east-1",
-    first_seen_ms: int = 1_767_225_600_000,
-    last_seen_ms: int | None = None,
-    status_id: int = ocsf.STATUS_NEW,
-    count: int = 1,
-    title: str = "",
-    actor: str = "arn:aws:iam::123456789012:user/mallory",
-) -> dict[str, Any]:
-    """One class-2004 finding, as the detection stage emits it (``status_id`` set afterwards,
-    as a triage tool would)."""
-    from cspm_stream.detect.findings import build
-    from cspm_stream.detect.rules import RuleInfo
-
-    last = last_seen_ms if last_seen_ms is not None else first_seen_ms
-    uid = ocsf.finding_uid(rule_id, group_key, str(first_seen_ms))
-    info = RuleInfo(
-        id=rule_id,
-        title=title or rule_id,
-        description=f"Rule {rule_id}",
-        severity=severity,
-        level=severity.label.lower(),
-        tactics=(),
-        techniques=(),
-        runbook="",
-        file="<synthetic>",
-    )
-    ident = {"type": "IAMUser", "arn": actor, "accountId": account, "userName": actor.rsplit("/", 1)[-1]}
-    det = {
-        "uid": uid,
-        "first": first_seen_ms,
-        "last": last,
-        "account": account,
-        "region": region,
-        "ui": ident,
-        "ip": "198.51.100.7",
-        "ua": "aws-cli/2",
-        "resources": [],
-        "count": count,
-        "group": group_key,
-        "ws_iso": "",
-    }
-    event_id = f"ev-{uid[:8]}"
-    evidence = {"data": {"event_id": event_id, "event_name": "X", "event_time": "", "event_source": ""}}
-    activity = ocsf.ACTIVITY_CREATE if count == 1 else ocsf.ACTIVITY_UPDATE
-    f = build(info, det, activity, [event_id], [evidence])
-    f["status_id"] = status_id
-    return f
-
+from cspm_stream.models.enums import FindingStatus, Severity
+from cspm_stream.testing.findings import compliance_finding, detection_finding
 
 # (policy id, resource type, severity, title, requirements)
 CATALOG: tuple[tuple[str, str, Severity, str, tuple[str, ...]], ...] = (
@@ -328,6 +186,7 @@ def dataset(
             compliance_finding(
                 policy,
                 arn,
+                action=None,
                 state=state,
                 severity=sev,
                 resource_type=rtype,
@@ -355,32 +214,7 @@ def dataset(
                 count=1 + rng.randrange(5),
                 title=title,
                 actor=f"arn:aws:iam::{accounts[0]}:user/user-{j % 9}",
+                resource_type=None,
             )
         )
-    return out
-
-
-FRAMEWORK_NAMES = {
-    "cis-aws-3.0.0": ("CIS Amazon Web Services Foundations Benchmark", "3.0.0"),
-    "pci-dss-4.0": ("PCI DSS", "4.0"),
-    "hipaa": ("HIPAA Security Rule", "2013"),
-    "soc2": ("SOC 2 Trust Services Criteria", "2017"),
-    "aws-fsbp": ("AWS Foundational Security Best Practices", "1.0"),
-}
-
-
-def frameworks() -> list[Framework]:
-    """Framework definitions covering :data:`CATALOG` (plus one manual requirement each)."""
-    reqs: dict[str, dict[str, list[str]]] = {fw: {} for fw in FRAMEWORK_NAMES}
-    titles: dict[tuple[str, str], str] = {}
-    for policy, _rtype, _sev, title, mapped in CATALOG:
-        for item in mapped:
-            fw, _, req = item.partition(":")
-            reqs[fw].setdefault(req, []).append(policy)
-            titles.setdefault((fw, req), title)
-    out = []
-    for fw, (name, version) in FRAMEWORK_NAMES.items():
-        rows = [Requirement(r, titles[(fw, r)], tuple(p)) for r, p in sorted(reqs[fw].items())]
-        rows.append(Requirement("manual-review", "Documented review of access (manual)", (), automated=False))
-        out.append(Framework(id=fw, name=name, version=version, requirements=tuple(rows), source="<synthetic>"))
     return out

@@ -2,7 +2,7 @@
 
 The detection stage attaches it to every rescan request a mutating call makes; the ingest stage
 copies it onto the snapshot that rescan produces; the posture stage names it in the findings that
-snapshot causes. Text is bounded (:data:`MAX_CHARS`), any JSON type anywhere reads as absent, and
+snapshot causes. Text is bounded (:data:`MAX_CHARS`, a cut text marked ``…[+N chars truncated]``), any JSON type anywhere reads as absent, and
 nothing else of the record (parameters, response) is copied.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cspm_stream.detect.bounded import clip
 from cspm_stream.models.change import Change
 
 #: longest text kept per field (a user agent can be long; CloudTrail itself caps it near 1 KB)
@@ -17,7 +18,7 @@ MAX_CHARS = 1024
 
 
 def _s(v: Any) -> str:
-    return v[:MAX_CHARS] if isinstance(v, str) else ""
+    return clip(v, MAX_CHARS) if isinstance(v, str) else ""  # a cut text ends with a visible marker
 
 
 def change_of(rec: dict[str, Any]) -> Change | None:

@@ -34,8 +34,7 @@ def clip(s: str, limit: int = MAX_TEXT_CHARS) -> str:
     """``s`` if it fits ``limit`` characters, else its start and a marker naming how much was cut (≤ ``limit``)."""
     if len(s) <= limit:
         return s
-    marker = f"…[+{len(s) - limit} chars truncated]"
-    keep = max(limit - len(marker), 0)
+    keep = max(limit - len(f"…[+{len(s)} chars truncated]"), 0)  # len(s) has at least the digits of any cut
     return s[:keep] + f"…[+{len(s) - keep} chars truncated]"
 
 

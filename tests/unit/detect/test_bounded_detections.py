@@ -33,6 +33,8 @@ def test_clip_keeps_short_text_and_marks_what_it_cuts() -> None:
     assert len(cut) <= 256 and cut.startswith("aaaa")
     kept = len(cut) - len(cut[cut.index("…") :])
     assert cut.endswith(f"…[+{2000 - kept} chars truncated]")
+    for n in range(250, 1300):  # never over the limit, whatever the count's digits
+        assert len(clip("x" * n, 256)) <= 256
 
 
 def hostile(i: int, big: str, resources: int = 300) -> dict[str, object]:

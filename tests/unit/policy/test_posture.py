@@ -137,7 +137,7 @@ async def test_passing_bits_survive_a_restart_and_not_a_policy_id_change(fixture
         ("fx_s3_zz_extra", "passed"),
     ]
     assert restored[ARN]["ok"] == "f|1767232800000"  # a new first-seen: the passes were announced again
-    assert set(restored[ARN]) == {"h", "o", "m", "g", "p", "ok"}  # a small record
+    assert set(restored[ARN]) == {"h", "o", "m", "p", "ok"}  # a small record (untagged: no "g")
 
 
 async def test_tombstone_and_deleted_resolve_every_open_finding(handler: PostureHandler) -> None:
@@ -367,3 +367,16 @@ async def test_types_without_policies_keep_no_state(handler: PostureHandler) -> 
     v = dumps(snapshot("aws.sqs.queue", {"QueueUrl": "u"}, arn=arn))
     assert await handler.handle(arn.encode(), v, META, state) == []
     assert state == {}
+
+
+async def test_tags_kept_as_one_string_through_restart_and_deletion(handler: PostureHandler) -> None:
+    """A record's tags are one JSON string (any characters); after a changelog restore the deletion's
+    last records still carry them, and a record written with a tags object still loads."""
+    tags = {"env": "prod", "odd|key": 'v"=1,ü'}
+    state: dict[str, Any] = {}
+    await feed(handler, state, snap(PUBLIC, "2026-01-01T00:00:00Z", tags=tags))
+    assert isinstance(state[ARN]["g"], str)
+    for restored in (orjson.loads(orjson.dumps(state)), {ARN: {**state[ARN], "g": tags}}):
+        emits = await handler.handle(ARN.encode(), None, META, restored)
+        labels = {tuple(orjson.loads(e.value or b"null")["resources"][0]["labels"]) for e in emits}
+        assert labels == {("env=prod", 'odd|key=v"=1,ü')}

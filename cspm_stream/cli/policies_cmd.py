@@ -7,7 +7,7 @@
 * ``test [PATH ...] [--policy ID]`` — run every policy's example snapshots; exit 1 on a mismatch.
 * ``schema`` — print the JSON Schema of a policy file (generated from the registries).
 * ``checks`` — list the operators and named checks with their arguments.
-* ``stats [--format table|json]`` — the catalogue's counts (:mod:`cspm_stream.cli.policies_stats`).
+* ``stats [--format table|json] [--not-twinned]`` — the catalogue's counts (:mod:`cspm_stream.cli.policies_stats`).
 
 Without PATH the built-ins and the configured ``policy.policy_dirs``/``framework_dirs`` are used.
 """
@@ -55,6 +55,11 @@ def register(sub: Any) -> None:
 
     st = psub.add_parser("stats", help="count policies, resource types, services, exact equivalents, wire tests")
     st.add_argument("--format", choices=("table", "json"), default="table")
+    st.add_argument(
+        "--not-twinned",
+        action="store_true",
+        help="list the Prowler checks named only under see_also, with their policies",
+    )
     st.set_defaults(func=_stats)
 
 

@@ -1,10 +1,14 @@
-"""``cspm-stream policies stats [--format table|json]``: the catalogue's counts in one place.
+"""``cspm-stream policies stats [--format table|json] [--not-twinned]``: the catalogue's counts in one place.
 
 Policies, resource types, services (the ``<service>`` of ``aws.<service>.<type>``), frameworks,
 distinct Prowler checks and Security Hub controls named as exact equivalents (``related``), the
 (policy, exact Prowler check) pairs ``bench.scan.crossref`` compares, the example tests beside the
 policies, and how each policy's collector is tested on the wire (``wire_test``: moto, recorded, or
 not stated). The README quotes these figures; this command is where they come from.
+
+``--not-twinned`` lists instead the Prowler checks the catalogue names only under ``see_also``
+(no policy means exactly what they mean), each with the policies naming it; the reason for each
+is stated beside the entry in those policies' files.
 """
 
 from __future__ import annotations
@@ -38,6 +42,17 @@ def wire_tests(cat: Catalog) -> dict[str, str]:
     return out
 
 
+def not_twinned(cat: Catalog) -> dict[str, list[str]]:
+    """Prowler check → the policies naming it under ``see_also``, for checks no policy names as exact."""
+    exact = {c for p in cat.policies.values() for c in p.related.prowler}
+    out: dict[str, list[str]] = {}
+    for pid in sorted(cat.policies):
+        for check in cat.policies[pid].related.see_also.prowler:
+            if check not in exact:
+                out.setdefault(check, []).append(pid)
+    return dict(sorted(out.items()))
+
+
 def stats(cat: Catalog, wire: Mapping[str, str]) -> dict[str, Any]:
     """The counts (pure: the catalogue and each policy's wire test kind)."""
     pols = list(cat.policies.values())
@@ -52,6 +67,7 @@ def stats(cat: Catalog, wire: Mapping[str, str]) -> dict[str, Any]:
         "prowler_pairs_exact": sum(len(p.related.prowler) for p in pols),
         "policies_with_prowler_exact": sum(1 for p in pols if p.related.prowler),
         "securityhub_controls_exact": len({c for p in pols for c in p.related.securityhub}),
+        "prowler_checks_see_also_only": len(not_twinned(cat)),
         "policy_tests": sum(len(p.tests) for p in pols),
         "wire_tests": {k: kinds[k] for k in sorted(kinds)},
     }
@@ -66,6 +82,7 @@ LABELS = {
     "prowler_pairs_exact": "(policy, exact Prowler check) pairs",
     "policies_with_prowler_exact": "policies with an exact Prowler equivalent",
     "securityhub_controls_exact": "distinct Security Hub controls (exact equivalents)",
+    "prowler_checks_see_also_only": "Prowler checks named only under see_also (not twinned)",
     "policy_tests": "policy example tests",
 }
 
@@ -77,6 +94,14 @@ def render(s: Mapping[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace, cat: Catalog) -> int:
+    if args.not_twinned:
+        nt = not_twinned(cat)
+        if args.format == "json":
+            sys.stdout.write(orjson.dumps(nt, option=orjson.OPT_INDENT_2).decode() + "\n")
+        else:
+            w = max([len(c) for c in nt] + [1])
+            sys.stdout.write("".join(f"{c:<{w}}  {', '.join(pids)}\n" for c, pids in nt.items()))
+        return 0
     s = stats(cat, wire_tests(cat))
     if args.format == "json":
         sys.stdout.write(orjson.dumps(s, option=orjson.OPT_INDENT_2).decode() + "\n")

@@ -24,6 +24,8 @@ def counted_from_files() -> dict[str, Any]:
     related = [d.get("related") or {} for d in docs]
     types = {d["resource_type"] for d in docs}
     wire = Counter(d.get("wire_test") or "not stated" for d in docs)
+    exact = {c for r in related for c in r.get("prowler") or []}
+    see_also = {c for r in related for c in (r.get("see_also") or {}).get("prowler") or []}
     return {
         "policies": len(docs),
         "resource_types": len(types),
@@ -33,6 +35,7 @@ def counted_from_files() -> dict[str, Any]:
         "prowler_pairs_exact": sum(len(r.get("prowler") or []) for r in related),
         "policies_with_prowler_exact": sum(1 for r in related if r.get("prowler")),
         "securityhub_controls_exact": len({c for r in related for c in r.get("securityhub") or []}),
+        "prowler_checks_see_also_only": len(see_also - exact),
         "policy_tests": sum(len(d.get("tests") or []) for d in docs),
         "wire_tests": dict(sorted(wire.items())),
     }
@@ -74,3 +77,22 @@ def test_counts_follow_the_paths_given(tmp_path: Path, capsys: pytest.CaptureFix
     assert got["frameworks"] == 0
     assert got["prowler_pairs_exact"] == len((doc.get("related") or {}).get("prowler") or [])
     assert got["wire_tests"] == {doc.get("wire_test") or "not stated": 1}
+
+
+def test_not_twinned_lists_see_also_only_checks_with_their_policies(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["policies", "stats", "--not-twinned", "--format", "json"]) == 0
+    got = orjson.loads(capsys.readouterr().out)
+    exact: set[str] = set()
+    naming: dict[str, set[str]] = {}
+    for f in POLICIES.rglob("*.yaml"):
+        d = yaml.safe_load(f.read_text(encoding="utf-8"))
+        r = d.get("related") or {}
+        exact |= set(r.get("prowler") or [])
+        for c in (r.get("see_also") or {}).get("prowler") or []:
+            naming.setdefault(c, set()).add(d["id"])
+    expect = {c: sorted(pids) for c, pids in naming.items() if c not in exact}
+    assert got == expect and list(got) == sorted(got)
+    assert "rds_cluster_backtrack_enabled" in got  # the README's example: fails every cluster that cannot backtrack
+    assert main(["policies", "stats", "--not-twinned"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(expect) and all(line.split()[0] in expect for line in lines)

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 import pytest
 
+from cspm_stream import strict_yaml
 from cspm_stream.app import ROLE_STAGES, ROLES
 from cspm_stream.cli import main
 from cspm_stream.settings import Settings
@@ -189,3 +190,10 @@ def test_readme_posture_counts_are_what_policies_stats_prints(capsys: pytest.Cap
     ]
     assert row == expect
     assert f"({s['policy_tests']:,}/{s['policy_tests']:,} passed over {s['policies']:,} policies)" in README
+
+
+def test_readme_alert_count_is_the_prometheus_rules_file() -> None:
+    m = re.search(r"cspm-stream-rules\.yml +# (\d+) alerts", README)
+    rules = strict_yaml.load((ROOT / "deploy" / "prometheus" / "cspm-stream-rules.yml").read_text(encoding="utf-8"))
+    alerts = [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
+    assert m and int(m.group(1)) == len(alerts)

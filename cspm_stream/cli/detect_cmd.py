@@ -63,6 +63,16 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # start-up (imports, settings, rules) makes long-lived objects only: the cyclic collector would
+    # re-scan them over and over while they are made; it is paused for the whole run (see below)
+    gc.disable()
+    try:
+        return _detect(args)
+    finally:
+        gc.enable()
+
+
+def _detect(args: argparse.Namespace) -> int:
     from cspm_stream.detect.catalog import load_rules
     from cspm_stream.detect.engine import BudgetExceeded, DetectionEngine, EngineConfig
     from cspm_stream.detect.records import RecordRejected
@@ -111,25 +121,26 @@ def _run(args: argparse.Namespace) -> int:
     # per 100,000 records). It runs every GC_EVERY records instead: any garbage cycle stays bounded.
     gc.collect()
     gc.freeze()
-    gc.disable()
     done = 0
-    try:
-        for chunk in chunks:
-            for t, loc in chunk:
-                try:
-                    out = process(loc.item, state, event_time_ms=t)  # type: ignore[arg-type]
-                except (RecordRejected, BudgetExceeded) as exc:
-                    counts["skipped"] += 1
-                    print(f"skipped {loc.where()}: {exc}", file=err)
-                    continue
-                for f in out.findings:
-                    final[f["finding_info"]["uid"]] = f
-            done += len(chunk)
-            if done >= GC_EVERY:
-                done = 0
-                gc.collect()
-    finally:
-        gc.enable()
+    for chunk in chunks:
+        n = len(chunk)
+        for i in range(n):
+            # each record is released as soon as it is processed, while its memory is still warm
+            # (the chunk would otherwise hold every record until its end, then free them all cold)
+            _, t, loc = chunk[i]
+            chunk[i] = None  # type: ignore[call-overload]
+            try:
+                out = process(loc.item, state, event_time_ms=t)
+            except (RecordRejected, BudgetExceeded) as exc:
+                counts["skipped"] += 1
+                print(f"skipped {loc.where()}: {exc}", file=err)
+                continue
+            for f in out.findings:
+                final[f["finding_info"]["uid"]] = f
+        done += n
+        if done >= GC_EVERY:
+            done = 0
+            gc.collect()
     for f in engine.flush(state):  # repeats folded into a not-yet-published update
         final[f["finding_info"]["uid"]] = f
     out_stream = sys.stdout.buffer
@@ -163,23 +174,24 @@ def _run(args: argparse.Namespace) -> int:
     return 1 if counts["unreadable"] else 0
 
 
-Chunk = list[tuple[int | None, Any]]
+#: ``(sort key, eventTime ms, item)``: the key is the time, -1 when the record has none
+Chunk = list[tuple[int, int | None, Any]]
 
 
 def _unordered(items: Iterator[Any], size: int = 1024) -> Iterator[Chunk]:
-    """``(eventTime ms, item)`` in file order, in chunks of ``size``."""
+    """``(key, eventTime ms, item)`` in file order, in chunks of ``size``."""
     chunk: Chunk = []
     for loc in items:
-        chunk.append((_event_ms(loc.item), loc))
+        t = _event_ms(loc.item)
+        chunk.append((-1 if t is None else t, t, loc))
         if len(chunk) >= size:
-            yield chunk
-            chunk = []
+            yield _handed(chunk)
     if chunk:
-        yield chunk
+        yield _handed(chunk)
 
 
 def _ordered(items: Iterator[Any], size: int, counts: dict[str, int]) -> Iterator[Chunk]:
-    """``(eventTime ms, item)`` in eventTime order through a buffer of ``size`` records, in chunks.
+    """``(key, eventTime ms, item)`` in eventTime order through a buffer of ``size`` records, in chunks.
 
     Memory stays bounded. The buffer is sorted when full (nearly sorted input: a linear pass
     for Timsort; the sort is stable, so records of the same millisecond keep their file
@@ -200,10 +212,18 @@ def _ordered(items: Iterator[Any], size: int, counts: dict[str, int]) -> Iterato
             buf.sort(key=first)
             out, buf = buf[: len(buf) - keep], buf[len(buf) - keep :]
             released = _release(out, released, counts)
-            yield [(t, item) for _, t, item in out]
+            yield _handed(out)
     buf.sort(key=first)
     _release(buf, released, counts)
-    yield [(t, item) for _, t, item in buf]
+    yield _handed(buf)
+
+
+def _handed(chunk: Chunk) -> Chunk:
+    """The items of ``chunk`` in a new list, ``chunk`` emptied: the generator yielding the new list
+    holds no reference to its records, so the consumer can release each as it processes it."""
+    out = chunk[:]
+    chunk.clear()
+    return out
 
 
 def _release(out: list[tuple[int, int | None, Any]], released: int, counts: dict[str, int]) -> int:

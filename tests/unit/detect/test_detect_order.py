@@ -60,7 +60,7 @@ def test_chunks_flatten_to_the_reference_order_and_late_count() -> None:
     for size in (1, 2, 7, 64, 1000):
         items = _records(rng, 700)
         counts = {"reordered": 0}
-        got = [pair for chunk in _ordered(iter(items), size, counts) for pair in chunk]
+        got = [(t, loc) for chunk in _ordered(iter(items), size, counts) for _, t, loc in chunk]
         want, late = _reference(items, size)
         assert [(t, loc.line) for t, loc in got] == [(t, loc.line) for t, loc in want], size
         assert counts["reordered"] == late, size
@@ -70,4 +70,4 @@ def test_unordered_keeps_file_order_in_chunks() -> None:
     items = _records(random.Random(2), 2500)
     chunks = list(_unordered(iter(items)))
     assert [len(c) for c in chunks] == [1024, 1024, 452]
-    assert [loc.line for c in chunks for _, loc in c] == list(range(1, 2501))
+    assert [loc.line for c in chunks for _, _, loc in c] == list(range(1, 2501))

@@ -16,7 +16,8 @@ Everything is measured in one run on one machine, rates on the process's CPU tim
    and with 5 % of them on the traffic's busiest events (those are evaluated, as they must be);
 4. **whole process** — ``cspm-stream detect --events FILE`` (a subprocess: start-up,
    rule loading, streaming read, ordering, engine, output) against plain ``orjson.loads``
-   of every line of the same file, and the ratio (target >= 0.15);
+   of every line of the same file, and the ratio (target >= 0.15): runs of the two
+   alternate, and the ratio is given on their medians (the figure) and on their bests;
 5. **memory** — peak RSS of ``cspm-stream detect`` on a 2 MB gzip bomb (one endless line)
    and on a large legitimate gzip file.
 
@@ -30,6 +31,7 @@ import gc
 import gzip
 import platform
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -143,15 +145,21 @@ def whole_process(file_records: int, repeat: int) -> dict[str, Any]:
         with jsonl.open("wb") as fh:
             for r in generate(file_records, seed=23):
                 fh.write(orjson.dumps(r) + b"\n")
-        parse_cpu = 1e9
-        for _ in range(repeat):
+        parses: list[float] = []
+        runs: list[tuple[float, float, int, int]] = []
+        for _ in range(max(3, repeat)):  # alternated: a busy moment of the machine weighs on both
             t0 = time.process_time()
             with jsonl.open("rb") as fh:
                 for line in fh:
                     orjson.loads(line)
-            parse_cpu = min(parse_cpu, time.process_time() - t0)
-        runs = [_child([*cli, "detect", "--events", str(jsonl)]) for _ in range(repeat)]
-        cpu, wall, rss_jsonl, code = min(runs)
+            parses.append(time.process_time() - t0)
+            runs.append(_child([*cli, "detect", "--events", str(jsonl)]))
+        parse_cpu, parse_best = statistics.median(parses), min(parses)
+        cpu = statistics.median(r[0] for r in runs)
+        best_cpu = min(r[0] for r in runs)
+        wall = statistics.median(r[1] for r in runs)
+        rss_jsonl = max(r[2] for r in runs)
+        code = max(r[3] for r in runs)
         gz = d / "activity.jsonl.gz"
         with jsonl.open("rb") as src, gzip.open(gz, "wb", compresslevel=6) as dst:
             while chunk := src.read(1 << 20):
@@ -162,14 +170,18 @@ def whole_process(file_records: int, repeat: int) -> dict[str, Any]:
         bomb_cpu, _, rss_bomb, bomb_code = _child([*cli, "detect", "--events", str(bomb)])
         return {
             "file": {"records": file_records, "bytes": jsonl.stat().st_size, "gzip_bytes": gz.stat().st_size},
+            "runs": len(runs),
             "orjson_parse_cpu_s": round(parse_cpu, 3),
             "orjson_parse_records_per_s": round(file_records / parse_cpu),
             "detect_process_cpu_s": round(cpu, 3),
+            "detect_process_cpu_s_each": [round(r[0], 3) for r in runs],
             "detect_process_wall_s": round(wall, 3),
             "detect_process_records_per_s": round(file_records / cpu),
             "detect_exit_status": code,
             "ratio_to_orjson_parse": round(parse_cpu / cpu, 4),
+            "ratio_to_orjson_parse_best_of_runs": round(parse_best / best_cpu, 4),
             "ratio_target": PROCESS_RATIO_TARGET,
+            "meets_ratio_target": parse_cpu / cpu >= PROCESS_RATIO_TARGET,
             "peak_rss_mib": {
                 "jsonl_file": round(rss_jsonl / 1024, 1),
                 "large_gzip_file": round(rss_large / 1024, 1),
@@ -207,7 +219,7 @@ def run(records: int, repeat: int, file_records: int, skip_files: bool) -> dict[
         "benchmark": "detect",
         "python": platform.python_version(),
         "machine": platform.machine(),
-        "clock": "process CPU time, one core, best of repeat",
+        "clock": "process CPU time, one core; engine: best of repeat; whole process: median of alternated runs",
         "records": records,
         "repeat": repeat,
         "engine": {
@@ -267,7 +279,9 @@ def _docs(paths: list[Path]) -> list[tuple[str, int, Any]]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--records", type=int, default=100_000, help="records per engine run")
-    ap.add_argument("--repeat", type=int, default=3, help="runs per measurement (best is kept)")
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="runs per measurement (engine: best kept; whole process: median, >= 3)"
+    )
     ap.add_argument("--file-records", type=int, default=100_000, help="records in the file given to 'detect'")
     ap.add_argument("--skip-files", action="store_true", help="engine measurements only")
     args = ap.parse_args(argv)

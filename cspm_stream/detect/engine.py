@@ -175,7 +175,10 @@ class DetectionEngine:
         if check_known is None:  # not reached: known() above said it is new
             stats["duplicates"] += 1
             return Outcome(duplicate=True)
-        new_wm = max(wm, t, watermark_ms or 0)
+        new_wm = t if t > wm else wm  # max(wm, t, watermark_ms or 0) without the call
+        floor = watermark_ms or 0
+        if floor > new_wm:
+            new_wm = floor
         found: list[dict[str, Any]] = []
         if new_wm > wm:
             found = self._live(store.advance(state, partition, new_wm))
@@ -277,15 +280,24 @@ class DetectionEngine:
         eventName and whether errorCode is set).
         """
         ident = rec.get("userIdentity")
-        key: tuple[Any, ...] = (
-            rec.get("eventName"),
-            rec.get("eventSource"),
-            ident.get("type") if ident.__class__ is dict else None,
-            rec.get("errorCode"),
-        )
         keyed = self._keyed
-        if keyed:  # derived key fields (cspm.tools): each a remembered function of one field
-            key = (*key, keyed[0][2](rec)) if len(keyed) == 1 else (*key, *(fn(rec) for _, _, fn in keyed))
+        key: tuple[Any, ...]
+        if len(keyed) == 1:  # the usual rule set: one derived key field (cspm.tools), a function of one field
+            key = (
+                rec.get("eventName"),
+                rec.get("eventSource"),
+                ident.get("type") if ident.__class__ is dict else None,
+                rec.get("errorCode"),
+                keyed[0][2](rec),
+            )
+        else:
+            key = (
+                rec.get("eventName"),
+                rec.get("eventSource"),
+                ident.get("type") if ident.__class__ is dict else None,
+                rec.get("errorCode"),
+                *(fn(rec) for _, _, fn in keyed),
+            )
         hit = self._cache.get(key)
         if hit is not None:
             return hit

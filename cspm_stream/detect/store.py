@@ -129,10 +129,14 @@ class Store:
 
     def seen(self, partition: int, eid: str, t: int, wm: int) -> bool | None:
         """None = a duplicate; else whether the evidence must be checked (possible redelivery)."""
-        ids = self._ids.setdefault(partition, {})
-        if eid in ids:
+        ids = self._ids.get(partition)
+        if ids is None:  # (not setdefault: its default would be built for every record)
+            ids = self._ids[partition] = {}
+        elif eid in ids:
             return None
-        order = self._order.setdefault(partition, deque())
+        order = self._order.get(partition)
+        if order is None:
+            order = self._order[partition] = deque()
         cutoff = wm - self.event_dedup
         while order and (order[0][0] < cutoff or len(order) >= MAX_REMEMBERED):
             ids.pop(order.popleft()[1], None)

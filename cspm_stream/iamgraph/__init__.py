@@ -30,6 +30,10 @@ from cspm_stream.iamgraph.results import ADMIN, ESCALATES, EXCLUDED, NONE, Hop, 
 PRINCIPAL_TYPE = "aws.iam.principal"
 #: resource types that exist only as derived records, for the policy contract
 DERIVED_RESOURCE_TYPES = frozenset({PRINCIPAL_TYPE})
+#: the attributes every derived principal record carries (what policies on it may read)
+PRINCIPAL_ATTRIBUTES = frozenset(
+    {"Principal", "PrincipalType", "Status", "Conditional", "EscalationPath", "AdminConditions", "Blocked", "Notes"}
+)
 
 
 def analyse(account_id: str, resources: list[Resource]) -> dict[str, Result]:
@@ -60,6 +64,7 @@ __all__ = [
     "EXCLUDED",
     "IAM_TYPES",
     "NONE",
+    "PRINCIPAL_ATTRIBUTES",
     "PRINCIPAL_TYPE",
     "AccountIAM",
     "Analysis",

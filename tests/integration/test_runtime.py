@@ -213,7 +213,8 @@ async def test_one_registry_serves_sink_and_aws_metrics(
 
             async def all_there() -> str | None:
                 text = await asyncio.to_thread(scrape)
-                return text if all(w in text for w in wanted) else None
+                delivered = b"metrics-bucket" in b"".join(hook.bodies)  # the bucket's own alert, not just any
+                return text if delivered and all(w in text for w in wanted) else None
 
             text = await wait_for(all_there, 90, interval=1.0)
             assert text is not None, ([w for w in wanted if w not in scrape()], daemon.tail())

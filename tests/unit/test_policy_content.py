@@ -18,6 +18,7 @@ from collections.abc import Iterator
 import pytest
 
 from cspm_stream.collect.services import SPECS
+from cspm_stream.iamgraph import PRINCIPAL_ATTRIBUTES, PRINCIPAL_TYPE
 from cspm_stream.policy.catalog import Catalog, load_catalog
 from cspm_stream.policy.frameworks import builtin_framework_dir
 from cspm_stream.policy.loader import builtin_policy_dir
@@ -123,6 +124,8 @@ def _detail_keys() -> dict[str, frozenset[str]]:
     for specs in SPECS.values():
         for spec in specs:
             out[spec.resource_type] = frozenset(d.key for d in spec.details)
+    # the derived per-principal records the context stage computes (not collected)
+    out[PRINCIPAL_TYPE] = PRINCIPAL_ATTRIBUTES
     return out
 
 

@@ -130,6 +130,22 @@ async def test_the_collector_runs_on_recorded_exchanges() -> None:
                 "error": {"Code": "PolicyNotFound", "Message": "none"},
                 "status": 404,
             },
+            {
+                "operation": "DescribeAccessPoints",
+                "params": {"FileSystemId": "fs-1"},
+                "response": {
+                    "AccessPoints": [
+                        {
+                            "AccessPointId": "fsap-1",
+                            "FileSystemId": "fs-1",
+                            "RootDirectory": {"Path": "/data"},
+                            "PosixUser": {"Uid": 1000, "Gid": 1000},
+                            "LifeCycleState": "available",
+                        }
+                    ]
+                },
+            },
+            {"operation": "DescribeAccessPoints", "params": {"FileSystemId": "fs-2"}, "response": {"AccessPoints": []}},
         ],
     }
     snaps, aws = await collect_recorded("efs", exchanges_from(doc, "doc"))
@@ -139,6 +155,9 @@ async def test_the_collector_runs_on_recorded_exchanges() -> None:
     assert one.attributes["FileSystemPolicy"] is None and one.errors == []
     assert one.attributes["CreationTime"] == "2024-05-01T10:00:00.000Z"  # datetime → ISO through plain()
     assert one.tags == {"env": "prod"}
+    (point,) = one.attributes["AccessPoints"]
+    assert point["AccessPointId"] == "fsap-1" and point["RootDirectory"]["Path"] == "/data"
+    assert two.attributes["AccessPoints"] == []
     assert "BackupPolicy" not in two.attributes
     assert [(e.attribute, e.code) for e in two.errors] == [("BackupPolicy", "AccessDeniedException")]
     assert aws.unanswered == []
@@ -149,6 +168,6 @@ async def test_an_unrecorded_call_is_an_error_never_an_empty_answer() -> None:
     doc = {"service": "efs", "exchanges": [{"operation": "DescribeFileSystems", "response": {"FileSystems": [FS]}}]}
     snaps, aws = await collect_recorded("efs", exchanges_from(doc, "doc"))
     (snap,) = snaps
-    assert {e.attribute for e in snap.errors} == {"BackupPolicy", "FileSystemPolicy"}
+    assert {e.attribute for e in snap.errors} == {"AccessPoints", "BackupPolicy", "FileSystemPolicy"}
     assert {e.code for e in snap.errors} == {"NotRecorded"}
-    assert len(aws.unanswered) == 2
+    assert len(aws.unanswered) == 3

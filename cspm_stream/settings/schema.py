@@ -8,6 +8,10 @@ fail), ``allow_inf_nan=False`` (NaN and infinities fail), ``min``/``max`` as
 and :func:`validate` turns pydantic's first error into one
 :class:`~cspm_stream.errors.ConfigError` naming the source, the dotted key and why.
 
+pydantic is imported, and the models built, only when there are values to check: with
+neither a config file nor a ``CSPM_*`` variable the result is the defaults, so a one-shot
+command (``cspm-stream detect``) does not pay for them at start.
+
 Why pydantic (over msgspec; ``python -m bench.settings_load`` measures both on this
 schema): both validate the real config in well under a millisecond, a cost paid once
 per start; pydantic reports errors as structured locations and types (msgspec as a
@@ -22,16 +26,15 @@ import enum
 import types
 import typing
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, Literal, TypeVar
-
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, ValidationError, create_model
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from cspm_stream.errors import ConfigError
 from cspm_stream.settings.loader import Secret, closest_hint, hints, kind_of
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
 
-_CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False, hide_input_in_errors=True, arbitrary_types_allowed=True)
+T = TypeVar("T")
 
 
 def _not_bool(what: str) -> Callable[[Any], Any]:
@@ -61,6 +64,8 @@ def _enum(tp: type[enum.Enum]) -> Callable[[Any], Any]:
 
 
 def _annotation(tp: Any, meta: Mapping[str, Any]) -> Any:
+    from pydantic import BeforeValidator, Field, PlainValidator
+
     origin = typing.get_origin(tp)
     if origin is typing.Union or origin is types.UnionType:
         (inner,) = [a for a in typing.get_args(tp) if a is not type(None)]
@@ -92,13 +97,16 @@ def model_for(cls: type[Any]) -> type[BaseModel]:
     """The pydantic model validating the settings dataclass ``cls`` (built once per class)."""
     if cls in _MODELS:
         return _MODELS[cls]
+    from pydantic import ConfigDict, create_model
+
+    config = ConfigDict(extra="forbid", allow_inf_nan=False, hide_input_in_errors=True, arbitrary_types_allowed=True)
     types_ = hints(cls)
     fields: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         # an omitted key keeps the dataclass default: only keys present are passed on (model_fields_set)
         fields[f.name] = (_annotation(types_[f.name], f.metadata), ... if required else None)
-    model: type[BaseModel] = create_model(f"{cls.__name__}Schema", __config__=_CONFIG, **fields)
+    model: type[BaseModel] = create_model(f"{cls.__name__}Schema", __config__=config, **fields)
     _MODELS[cls] = model
     return model
 
@@ -106,6 +114,13 @@ def model_for(cls: type[Any]) -> type[BaseModel]:
 def validate(cls: type[T], data: Mapping[str, Any], *, source: str, env: Mapping[str, str]) -> T:
     """``data`` (YAML + environment overlay) as a validated ``cls``; ``env`` maps dotted keys to the
     variables that set them, so an error names the variable instead of the file."""
+    if not data and all(_has_default(f) for f in dataclasses.fields(cls)):  # type: ignore[arg-type]
+        try:  # nothing given: the defaults, as pydantic would pass them (no key set), without building it
+            return _instance(cls, {}, "")
+        except ConfigError as exc:
+            raise exc.with_source(_source_of(exc.key, source, env)) from None
+    from pydantic import ValidationError
+
     try:
         model = model_for(cls).model_validate(data)
         return _to_dataclass(cls, model, "")
@@ -115,11 +130,20 @@ def validate(cls: type[T], data: Mapping[str, Any], *, source: str, env: Mapping
         raise exc.with_source(_source_of(exc.key, source, env)) from None
 
 
+def _has_default(f: dataclasses.Field[Any]) -> bool:
+    return f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+
+
 def _to_dataclass(cls: type[T], model: BaseModel, prefix: str) -> T:
     types_ = hints(cls)
     kwargs = {
         name: _convert(types_[name], getattr(model, name), _join(prefix, name)) for name in model.model_fields_set
     }
+    return _instance(cls, kwargs, prefix)
+
+
+def _instance(cls: type[T], kwargs: dict[str, Any], prefix: str) -> T:
+    """``cls(**kwargs)`` checked by its own ``validate(prefix)`` hook, if it has one."""
     obj = cls(**kwargs)
     hook = getattr(obj, "validate", None)
     if callable(hook):

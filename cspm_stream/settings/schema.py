@@ -4,9 +4,10 @@ The dataclasses in :mod:`cspm_stream.settings.sections` stay the one declaration
 (type + ``setting(doc=..., min=..., max=..., choices=...)``); :func:`model_for`
 turns each into a pydantic model once per class — ``extra="forbid"`` (unknown keys
 fail), ``allow_inf_nan=False`` (NaN and infinities fail), ``min``/``max`` as
-``ge``/``le``, ``choices`` as a ``Literal``, a boolean never accepted as a number —
-and :func:`validate` turns pydantic's first error into one
-:class:`~cspm_stream.errors.ConfigError` naming the source, the dotted key and why.
+``ge``/``le`` (a number without a declared ``max`` is bounded by :data:`DEFAULT_MAX`),
+``choices`` as a ``Literal``, a boolean never accepted as a number — and :func:`validate`
+turns pydantic's first error into one :class:`~cspm_stream.errors.ConfigError` naming the
+source, the dotted key and why.
 
 pydantic is imported, and the models built, only when there are values to check: with
 neither a config file nor a ``CSPM_*`` variable the result is the defaults, so a one-shot
@@ -35,6 +36,11 @@ if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
 
 T = TypeVar("T")
+
+#: ceiling of every numeric setting that declares no ``max`` of its own: far above any sensible
+#: duration, count or size, and far below what breaks the libraries the values reach (a timeout
+#: above ~9.2e9 s overflows a thread or socket wait, a window above ~2.5e11 s a datetime)
+DEFAULT_MAX = 10**9
 
 
 def _not_bool(what: str) -> Callable[[Any], Any]:
@@ -84,7 +90,8 @@ def _annotation(tp: Any, meta: Mapping[str, Any]) -> Any:
         return Annotated[tp, PlainValidator(_enum(tp))]
     if tp is int or tp is float:
         what = "an integer" if tp is int else "a number"
-        return Annotated[tp, BeforeValidator(_not_bool(what)), Field(ge=meta.get("min"), le=meta.get("max"))]
+        ceiling = meta.get("max", DEFAULT_MAX)
+        return Annotated[tp, BeforeValidator(_not_bool(what)), Field(ge=meta.get("min"), le=ceiling)]
     if tp is str and meta.get("choices"):
         return Literal[tuple(meta["choices"])]
     return tp

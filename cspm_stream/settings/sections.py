@@ -172,11 +172,13 @@ class CloudTrailSettings:
         512 * 1024**2,
         doc="Most bytes one CloudTrail file or S3 object may decompress to (more, e.g. a gzip bomb: refused).",
         min=1024,
+        max=2**40,  # above the default ceiling: a byte count
     )
     max_line_bytes: int = setting(
         64 * 1024**2,
         doc="Longest JSON line or document read whole (a CloudTrail log file is one line); longer ones are refused.",
         min=1024,
+        max=2**40,  # above the default ceiling: a byte count
     )
 
 
@@ -444,8 +446,14 @@ class AlertSettings:
     )
 
     def validate(self, prefix: str) -> None:
+        from cspm_stream.models.ocsf import SCHEMA_BY_CLASS  # the finding classes the product emits
+
         for i, r in enumerate(self.routes):
             check_account_ids(f"{prefix}.routes[{i}].accounts[{{i}}]", r.accounts)
+            for j, cls in enumerate(r.classes):
+                if cls not in SCHEMA_BY_CLASS:  # a typo would make the route match nothing, silently
+                    known = ", ".join(str(c) for c in sorted(SCHEMA_BY_CLASS))
+                    raise ConfigError(f"{prefix}.routes[{i}].classes[{j}]", cls, f"not an OCSF class ({known})")
             if r.sink not in self.sinks:
                 raise ConfigError(f"{prefix}.routes[{i}].sink", r.sink, f"no such sink (have: {', '.join(self.sinks)})")
 

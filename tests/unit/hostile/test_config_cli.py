@@ -42,6 +42,14 @@ def _one_line(err: str) -> str:
         (b"remediation:\n  accounts:\n    '1234': auto\n", "remediation.accounts.1234='1234': must be a 12-digit"),
         (b"web:\n  port: 1e9\n", "web.port"),
         (b"\x00\x01\x02", "config error"),
+        # out of range without a declared max: the shutdown watchdog's timer overflowed (a traceback at stop)
+        (b"app:\n  shutdown_timeout_s: 1e35\n", "app.shutdown_timeout_s='1e35': must be <= 1000000000"),
+        (b"app:\n  batch_max: 99999999999999999999999999\n", "app.batch_max"),
+        # a route class that no finding has: the route would match nothing, silently
+        (
+            b"alerts:\n  routes: [{name: r, sink: siem, classes: [203]}]\n",
+            "alerts.routes[0].classes[0]=203: not an OCSF class (2003, 2004)",
+        ),
     ],
 )
 def test_bad_config_files_are_one_line_exit_2(
@@ -52,6 +60,30 @@ def test_bad_config_files_are_one_line_exit_2(
     code, err = _run(capsys, "-c", str(cfg), "topics", "list")
     line = _one_line(err)
     assert code == 2 and expect in line and str(cfg) in line, line
+
+
+def test_every_number_has_a_ceiling() -> None:
+    """No numeric setting takes any size: an unbounded timeout reached a thread/socket wait and overflowed."""
+    from cspm_stream.errors import ConfigError
+    from cspm_stream.settings import Settings, load
+    from cspm_stream.settings.loader import flat_keys, hints
+
+    numeric = [key for key, f in flat_keys(Settings).items() if hints(_owner(key))[f.name] in (int, float)]
+    assert len(numeric) > 30
+    for key in numeric:
+        section, name = key.split(".")
+        with pytest.raises(ConfigError, match=f"{key}=.*must be <= "):
+            load(data={section: {name: 10**13}}, environ={})
+
+
+def _owner(key: str) -> type:
+    from cspm_stream.settings import Settings
+    from cspm_stream.settings.loader import hints
+
+    owner: type = Settings
+    for part in key.split(".")[:-1]:
+        owner = hints(owner)[part]
+    return owner
 
 
 def test_unknown_variable_is_refused_by_name_never_value(

@@ -16,7 +16,11 @@ A value that is not an ``activity.v1`` record, or whose record has no usable
 (:mod:`cspm_stream.detect.records`), raises :class:`~cspm_stream.errors.DecodeError`
 naming the field (the runtime writes a dead letter with the original bytes). A record
 whose evaluation overruns ``detection.eval_budget_ms`` raises
-:class:`~cspm_stream.detect.engine.BudgetExceeded` and is dead-lettered the same way.
+:class:`~cspm_stream.detect.engine.BudgetExceeded` and is dead-lettered the same way. So is
+a record whose event time is more than :data:`MAX_FUTURE_S` ahead of the wall clock: the
+engine's watermark (the highest event time seen on a partition, kept in its state) never
+moves back, so one record dated 9999 would make every later record of the partition late
+and no correlation would ever fire there again.
 A redelivered record (same ``eventID``) emits nothing.
 
 Metrics (in the process registry, when given): ``cspm_rule_matches_total{rule,status}``
@@ -26,6 +30,7 @@ Metrics (in the process registry, when given): ``cspm_rule_matches_total{rule,st
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +55,9 @@ if TYPE_CHECKING:
     from cspm_stream.observability.metrics import Metrics
 
 log = structlog.get_logger("cspm_stream.detect")
+#: how far ahead of the wall clock an event time may be (clock skew); a record further ahead is
+#: refused before it can advance the partition's watermark
+MAX_FUTURE_S = 300
 DETECTION_SCHEMA = SCHEMA_BY_CLASS[DETECTION_FINDING]
 RESCAN_SCHEMA = "rescan.v1"
 
@@ -63,10 +71,16 @@ class DetectHandler:
     assigns_changes = True
 
     def __init__(
-        self, engine: DetectionEngine, *, clock: Callable[[], str] = now_iso, metrics: Metrics | None = None
+        self,
+        engine: DetectionEngine,
+        *,
+        clock: Callable[[], str] = now_iso,
+        metrics: Metrics | None = None,
+        wall_s: Callable[[], float] = time.time,
     ) -> None:
         self.engine = engine
         self.clock = clock
+        self.wall_s = wall_s  # bounds event times from above (MAX_FUTURE_S)
         self.metrics = DetectMetrics(metrics) if metrics is not None else None
         if self.metrics is not None:
             engine.on_match = self.metrics.matched
@@ -82,6 +96,12 @@ class DetectHandler:
             t = to_ms(act.event_time)
         except ValueError:
             raise DecodeError(f"event_time {act.event_time!r} is not an ISO 8601 time") from None
+        ahead_s = t / 1000 - self.wall_s()
+        if ahead_s > MAX_FUTURE_S:
+            raise DecodeError(
+                f"event_time {act.event_time[:64]!r} is {ahead_s:.0f} s ahead of the clock "
+                f"(more than {MAX_FUTURE_S} s): refused, it would advance the watermark"
+            )
         try:
             out = self.engine.process(rec, state, partition=meta.partition, principal=act.principal, event_time_ms=t)
         except BudgetExceeded:
@@ -163,4 +183,6 @@ def build_detect_handler(
 
 def build_stage(ctx: RoleContext) -> StageParts:
     """Daemon factory (role ``process``): the detect handler on the context's clock."""
-    return StageParts(build_detect_handler(ctx.settings, clock=lambda: iso(ctx.clock()), metrics=ctx.metrics))
+    handler = build_detect_handler(ctx.settings, clock=lambda: iso(ctx.clock()), metrics=ctx.metrics)
+    handler.wall_s = ctx.time
+    return StageParts(handler)

@@ -24,6 +24,7 @@ the named configs; aiokafka has no call for it, so its request is declared here.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -211,6 +212,7 @@ async def check(
                 await admin.create_topics(new)
                 for t in new:
                     results[t.name] = TopicCheck(t.name, created=True)
+                await _await_visible(admin, [t.name for t in new], kafka.request_timeout_s)
             except TopicAlreadyExistsError:  # raced with another creator: verify below
                 existing = set(await admin.list_topics())
                 for t in new:
@@ -222,6 +224,19 @@ async def check(
         return [results[name] for name, _ in wanted]
     finally:
         await admin.close()
+
+
+async def _await_visible(admin: AIOKafkaAdminClient, names: Sequence[str], timeout_s: float) -> None:
+    """Return once every created topic is in the broker's metadata (a broker answers CreateTopics
+    before its metadata cache holds the topic): whoever runs next after ``topics create`` finds them.
+    Gives up silently after ``timeout_s`` (the creation itself succeeded)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    delay = 0.05
+    while not set(names) <= set(await admin.list_topics()):
+        if asyncio.get_running_loop().time() >= deadline:
+            return
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 1.0)
 
 
 async def _compare_existing(

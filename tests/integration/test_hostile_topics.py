@@ -53,7 +53,15 @@ async def _alter_legacy(s: Settings, logical: str, configs: dict[str, str]) -> N
     admin = AIOKafkaAdminClient(**client_options(s.kafka))
     await admin.start()
     try:
-        await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, s.kafka.topic(logical), configs)])
+        name = s.kafka.topic(logical)
+        await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, name, configs)])
+        # the broker answers before its metadata holds the change: wait until a describe shows it
+        for _ in range(100):
+            now = (await describe_configs(admin, [name]))[name]
+            if all(now.get(k) == v for k, v in configs.items()):
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{name}: altered configs never became visible")
     finally:
         await admin.close()
 

@@ -7,9 +7,19 @@ positive operator (StringEquals/Like, ArnEquals/Like, IpAddress, ForAnyValue:...
 without ``IfExists`` on one of: aws:SourceVpce, aws:SourceVpc, aws:SourceArn,
 aws:SourceAccount, aws:SourceOwner, aws:PrincipalOrgID, aws:PrincipalOrgPaths,
 aws:PrincipalAccount, aws:PrincipalArn, aws:userid, aws:SourceIp (unless it is
-0.0.0.0/0 or ::/0) — with a value that is not just ``*``.
+0.0.0.0/0 or ::/0), kms:CallerAccount, sns:Endpoint — with a value that names
+something: under a wildcard operator (StringLike, ArnLike, ArnEquals) a value whose
+account, organisation, endpoint or ARN account field is a wildcard (``o-*``,
+``arn:aws:iam::*:role/*``) narrows nothing; under StringEquals ``*`` is a literal.
+``ForAllValues:`` does not narrow an Allow (it is true when the key is absent from
+the request), nor does ``kms:ViaService`` alone (a caller of any account can use
+the key through the service). EFS's ``Bool elasticfilesystem:AccessedViaMountTarget
+true`` (the console's "prevent anonymous access") limits access to NFS clients of
+the file system's mount targets, in its VPC: not public.
 A public Allow is also neutralised by a public ``Deny`` of the same actions whose
-condition denies every caller outside such a narrowing key (StringNotEquals...).
+condition denies every caller outside such a narrowing key (StringNotEquals...,
+IfExists and ForAllValues included: both are true, so deny, when the key is absent;
+``ForAnyValue:`` is false then and does not).
 """
 
 from __future__ import annotations
@@ -35,10 +45,13 @@ NARROWING_KEYS = frozenset(
         "aws:userid",
         "aws:SourceIp",
         "kms:CallerAccount",
-        "kms:ViaService",
         "sns:Endpoint",
     )
 )
+#: keys whose value is an ARN: a wildcard in its account field (or the whole ARN) names any account
+_ARN_KEYS = frozenset(("aws:sourcearn", "aws:principalarn"))
+#: operators that read ``*`` and ``?`` as wildcards
+_WILDCARD_OPS = frozenset(("stringlike", "stringnotlike", "arnlike", "arnnotlike", "arnequals", "arnnotequals"))
 _POSITIVE_OPS = ("stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike", "ipaddress")
 _NEGATIVE_OPS = (
     "stringnotequals",
@@ -74,38 +87,91 @@ def principal_is_public(st: dict[str, Any]) -> bool:
     return False
 
 
-def _op_name(op: str) -> tuple[str, bool]:
-    """Lower-cased base operator and whether it ends with IfExists."""
-    base = op.split(":", 1)[1] if ":" in op else op  # ForAnyValue:/ForAllValues:
+def _op_name(op: str) -> tuple[str, bool, str]:
+    """Lower-cased base operator, whether it ends with IfExists, and its set qualifier ("" or forallvalues/...)."""
+    qualifier, _, base = op.rpartition(":")  # ForAnyValue:/ForAllValues:
     base = base.lower()
     if base.endswith("ifexists"):
-        return base[: -len("ifexists")], True
-    return base, False
+        return base[: -len("ifexists")], True, qualifier.lower()
+    return base, False, qualifier.lower()
 
 
-def _narrows(value: Any, key: str) -> bool:
-    vals = [v for v in as_list(value) if isinstance(v, str | int)]
+def _wild(text: str) -> bool:
+    return "*" in text or "?" in text
+
+
+def _broad(value: str, key: str, op: str) -> bool:
+    """Does this condition value leave the caller unrestricted (any account, org, network)?"""
+    v = value.strip()
+    if key == "aws:sourceip":
+        return v in _WORLD
+    if not v:
+        return True
+    if op not in _WILDCARD_OPS:
+        return False  # StringEquals & co. compare literally: "*" matches only "*"
+    if not _wild(v):
+        return False
+    if key in _ARN_KEYS:
+        parts = v.split(":", 5)
+        if len(parts) < 6:
+            return True  # "*", "arn:aws:*": any ARN
+        account, resource = parts[4], parts[5]
+        if account == "":  # S3 bucket ARNs: the bucket name is the restriction
+            return resource.strip("*?/") == ""
+        return _wild(account)
+    if key == "aws:principalorgpaths":
+        return _wild(v.split("/", 1)[0])
+    if key == "aws:userid":
+        return _wild(v.split(":", 1)[0])
+    if key == "sns:endpoint":
+        return v.strip("*?") == "" or v.rstrip("*?") in ("http://", "https://", "")
+    return True  # an account, organisation, VPC (endpoint) id with a wildcard
+
+
+def _narrows(value: Any, key: str, op: str) -> bool:
+    vals = [str(v) for v in as_list(value) if isinstance(v, str | int) and not isinstance(v, bool)]
     if not vals:
         return False
-    if any(str(v).strip() == "*" for v in vals):
-        return False
-    return not (key == "aws:sourceip" and any(str(v).strip() in _WORLD for v in vals))
+    return not any(_broad(v, key, op) for v in vals)
 
 
 def condition_narrows(cond: Any, ops: tuple[str, ...]) -> bool:
-    """A condition block contains a narrowing key under one of ``ops`` (no IfExists)."""
+    """A condition block contains a narrowing key under one of ``ops``.
+
+    ``ops`` positive (an Allow): ``IfExists`` and ``ForAllValues:`` do not narrow (true when the key is
+    absent). ``ops`` negative (a Deny of everyone else): ``ForAnyValue:`` does not (false when absent).
+    """
     if not isinstance(cond, dict):
         return False
+    negative = ops is _NEGATIVE_OPS
     for op, body in cond.items():
         if not isinstance(op, str) or not isinstance(body, dict):
             continue
-        base, if_exists = _op_name(op)
-        if if_exists or base not in ops:
+        base, if_exists, qualifier = _op_name(op)
+        if base not in ops:
+            continue
+        if negative:
+            if qualifier == "foranyvalue":
+                continue
+        elif if_exists or qualifier == "forallvalues":
             continue
         for key, value in body.items():
             k = str(key).lower()
-            if k in NARROWING_KEYS and _narrows(value, k):
+            if k in NARROWING_KEYS and _narrows(value, k, base):
                 return True
+    return False
+
+
+def _efs_mount_target_only(cond: Any) -> bool:
+    if not isinstance(cond, dict):
+        return False
+    for op, body in cond.items():
+        if isinstance(op, str) and op.lower() == "bool" and isinstance(body, dict):
+            for key, value in body.items():
+                if str(key).lower() == "elasticfilesystem:accessedviamounttarget":
+                    vals = as_list(value)
+                    if vals and all(str(v).lower() == "true" for v in vals):
+                        return True
     return False
 
 
@@ -138,7 +204,8 @@ def policy_is_public(doc: Any, actions: list[str] | None = None) -> bool:
     for st in sts:
         if not is_allow(st) or not principal_is_public(st) or not _action_matches(st, wanted):
             continue
-        if condition_narrows(st.get("Condition"), _POSITIVE_OPS):
+        cond = st.get("Condition")
+        if condition_narrows(cond, _POSITIVE_OPS) or _efs_mount_target_only(cond):
             continue
         if any(_deny_covers(d, st) for d in denies):
             continue

@@ -19,25 +19,31 @@ from cspm_stream.policy.checks.statements import (
 )
 from cspm_stream.policy.paths import MISSING, compile_path
 
-#: IAM write actions whose exclusion means a NotAction grant is not full admin
-_PRIVILEGE_ACTIONS = (
+#: IAM actions any one of which lets a principal grant itself every permission (attach or write a policy
+#: to itself, its group or a role it can assume; replace a policy's default version). A NotAction grant
+#: or a Deny is only "not admin" when it removes ALL of them: excluding iam:PassRole alone leaves
+#: iam:AttachUserPolicy, one call away from AdministratorAccess.
+_SELF_GRANT_ACTIONS = (
     "iam:AttachUserPolicy",
+    "iam:AttachGroupPolicy",
     "iam:AttachRolePolicy",
     "iam:PutUserPolicy",
+    "iam:PutGroupPolicy",
     "iam:PutRolePolicy",
     "iam:CreatePolicyVersion",
-    "iam:CreateAccessKey",
-    "iam:PassRole",
+    "iam:SetDefaultPolicyVersion",
+    "iam:AddUserToGroup",
+    "iam:UpdateAssumeRolePolicy",
 )
 
 
 def _denies_privilege(st: dict[str, Any]) -> bool:
-    """An unconditional Deny on ``*`` that removes everything or IAM privilege actions."""
+    """An unconditional Deny on ``*`` that removes everything or every self-grant IAM action."""
     if not is_deny(st) or has_condition(st) or not all_resources(st):
         return False
     if "NotAction" in st:
         return True  # denies everything except a few actions
-    return any(grants_action(st, a) for a in _PRIVILEGE_ACTIONS)
+    return all(grants_action(st, a) for a in _SELF_GRANT_ACTIONS)
 
 
 def document_allows_admin(doc: Any, *, include_conditional: bool = True, not_action: bool = True) -> bool:
@@ -45,9 +51,10 @@ def document_allows_admin(doc: Any, *, include_conditional: bool = True, not_act
 
     * ``Allow`` + ``Action: "*"``/``"*:*"`` + ``Resource: "*"`` is admin.
     * ``Allow`` + ``NotAction`` + ``Resource: "*"`` is admin unless the NotAction list
-      excludes IAM privilege actions (e.g. PowerUserAccess excludes ``iam:*``).
-    * An unconditional ``Deny`` on ``*`` of everything (NotAction) or of IAM privilege
-      actions cancels it. Conditional allows count unless ``include_conditional`` is false.
+      excludes every self-grant IAM action (PowerUserAccess excludes ``iam:*``; excluding
+      only ``iam:PassRole`` still allows ``iam:AttachUserPolicy``: admin).
+    * An unconditional ``Deny`` on ``*`` of everything (NotAction) or of every self-grant
+      IAM action cancels it. Conditional allows count unless ``include_conditional`` is false.
     """
     sts = statements(doc)
     admin = False
@@ -60,7 +67,7 @@ def document_allows_admin(doc: Any, *, include_conditional: bool = True, not_act
             admin = True
         elif not_action and "NotAction" in st:
             excluded = [p for p in as_list(st["NotAction"]) if isinstance(p, str)]
-            if not any(iam_match(p, a) for p in excluded for a in _PRIVILEGE_ACTIONS):
+            if not all(any(iam_match(p, a) for p in excluded) for a in _SELF_GRANT_ACTIONS):
                 admin = True
         if admin:
             break

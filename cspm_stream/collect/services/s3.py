@@ -1,4 +1,10 @@
-"""S3: buckets (global listing, per-bucket region) and account-level Block Public Access."""
+"""S3: buckets (global listing, per-bucket region) and account-level Block Public Access.
+
+Each bucket also carries ``AccountPublicAccessBlock``: the account-level Block Public Access configuration
+(s3control GetPublicAccessBlock, read once per job; null when none is set), because it overrides the bucket's
+ACL (IgnorePublicAcls) and policy (RestrictPublicBuckets) as the bucket's own block does: a bucket with a
+public policy is not public while either block restricts it.
+"""
 
 from __future__ import annotations
 
@@ -43,6 +49,11 @@ async def _account_pab(calls: Calls, item: Item) -> Any:
     return resp.get("PublicAccessBlockConfiguration")
 
 
+async def _account_pab_shared(calls: Calls, item: Item) -> Any:
+    """The account-level block, read once per job for all buckets (a failure too: each bucket then lists it)."""
+    return await calls.cached("s3-account-public-access-block", lambda: _account_pab(calls, item))
+
+
 BUCKET_DETAILS = (
     # ListBuckets answers BucketRegion on current AWS; older endpoints (moto) need GetBucketLocation
     Detail(
@@ -65,6 +76,7 @@ BUCKET_DETAILS = (
         member("PublicAccessBlockConfiguration"),
         frozenset({"NoSuchPublicAccessBlockConfiguration"}),
     ),
+    Detail("AccountPublicAccessBlock", fn=_account_pab_shared),
     Detail(
         "Encryption",
         "get_bucket_encryption",

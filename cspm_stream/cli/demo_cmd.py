@@ -15,7 +15,29 @@ def register(sub: Any) -> None:
         default=None,
         help="use this moto server (e.g. the compose demo profile's) instead of starting an embedded one",
     )
+    p.add_argument(
+        "--services",
+        type=_services,
+        default=None,
+        metavar="LIST",
+        help="comma-separated scan services (default: cloudtrail,ec2,iam,kms,s3, those the demo account uses; "
+        "'all' scans every collector)",
+    )
     p.set_defaults(func=_run)
+
+
+def _services(text: str) -> list[str]:
+    from cspm_stream.collect.services import SPECS
+
+    if text.strip() == "all":
+        return sorted(SPECS)
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(SPECS))
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown scan service(s): {', '.join(u[:40] for u in unknown[:5]) or '(none given)'}"
+        )
+    return names
 
 
 def _run(args: argparse.Namespace) -> int:

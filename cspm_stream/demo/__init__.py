@@ -16,6 +16,11 @@ Besides the report, the output folder receives ``demo-findings.jsonl`` and
 (library log lines of the demo process itself, kept out of the terminal) and
 ``demo-moto.log`` (the embedded moto server, run in its own process). A service moto has no
 backend for (IAM Access Analyzer, WAF Classic) is reported once and left out of the scan.
+
+The demo scans :data:`DEMO_SERVICES`, the services its account is seeded in and its attack
+touches: a daemon with ``scan.services`` empty scans every collector (76 services), most of
+which the demo account does not use, and the first scan would then take minutes on a laptop
+before the seeded findings show.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +50,16 @@ from cspm_stream.demo.attack import steps
 from cspm_stream.demo.display import Display, Recorder
 from cspm_stream.demo.seed import deliver_cloudtrail, seed
 
+#: the scan services the demo account is seeded in (buckets, security groups, volumes, snapshots,
+#: users and the password policy, keys, the trail) and the attack changes
+DEMO_SERVICES = ("cloudtrail", "ec2", "iam", "kms", "s3")
 
-def unsupported_services() -> dict[str, str]:
-    """{scan service: name} of the services moto has no backend for (IAM Access Analyzer, WAF
-    Classic …), decided the way moto's server dispatches: by matching the service's endpoint
-    host against moto's backend URL index. The demo leaves them out of the scan and says so
-    once, instead of showing every one of their checks as an error."""
+
+def unsupported_services(services: Iterable[str] | None = None) -> dict[str, str]:
+    """{scan service: name} of ``services`` (default: every collector) moto has no backend for
+    (IAM Access Analyzer, WAF Classic …), decided the way moto's server dispatches: by matching
+    the service's endpoint host against moto's backend URL index. The demo leaves them out of
+    the scan and says so once, instead of showing every one of their checks as an error."""
     import botocore.session
     from moto import backend_index
 
@@ -57,8 +67,11 @@ def unsupported_services() -> dict[str, str]:
 
     session = botocore.session.get_session()
     patterns = [p for _, p in backend_index.backend_url_patterns]
+    wanted = set(SPECS) if services is None else set(services)
     out: dict[str, str] = {}
     for key, specs in sorted(SPECS.items()):
+        if key not in wanted:
+            continue
         for client in sorted({sp.service for sp in specs}):
             model = session.get_service_model(client)
             url = f"https://{model.endpoint_prefix}.us-east-1.amazonaws.com"
@@ -234,12 +247,12 @@ async def run_demo(args: argparse.Namespace) -> DemoResult:
         )
         for label in seeded.bad:
             print(f"    ✗ {label}")
-        from cspm_stream.collect.services import SPECS
-
-        unsupported = unsupported_services()
+        chosen = tuple(getattr(args, "services", None) or DEMO_SERVICES)
+        unsupported = unsupported_services(chosen)
         for label in unsupported.values():
             print(f"● {label}: not served by this endpoint (moto has no backend for it), left out of the scan")
-        services = sorted(set(SPECS) - set(unsupported)) if unsupported else None
+        services = sorted(set(chosen) - set(unsupported))
+        print(f"● scanning {', '.join(services)}: the services the demo account uses (cspm-stream demo --services)")
         prefix = f"demo{uuid.uuid4().hex[:6]}."
         cfg = _config(prefix, moto.endpoint_url, seeded.trail_queue_url, str(workdir / "data"), services)
         cfg_path = workdir / "cspm.yaml"

@@ -38,14 +38,14 @@ def builtin_policy_dir() -> Path:
 
 
 def policy_files(dirs: Iterable[str | Path]) -> list[Path]:
-    """Every ``*.yaml``/``*.yml`` below the folders (sorted, recursive)."""
+    """Every ``*.yaml``/``*.yml`` below the folders (sorted, recursive); a path that is not a folder is
+    kept as given, so one that does not exist (a typo in ``policy.policy_dirs``) fails to read, naming
+    itself, instead of loading nothing without a word."""
     out: list[Path] = []
     for d in dirs:
         p = Path(d)
-        if p.is_file():
-            out.append(p)
-            continue
         if not p.is_dir():
+            out.append(p)
             continue
         out.extend(sorted(x for x in p.rglob("*") if x.suffix in (".yaml", ".yml") and x.is_file()))
     return out

@@ -34,7 +34,7 @@ from typing import Any
 from cspm_stream import safe_regex
 from cspm_stream.errors import DefinitionError
 from cspm_stream.policy.operators import epoch_seconds, glob_to_regex
-from cspm_stream.policy.yamlio import YamlReadError, loads
+from cspm_stream.policy.yamlio import YamlReadError, loads, read_text
 
 _CRITERIA = ("account", "region", "policy", "resource_type", "arn", "tags", "all", "any", "not")
 _ENTRY_KEYS = ("id", "reason", "owner", "expires", *_CRITERIA)
@@ -241,11 +241,11 @@ class MutelistSource:
             return self.current
         try:
             st = os.stat(self.path)
-            text = self.path.read_text(encoding="utf-8")
+            text = read_text(self.path)
         except OSError as exc:
             raise MutelistError(str(self.path), f"cannot read: {exc.strerror or exc}") from None
-        except UnicodeDecodeError as exc:
-            raise MutelistError(str(self.path), f"not UTF-8 text (undecodable byte at offset {exc.start})") from None
+        except YamlReadError as exc:
+            raise MutelistError(str(self.path), str(exc)) from None
         self.current = parse_mutelist(text, str(self.path))
         self._mtime = st.st_mtime_ns
         return self.current
@@ -263,9 +263,9 @@ class MutelistSource:
         if mtime == self._mtime:
             return self.current
         try:
-            self.current = parse_mutelist(self.path.read_text(encoding="utf-8"), str(self.path))
+            self.current = parse_mutelist(read_text(self.path), str(self.path))
             self.last_error = None
-        except (MutelistError, OSError, UnicodeDecodeError) as exc:
+        except (MutelistError, OSError, YamlReadError) as exc:
             # an edit that breaks the file keeps the previous mutelist (the error is reported)
             self.last_error = exc if isinstance(exc, MutelistError) else MutelistError(str(self.path), str(exc))
         self._mtime = mtime

@@ -50,6 +50,14 @@ def url_origin(url: str) -> str:
     return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
 
 
+def _redirect_target(location: str, url: str) -> str:
+    """Where a ``Location`` points, as ``scheme://host[:port]`` ('//host/x' is another host: scheme-relative)."""
+    location = location.strip()
+    if location.startswith(("//", "\\\\", "/\\", "\\/")):  # browsers read backslashes as slashes
+        return url_origin(urlsplit(url).scheme + "://" + location.replace("\\", "/").lstrip("/"))
+    return url_origin(location) if "://" in location else "the same host"
+
+
 class Redactor:
     """Replaces every registered secret string (and the parts of a URL that may carry one) with ``***``."""
 
@@ -174,8 +182,7 @@ class HttpDelivery:
                 if 200 <= status < 300 or status in accept:
                     return HttpResponse(status, data, dict(resp.headers))
                 if 300 <= status < 400:
-                    location = resp.headers.get("Location", "")
-                    to = url_origin(location) if "://" in location else "the same host"
+                    to = _redirect_target(resp.headers.get("Location", ""), url)
                     raise self._error(
                         f"HTTP {status} redirect from {where} to {to} refused: redirects are never followed",
                         retriable=True,

@@ -250,11 +250,18 @@ class DetectionEngine:
         """
         if self._clipped:
             self._clipped.clear()
+        # plain loops: a record has a few candidates, and a comprehension costs a call of its own
+        hits: list[DetectionRule] = []
         budget = self._budget
         if not budget:
-            return [r for r in cands if r.residual(rec)]
+            for r in cands:
+                if r.residual(rec):
+                    hits.append(r)
+            return hits
         started = time.perf_counter()
-        hits = [r for r in cands if r.residual(rec)]  # each is linear in bounded values
+        for r in cands:
+            if r.residual(rec):  # each is linear in bounded values
+                hits.append(r)
         if time.perf_counter() - started <= budget:
             return hits
         cpu = time.thread_time

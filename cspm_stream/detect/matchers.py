@@ -79,6 +79,20 @@ def _clipped(limit: int, field: str = "", sink: set[str] | None = None) -> Calla
     return clip
 
 
+def _on_text(test: Callable[[str], bool], limit: int, field: str, sink: set[str] | None) -> ValueMatcher:
+    """``test`` on the value's text cut to ``limit`` (see :func:`_clipped`); a string within the
+    limit, the usual value, goes straight to ``test``."""
+    clip = _clipped(limit, field, sink)
+
+    def match(v: Any) -> bool:
+        if v.__class__ is str and len(v) <= limit:
+            return test(v)
+        t = clip(v)
+        return t is not None and test(t)
+
+    return match
+
+
 def string_matcher(
     s: SigmaString, limit: int = MAX_FIELD_CHARS, *, field: str = "", sink: set[str] | None = None
 ) -> ValueMatcher:
@@ -143,9 +157,7 @@ def regex_matcher(
         )
     except safe_regex.RegexError as exc:
         raise Unsupported(f"regular expression {source!r}: {exc}") from None
-    search = pat.search
-    clip = _clipped(limit, field, sink)
-    return lambda v: (t := clip(v)) is not None and search(t)
+    return _on_text(pat.search, limit, field, sink)
 
 
 def _number(v: Any) -> float | None:
@@ -307,9 +319,7 @@ def strings_matcher(
         if s.contains_placeholder():
             raise Unsupported("unresolved placeholder")
     pat = safe_regex.compile("|".join(f"(?:{_wildcard_regex(s)})" for s in strings), ignorecase=not cased, dotall=True)
-    full = pat.fullmatch
-    clip = _clipped(limit, field, sink)
-    return lambda v: (t := clip(v)) is not None and full(t)
+    return _on_text(pat.fullmatch, limit, field, sink)
 
 
 def one_of(field: str, values: frozenset[str], vocab: Vocabulary | None = None) -> Predicate:

@@ -124,10 +124,11 @@ def _bucket_policies() -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def _acl(s3: Any, bucket: str, uri: str, permission: str) -> None:
+def _acl(s3: Any, bucket: str, uri: str, *permissions: str) -> None:
+    """Explicit grants (moto's canned public-read-write grants READ only)."""
     owner = s3.get_bucket_acl(Bucket=bucket)["Owner"]
-    grant = {"Grantee": {"Type": "Group", "URI": uri}, "Permission": permission}
-    s3.put_bucket_acl(Bucket=bucket, AccessControlPolicy={"Owner": owner, "Grants": [grant]})
+    grants = [{"Grantee": {"Type": "Group", "URI": uri}, "Permission": p} for p in permissions]
+    s3.put_bucket_acl(Bucket=bucket, AccessControlPolicy={"Owner": owner, "Grants": grants})
 
 
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
@@ -149,7 +150,7 @@ def seed_s3(m: MotoServer) -> None:
     # public policy and ACL, both made ineffective by the bucket's own Block Public Access
     s3.create_bucket(Bucket="tnd-public-but-blocked")
     s3.put_bucket_policy(Bucket="tnd-public-but-blocked", Policy=_doc(_get("tnd-public-but-blocked")))
-    s3.put_bucket_acl(Bucket="tnd-public-but-blocked", ACL="public-read-write")
+    _acl(s3, "tnd-public-but-blocked", ALL_USERS, "READ", "WRITE")
     s3.put_public_access_block(Bucket="tnd-public-but-blocked", PublicAccessBlockConfiguration=BPA_ALL)
     # BlockPublicPolicy/BlockPublicAcls only refuse new public settings: existing ones stay effective
     s3.create_bucket(Bucket="tnd-public-block-new-only")
@@ -557,7 +558,12 @@ EXPECTED: list[tuple[str, str, int, str]] = [
     ("ec2_sg_ingress_all_ports_world", "tnd-sg-range-3000-4000", PASS, "not every port"),
     ("ec2_sg_ingress_ssh_world", "tnd-sg-proto-all", FAIL, "protocol -1 is every port"),
     ("ec2_sg_ingress_rdp_world", "tnd-sg-proto-all", FAIL, "protocol -1 is every port"),
-    ("ec2_sg_ingress_all_ports_world", "tnd-sg-proto-all", FAIL, "protocol -1"),
+    (
+        "ec2_sg_ingress_all_ports_world",
+        "tnd-sg-proto-all",
+        FAIL,
+        "protocol -1; attached to nothing, still a rule EC2.19 fails",
+    ),
     ("ec2_sg_ingress_ssh_world", "tnd-sg-ssh-private", PASS, "10.0.0.0/8 is not the internet"),
     ("ec2_sg_ingress_ssh_world", "tnd-sg-ssh-sgref", PASS, "source is a security group"),
     ("ec2_sg_ingress_ssh_world", "tnd-sg-udp-53", PASS, "UDP 53, not SSH"),
@@ -740,7 +746,7 @@ def test_account_wide_block_public_access_and_stopped_trail(moto_server: MotoSer
     s3.create_bucket(Bucket="tnd-acct-public-policy")
     s3.put_bucket_policy(Bucket="tnd-acct-public-policy", Policy=_doc(_get("tnd-acct-public-policy")))
     s3.create_bucket(Bucket="tnd-acct-public-acl")
-    s3.put_bucket_acl(Bucket="tnd-acct-public-acl", ACL="public-read-write")
+    _acl(s3, "tnd-acct-public-acl", ALL_USERS, "READ", "WRITE")
     s3.create_bucket(Bucket="tnd-acct-trail-logs")
     moto_server.boto3_client("s3control", REGION).put_public_access_block(
         AccountId=ACCT, PublicAccessBlockConfiguration=BPA_ALL

@@ -62,19 +62,26 @@ async def _from_kafka(settings: settings_mod.Settings, timeout_s: float) -> Inpu
     return collect([*findings.values.values(), *detections.values.values()])
 
 
+#: longest trend the report draws (ten years of days)
+MAX_TREND_DAYS = 3660
+
+
 def _now_ms(value: str | None) -> int:
     if not value:
         return int(now().timestamp() * 1000)
     try:
-        return int(parse_iso(value).timestamp() * 1000)
+        ms = int(parse_iso(value).timestamp() * 1000)
     except (ValueError, OverflowError, OSError):
         raise UsageError(f"--now {value[:40]!r} is not an ISO 8601 time (e.g. 2026-01-31T12:00:00Z)") from None
+    if ms < 0:  # the trend looks back from --now: before the Unix epoch it ran off the calendar (year 0)
+        raise UsageError(f"--now {value[:40]!r} is before 1970-01-01")
+    return ms
 
 
 def _run(args: argparse.Namespace) -> int:
     settings = settings_mod.load(args.config)
-    if args.trend_days < 1 or args.top < 1:
-        raise UsageError("--trend-days and --top must be >= 1")
+    if not 1 <= args.trend_days <= MAX_TREND_DAYS or args.top < 1:
+        raise UsageError(f"--trend-days must be 1 to {MAX_TREND_DAYS} and --top >= 1")
     if not 0 < args.timeout < float("inf"):
         raise UsageError("--timeout must be a positive number of seconds")
     now_ms = _now_ms(args.now)
@@ -113,7 +120,11 @@ def _run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
     else:
         with out:
-            out.write(data)
+            try:
+                out.write(data)
+                out.flush()
+            except OSError as exc:  # a full disk, a quota: one line, not a traceback
+                raise UsageError(f"cannot write --output {args.output}: {exc.strerror or exc}") from None
     s = report.summary
     score = "n/a" if s.score.value is None else f"{s.score.value:.1f}%"
     rejected = sum(report.rejected.values())

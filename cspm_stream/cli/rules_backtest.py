@@ -21,7 +21,7 @@ from cspm_stream.detect.backtest import Backtest, BacktestReport
 from cspm_stream.errors import ConfigError, DecodeError, KafkaUnavailable
 from cspm_stream.settings import KafkaSettings, Settings
 
-_DURATION = re.compile(r"^(\d+)([smhdw])$")
+_DURATION = re.compile(r"^(\d{1,12})([smhdw])$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -67,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     bt = Backtest(rules, EngineConfig.from_settings(d, budget=False), load_map(d.rescan_map), samples=args.samples)
     cutoff_ms = int((time.time() - since_s) * 1000) if since_s is not None else None
+    if cutoff_ms is not None and cutoff_ms <= 0:
+        cutoff_ms = None  # further back than the Unix epoch: everything retained (a negative time is refused)
     if args.events:
         source = ", ".join(args.events)
         unreadable = _from_files(args.events, settings, bt, cutoff_ms)

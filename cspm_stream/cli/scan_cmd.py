@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import dataclasses
 import io
@@ -221,20 +222,24 @@ def _run(args: argparse.Namespace) -> int:
 
             fault = classify(exc)
             raise CollectionError(f"cannot scan: {fault.code}: {fault.message}", code=fault.code) from None
-        if args.format != "jsonl":
-            shown = [f for f in kept if args.include_passed or f["compliance"]["status_id"] != 1]
-            if args.format == "table":
-                fh.write(_table(shown).encode())
-            elif args.format == "csv":
-                fh.write(_csv(shown).encode())
-            elif args.format in ("sarif", "asff"):
-                fh.write(_tool_format(args.format, shown, s))
-            else:
-                fh.write(_html(kept, s, args.framework))
-        fh.flush()
+        try:
+            if args.format != "jsonl":
+                shown = [f for f in kept if args.include_passed or f["compliance"]["status_id"] != 1]
+                if args.format == "table":
+                    fh.write(_table(shown).encode())
+                elif args.format == "csv":
+                    fh.write(_csv(shown).encode())
+                elif args.format in ("sarif", "asff"):
+                    fh.write(_tool_format(args.format, shown, s))
+                else:
+                    fh.write(_html(kept, s, args.framework))
+            fh.flush()
+        except OSError as exc:  # a full disk, a quota: one line, not a traceback
+            raise UsageError(f"cannot write --output {args.output or '-'}: {exc.strerror or exc}") from None
     finally:
         if args.output:
-            fh.close()
+            with contextlib.suppress(OSError):  # already reported above, or nothing left to write
+                fh.close()
     print(f"scan: {totals.summary()}", file=sys.stderr)
     if args.fail_on:
         threshold = Severity.parse(args.fail_on)

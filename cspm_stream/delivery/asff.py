@@ -88,14 +88,19 @@ def to_asff(a: Alert) -> dict[str, Any]:
             status = "NOT_AVAILABLE"
         doc["Compliance"] = {
             "Status": status,
-            "RelatedRequirements": list(comp.get("requirements") or [])[:32],
+            "RelatedRequirements": _texts(comp.get("requirements"))[:32],
         }
         rem = f.get("remediation") if isinstance(f.get("remediation"), dict) else {}
         assert isinstance(rem, dict)
         if rem.get("desc"):
             rec: dict[str, str] = {"Text": str(rem["desc"])[:512]}
-            refs = rem.get("references") or []
+            refs = _texts(rem.get("references"))
             if refs:
-                rec["Url"] = str(refs[0])
+                rec["Url"] = refs[0][:1024]
             doc["Remediation"] = {"Recommendation": rec}
     return doc
+
+
+def _texts(v: Any) -> list[str]:
+    """The strings of a JSON list (anything else: none): a finding is read, never trusted, for its shape."""
+    return [x for x in v if isinstance(x, str)] if isinstance(v, list) else []

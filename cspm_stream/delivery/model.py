@@ -91,15 +91,15 @@ def alert_from_finding(obj: dict[str, Any], raw: bytes) -> Alert:
             uids.append(str(r["uid"]))
         if r.get("type"):
             types.append(str(r["type"]))
-        for label in r.get("labels") or []:
-            k, sep, v = str(label).partition("=")
+        for label in _items(r.get("labels")):
+            k, sep, v = label.partition("=") if isinstance(label, str) else ("", "", "")
             if sep:
                 tags[k] = v
         if not account and r.get("account_uid"):
             account = str(r["account_uid"])
     comp = obj.get("compliance") if isinstance(obj.get("compliance"), dict) else {}
     assert isinstance(comp, dict)
-    frameworks = tuple(str(f) for f in comp.get("standards") or [])
+    frameworks = tuple(f for f in _items(comp.get("standards")) if isinstance(f, str))
     time_ms = obj["time"]
     if isinstance(time_ms, bool) or not isinstance(time_ms, int):
         raise DecodeError(f"time {time_ms!r} must be epoch milliseconds (integer)")
@@ -120,6 +120,11 @@ def alert_from_finding(obj: dict[str, Any], raw: bytes) -> Alert:
         finding=obj,
         raw=raw,
     )
+
+
+def _items(v: Any) -> list[Any]:
+    """The items of a JSON list; any other type reads as absent (a number or a string is not a list of them)."""
+    return v if isinstance(v, list) else []
 
 
 def _dig(obj: dict[str, Any], *path: str) -> Any:

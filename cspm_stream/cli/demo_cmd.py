@@ -20,8 +20,7 @@ def register(sub: Any) -> None:
         type=_services,
         default=None,
         metavar="LIST",
-        help="comma-separated scan services (default: cloudtrail,ec2,iam,kms,s3, those the demo account uses; "
-        "'all' scans every collector)",
+        help="comma-separated scan services (default: those the demo account uses; 'all' scans every collector)",
     )
     p.set_defaults(func=_run)
 

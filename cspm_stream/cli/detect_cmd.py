@@ -119,9 +119,7 @@ def _detect(args: argparse.Namespace) -> int:
     # does). Parsed records and the engine's state are acyclic, so the cyclic collector has nothing
     # to find in them; left automatic it re-scans the records held by the sort buffer (~0.3 s of CPU
     # per 100,000 records). It runs every GC_EVERY records instead: any garbage cycle stays bounded.
-    # Start-up's own cyclic garbage (pySigma's parse trees, ~40,000 objects) is frozen with the rest
-    # rather than collected: a full pass over the start-up heap costs ~0.1 s of CPU, the garbage a
-    # few MB at most (peak RSS unchanged), and the process ends with the run.
+    gc.collect()
     gc.freeze()
     done = 0
     for chunk in chunks:

@@ -51,6 +51,13 @@ def policy_files(dirs: Iterable[str | Path]) -> list[Path]:
     return out
 
 
+#: longest policy title, other texts (description, rationale, remediation), and list items (ids, URLs)
+TITLE_CHARS = 512
+TEXT_CHARS = 16 * 1024
+ITEM_CHARS = 2048
+MAX_ITEMS = 1000
+
+
 class _V:
     """Validation helpers bound to one file."""
 
@@ -68,6 +75,9 @@ class _V:
         v = obj[key]
         if not isinstance(v, str):
             raise self.err(f"{path}{key}", f"must be a string, got {type(v).__name__}")
+        limit = TITLE_CHARS if key == "title" else TEXT_CHARS
+        if len(v) > limit:  # every finding of the policy carries its texts (topic records are bounded)
+            raise self.err(f"{path}{key}", f"longer than {limit} characters")
         if not empty and required and not v.strip():
             raise self.err(f"{path}{key}", "must not be empty")
         return v.strip()
@@ -79,6 +89,8 @@ class _V:
             v = [v]
         if not isinstance(v, list) or not all(isinstance(x, str) and x for x in v):
             raise self.err(path, "must be a list of non-empty strings")
+        if len(v) > MAX_ITEMS or any(len(x) > ITEM_CHARS for x in v):
+            raise self.err(path, f"at most {MAX_ITEMS} strings of at most {ITEM_CHARS} characters")
         return tuple(v)
 
     def mapping(self, v: Any, path: str) -> dict[str, Any]:

@@ -11,9 +11,12 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 
 from cspm_stream.cli import main
+from cspm_stream.errors import PolicyError
 from cspm_stream.policy import yamlio
+from cspm_stream.policy.loader import load_policy_file
 from cspm_stream.policy.mutelist import MutelistError, MutelistSource
 
 LAUGHS = "".join(
@@ -75,3 +78,29 @@ def test_a_configured_folder_that_does_not_exist_is_an_error(
     assert code == 1
     assert f"{tmp_path / 'typo'}: cannot read: No such file or directory" in out
     assert f"{fifo}: cannot read: not a regular file" in out
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("title", "T" * 1_000_000), ("description", "D" * 1_000_000), ("references", ["https://x/" + "r" * 1_000_000])],
+)
+def test_policy_texts_are_bounded_and_errors_short(tmp_path: Path, field: str, value: object) -> None:
+    """A 1 MB policy title was accepted (every finding of the policy would carry it); the error is short."""
+    doc: dict[str, object] = {
+        "id": "long_texts",
+        "title": "t",
+        "description": "d",
+        "severity": "low",
+        "resource_type": "aws.s3.bucket",
+        "condition": {"path": "Name", "op": "eq", "value": "x"},
+        "remediation": {"text": "x"},
+    }
+    if field == "references":
+        doc["remediation"] = {"text": "x", "references": value}
+    else:
+        doc[field] = value
+    path = tmp_path / "long_texts.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(PolicyError) as info:
+        load_policy_file(path, strict=False)
+    assert "characters" in str(info.value) and len(str(info.value)) < 300

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from cspm_stream.detect.backtest import Backtest, BacktestReport
+from cspm_stream.detect.bounded import clip
 from cspm_stream.errors import ConfigError, DecodeError, KafkaUnavailable
 from cspm_stream.settings import KafkaSettings, Settings
 
@@ -59,9 +60,9 @@ def run(args: argparse.Namespace) -> int:
     d = settings.detection
     rules = load_paths(args.rules, d.placeholders, vocab=vocabulary(d))
     for err in rules.errors:
-        print(f"rule failed to load: {err}", file=sys.stderr)
+        print(f"rule failed to load: {clip(str(err), 2048)}", file=sys.stderr)
     for warn in rules.warnings:
-        print(f"rule warning: {warn}", file=sys.stderr)
+        print(f"rule warning: {clip(str(warn), 2048)}", file=sys.stderr)
     if not rules.loaded:
         print("cspm-stream rules backtest: no rule loaded from " + ", ".join(args.rules), file=sys.stderr)
         return 2

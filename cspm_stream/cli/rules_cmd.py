@@ -56,6 +56,17 @@ def register(sub: Any) -> None:
     rules_backtest.register(rsub)
 
 
+def _short(x: object) -> str:
+    """A rule's title or load error as printed: a rule file can hold a megabyte-long title."""
+    from cspm_stream.detect.bounded import clip
+
+    return clip(str(x), PRINT_CHARS)
+
+
+#: longest rule title or load error printed (the rest is cut with a visible marker)
+PRINT_CHARS = 2048
+
+
 def _list(args: argparse.Namespace) -> int:
     from cspm_stream.detect.catalog import load_rules
 
@@ -63,9 +74,9 @@ def _list(args: argparse.Namespace) -> int:
     rs = load_rules(settings.detection, args.paths, builtin=not args.no_builtin)
     for info in sorted(rs.infos(), key=lambda i: (i.file, i.title)):
         tactics = ",".join(info.tactics) or "-"
-        print(f"{info.id}\t{info.level}\t{info.kind}\t{info.title}\t{tactics}")
+        print(f"{info.id}\t{info.level}\t{info.kind}\t{_short(info.title)}\t{tactics}")
     for err in rs.errors:
-        print(f"FAILED {err}", file=sys.stderr)
+        print(f"FAILED {_short(err)}", file=sys.stderr)
     print(f"loaded {rs.loaded}, failed {len(rs.errors)}", file=sys.stderr)
     return 1 if rs.errors else 0
 
@@ -77,9 +88,9 @@ def _validate(args: argparse.Namespace) -> int:
     settings = load(args.config)
     rs = load_paths(args.paths, settings.detection.placeholders, vocab=vocabulary(settings.detection))
     for err in rs.errors:
-        print(str(err))
+        print(_short(err))
     for warn in rs.warnings:
-        print(f"WARNING {warn}")
+        print(f"WARNING {_short(warn)}")
     print(f"loaded {rs.loaded}, failed {len(rs.errors)}, warnings {len(rs.warnings)}")
     return 1 if rs.errors else 0
 
@@ -92,7 +103,7 @@ def _test(args: argparse.Namespace) -> int:
     paths = [*args.paths] if args.paths else rule_paths(settings.detection)
     report = run_rule_tests(paths, settings.detection)
     for err in report.load_errors:
-        print(f"LOAD FAILED {err}")
+        print(f"LOAD FAILED {_short(err)}")
     for res in report.results:
         if not res.ok or args.verbose:
             status = "ok  " if res.ok else "FAIL"
@@ -143,7 +154,7 @@ def _coverage(args: argparse.Namespace) -> int:
     d = settings.detection
     rs = load_rules(d, args.paths, builtin=not args.no_builtin)
     for err in rs.errors:
-        print(f"FAILED {err}", file=sys.stderr)
+        print(f"FAILED {_short(err)}", file=sys.stderr)
     cov = coverage(rs, frozenset(d.shadow_rules))
     if args.navigator:
         try:

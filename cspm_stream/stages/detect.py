@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from cspm_stream.detect.actor import change_of
-from cspm_stream.detect.bounded import detection_bytes
+from cspm_stream.detect.bounded import clip, detection_bytes
 from cspm_stream.detect.catalog import load_rules
 from cspm_stream.detect.engine import BudgetExceeded, DetectionEngine, EngineConfig
 from cspm_stream.detect.rescan import RescanTarget, load_map
@@ -159,10 +159,15 @@ def engine_from_settings(settings: Settings, extra_rule_paths: tuple[str, ...] =
     """Load the configured rules (logging every rule that fails) and the rescan table."""
     d = settings.detection
     rules = load_rules(d, extra_rule_paths)
-    for err in rules.errors:
-        log.warning("rule failed to load", file=err.file, rule=err.rule, reason=err.reason)
+    for err in rules.errors:  # a rule file can hold a megabyte-long title: log lines stay bounded
+        log.warning("rule failed to load", file=clip(err.file), rule=clip(err.rule), reason=clip(err.reason))
     for warn in rules.warnings:
-        log.warning("rule selects a field CloudTrail lacks", file=warn.file, rule=warn.rule, reason=warn.reason)
+        log.warning(
+            "rule selects a field CloudTrail lacks",
+            file=clip(warn.file),
+            rule=clip(warn.rule),
+            reason=clip(warn.reason),
+        )
     shadow = frozenset(d.shadow_rules)
     log.info(
         "rules loaded",

@@ -12,6 +12,7 @@ name                 found as (case-insensitive)
 ``parrot``           ``parrot`` as a word (``-13parrot1-``)
 ``pentoo``           ``pentoo`` as a word
 ``stratus-red-team`` ``stratus-red-team``
+``grimoire``         ``grimoire_`` (Datadog's Grimoire: ``exec-env/grimoire_<uuid>``)
 ``pacu``             ``pacu`` as a word
 ``cloudfox``         ``cloudfox``
 ``weirdaal``         ``weirdaal``
@@ -42,6 +43,7 @@ TOOLS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("parrot", ("parrot",), True),
     ("pentoo", ("pentoo",), True),
     ("stratus-red-team", ("stratus-red-team",), False),
+    ("grimoire", ("grimoire_",), False),
     ("pacu", ("pacu",), True),
     ("cloudfox", ("cloudfox",), False),
     ("weirdaal", ("weirdaal",), False),

@@ -11,7 +11,9 @@ through the type-agnostic resolution of :mod:`cspm_stream.detect.fields`):
   (``userIdentity.*``, ``userIdentity.sessionContext.sessionIssuer.*``): a string or
   null is kept; a number or boolean is evaluated as its JSON text (``7``, ``true``);
   a list or an object is rejected (no single value could be chosen safely);
-- ``userIdentity``, its ``sessionContext`` and ``sessionIssuer`` must be objects (or null).
+- ``userIdentity``, its ``sessionContext`` and ``sessionIssuer`` must be objects (or null);
+- an empty ``errorCode`` (how some exports write a call that succeeded) is dropped: the
+  call did not fail, and ``errorCode|exists`` must not say it did.
 
 A rejection raises :class:`RecordRejected` (a :class:`~cspm_stream.errors.DecodeError`)
 naming the field and the type found: the daemon dead-letters the record with that reason
@@ -110,9 +112,11 @@ def normalize_keys(rec: Any, *, need_time: bool = True) -> dict[str, Any]:
                     break
             else:
                 ident = get("userIdentity")
-                if ident is None:
+                if get("errorCode") == "":
+                    pass  # an empty errorCode is no error: dropped by _normalize
+                elif ident is None:
                     return rec  # type: ignore[no-any-return]
-                if ident.__class__ is dict:
+                elif ident.__class__ is dict:
                     v = ident.get("type")
                     if v is None or v.__class__ is str:
                         return rec  # type: ignore[no-any-return]
@@ -138,6 +142,8 @@ def _clean(rec: Any, need_time: bool) -> bool:
         v = get(k)
         if v is not None and v.__class__ is not str:
             return False
+    if get("errorCode") == "":
+        return False
     ident = get("userIdentity")
     if ident is None:
         return True
@@ -187,6 +193,9 @@ def _normalize(rec: Any, need_time: bool, *, keys_only: bool = False) -> dict[st
     top = _fix_scalars(out, KEY_SCALARS if keys_only else SCALARS, "")
     if top is not None:
         out = top
+    if out.get("errorCode") == "":  # exports (Athena, data lakes) write a call that succeeded so
+        out = dict(out) if out is rec else out
+        del out["errorCode"]
     ident = _object(out.get("userIdentity"), "userIdentity")
     if ident is not None and keys_only:
         new_type = _fix_scalars(ident, ("type",), "userIdentity.")

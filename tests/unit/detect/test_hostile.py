@@ -341,3 +341,25 @@ async def test_handler_dead_letters_hostile_and_over_budget_records_and_counts_t
     with pytest.raises(BudgetExceeded):
         await handler.handle(None, dumps(act), meta, {})
     assert metrics.registry.get_sample_value("cspm_detect_budget_exceeded_total") == 1
+
+
+@pytest.mark.parametrize("value", ["", None])
+def test_an_empty_or_null_error_code_is_no_error(value: Any) -> None:
+    """Exports (Athena, data lakes) write a call that succeeded with errorCode "" or null: the call
+    did not fail, so ``errorCode|exists`` is false and rules excluding failed calls still match."""
+    succeeded = rule(
+        "selection: {eventName: DeleteTrail}\nfailed: {errorCode|exists: true}\ncondition: selection and not failed"
+    )
+    failed_only = rule(
+        "selection: {errorCode|exists: true}\ncondition: selection", rid="00000000-0000-4000-8000-000000000002"
+    )
+    rec = ev("DeleteTrail", "cloudtrail.amazonaws.com")
+    rec["errorCode"] = value
+    original = copy.deepcopy(rec)
+    assert DetectionEngine(succeeded).process(rec, {}).matched
+    assert not DetectionEngine(failed_only).process(rec, {}).matched
+    assert rec == original  # the caller's record is never modified
+    assert "errorCode" not in normalize(rec) or normalize(rec)["errorCode"] is None
+    rec["errorCode"] = "TrailNotFoundException"
+    assert not DetectionEngine(succeeded).process(rec, {}).matched
+    assert DetectionEngine(failed_only).process(rec, {}).matched

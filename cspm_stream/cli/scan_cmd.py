@@ -85,6 +85,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     aws = s.aws
     if args.endpoint_url:
         aws = dataclasses.replace(aws, endpoint_url=args.endpoint_url)
+        aws.validate("--endpoint-url")
     regions = _csv_list(args.regions)
     if regions:
         aws = dataclasses.replace(aws, regions=regions)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import re
 from dataclasses import dataclass
 
 from botocore.exceptions import (
@@ -85,7 +86,7 @@ def classify(exc: BaseException, not_configured: frozenset[str] = frozenset()) -
         err = exc.response.get("Error", {}) or {}
         code = str(err.get("Code") or "")
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-        msg = str(err.get("Message") or exc)
+        msg = scrub_urls(str(err.get("Message") or exc))
         if code in not_configured:
             return Fault(FaultKind.NOT_CONFIGURED, code, msg)
         if code in THROTTLING_CODES or status == 429:
@@ -110,8 +111,19 @@ def classify(exc: BaseException, not_configured: frozenset[str] = frozenset()) -
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc).split("\n", 1)[0]
-    return text[:300]
+    return scrub_urls(str(exc).split("\n", 1)[0])[:300]
+
+
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
+
+
+def scrub_urls(text: str) -> str:
+    """Every URL in ``text`` cut to ``scheme://host[:port]``: botocore quotes the endpoint URL whole,
+    and an endpoint override's path, query or user info may carry a token (``aws.endpoint_url`` is
+    a sensitive setting); such a message reaches the CLI, logs and ERROR findings."""
+    from cspm_stream.delivery.sinks.http import url_origin
+
+    return _URL.sub(lambda m: url_origin(m.group(0)), text)
 
 
 class CallFailed(Exception):

@@ -104,6 +104,11 @@ class AwsSettings:
         for i, r in enumerate(self.regions):
             if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-[0-9]", r):
                 raise ConfigError(f"{prefix}.regions[{i}]", r, "not an AWS region name")
+        if self.endpoint_url and not re.fullmatch(r"https?://[^\s/?#@]+(/\S*)?", self.endpoint_url):
+            # checked at start: 'ftp://x' or 'not a url' failed only once the scan had started (exit 3)
+            raise ConfigError(
+                f"{prefix}.endpoint_url", None, "must be an http:// or https:// URL with a host", show_value=False
+            )
 
 
 @dataclass(frozen=True)

@@ -252,6 +252,7 @@ def seed_iam(m: MotoServer) -> None:
         ],
         "tnd-iam-star": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}],
         "tnd-star-one-bucket": [{"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::tnd-vpce/*"}],
+        "tnd-star-any-arn": [{"Effect": "Allow", "Action": "*", "Resource": "arn:aws:*:*:*:*"}],
     }
     holder = "tnd-user-holder"
     iam.create_user(UserName=holder)
@@ -594,6 +595,7 @@ EXPECTED: list[tuple[str, str, int, str]] = [
     ("iam_policy_no_service_wildcard", "tnd-iam-star", FAIL, "iam:* on *"),
     ("iam_policy_no_full_admin", "tnd-star-one-bucket", PASS, "* on one bucket only"),
     ("iam_policy_no_full_admin", "tnd-admin-old-version", PASS, "admin only in a non-default version"),
+    ("iam_policy_no_full_admin", "tnd-star-any-arn", FAIL, "arn:aws:*:*:*:* matches every resource"),
     ("iam_policy_no_statement_allows_star", "tnd-admin-old-version", PASS, "admin only in a non-default version"),
     ("iam_policy_no_statement_allows_star", "tnd-star-one-bucket", PASS, "Resource is not *"),
     ("iam_group_inline_policy_no_admin", "tnd-group-inline-admin", FAIL, "inline * on * on a group"),

@@ -70,11 +70,15 @@ def all_actions(st: dict[str, Any]) -> bool:
     return any(p in ("*", "*:*") for p in as_list(st.get("Action")))
 
 
+#: a resource pattern every ARN matches: ``arn:*``, ``arn:aws:*``, ``arn:aws:*:*:*:*``
+_ANY_ARN = safe_regex.compile(r"arn:\*(?::\*)*|arn:aws[a-z-]*(?::\*)+", ignorecase=True)
+
+
 def all_resources(st: dict[str, Any]) -> bool:
-    """Resource ``*`` (or a NotResource, which leaves nearly everything)."""
+    """Resource ``*`` or an ARN pattern matching every ARN (or a NotResource, which leaves nearly everything)."""
     if "NotResource" in st:
         return True
-    return "*" in as_list(st.get("Resource"))
+    return any(isinstance(p, str) and (p == "*" or _ANY_ARN.fullmatch(p)) for p in as_list(st.get("Resource")))
 
 
 def resource_covers(st: dict[str, Any], resource: str) -> bool:

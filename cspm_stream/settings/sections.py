@@ -49,6 +49,14 @@ class KafkaSettings:
     def validate(self, prefix: str) -> None:
         for part in self.bootstrap.split(","):
             if not _HOSTPORT.match(part.strip()):
+                if "@" in self.bootstrap or "://" in self.bootstrap:  # 'user:password@host': never echoed
+                    raise ConfigError(
+                        f"{prefix}.bootstrap",
+                        None,
+                        "must be host:port entries (no scheme, no user or password: SASL credentials go in "
+                        "kafka.sasl_username and CSPM_KAFKA_SASL_PASSWORD)",
+                        show_value=False,
+                    )
                 raise ConfigError(f"{prefix}.bootstrap", self.bootstrap, f"{part!r} is not host:port")
         if not re.fullmatch(r"[A-Za-z0-9._-]*", self.topic_prefix):
             raise ConfigError(f"{prefix}.topic_prefix", self.topic_prefix, "only letters, digits, . _ - allowed")

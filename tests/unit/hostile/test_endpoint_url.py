@@ -40,3 +40,14 @@ def test_botocore_errors_name_only_the_origin() -> None:
     fault = classify(exc)
     assert "http://127.0.0.1:1" in fault.message and "PLANTED" not in fault.message
     assert scrub_urls('see "https://u:PLANTED@h.example:8443/a?b=PLANTED" now') == 'see "https://h.example:8443" now'
+
+
+@pytest.mark.parametrize("value", ["admin:PLANTED@127.0.0.1:9092", "SASL_SSL://admin:PLANTED@broker:9093"])
+def test_credentials_in_the_bootstrap_are_never_echoed(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """'user:password@host:port' in kafka.bootstrap was quoted twice in the config error."""
+    monkeypatch.setenv("CSPM_KAFKA_BOOTSTRAP", value)
+    code = main(["topics", "verify"])
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and "CSPM_KAFKA_BOOTSTRAP" in line and "kafka.bootstrap" in line and "PLANTED" not in line

@@ -189,7 +189,8 @@ class JiraSink:
     async def transition(self, key: str, *, to_done: bool) -> bool:
         """Apply the resolve transition (``to_done``) or the first one out of Done; False if none fits."""
         obj = self._json(await self._call("GET", f"/rest/api/2/issue/{key}/transitions"), "transitions")
-        options = [t for t in obj.get("transitions") or [] if isinstance(t, dict) and t.get("id")]
+        found = obj.get("transitions")  # any JSON type may come back: only a list of objects is read
+        options = [t for t in found if isinstance(t, dict) and t.get("id")] if isinstance(found, list) else []
         chosen = None
         rank = {"done": 0} if to_done else {"new": 0, "indeterminate": 1}  # re-open: "To Do" before "In Progress"
         best = len(rank)

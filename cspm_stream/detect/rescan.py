@@ -20,7 +20,9 @@ from cspm_stream.detect.fields import FieldError, Getter, check_field, getter, t
 from cspm_stream.errors import DefinitionError
 
 _TEMPLATE_KEYS = frozenset({"partition", "region", "account", "id"})
-_SPECIAL_IDS = {"{region}", "{account}"}
+_SPECIAL_IDS = {"{region}", "{account}", "{every}"}
+#: the resource id of a target meaning every resource of its type in the account (and region)
+EVERY = "*"
 _LAMBDA_VERSION = re.compile(r"\d{8}(v\d+)?$")
 
 
@@ -31,7 +33,7 @@ def default_map_path() -> Path:
 @dataclass(frozen=True, slots=True)
 class ResourceSpec:
     type: str
-    ids: tuple[str | Getter, ...]  # a getter, or "{region}" / "{account}"
+    ids: tuple[str | Getter, ...]  # a getter, or "{region}" / "{account}" / "{every}"
     arn: str | None
     unless: Getter | None
 
@@ -105,6 +107,8 @@ class RescanMap:
             for rid in _ids(spec, rec, account, region):
                 if rid.startswith("arn:"):
                     arn: str | None = rid
+                elif rid == EVERY:
+                    arn = None
                 elif spec.arn:
                     arn = spec.arn.format(partition=partition, region=region, account=account, id=rid)
                 else:
@@ -124,6 +128,8 @@ def _ids(spec: ResourceSpec, rec: dict[str, Any], account: str, region: str) -> 
             vals = [region] if region else []
         elif src == "{account}":
             vals = [account] if account else []
+        elif src == "{every}":
+            vals = [EVERY]
         else:
             assert not isinstance(src, str)
             vals = [t for v in src(rec) if (t := text(v))]

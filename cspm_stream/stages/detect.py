@@ -40,7 +40,7 @@ from cspm_stream.detect.actor import change_of
 from cspm_stream.detect.bounded import clip, detection_bytes
 from cspm_stream.detect.catalog import load_rules
 from cspm_stream.detect.engine import BudgetExceeded, DetectionEngine, EngineConfig
-from cspm_stream.detect.rescan import RescanTarget, load_map
+from cspm_stream.detect.rescan import EVERY, RescanTarget, load_map
 from cspm_stream.detect.rules import RuleInfo
 from cspm_stream.errors import DecodeError
 from cspm_stream.models import ActivityRecord, RescanRequest
@@ -149,7 +149,7 @@ def rescan_request(tg: RescanTarget, requested_at: str, actor: Change | None = N
         requested_at=requested_at,
         reason=f"cloudtrail:{tg.event_name}",
         arn=tg.arn,
-        resource_id=tg.resource_id,
+        resource_id=None if tg.resource_id == EVERY else tg.resource_id,  # no id: every resource of the type
         source_event_id=tg.event_id,
         actor=actor,
     )

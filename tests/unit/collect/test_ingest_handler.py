@@ -157,6 +157,28 @@ async def test_rescan_fresh_snapshot_dedup_and_deletion(
         await h.stop()
 
 
+async def test_a_rescan_of_every_bucket_snapshots_them_all_and_deletes_nothing(
+    s3_only: MotoServer, settings_for: Callable[..., Settings]
+) -> None:
+    """The account's Block Public Access changed (rescan map id "{every}"): no id, no ARN."""
+    h = IngestHandler(settings_for(), clock=Clock())
+    request = RescanRequest(
+        request_id="every-1",
+        account_id=ACCOUNT_ID,
+        region="us-east-1",
+        resource_type="aws.s3.bucket",
+        requested_at="2026-11-28T00:00:00.000Z",
+        reason="cloudtrail:PutAccountPublicAccessBlock",
+    )
+    try:
+        got = await h.handle(None, dumps(request), META, {})
+        listed = {b["Name"] for b in s3_only.boto3_client("s3").list_buckets()["Buckets"]}
+        assert listed and {e.key for e in got} == {f"arn:aws:s3:::{n}" for n in listed}
+        assert all(e.value is not None for e in got)  # snapshots only: nothing concluded deleted
+    finally:
+        await h.stop()
+
+
 def test_reconcile_is_pure_and_partial_jobs_delete_nothing() -> None:
     from cspm_stream.collect import ScanOutcome
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cspm_stream.collect.services import resource_types
-from cspm_stream.detect.rescan import default_map_path, load_map, parse_map
+from cspm_stream.detect.rescan import EVERY, default_map_path, load_map, parse_map
 from cspm_stream.errors import DefinitionError
 from tests.unit.detect.helpers import ev
 
@@ -77,8 +77,10 @@ def test_multiple_ids_account_level_and_versioned_names() -> None:
         response_elements={"instancesSet": {"items": [{"instanceId": "i-1"}, {"instanceId": "i-2"}]}},
     )
     assert [t.resource_id for t in m.targets(run)] == ["i-1", "i-2"]
-    (acct,) = m.targets(ev("PutPublicAccessBlock", "s3.amazonaws.com", request_parameters={}))
+    acct, every = m.targets(ev("PutPublicAccessBlock", "s3.amazonaws.com", request_parameters={}))
     assert acct.resource_type == "aws.s3.account" and acct.arn == "arn:aws:s3::123456789012:account-settings"
+    # the account's block changes every bucket's public verdicts: all its buckets are looked at again
+    assert (every.resource_type, every.resource_id, every.arn) == ("aws.s3.bucket", EVERY, None)
     (bucket,) = m.targets(ev("PutPublicAccessBlock", "s3.amazonaws.com", request_parameters={"bucketName": "b"}))
     assert bucket.resource_type == "aws.s3.bucket"
     (fn,) = m.targets(ev("AddPermission20150331v2", "lambda.amazonaws.com", request_parameters={"functionName": "f"}))
@@ -137,3 +139,16 @@ def test_an_operators_map_is_checked_against_the_collectors_types(tmp_path: Path
     with pytest.raises(DefinitionError) as exc:
         load_map(bad)
     assert "not a contract resource type" in str(exc.value) and "bad.yaml" in str(exc.value)
+
+
+@pytest.mark.parametrize("name", ["PutAccountPublicAccessBlock", "DeleteAccountPublicAccessBlock"])
+def test_the_accounts_block_rescans_the_account_and_every_bucket(name: str) -> None:
+    from cspm_stream.stages.detect import rescan_request
+
+    targets = load_map().targets(ev(name, "s3.amazonaws.com", request_parameters={"accountId": "123456789012"}))
+    assert [(t.resource_type, t.resource_id) for t in targets] == [
+        ("aws.s3.account", "123456789012"),
+        ("aws.s3.bucket", EVERY),
+    ]
+    req = rescan_request(targets[1], "2026-12-05T09:00:00Z")
+    assert req.resource_type == "aws.s3.bucket" and req.arn is None and req.resource_id is None  # every bucket

@@ -21,7 +21,10 @@ Three variants, one rule for keys:
 
 from __future__ import annotations
 
+import os
 import re
+import stat
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -107,3 +110,49 @@ def problem(exc: yaml.YAMLError) -> str:
             what = f"{exc.context}: {what}"
         return where + what
     return type(exc).__name__
+
+
+#: largest catalogue file read (policies, frameworks, rules …; the largest built-in one is ~0.25 MiB)
+MAX_FILE_BYTES = 16 * 1024 * 1024
+#: most values a document may hold once its YAML aliases are expanded
+MAX_NODES = 1_000_000
+
+
+class ReadError(ValueError):
+    """A catalogue file that cannot be read safely; the message says why (never the content)."""
+
+
+def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
+    """The UTF-8 text of a regular file of at most ``limit`` bytes; :class:`ReadError` naming why otherwise.
+
+    Only a regular file is read: a FIFO would block and a device such as ``/dev/zero`` never ends."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # O_NONBLOCK: opening a FIFO does not wait for a writer
+    except OSError as exc:
+        raise ReadError(f"cannot read: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ReadError("cannot read: not a regular file")
+        blob = fh.read(limit + 1)
+    if len(blob) > limit:
+        raise ReadError(f"larger than {limit} bytes")
+    try:
+        return blob.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ReadError(f"not UTF-8 text (undecodable byte at offset {exc.start})") from None
+
+
+def too_many_nodes(data: Any, limit: int = MAX_NODES) -> bool:
+    """Whether ``data`` holds more than ``limit`` values, counting shared (aliased) parts each time."""
+    count, stack = 0, [data]
+    while stack:
+        x = stack.pop()
+        count += 1
+        if count > limit:
+            return True
+        if isinstance(x, dict):
+            count += len(x)
+            stack.extend(x.values())
+        elif isinstance(x, list):
+            stack.extend(x)
+    return False

@@ -32,6 +32,7 @@ from sigma.policy.regex_engine import RegexEngine, RegexPattern
 from sigma.rule import SigmaRule
 
 from cspm_stream import safe_regex, strict_yaml
+from cspm_stream.detect.bounded import clip
 from cspm_stream.detect.compiler import Placeholders, compile_rule
 from cspm_stream.detect.fields import FieldError, Vocabulary
 from cspm_stream.detect.matchers import Unsupported
@@ -73,6 +74,9 @@ class LinearRegexEngine(RegexEngine):
 
 #: the pySigma policy rules are parsed under: linear-time regexes, no template vars, no external sources
 POLICY = SigmaPolicy(regex_engine=LinearRegexEngine())
+#: longest rule title accepted: the Sigma specification's limit, checked before pySigma so that
+#: correlations are held to it too (every detection of the rule carries its title)
+MAX_TITLE_CHARS = 256
 
 
 def rule_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -102,18 +106,20 @@ def load_paths(
     docs: list[tuple[str, int, Any]] = []
     errors: list[LoadError] = []
     for f in rule_files(paths):
-        try:
-            text = f.read_text(encoding="utf-8")
-        except OSError as exc:
-            errors.append(LoadError(str(f), "", f"cannot read: {exc.strerror or exc}"))
-            continue
-        except UnicodeDecodeError as exc:
-            errors.append(LoadError(str(f), "", f"not UTF-8 text (byte {exc.start}): rule files must be UTF-8"))
+        try:  # a regular file of bounded size only (a FIFO or /dev/zero would block or never end)
+            text = strict_yaml.read_text(f)
+        except strict_yaml.ReadError as exc:
+            errors.append(LoadError(str(f), "", f"{exc}: rule files must be UTF-8 regular files"))
             continue
         try:
             loaded = [d for d in strict_yaml.load_all(text) if d is not None]
         except yaml.YAMLError as exc:
             errors.append(LoadError(str(f), "", f"invalid YAML: {strict_yaml.problem(exc)}"))
+            continue
+        if strict_yaml.too_many_nodes(loaded):
+            errors.append(
+                LoadError(str(f), "", f"more than {strict_yaml.MAX_NODES} values once YAML aliases are expanded")
+            )
             continue
         docs.extend((str(f), i, d) for i, d in enumerate(loaded))
     return load_documents(docs, placeholders or {}, errors, frozenset(extra_fields), vocab=vocab)
@@ -144,6 +150,10 @@ def load_documents(
             continue
         if "filter" in doc and "detection" not in doc:
             rs.errors.append(LoadError(file, label, "Sigma meta-filters are not supported"))
+            continue
+        title = doc.get("title")
+        if isinstance(title, str) and len(title) > MAX_TITLE_CHARS:  # every detection of the rule carries it
+            rs.errors.append(LoadError(file, label, f"title longer than {MAX_TITLE_CHARS} characters"))
             continue
         shadow = isinstance(doc.get("status"), str) and doc["status"].strip().lower() == "shadow"
         if shadow:  # our status for rules tried before they page; pySigma knows only Sigma's statuses
@@ -203,7 +213,7 @@ def load_documents(
 
 def _label(doc: Any) -> str:
     if isinstance(doc, dict):
-        return str(doc.get("title") or doc.get("name") or doc.get("id") or "")
+        return clip(str(doc.get("title") or doc.get("name") or doc.get("id") or ""), MAX_TITLE_CHARS)
     return ""
 
 

@@ -75,7 +75,7 @@ def _run(args: argparse.Namespace) -> int:
 def _detect(args: argparse.Namespace) -> int:
     from cspm_stream.detect.catalog import load_rules
     from cspm_stream.detect.engine import BudgetExceeded, DetectionEngine, EngineConfig
-    from cspm_stream.detect.records import RecordRejected
+    from cspm_stream.detect.records import MAX_FUTURE_S, RecordRejected
     from cspm_stream.detect.rescan import load_map
     from cspm_stream.sources.files import Limits, Located, RecordError, iter_located
 
@@ -122,6 +122,8 @@ def _detect(args: argparse.Namespace) -> int:
     gc.collect()
     gc.freeze()
     done = 0
+    # as in the daemon: an event time far ahead of the clock would advance the watermark for good
+    horizon_ms = int((time.time() + MAX_FUTURE_S) * 1000)
     for chunk in chunks:
         n = len(chunk)
         for i in range(n):
@@ -129,6 +131,14 @@ def _detect(args: argparse.Namespace) -> int:
             # (the chunk would otherwise hold every record until its end, then free them all cold)
             _, t, loc = chunk[i]
             chunk[i] = None  # type: ignore[call-overload]
+            if t is not None and t > horizon_ms:
+                counts["skipped"] += 1
+                print(
+                    f"skipped {loc.where()}: eventTime is more than {MAX_FUTURE_S} s ahead of the clock "
+                    "(refused: it would advance the watermark)",
+                    file=err,
+                )
+                continue
             try:
                 out = process(loc.item, state, event_time_ms=t)
             except (RecordRejected, BudgetExceeded) as exc:

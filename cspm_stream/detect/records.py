@@ -33,7 +33,20 @@ from typing import Any
 
 from cspm_stream.errors import DecodeError
 
-__all__ = ["IDENTITY_SCALARS", "KEY_SCALARS", "SCALARS", "RecordRejected", "normalize", "normalize_keys"]
+__all__ = [
+    "IDENTITY_SCALARS",
+    "KEY_SCALARS",
+    "MAX_FUTURE_S",
+    "SCALARS",
+    "RecordRejected",
+    "normalize",
+    "normalize_keys",
+]
+
+#: how far ahead of the wall clock an event time may be (clock skew): a record further ahead is
+#: refused (daemon and ``detect``) before it can advance the engine's watermark, which never moves
+#: back — one record dated 9999 would make every later record late and silence the correlations
+MAX_FUTURE_S = 300
 
 #: top-level fields the engine reads as text (index, dedup, findings, rescans, partition key)
 SCALARS: tuple[str, ...] = (

@@ -40,6 +40,7 @@ from cspm_stream.detect.actor import change_of
 from cspm_stream.detect.bounded import clip, detection_bytes
 from cspm_stream.detect.catalog import load_rules
 from cspm_stream.detect.engine import BudgetExceeded, DetectionEngine, EngineConfig
+from cspm_stream.detect.records import MAX_FUTURE_S
 from cspm_stream.detect.rescan import EVERY, RescanTarget, load_map
 from cspm_stream.detect.rules import RuleInfo
 from cspm_stream.errors import DecodeError
@@ -55,9 +56,6 @@ if TYPE_CHECKING:
     from cspm_stream.observability.metrics import Metrics
 
 log = structlog.get_logger("cspm_stream.detect")
-#: how far ahead of the wall clock an event time may be (clock skew); a record further ahead is
-#: refused before it can advance the partition's watermark
-MAX_FUTURE_S = 300
 DETECTION_SCHEMA = SCHEMA_BY_CLASS[DETECTION_FINDING]
 RESCAN_SCHEMA = "rescan.v1"
 

@@ -194,3 +194,23 @@ def test_detect_sort_buffer_bounds_reordering(
     assert summary()["out_of_order_beyond_buffer"] == 0
     assert main([*base, "--sort-buffer", "1"]) == 0
     assert summary()["out_of_order_beyond_buffer"] == 1  # 0 s arrives after 5 s was released
+
+
+def test_detect_refuses_an_event_time_far_ahead_of_the_clock(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One record dated 9999 would advance the engine's watermark for good: every later record late,
+    no correlation firing (the built-in 'logging off and credentials created' pair here)."""
+    bob = "arn:aws:iam::123456789012:user/bob"
+    poison = ev("GetCallerIdentity", "sts.amazonaws.com", event_time="9999-12-31T23:59:59Z", user_arn=bob)
+    stop = ev("StopLogging", "cloudtrail.amazonaws.com", event_time="2026-01-01T00:00:10Z", user_arn=bob)
+    stop["requestParameters"] = {"name": "arn:aws:cloudtrail:us-east-1:123456789012:trail/main"}
+    key = ev("CreateAccessKey", event_time="2026-01-01T00:01:00Z", user_arn=bob)
+    key["requestParameters"] = {"userName": "alice"}
+    for r in (poison, stop, key):
+        r["userIdentity"]["accessKeyId"] = "AKIAEXAMPLEBOB"  # the same credentials throughout
+    (tmp_path / "p.jsonl").write_bytes(b"\n".join(orjson.dumps(r) for r in (poison, stop, key)) + b"\n")
+    assert main(["detect", "--no-sort", "--events", str(tmp_path / "p.jsonl")]) == 0
+    out, err = capsys.readouterr()
+    assert f"skipped {tmp_path / 'p.jsonl'}:1: eventTime is more than" in err
+    assert "Logging turned off and IAM credentials created" in out

@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 
 from cspm_stream.detect.engine import DetectionEngine
+from cspm_stream.detect.records import MAX_FUTURE_S
 from cspm_stream.errors import DecodeError
 from cspm_stream.models import ActivityRecord, ActivitySource, dumps
 from cspm_stream.stages.base import RecordMeta
-from cspm_stream.stages.detect import MAX_FUTURE_S, DetectHandler
+from cspm_stream.stages.detect import DetectHandler
 from cspm_stream.timeutil import ms_to_iso
 from tests.unit.detect.helpers import ev, rules
 

@@ -123,6 +123,47 @@ def test_no_secret_is_created_and_secrets_are_references(tmp_path: Path) -> None
     assert bad.returncode != 0 and "an existing Secret" in bad.stderr
 
 
+@pytest.mark.parametrize(
+    ("setting", "named"),
+    [
+        ("config.kafka.sasl_password=hunter2", "config: sasl_password"),
+        ("config.alerts.sinks.hook.token=hunter2", "config: token"),
+        ("config.remediation.approval.hmac_secret=hunter2", "config: hmac_secret"),
+    ],
+)
+def test_a_secret_in_plain_config_values_is_refused_without_echoing_it(setting: str, named: str) -> None:
+    out = helm("template", "rel", str(CHART), "--set", setting)
+    assert out.returncode != 0 and named in out.stderr and "secretEnv" in out.stderr
+    assert "hunter2" not in out.stdout + out.stderr
+
+
+def test_a_secret_in_extra_env_is_refused_and_env_keys_are_fine() -> None:
+    bad = helm(
+        "template",
+        "rel",
+        str(CHART),
+        "--set",
+        "extraEnv[0].name=CSPM_KAFKA_SASL_PASSWORD",
+        "--set",
+        "extraEnv[0].value=x",
+    )
+    assert bad.returncode != 0 and "CSPM_KAFKA_SASL_PASSWORD looks like a secret" in bad.stderr
+    ok = helm(
+        "template",
+        "rel",
+        str(CHART),
+        "--set",
+        "config.alerts.sinks.pd.routing_key_env=PD_KEY",
+        "--set",
+        "config.alerts.sinks.jira.token_env=JIRA_TOKEN",
+        "--set",
+        "extraEnv[0].name=CSPM_LOG_LEVEL",
+        "--set",
+        "extraEnv[0].value=DEBUG",
+    )
+    assert ok.returncode == 0, ok.stderr
+
+
 def test_service_accounts_carry_the_irsa_role_per_role() -> None:
     arn = "arn:aws:iam::111122223333:role/cspm-reader"
     sas = kinds(render(f"roles.ingest.serviceAccount.roleArn={arn}"), "ServiceAccount")

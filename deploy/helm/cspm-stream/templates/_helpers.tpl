@@ -82,3 +82,23 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   emptyDir:
     sizeLimit: 64Mi
 {{- end -}}
+
+{{/*
+No secret in plain values: the ConfigMap and the Deployment spec are readable by anyone who can
+read the namespace. A config key naming a password, secret or token must be a `*_env` key (the
+name of a variable, given through secretEnv); extraEnv must not carry one either.
+*/}}
+{{- define "cspm.noPlainSecrets" -}}
+{{- $cfg := toYaml .Values.config -}}
+{{- range (regexFindAll "(?mi)^\\s*[a-z0-9_]*(password|passwd|secret|token)[a-z0-9_]*\\s*:" $cfg -1) }}
+{{- $key := trim (trimSuffix ":" (trim .)) -}}
+{{- if not (hasSuffix "_env" $key) }}
+{{- fail (printf "config: %s would put a secret in the ConfigMap (readable by anyone who reads the namespace): give it through secretEnv, as its CSPM_ variable or the variable a *_env key names" $key) }}
+{{- end }}
+{{- end }}
+{{- range .Values.extraEnv }}
+{{- if regexMatch "(?i)(password|passwd|secret|token)" (toString .name) }}
+{{- fail (printf "extraEnv: %s looks like a secret; give it through secretEnv (a reference to an existing Secret)" (toString .name)) }}
+{{- end }}
+{{- end }}
+{{- end -}}

@@ -47,7 +47,7 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
     (
         1,
         "the command's check failed: findings at or above --fail-on (ERROR findings count unless --allow-errors), "
-        "failing rule/policy tests, unreadable input records",
+        "failing rule/policy tests, unreadable input (a file refused whole, or not one record usable)",
     ),
     (2, "usage or configuration error: bad arguments, settings, rule/policy/framework files, unwritable --output"),
     (3, "a dependency is unreachable or refused the work: Kafka, AWS, an alert sink (alerts test)"),

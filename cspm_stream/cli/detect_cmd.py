@@ -181,7 +181,9 @@ def _detect(args: argparse.Namespace) -> int:
         "seconds": round(time.perf_counter() - started, 3),
     }
     print(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode(), file=err)
-    return 1 if counts["unreadable"] else 0
+    # a file refused whole, or input in which not one record could be evaluated, is a failed check:
+    # a scheduled job must not read "exit 0, no detections" for a file of garbage
+    return 1 if counts["unreadable"] or (counts["skipped"] and not st["records"]) else 0
 
 
 #: ``(sort key, eventTime ms, item)``: the key is the time, -1 when the record has none

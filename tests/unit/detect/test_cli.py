@@ -158,6 +158,24 @@ def test_detect_reports_hostile_records_with_file_and_line_and_goes_on(
     assert f["unmapped"]["event_ids"] == [good["eventID"]]
 
 
+def test_detect_fails_when_not_one_record_is_usable(
+    rules_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every record skipped is exit 1 (a scheduled job must not read 'no detections'); one usable is 0."""
+    bad = dict(ev("StopLogging", "cloudtrail.amazonaws.com"), eventName={"x": 1})
+    path = tmp_path / "all-bad.jsonl"
+    path.write_bytes(orjson.dumps(bad) + b"\n" + b"{not json\n")
+    args = ["detect", "--no-builtin", "--rules", str(rules_dir), "--events", str(path)]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert '"skipped": 2' in err and '"records": 0' in err
+    path.write_bytes(path.read_bytes() + orjson.dumps(ev("GetCallerIdentity", "sts.amazonaws.com")) + b"\n")
+    assert main(args) == 0
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    assert main([*args[:-1], str(empty)]) == 0  # an empty trail file is not an error
+
+
 def test_detect_refuses_a_gzip_bomb_and_exits_one(
     rules_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -160,19 +160,26 @@ class Perms:
         *,
         prefixes: tuple[str, ...] = (),
         ignore_boundary: bool = False,
+        granted: bool = False,
     ) -> Decision:
         """May the principal call ``action`` (lowercase) on ``resource``? ``extra``: more known
         context keys (``iam:passedtoservice``, the target's tags ...); ``prefixes``: key
-        families ``extra`` lists completely (``aws:resourcetag/``)."""
+        families ``extra`` lists completely (``aws:resourcetag/``). ``granted``: a resource-based
+        policy of the same account names this principal's ARN and allows the call (a role trust
+        policy naming it): no identity Allow is needed, but an explicit Deny, the permission
+        boundary and the SCPs still apply (STS AssumeRole reference; IAM User Guide, "Update a
+        role trust policy": the boundary must allow sts:AssumeRole)."""
         ix = self._index(action)
-        if ix.uniform and not ignore_boundary:
+        if ix.uniform and not ignore_boundary and not granted:
             if ix.answer is None:
                 ix.answer = self._decide(ix, action, "*", self.ctx, False)
             return ix.answer
         ctx = self.ctx if ix.plain else self._ctx(extra, prefixes)
-        return self._decide(ix, action, resource, ctx, ignore_boundary)
+        return self._decide(ix, action, resource, ctx, ignore_boundary, granted)
 
-    def _decide(self, ix: _Index, action: str, resource: str, ctx: Context, ignore_boundary: bool) -> Decision:
+    def _decide(
+        self, ix: _Index, action: str, resource: str, ctx: Context, ignore_boundary: bool, granted: bool = False
+    ) -> Decision:
         variables = ctx.variables
         unless: list[str] = []
         for s in ix.denies:
@@ -187,7 +194,7 @@ class Perms:
             if v is True and not assumed:
                 return Decision(False, reason=f"explicit Deny in {s.source}", blocked_by="deny")
             unless.append(f"unless {describe(undecided) or 'the resource matches ' + ', '.join(assumed)} ({s.source})")
-        ok, conds = _allowed(ix.id_allow, resource, ctx)
+        ok, conds = (True, []) if granted else _allowed(ix.id_allow, resource, ctx)
         if not ok:
             return Decision(False, reason="no identity policy allows it", blocked_by="none")
         if self.boundary is not None and not ignore_boundary:

@@ -126,6 +126,7 @@ class Analysis:
         self._usable: dict[str, list[PassRoleMethod]] = {}
         self.actors = ActorIndex(account, self.perms)
         self._service_trust: dict[tuple[str, str], Decision] = {}
+        self._named: dict[str, set[str]] | None = None
 
     # ------------------------------------------------------------------ building
     def _identity(self, p: Principal) -> list[Document]:
@@ -163,24 +164,56 @@ class Analysis:
             keys = self._tkeys[t.arn] = (known, TARGET_PREFIXES)
         return keys
 
-    def _on(self, actor: Perms, action: str, t: Principal, **more: str | None) -> Decision:
-        """``actor`` calling ``action`` on IAM principal ``t`` (its tags and account known)."""
+    def _on(self, actor: Perms, action: str, t: Principal, *, granted: bool = False, **more: str | None) -> Decision:
+        """``actor`` calling ``action`` on IAM principal ``t`` (its tags and account known);
+        ``granted``: ``t``'s resource policy (its trust) names the actor (see :meth:`Perms.decide`)."""
         known, _ = self._target_keys(t)
         extra: dict[str, str | tuple[str, ...] | None] = dict(known)
         for k, v in more.items():
             extra[k.replace("_", ":", 1)] = v
-        return actor.decide(action, t.arn, extra, prefixes=TARGET_PREFIXES)
+        return actor.decide(action, t.arn, extra, prefixes=TARGET_PREFIXES, granted=granted)
+
+    def _assume(self, actor: Perms, t: Principal, *, named: bool, written: bool = False) -> tuple[str, Decision]:
+        """The sts:AssumeRole permission of ``actor`` on role ``t``: its identity policies' Allow,
+        or, when ``named`` (the trust policy names the actor's ARN), the trust policy's own grant —
+        within one account that needs no identity Allow; a Deny, the boundary and SCPs still apply."""
+        perm = f"sts:AssumeRole on {t.arn}"
+        d = self._on(actor, "sts:assumerole", t)
+        if d.allowed or not named:
+            return perm, d
+        g = self._on(actor, "sts:assumerole", t, granted=True)
+        if not g.allowed:
+            return perm, g if g.blocked_by != "none" else d
+        which = "the trust policy it writes" if written else "its trust policy"
+        return f"{perm} (granted by {which} naming {short_arn(actor.principal.arn)})", g
+
+    def _named_in_trusts(self) -> dict[str, set[str]]:
+        """Principal ARN → the roles whose trust policy names that ARN in an Allow of sts:AssumeRole."""
+        if self._named is None:
+            out: dict[str, set[str]] = {}
+            for t in self.account.principals.values():
+                if t.kind != ROLE or t.service_linked:
+                    continue
+                for a in self._trust_scope(t)[1]:
+                    out.setdefault(a, set()).add(t.arn)
+            self._named = out
+        return self._named
 
     # ------------------------------------------------------------------ trust
-    def trusts(self, role: Principal, actor: Principal) -> Decision:
-        """Does ``role``'s trust policy let ``actor`` call sts:AssumeRole?"""
+    def trusts(self, role: Principal, actor: Principal, *, directly: bool = False) -> Decision:
+        """Does ``role``'s trust policy let ``actor`` call sts:AssumeRole? ``directly``: only its
+        statements naming ``actor``'s ARN allow (a Deny naming the actor in any way still blocks)."""
         trust = role.trust
         if trust is None:
             return Decision(False, reason=f"role {role.name} has no readable trust policy", blocked_by="none")
         ctx = self.perms[actor.arn].ctx
-        return _trust_decision(
-            trust.statements, ctx, lambda s: s.names_principal(actor.arn, actor.account_id), role.name
-        )
+
+        def names(s: Statement) -> bool:
+            if directly and s.allow:
+                return s.names_arn(actor.arn)
+            return s.names_principal(actor.arn, actor.account_id)
+
+        return _trust_decision(trust.statements, ctx, names, role.name)
 
     def trusts_service(self, role: Principal, service: str) -> Decision:
         """Does ``role``'s trust policy let ``service`` assume it (remembered per role and service)?"""
@@ -209,6 +242,8 @@ class Analysis:
                 continue
             if s.not_principal or s.principals.everyone:
                 general = True
+                continue
+            if not s.covers_action("sts:assumerole"):
                 continue
             for a in s.principals.aws:
                 if a in (root, role.account_id) or "*" in a:
@@ -239,20 +274,25 @@ class Analysis:
         if t.kind == ROLE:
             if t.service_linked:
                 return None
-            if actor.may_try("sts:assumerole"):
+            named = t.arn in self._named_in_trusts().get(a.arn, ())
+            if named or actor.may_try("sts:assumerole"):
                 trust = self.trusts(t, a)
                 if trust.allowed:
                     o = _Option("assume-role", t.arn)
+                    perm, d = self._assume(actor, t, named=named)
+                    if d.allowed and perm != f"sts:AssumeRole on {t.arn}":  # granted by the trust alone
+                        trust = self.trusts(t, a, directly=True)
                     o.checks.append(("trust policy", trust))
-                    o.needs.append((f"sts:AssumeRole on {t.arn}", self._on(actor, "sts:assumerole", t)))
+                    o.needs.append((perm, d))
                     options.append(o)
-                if actor.may_try("iam:updateassumerolepolicy"):
-                    o = _Option("update-assume-role-policy", t.arn)
-                    o.needs.append(
-                        (f"iam:UpdateAssumeRolePolicy on {t.arn}", self._on(actor, "iam:updateassumerolepolicy", t))
-                    )
-                    o.needs.append((f"sts:AssumeRole on {t.arn}", self._on(actor, "sts:assumerole", t)))
-                    options.append(o)
+            if actor.may_try("iam:updateassumerolepolicy"):
+                # the trust the actor writes names its ARN: the identity Allow is not needed
+                o = _Option("update-assume-role-policy", t.arn)
+                o.needs.append(
+                    (f"iam:UpdateAssumeRolePolicy on {t.arn}", self._on(actor, "iam:updateassumerolepolicy", t))
+                )
+                o.needs.append(self._assume(actor, t, named=True, written=True))
+                options.append(o)
             if actor.may_try("iam:passrole"):
                 for m in self._usable_methods(actor):
                     if not self.trusts_service(t, m.service).allowed:
@@ -522,6 +562,8 @@ class Analysis:
             modify = {o for r in modify for o in owners.get(r, (r,))}
         users = self.actors.reach(actor, ("iam:createaccesskey", "iam:createloginprofile", "iam:updateloginprofile"))
         roles = self.actors.reach(actor, ("sts:assumerole", "iam:updateassumerolepolicy", "iam:passrole"))
+        if roles is not None:  # roles whose trust names the actor need no identity Allow
+            roles |= self._named_in_trusts().get(a.arn, set())
         compute = self.actors.reach(actor, tuple(x.lower() for _, acts, _ in COMPUTE_METHODS.values() for x in acts))
         if compute is not None:
             compute = {c.role_arn for c in acc.compute if c.arn in compute}
@@ -559,6 +601,9 @@ class Analysis:
         for p in self.actors.who("sts:assumerole", t.arn):
             if general or p.principal.arn in named:
                 seen.setdefault(p.principal.arn, p)
+        for a in sorted(named):  # the trust policy names them: no identity Allow needed
+            if a in self.perms and not self.account.principals[a].service_linked:
+                seen.setdefault(a, self.perms[a])
         add("iam:updateassumerolepolicy", t.arn)
         if t.trust is not None and any(
             s.allow and s.principals is not None and s.principals.services for s in t.trust.statements

@@ -140,6 +140,14 @@ class Statement:
         )
         return not hit if self.not_principal else hit
 
+    def names_arn(self, arn: str) -> bool:
+        """Does Principal name exactly this IAM principal's ARN (not its account, not ``*``)?
+
+        Within one account such a statement grants the call by itself: the principal's own
+        policies need not allow it (STS AssumeRole API reference)."""
+        pr = self.principals
+        return pr is not None and not self.not_principal and arn in pr.aws
+
     def names_service(self, service: str) -> bool:
         pr = self.principals
         if pr is None:

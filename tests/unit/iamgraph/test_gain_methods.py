@@ -51,8 +51,15 @@ def test_trust_naming_someone_else(analyse: Analyse) -> None:
 
 
 def test_trust_naming_the_user_but_no_permission_to_call(analyse: Analyse) -> None:
-    r = analyse(alice(allow("s3:*")), role("admin", trust_principals(ALICE), attached=[ADMINISTRATOR_ACCESS]))
-    assert r[ALICE].status == NONE
+    """Same account, the trust names her ARN: the trust policy (a resource-based policy) grants the
+    call by itself (STS AssumeRole reference); a Deny or a boundary without sts:AssumeRole still stops it."""
+    admin = role("admin", trust_principals(ALICE), attached=[ADMINISTRATOR_ACCESS])
+    r = analyse(alice(allow("s3:*")), admin)[ALICE]
+    assert r.status == ESCALATES and r.path[0].method == "assume-role"
+    assert "granted by its trust policy" in r.path[0].permissions[0]
+    assert analyse(alice(allow("s3:*"), deny("sts:AssumeRole")), admin)[ALICE].status == NONE
+    capped = analyse(alice(allow("s3:*"), boundary=arn("policy", "cap")), admin, policy("cap", doc(allow("s3:*"))))
+    assert capped[ALICE].status == NONE
 
 
 def test_assume_role_denied_or_scoped_or_capped(analyse: Analyse) -> None:
@@ -82,7 +89,11 @@ def test_update_assume_role_policy_then_assume(analyse: Analyse) -> None:
     admin = role("admin", trust_service("ec2.amazonaws.com"), attached=[ADMINISTRATOR_ACCESS])
     r = analyse(alice(allow(["iam:UpdateAssumeRolePolicy", "sts:AssumeRole"], ADMIN_ROLE)), admin)[ALICE]
     assert r.status == ESCALATES and r.path[0].method == "update-assume-role-policy"
-    assert analyse(alice(allow("iam:UpdateAssumeRolePolicy", ADMIN_ROLE)), admin)[ALICE].status == NONE
+    # the trust she writes names her ARN: no identity Allow of sts:AssumeRole is needed (same account)
+    alone = analyse(alice(allow("iam:UpdateAssumeRolePolicy", ADMIN_ROLE)), admin)[ALICE]
+    assert alone.status == ESCALATES and alone.path[0].method == "update-assume-role-policy"
+    denied = analyse(alice(allow("iam:UpdateAssumeRolePolicy", ADMIN_ROLE), deny("sts:AssumeRole")), admin)
+    assert denied[ALICE].status == NONE
     blocked = analyse(
         alice(allow(["iam:UpdateAssumeRolePolicy", "sts:AssumeRole"]), deny("iam:UpdateAssumeRolePolicy")), admin
     )

@@ -118,13 +118,19 @@ def _policy(r: Resource, cache: DocumentCache, aws_managed: bool) -> ManagedPoli
     )
     default_id = _str(pv.get("VersionId")) if isinstance(pv, dict) else ""
     others = []
-    for v in _dicts(a.get("PolicyVersions")):
+    listed = _dicts(a.get("PolicyVersions"))
+    for v in listed:
         vid = _str(v.get("VersionId"))
         if v.get("IsDefaultVersion") is True or (vid and vid == default_id) or "Document" not in v:
             continue
         others.append((vid, cache.get(v.get("Document"), f"{source} version {vid or '?'}")))
     return ManagedPolicy(
-        r.arn, _str(a.get("PolicyName")) or r.arn.rsplit("/", 1)[-1], default, tuple(others), aws_managed
+        r.arn,
+        _str(a.get("PolicyName")) or r.arn.rsplit("/", 1)[-1],
+        default,
+        tuple(others),
+        aws_managed,
+        max(1, len({_str(v.get("VersionId")) or str(i) for i, v in enumerate(listed)})),
     )
 
 

@@ -9,6 +9,10 @@ from cspm_stream.iamgraph.policydoc import Document
 USER = "user"
 ROLE = "role"
 
+#: IAM keeps at most five versions of a managed policy: CreatePolicyVersion on a policy that has
+#: five fails (LimitExceeded) unless one is deleted first (iam:DeletePolicyVersion)
+MAX_POLICY_VERSIONS = 5
+
 #: the one AWS managed policy whose content is known without collecting it: Allow * on *
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 
@@ -21,6 +25,8 @@ class ManagedPolicy:
     #: the non-default versions (id, document): SetDefaultPolicyVersion can make one current
     others: tuple[tuple[str, Document], ...] = ()
     aws_managed: bool = False
+    #: how many versions it has: IAM keeps at most :data:`MAX_POLICY_VERSIONS`
+    versions: int = 1
 
 
 @dataclass(frozen=True, slots=True)

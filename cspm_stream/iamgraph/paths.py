@@ -30,7 +30,15 @@ from cspm_stream.iamgraph.actors import ActorIndex
 from cspm_stream.iamgraph.conditions import Context, evaluate
 from cspm_stream.iamgraph.evaluate import Decision, Perms
 from cspm_stream.iamgraph.methods import COMPUTE_METHODS, PASSROLE_METHODS, PassRoleMethod
-from cspm_stream.iamgraph.model import ADMINISTRATOR_ACCESS, ROLE, USER, AccountIAM, Principal
+from cspm_stream.iamgraph.model import (
+    ADMINISTRATOR_ACCESS,
+    MAX_POLICY_VERSIONS,
+    ROLE,
+    USER,
+    AccountIAM,
+    ManagedPolicy,
+    Principal,
+)
 from cspm_stream.iamgraph.policydoc import Document, Statement
 from cspm_stream.iamgraph.results import ADMIN, ESCALATES, EXCLUDED, NONE, Cost, Hop, Result, short_arn
 
@@ -392,9 +400,10 @@ class Analysis:
         options: list[_Option] = []
         pb = None if removed else t.boundary_arn
 
-        def opt(method: str, via: str, perm: str, d: Decision) -> None:
+        def opt(method: str, via: str, perm: str, d: Decision, *more: tuple[str, Decision]) -> None:
             o = _Option(method, via, list(lead), [("admin once granted", ceiling)])
             o.needs.append((perm, d))
+            o.needs.extend(more)
             options.append(o)
 
         if t.kind == USER:
@@ -439,8 +448,7 @@ class Analysis:
             if mp is None or mp.aws_managed:
                 continue
             if actor.may_try("iam:createpolicyversion"):
-                d = actor.decide("iam:createpolicyversion", parn, ({"iam:policyarn": parn}))
-                opt("create-policy-version", parn, f"iam:CreatePolicyVersion on {parn}", d)
+                opt("create-policy-version", parn, *self._new_version(actor, mp))
             if actor.may_try("iam:setdefaultpolicyversion"):
                 for vid, doc in mp.others:
                     if doc.allows_all:
@@ -453,6 +461,20 @@ class Analysis:
                         )
                         break
         return _pick(options, actor.principal.arn, t.arn, blocked)
+
+    def _new_version(self, actor: Perms, mp: ManagedPolicy) -> tuple[str, Decision, *tuple[tuple[str, Decision], ...]]:
+        """Writing a new default version of customer managed policy ``mp``: iam:CreatePolicyVersion,
+        and iam:DeletePolicyVersion first when it already has the five versions IAM keeps."""
+        parn = mp.arn
+        d = actor.decide("iam:createpolicyversion", parn, {"iam:policyarn": parn})
+        if mp.versions < MAX_POLICY_VERSIONS:
+            return f"iam:CreatePolicyVersion on {parn}", d
+        delete = actor.decide("iam:deletepolicyversion", parn, {"iam:policyarn": parn})
+        return (
+            f"iam:CreatePolicyVersion on {parn}",
+            d,
+            (f"iam:DeletePolicyVersion on {parn} (the policy has {mp.versions} versions)", delete),
+        )
 
     def _attach(
         self, actor: Perms, action: str, t: Principal | None, pb: str | None, *, resource: str = ""

@@ -39,6 +39,7 @@ from cspm_stream.iamgraph.model import (
     ManagedPolicy,
     Principal,
 )
+from cspm_stream.iamgraph.patterns import wildcard_match
 from cspm_stream.iamgraph.policydoc import Document, Statement
 from cspm_stream.iamgraph.results import ADMIN, ESCALATES, EXCLUDED, NONE, Cost, Hop, Result, short_arn
 
@@ -415,14 +416,14 @@ class Analysis:
                     self._on(actor, "iam:putuserpolicy", t, iam_permissionsboundary=pb),
                 )
             if actor.may_try("iam:attachuserpolicy"):
-                d, pol = self._attach(actor, "iam:attachuserpolicy", t, pb)
-                opt("attach-user-policy", t.arn, f"iam:AttachUserPolicy on {t.arn} ({pol})", d)
+                d, pol, more = self._attach(actor, "iam:attachuserpolicy", t, pb)
+                opt("attach-user-policy", t.arn, f"iam:AttachUserPolicy on {t.arn} ({pol})", d, *more)
             for g in t.groups:
                 if actor.may_try("iam:putgrouppolicy"):
                     opt("put-group-policy", g, f"iam:PutGroupPolicy on {g}", actor.decide("iam:putgrouppolicy", g))
                 if actor.may_try("iam:attachgrouppolicy"):
-                    d, pol = self._attach(actor, "iam:attachgrouppolicy", None, None, resource=g)
-                    opt("attach-group-policy", g, f"iam:AttachGroupPolicy on {g} ({pol})", d)
+                    d, pol, more = self._attach(actor, "iam:attachgrouppolicy", None, None, resource=g)
+                    opt("attach-group-policy", g, f"iam:AttachGroupPolicy on {g} ({pol})", d, *more)
             if actor.may_try("iam:addusertogroup"):
                 for g in self._admin_groups:
                     if g not in t.groups:
@@ -436,8 +437,8 @@ class Analysis:
                     self._on(actor, "iam:putrolepolicy", t, iam_permissionsboundary=pb),
                 )
             if actor.may_try("iam:attachrolepolicy"):
-                d, pol = self._attach(actor, "iam:attachrolepolicy", t, pb)
-                opt("attach-role-policy", t.arn, f"iam:AttachRolePolicy on {t.arn} ({pol})", d)
+                d, pol, more = self._attach(actor, "iam:attachrolepolicy", t, pb)
+                opt("attach-role-policy", t.arn, f"iam:AttachRolePolicy on {t.arn} ({pol})", d, *more)
         attached = list(t.attached)
         for g in t.groups:
             grp = acc.groups.get(g)
@@ -478,21 +479,84 @@ class Analysis:
 
     def _attach(
         self, actor: Perms, action: str, t: Principal | None, pb: str | None, *, resource: str = ""
-    ) -> tuple[Decision, str]:
-        """Attaching an administrator policy: the first one ``iam:PolicyARN`` conditions let through."""
-        first: Decision | None = None
-        for parn in self._admin_policies:
+    ) -> tuple[Decision, str, tuple[tuple[str, Decision], ...]]:
+        """Attaching an administrator policy: the first one ``iam:PolicyARN`` conditions let through;
+        failing that, a customer managed policy they let through that the actor can first make
+        admin (a new default version, or an older admin version made the default). Returns the
+        attach decision, the policy, and the permissions of that rewrite."""
+
+        def attach(parn: str) -> Decision:
             if t is not None:
-                d = self._on(actor, action, t, iam_policyarn=parn, iam_permissionsboundary=pb)
-            else:
-                d = actor.decide(action, resource, ({"iam:policyarn": parn}))
+                return self._on(actor, action, t, iam_policyarn=parn, iam_permissionsboundary=pb)
+            return actor.decide(action, resource, {"iam:policyarn": parn})
+
+        first: Decision | None = None
+        chosen = ""
+        for parn in self._admin_policies:
+            d = attach(parn)
             if d.unconditional:
-                return d, parn
+                return d, parn, ()
             if first is None or (d.allowed and not first.allowed):
                 first = d
                 chosen = parn
         assert first is not None
-        return first, chosen
+        if first.allowed or not (
+            actor.may_try("iam:createpolicyversion") or actor.may_try("iam:setdefaultpolicyversion")
+        ):
+            return first, chosen, ()
+        if t is not None:
+            probe = self._on(actor, action, t, iam_permissionsboundary=pb)  # iam:PolicyARN left unknown
+        else:
+            probe = actor.decide(action, resource)
+        if not probe.allowed:  # not for any policy: the resource, a Deny, the boundary or an SCP
+            return first, chosen, ()
+        for mp in self._rewritable(actor, action):
+            d = attach(mp.arn)
+            if not d.allowed:
+                continue
+            rewrite = self._make_policy_admin(actor, mp)
+            if rewrite and all(x.allowed for _, x in rewrite):
+                return d, mp.arn, rewrite
+        return first, chosen, ()
+
+    def _rewritable(self, actor: Perms, action: str) -> list[ManagedPolicy]:
+        """Customer managed policies the actor may rewrite and its ``action`` statements might let it
+        attach: those its CreatePolicyVersion/SetDefaultPolicyVersion name, else those an
+        ``iam:PolicyARN`` condition of its ``action`` statements names (at most 50)."""
+        acc = self.account
+        named = self.actors.reach(actor, ("iam:createpolicyversion", "iam:setdefaultpolicyversion"))
+        if named is not None:
+            return [mp for a in sorted(named) if (mp := acc.policies.get(a)) is not None and not mp.aws_managed]
+        patterns = {
+            v
+            for st in actor.allow_statements(action)
+            for c in st.conditions
+            if c.key == "iam:policyarn" and "not" not in c.base
+            for v in c.values
+        }
+        out: list[ManagedPolicy] = []
+        for a in sorted(acc.policies):
+            mp = acc.policies[a]
+            if not mp.aws_managed and any(wildcard_match(p, a, ignorecase=False) for p in patterns):
+                out.append(mp)
+                if len(out) >= 50:
+                    break
+        return out
+
+    def _make_policy_admin(self, actor: Perms, mp: ManagedPolicy) -> tuple[tuple[str, Decision], ...]:
+        """The permissions that make managed policy ``mp`` allow * on * (empty: no way)."""
+        if actor.may_try("iam:createpolicyversion"):
+            perm, d, *more = self._new_version(actor, mp)
+            if d.allowed and all(x.allowed for _, x in more):
+                return ((perm, d), *more)
+        if actor.may_try("iam:setdefaultpolicyversion"):
+            for vid, doc in mp.others:
+                if doc.allows_all:
+                    d = actor.decide("iam:setdefaultpolicyversion", mp.arn, {"iam:policyarn": mp.arn})
+                    if d.allowed:
+                        return ((f"iam:SetDefaultPolicyVersion on {mp.arn} (version {vid} allows * on *)", d),)
+                    break
+        return ()
 
     # ------------------------------------------------------------------ search
     def run(self) -> dict[str, Result]:

@@ -15,10 +15,11 @@ depends on.
 
 "Admin" (:meth:`Perms.admin`) is defined precisely as: an unconditional ``Allow`` of every
 action (``*``) on every resource (``*``) in the identity policies, in the permission
-boundary (if any) and at every SCP level, and no applicable Deny of IAM administration
-(:data:`IAM_CONTROL` on every resource). Denies of other actions or of specific resources
-(turning CloudTrail off, leaving the organization, a region lock) do not make a principal
-less than admin: it still controls every identity of the account.
+boundary (if any) and at every SCP level, and at least one way to grant permissions left
+by its Denies (one of :data:`IAM_CONTROL` not denied on every resource). Denies of other
+actions, of some of those, or of specific resources (turning CloudTrail off, leaving the
+organization, inline policies, a region lock) do not make a principal less than admin: it
+still controls every identity of the account.
 """
 
 from __future__ import annotations
@@ -30,18 +31,17 @@ from cspm_stream.iamgraph.conditions import Context, describe, evaluate
 from cspm_stream.iamgraph.model import USER, Principal
 from cspm_stream.iamgraph.policydoc import Document, Statement
 
-#: the IAM administration a Deny must not remove for a principal to count as admin
+#: the IAM actions that grant permissions: a principal allowed ``*`` on ``*`` is admin while its
+#: Denies leave it at least one of them on every resource (a Deny of some of them — a common
+#: guardrail against inline policies — leaves the others; a Deny of ``iam:*`` leaves none)
 IAM_CONTROL = (
     "iam:attachrolepolicy",
     "iam:attachuserpolicy",
+    "iam:attachgrouppolicy",
     "iam:putrolepolicy",
     "iam:putuserpolicy",
+    "iam:putgrouppolicy",
     "iam:createpolicyversion",
-    "iam:createrole",
-    "iam:updateassumerolepolicy",
-    "iam:passrole",
-    "iam:createaccesskey",
-    "sts:assumerole",
 )
 
 Extra = Mapping[str, str | tuple[str, ...] | None]
@@ -296,20 +296,37 @@ class Perms:
             if not ok:
                 return Decision(False, reason=f"no SCP at {_level(i)} allows * on *", blocked_by="scp")
             conds += more
+        denied: Decision | None = None
+        left: list[str] | None = None  # the conditions of the least-denied way to grant permissions
         for action in IAM_CONTROL:
-            ix = self._index(action)
-            for s in ix.denies:
-                if ignore_boundary and self._in_boundary(s):
-                    continue
-                if not (s.any_resource or s.not_resource):
-                    continue
-                v, undecided = evaluate(s.conditions, self.ctx)
-                if v is False:
-                    continue
-                if v is True:
-                    return Decision(False, reason=f"explicit Deny of {action} in {s.source}", blocked_by="deny")
-                conds.append(f"unless {describe(undecided)} ({s.source})")
+            d = self._control(action, ignore_boundary)
+            if not d.allowed:
+                denied = denied or d
+            elif left is None or len(d.conditions) < len(left):
+                left = list(d.conditions)
+                if not left:
+                    break
+        if left is None:
+            assert denied is not None
+            return denied
+        conds += left
         return Decision(True, tuple(dict.fromkeys(conds))) if conds else ALLOWED
+
+    def _control(self, action: str, ignore_boundary: bool) -> Decision:
+        """Is ``action`` denied on every resource (whatever its identity policies allow)?"""
+        unless: list[str] = []
+        for s in self._index(action).denies:
+            if ignore_boundary and self._in_boundary(s):
+                continue
+            if not (s.any_resource or s.not_resource):
+                continue
+            v, undecided = evaluate(s.conditions, self.ctx)
+            if v is False:
+                continue
+            if v is True:
+                return Decision(False, reason=f"explicit Deny of {action} in {s.source}", blocked_by="deny")
+            unless.append(f"unless {describe(undecided)} ({s.source})")
+        return Decision(True, tuple(unless)) if unless else ALLOWED
 
     def _in_boundary(self, s: Statement) -> bool:
         return self.boundary is not None and s in self.boundary.statements

@@ -128,16 +128,25 @@ def _build_port_range(args: dict[str, Any]) -> Compiled:
     return Compiled(pred, (fp, tp, pp))
 
 
-def nacl_open_to_world(entries: Any, ports: list[int]) -> bool:
-    """An ingress NACL lets the world in on any of ``ports`` (empty = any), honouring
-    rule order: the lowest-numbered world rule covering a port decides for it."""
+def _nacl_families(entries: Any) -> list[list[dict[str, Any]]]:
+    """Ingress entries from the world, in rule order, one list per address family: an IPv4 packet is matched
+    by the IPv4 entries only (CidrBlock), an IPv6 packet by the IPv6 ones (Ipv6CidrBlock)."""
     if type(entries) is not list:
-        return False
+        return []
     ingress = sorted(
         (e for e in entries if isinstance(e, dict) and not e.get("Egress", False)),
         key=lambda e: e.get("RuleNumber", 32767) if type(e.get("RuleNumber")) is int else 32767,
     )
-    world = [e for e in ingress if is_world(e.get("CidrBlock")) or is_world(e.get("Ipv6CidrBlock"))]
+    return [[e for e in ingress if is_world(e.get(field))] for field in ("CidrBlock", "Ipv6CidrBlock")]
+
+
+def _allows(e: dict[str, Any]) -> bool:
+    return str(e.get("RuleAction", "")).lower() == "allow"
+
+
+def nacl_open_to_world(entries: Any, ports: list[int]) -> bool:
+    """An ingress NACL lets the world in on any of ``ports`` (empty = any), honouring
+    rule order per address family: the lowest-numbered world rule covering a port decides for it."""
     probe = ports or [22, 3389, 80, 443, 0, 65535]
 
     def covers(e: dict[str, Any], p: int) -> bool:
@@ -145,10 +154,23 @@ def nacl_open_to_world(entries: Any, ports: list[int]) -> bool:
         assert isinstance(rng, dict)
         return range_includes(e.get("Protocol"), rng.get("From"), rng.get("To"), [p])
 
-    for p in probe:
+    for world in _nacl_families(entries):
+        for p in probe:
+            for e in world:
+                if covers(e, p):
+                    if _allows(e):
+                        return True
+                    break
+    return False
+
+
+def nacl_allows_all_traffic(entries: Any) -> bool:
+    """An ingress NACL allows all traffic (protocol -1) from the world: in one address family, the
+    lowest-numbered world rule for all traffic is an allow (a deny-all numbered before it blocks it)."""
+    for world in _nacl_families(entries):
         for e in world:
-            if covers(e, p):
-                if str(e.get("RuleAction", "")).lower() == "allow":
+            if str(e.get("Protocol", "")).lower() in _ALL_PROTOCOLS:
+                if _allows(e):
                     return True
                 break
     return False
@@ -159,6 +181,12 @@ def _build_nacl(args: dict[str, Any]) -> Compiled:
     get = path.get
     ports = args["ports"]
     return Compiled(lambda doc, ctx: nacl_open_to_world(get(doc, ctx), ports), (path,))
+
+
+def _build_nacl_all(args: dict[str, Any]) -> Compiled:
+    path = compile_path(args["path"])
+    get = path.get
+    return Compiled(lambda doc, ctx: nacl_allows_all_traffic(get(doc, ctx)), (path,))
 
 
 def _build_cidr_public(args: dict[str, Any]) -> Compiled:
@@ -215,6 +243,15 @@ register(
             "ports": Arg("ports", [], doc="ports to test (empty: any)"),
         },
         build=_build_nacl,
+    )
+)
+register(
+    Check(
+        name="nacl_allows_all_traffic",
+        doc="A network ACL's ingress entries at `path` allow all traffic (protocol -1) from 0.0.0.0/0 or ::/0: "
+        "the lowest-numbered all-traffic world rule of an address family is an allow.",
+        args={"path": Arg("path", "Entries", doc="path to the NACL entries")},
+        build=_build_nacl_all,
     )
 )
 register(

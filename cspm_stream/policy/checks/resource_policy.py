@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from cspm_stream.policy.checks.base import Arg, Check, Compiled, register
-from cspm_stream.policy.checks.statements import as_list, grants_action, is_allow, is_deny, statements
+from cspm_stream.policy.checks.statements import as_list, grants_action, iam_match, is_allow, is_deny, statements
 from cspm_stream.policy.paths import MISSING, compile_path
 
 NARROWING_KEYS = frozenset(
@@ -196,13 +196,91 @@ def _wild_covers(deny: dict[str, Any], action_pattern: str) -> bool:
     return any(p in ("*", "*:*", action_pattern) for p in as_list(deny.get("Action")))
 
 
+#: web identity providers whose tokens anyone can obtain (a GitHub workflow of any repository, a Google account,
+#: an identity of any Cognito pool): the condition keys (``<provider>:<key>``) that name whose token it is
+_PUBLIC_IDPS: dict[str, tuple[str, ...]] = {
+    "token.actions.githubusercontent.com": ("sub",),  # repo:OWNER/REPO:...
+    "gitlab.com": ("sub",),  # project_path:GROUP/PROJECT:...
+    "app.terraform.io": ("sub",),  # organization:ORG:project:...
+    "cognito-identity.amazonaws.com": ("aud",),  # the identity pool id
+    "accounts.google.com": ("aud", "oaud", "sub"),
+    "graph.facebook.com": ("app_id", "id"),
+    "www.amazon.com": ("app_id", "user_id"),
+}
+_SUBJECT_KEYS = frozenset(("sub",))
+
+
+def _public_idps(st: dict[str, Any]) -> list[str]:
+    """The shared web identity providers a statement's ``Federated`` principal names (host only)."""
+    p = st.get("Principal")
+    if not isinstance(p, dict):
+        return []
+    out = []
+    for v in as_list(p.get("Federated")):
+        if not isinstance(v, str):
+            continue
+        host = v.split(":oidc-provider/", 1)[1] if ":oidc-provider/" in v else v
+        host = host.lower().removeprefix("https://").rstrip("/")
+        if host in _PUBLIC_IDPS:
+            out.append(host)
+    return out
+
+
+def _idp_value_broad(value: str, key: str, op: str) -> bool:
+    v = value.strip()
+    if not v:
+        return True
+    if op not in _WILDCARD_OPS or not _wild(v):
+        return False  # StringEquals compares literally
+    if key not in _SUBJECT_KEYS:
+        return True  # an audience / app id with a wildcard names any
+    # subject "<kind>:<owner>/<name>:..." or "<kind>:<owner>:...": the owner must be named
+    _, _, rest = v.partition(":")
+    owner = rest.replace("/", ":").split(":", 1)[0]
+    return not rest or _wild(owner)
+
+
+def _idp_narrowed(cond: Any, host: str) -> bool:
+    """A condition names whose token the provider issued (``sub`` of one repository/owner, one ``aud``...)."""
+    if not isinstance(cond, dict):
+        return False
+    keys = {f"{host}:{k}": k for k in _PUBLIC_IDPS[host]}
+    for op, body in cond.items():
+        if not isinstance(op, str) or not isinstance(body, dict):
+            continue
+        base, if_exists, qualifier = _op_name(op)
+        if base not in ("stringequals", "stringequalsignorecase", "stringlike") or if_exists:
+            continue
+        if qualifier == "forallvalues":
+            continue
+        for key, value in body.items():
+            short = keys.get(str(key).lower())
+            if short is None:
+                continue
+            vals = [v for v in as_list(value) if isinstance(v, str)]
+            if vals and not any(_idp_value_broad(v, short, base) for v in vals):
+                return True
+    return False
+
+
+def federated_is_public(st: dict[str, Any]) -> bool:
+    """An Allow trusting a shared web identity provider without a condition naming the subject or audience."""
+    hosts = _public_idps(st)
+    cond = st.get("Condition")
+    return any(not _idp_narrowed(cond, h) for h in hosts)
+
+
 def policy_is_public(doc: Any, actions: list[str] | None = None) -> bool:
     """True when the resource policy grants ``actions`` (default any) to everyone."""
     sts = statements(doc)
     wanted = actions or []
     denies = [st for st in sts if is_deny(st)]
     for st in sts:
-        if not is_allow(st) or not principal_is_public(st) or not _action_matches(st, wanted):
+        if not is_allow(st) or not _action_matches(st, wanted):
+            continue
+        if federated_is_public(st):
+            return True
+        if not principal_is_public(st):
             continue
         cond = st.get("Condition")
         if condition_narrows(cond, _POSITIVE_OPS) or _efs_mount_target_only(cond):
@@ -248,5 +326,95 @@ register(
         "without a narrowing condition. Same analysis as s3_policy_public.",
         args=_ARGS,
         build=_build,
+    )
+)
+
+
+# ---------------------------------------------------------------------------------- TLS-only policies
+
+
+def _unpartition(arn: str) -> str:
+    """``arn:aws-cn:s3:::b`` → ``arn:aws:s3:::b``: the partition never restricts a statement within an account."""
+    parts = arn.split(":", 2)
+    return f"arn:aws:{parts[2]}" if len(parts) == 3 and parts[0].lower() == "arn" else arn
+
+
+def _insecure_transport_only(cond: Any) -> bool:
+    """The condition is exactly ``Bool`` (or ``BoolIfExists``) ``aws:SecureTransport`` ``false``: key names
+    and the boolean are case-insensitive; any further key or operator narrows the Deny (all must hold)."""
+    if not isinstance(cond, dict) or len(cond) != 1:
+        return False
+    ((op, body),) = cond.items()
+    if not isinstance(op, str) or op.lower() not in ("bool", "boolifexists") or not isinstance(body, dict):
+        return False
+    if len(body) != 1:
+        return False
+    ((key, value),) = body.items()
+    vals = as_list(value)
+    return (
+        str(key).lower() == "aws:securetransport"
+        and bool(vals)
+        and all(str(v).lower() == "false" for v in vals if isinstance(v, str | bool))
+        and all(isinstance(v, str | bool) for v in vals)
+    )
+
+
+def denies_insecure_transport(doc: Any, service: str, resources: list[str]) -> bool:
+    """Some statement denies every caller every ``service`` action over plain HTTP on all of ``resources``
+    (ARN examples; none: any resource): Effect Deny, Principal ``*`` (or AWS ``*``), an Action pattern
+    matching ``<service>:*`` (``*``, ``s3:*``), and a condition that is only aws:SecureTransport false."""
+    every = f"{service}:*"
+    for st in statements(doc):
+        if not is_deny(st) or "NotPrincipal" in st or not principal_is_public(st) or "NotAction" in st:
+            continue
+        if not any(isinstance(p, str) and iam_match(p, every) for p in as_list(st.get("Action"))):
+            continue
+        if not _insecure_transport_only(st.get("Condition")):
+            continue
+        if "NotResource" in st:
+            continue
+        patterns = [_unpartition(p) for p in as_list(st.get("Resource")) if isinstance(p, str)]
+        if all(any(iam_match(p, _unpartition(r)) for p in patterns) for r in resources):
+            return True
+    return False
+
+
+def _build_tls(args: dict[str, Any]) -> Compiled:
+    path = compile_path(args["path"])
+    get = path.get
+    service: str = args["service"]
+    rpath = compile_path(args["resource_path"]) if args["resource_path"] else None
+    template: str = args["resource_format"]
+
+    def pred(doc: Any, ctx: Any) -> bool:
+        v = get(doc, ctx)
+        if v is MISSING or v is None:
+            return False
+        resources: list[str] = []
+        if rpath is not None:
+            r = rpath.get(doc, ctx)
+            if not isinstance(r, str) or not r:
+                return False
+            resources = [template.replace("{}", r) if template else r]
+        return denies_insecure_transport(v, service, resources)
+
+    paths = (path, rpath) if rpath is not None else (path,)
+    return Compiled(pred, paths)
+
+
+register(
+    Check(
+        name="policy_denies_insecure_transport",
+        doc="The resource policy at `path` denies every caller every `service` action when aws:SecureTransport is "
+        "false (condition key case-insensitive, no further condition narrowing the Deny), on the resource named at "
+        "`resource_path` (formatted by `resource_format`, '{}' standing for it, e.g. 'arn:aws:s3:::{}/object': the "
+        "bucket's objects).",
+        args={
+            "path": Arg("path", "Policy", doc="path to the resource policy document"),
+            "service": Arg("string", required=True, doc="service prefix whose every action must be denied, e.g. s3"),
+            "resource_path": Arg("string", "", doc="path to the resource's name or ARN (empty: any Resource)"),
+            "resource_format": Arg("string", "", doc="ARN example built from the value at resource_path"),
+        },
+        build=_build_tls,
     )
 )

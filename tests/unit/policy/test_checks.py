@@ -5,8 +5,14 @@ from typing import Any
 import pytest
 
 from cspm_stream.policy.checks.iam import document_allows, document_allows_admin
-from cspm_stream.policy.checks.network import is_public, is_world, nacl_open_to_world, range_includes
-from cspm_stream.policy.checks.resource_policy import policy_is_public
+from cspm_stream.policy.checks.network import (
+    is_public,
+    is_world,
+    nacl_allows_all_traffic,
+    nacl_open_to_world,
+    range_includes,
+)
+from cspm_stream.policy.checks.resource_policy import denies_insecure_transport, policy_is_public
 from cspm_stream.policy.compiler import compile_condition
 from cspm_stream.policy.model import EvalContext
 
@@ -214,3 +220,97 @@ def test_protocols_argument() -> None:
     rule = compile_condition({"check": "port_range_includes", "args": {"ports": [53], "protocols": ["udp"]}})
     assert rule.predicate({"IpProtocol": "17", "FromPort": 53, "ToPort": 53}, ctx)
     assert not rule.predicate({"IpProtocol": "tcp", "FromPort": 53, "ToPort": 53}, ctx)
+
+
+def _nacl(*entries: tuple[int, str, str, str]) -> list[dict[str, Any]]:
+    out = []
+    for n, action, proto, cidr in entries:
+        e: dict[str, Any] = {"RuleNumber": n, "RuleAction": action, "Protocol": proto, "Egress": False}
+        e["Ipv6CidrBlock" if ":" in cidr else "CidrBlock"] = cidr
+        if proto == "6":
+            e["PortRange"] = {"From": 22, "To": 22}
+        out.append(e)
+    return out
+
+
+def test_nacl_order_per_address_family() -> None:
+    # an IPv6 deny numbered first never matches an IPv4 packet
+    assert nacl_open_to_world(_nacl((100, "deny", "-1", "::/0"), (110, "allow", "6", "0.0.0.0/0")), [22])
+    assert not nacl_open_to_world(_nacl((100, "deny", "-1", "0.0.0.0/0"), (110, "allow", "6", "0.0.0.0/0")), [22])
+    assert not nacl_allows_all_traffic(_nacl((100, "deny", "-1", "0.0.0.0/0"), (200, "allow", "-1", "0.0.0.0/0")))
+    assert nacl_allows_all_traffic(_nacl((100, "deny", "-1", "::/0"), (200, "allow", "-1", "0.0.0.0/0")))
+    assert nacl_allows_all_traffic(_nacl((100, "deny", "6", "0.0.0.0/0"), (200, "allow", "-1", "0.0.0.0/0")))
+
+
+def _tls(**over: Any) -> dict[str, Any]:
+    st: dict[str, Any] = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    return {**st, **over}
+
+
+@pytest.mark.parametrize(
+    ("statement", "denies"),
+    [
+        (_tls(), True),
+        (_tls(Condition={"Bool": {"AWS:securetransport": ["FALSE"]}}), True),  # key names case-insensitive
+        (_tls(Condition={"BoolIfExists": {"aws:SecureTransport": False}}), True),
+        (_tls(Resource="arn:aws-cn:s3:::b*"), True),
+        (_tls(Principal={"AWS": "*"}, Action=["s3:GetObject", "S3:*"]), True),
+        (_tls(Resource="arn:aws:s3:::b"), False),  # objects not covered
+        (_tls(Action="s3:GetObject"), False),
+        (_tls(Principal={"AWS": "arn:aws:iam::123456789012:root"}), False),
+        (_tls(Effect="Allow"), False),
+        (_tls(Condition={"Bool": {"aws:SecureTransport": "true"}}), False),
+        (
+            _tls(Condition={"Bool": {"aws:SecureTransport": "false"}, "StringEquals": {"aws:PrincipalAccount": "1"}}),
+            False,
+        ),
+        (_tls(Condition={"NumericLessThan": {"s3:TlsVersion": "1.2"}}), False),
+        (_tls(NotAction="s3:GetObject", Action=None), False),
+    ],
+)
+def test_denies_insecure_transport(statement: dict[str, Any], denies: bool) -> None:
+    assert denies_insecure_transport(doc(statement), "s3", ["arn:aws:s3:::b/object"]) is denies
+
+
+GITHUB = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+
+
+@pytest.mark.parametrize(
+    ("principal", "condition", "public"),
+    [
+        (GITHUB, {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}, True),
+        (GITHUB, {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:*"}}, True),
+        (GITHUB, {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:org*/app:*"}}, True),
+        (GITHUB, {"StringLikeIfExists": {"token.actions.githubusercontent.com:sub": "repo:org/app:*"}}, True),
+        (GITHUB, {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:org/*"}}, False),
+        (
+            GITHUB,
+            {"StringEquals": {"token.actions.githubusercontent.com:sub": "repo:org/app:ref:refs/heads/main"}},
+            False,
+        ),
+        ("cognito-identity.amazonaws.com", {}, True),
+        (
+            "cognito-identity.amazonaws.com",
+            {"StringEquals": {"cognito-identity.amazonaws.com:aud": "us-east-1:x"}},
+            False,
+        ),
+        ("accounts.google.com", {"StringEquals": {"accounts.google.com:aud": "123.apps.googleusercontent.com"}}, False),
+        ("arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC", {}, False),
+        ("arn:aws:iam::123456789012:saml-provider/idp", {}, False),
+    ],
+)
+def test_trust_in_shared_web_identity_providers(principal: str, condition: dict[str, Any], public: bool) -> None:
+    st: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Federated": principal},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+    }
+    if condition:
+        st["Condition"] = condition
+    assert policy_is_public(doc(st)) is public

@@ -543,6 +543,7 @@ def seed(m: MotoServer) -> dict[str, str]:
 
 
 #: (policy, resource name, expected status, what AWS means)
+SPLIT = "ec2_sg_ingress_admin_ports_internet_split_ranges"
 EXPECTED: list[tuple[str, str, int, str]] = [
     # --- security groups: ranges, protocols, sources
     ("ec2_sg_ingress_ssh_world", "tnd2-sg-range-20-25", FAIL, "20-25 includes 22"),
@@ -553,6 +554,12 @@ EXPECTED: list[tuple[str, str, int, str]] = [
     ("ec2_sg_ingress_any_port_world", "tnd2-sg-icmp-all", FAIL, "ICMP from the internet is ingress from 0.0.0.0/0"),
     ("ec2_sg_ingress_ssh_world", "tnd2-sg-udp-22", PASS, "SSH is TCP 22; UDP 22 is not SSH"),
     ("ec2_sg_ingress_ssh_world", "tnd2-sg-slash1-half", PASS, "half of the IPv4 space is not the internet"),
+    # EC2.13's twin compares with 0.0.0.0/0 literally (as AWS Config's restricted-ssh and Prowler do); the split
+    # internet is reported by the split-ranges policy, which leaves literal /0 rules to the world policies
+    ("ec2_sg_ingress_ssh_world", "tnd2-sg-slash1-pair", PASS, "EC2.13 looks for the literal 0.0.0.0/0"),
+    (SPLIT, "tnd2-sg-slash1-pair", FAIL, "0.0.0.0/1 + 128.0.0.0/1 is every IPv4 address"),
+    (SPLIT, "tnd2-sg-slash1-half", PASS, "10.0.0.0/8 + 128.0.0.0/1 leaves most of the internet out"),
+    (SPLIT, "tnd2-sg-range-20-25", PASS, "a literal 0.0.0.0/0 is the world policies' finding"),
     ("ec2_sg_ingress_ssh_world", "tnd2-sg-prefix-list", PASS, "prefix list of a private range"),
     ("ec2_sg_ingress_ssh_world", "tnd2-sg-all-ipv6", FAIL, "protocol -1 from ::/0 includes 22"),
     ("ec2_sg_ingress_rdp_world", "tnd2-sg-all-ipv6", FAIL, "protocol -1 from ::/0 includes 3389"),
@@ -749,8 +756,6 @@ def test_traps_and_decoys_2(moto_server: MotoServer, tmp_path: Path) -> None:
     ids = seed(moto_server)
     by_policy = _scan(moto_server, tmp_path / "findings.jsonl", SERVICES)
     _check(by_policy, ids, EXPECTED)
-    fixed = [row for row in KNOWN_WRONG if _status(by_policy, ids, row[0], row[1]) == row[2]]
-    assert not fixed, f"known-wrong rows now right, move them to EXPECTED: {fixed}"
 
 
 # ---------------------------------------------------------------- account- and region-wide settings
@@ -914,11 +919,3 @@ def test_account_settings(moto_server: MotoServer, tmp_path: Path, scenario: str
             moto_server.boto3_client("iam", REGION).update_account_password_policy(**policy)
         expected += [(pid, "account-settings", want, why) for pid, want, why in password_rows]
     _check(_scan(moto_server, tmp_path / "settings.jsonl", services), {}, expected)
-
-
-#: rows the product still gets wrong (a known bug each, in the commit message), seeded in the main account:
-#: test_traps_and_decoys_2 fails once one of them is right, so a fix moves it to EXPECTED
-KNOWN_WRONG: list[tuple[str, str, int, str]] = [
-    # the security-group policies compare CIDRs with 0.0.0.0/0 and ::/0 literally (as EC2.13 and Prowler do)
-    ("ec2_sg_ingress_ssh_world", "tnd2-sg-slash1-pair", FAIL, "0.0.0.0/1 + 128.0.0.0/1 is every IPv4 address"),
-]

@@ -5,6 +5,7 @@ CIDR helpers live here too: :func:`is_world` and :func:`is_public`.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from cspm_stream.policy.checks.base import Arg, Check, Compiled, register
@@ -89,6 +90,81 @@ def sg_rule_open_to_world(
     if all_ports:
         return opens_all_ports(proto, lo, hi)
     return range_includes(proto, lo, hi, ports, protocols)
+
+
+#: what is not the internet, added to a rule set's ranges before asking whether they cover every address:
+#: IPv4 private, shared, loopback, link-local, "this network", multicast and reserved; IPv6 everything
+#: outside global unicast 2000::/3
+_NOT_INTERNET: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], ...] = (
+    tuple(
+        ipaddress.IPv4Network(c)
+        for c in (
+            "0.0.0.0/8",
+            "10.0.0.0/8",
+            "100.64.0.0/10",
+            "127.0.0.0/8",
+            "169.254.0.0/16",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "224.0.0.0/4",
+            "240.0.0.0/4",
+        )
+    ),
+    tuple(ipaddress.IPv6Network(c) for c in ("::/3", "4000::/2", "8000::/1")),
+)
+
+
+def covers_internet(cidrs: list[Any]) -> bool:
+    """Do these CIDRs together admit every internet address of one family (IPv4 or IPv6)?
+
+    ``0.0.0.0/1`` + ``128.0.0.0/1`` does, as do public ranges that leave out only private space.
+    """
+    v4: list[ipaddress.IPv4Network] = []
+    v6: list[ipaddress.IPv6Network] = []
+    for c in cidrs:
+        n = network(c) if isinstance(c, str) else None
+        if isinstance(n, ipaddress.IPv4Network):
+            v4.append(n)
+        elif isinstance(n, ipaddress.IPv6Network):
+            v6.append(n)
+    for nets, fill in ((v4, _NOT_INTERNET[0]), (v6, _NOT_INTERNET[1])):
+        if nets and any(m.prefixlen == 0 for m in ipaddress.collapse_addresses([*nets, *fill])):  # type: ignore[misc]
+            return True
+    return False
+
+
+def sg_port_open_by_split_ranges(rules: Any, port: int, protocols: frozenset[str]) -> bool:
+    """Rules that admit ``port`` cover the internet only through ranges narrower than /0 (literal
+    ``0.0.0.0/0`` / ``::/0`` rules are what the world checks report)."""
+    cidrs: list[Any] = []
+    for r in as_list(rules):
+        if not isinstance(r, dict) or not range_includes(
+            r.get("IpProtocol"), r.get("FromPort"), r.get("ToPort"), [port], protocols
+        ):
+            continue
+        for key, field in (("IpRanges", "CidrIp"), ("Ipv6Ranges", "CidrIpv6")):
+            for x in as_list(r.get(key)):
+                if isinstance(x, dict):
+                    c = x.get(field)
+                    if is_world(c):
+                        return False
+                    cidrs.append(c)
+    return covers_internet(cidrs)
+
+
+def _build_sg_split(args: dict[str, Any]) -> Compiled:
+    path = compile_path(args["path"])
+    get = path.get
+    ports: list[int] = args["ports"]
+    protocols = protocol_set(args["protocols"])
+
+    def pred(doc: Any, ctx: Any) -> bool:
+        rules = get(doc, ctx)
+        if type(rules) is not list:
+            return False
+        return any(sg_port_open_by_split_ranges(rules, p, protocols) for p in ports)
+
+    return Compiled(pred, (path,))
 
 
 def _build_sg(args: dict[str, Any]) -> Compiled:
@@ -216,6 +292,19 @@ register(
             "protocols": Arg("strings", [], doc="port protocols that count, e.g. [tcp] (default tcp and udp)"),
         },
         build=_build_sg,
+    )
+)
+register(
+    Check(
+        name="sg_open_to_internet_by_split_ranges",
+        doc="The rules at `path` admitting one of `ports` together cover every internet address of a family "
+        "(e.g. 0.0.0.0/1 + 128.0.0.0/1, or every public range) without a literal 0.0.0.0/0 or ::/0 rule.",
+        args={
+            "path": Arg("path", "IpPermissions", doc="path to the list of rules"),
+            "ports": Arg("ports", required=True, doc="ports to test"),
+            "protocols": Arg("strings", [], doc="port protocols that count, e.g. [tcp] (default tcp and udp)"),
+        },
+        build=_build_sg_split,
     )
 )
 register(

@@ -37,6 +37,9 @@ _SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _MAX_KEY_CHARS = 60
+#: longest number scalar read as a number: Python refuses int() of 4,300+ digits (ValueError), a
+#: long base-60 scalar (``1:1:1:…``) takes quadratic time and overflows a float
+MAX_NUMBER_CHARS = 100
 
 
 class DuplicateKeyError(yaml.constructor.ConstructorError):
@@ -66,6 +69,26 @@ class StrictLoader(_SafeBase):  # type: ignore[valid-type,misc]
             seen[key] = key_node.start_mark
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
         return mapping
+
+    def _number(self, node: yaml.ScalarNode, build: Any) -> Any:
+        if len(node.value) > MAX_NUMBER_CHARS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a number of more than {MAX_NUMBER_CHARS} characters (write it in quotes)", node.start_mark
+            )
+        try:
+            return build(self, node)
+        except (ValueError, OverflowError):
+            raise yaml.constructor.ConstructorError(None, None, "a number out of range", node.start_mark) from None
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:
+        return self._number(node, yaml.constructor.SafeConstructor.construct_yaml_int)
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> Any:
+        return self._number(node, yaml.constructor.SafeConstructor.construct_yaml_float)
+
+
+StrictLoader.add_constructor("tag:yaml.org,2002:int", StrictLoader.construct_yaml_int)
+StrictLoader.add_constructor("tag:yaml.org,2002:float", StrictLoader.construct_yaml_float)
 
 
 class TextLoader(StrictLoader):

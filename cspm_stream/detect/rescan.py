@@ -147,10 +147,10 @@ def load_map(path: str | Path | None = None) -> RescanMap:
     """
     p = Path(path) if path else default_map_path()
     builtin = p.resolve() == default_map_path()
-    try:
-        raw = strict_yaml.load(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise DefinitionError(str(p), f"cannot read: {exc.strerror or exc}") from None
+    try:  # a regular UTF-8 file of bounded size only (a FIFO would block, /dev/zero never end)
+        raw = strict_yaml.load(strict_yaml.read_text(p))
+    except strict_yaml.ReadError as exc:
+        raise DefinitionError(str(p), str(exc)) from None
     except yaml.YAMLError as exc:
         raise DefinitionError(str(p), f"invalid YAML: {strict_yaml.problem(exc)}") from None
     return parse_map(raw, str(p), check_types=not builtin)

@@ -82,9 +82,11 @@ def run_rule_tests(paths: Iterable[str | Path], settings: DetectionSettings | No
 
 def run_file(path: Path, rules: RuleSet, config: EngineConfig, **engine_kw: Any) -> list[TestResult]:
     try:
-        doc = strict_yaml.load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        doc = strict_yaml.load(strict_yaml.read_text(path))  # regular, bounded UTF-8 only (a FIFO blocked)
+    except strict_yaml.ReadError as exc:
         return [TestResult(str(path), "", "<file>", False, f"cannot read tests: {exc}")]
+    except yaml.YAMLError as exc:
+        return [TestResult(str(path), "", "<file>", False, f"cannot read tests: {strict_yaml.problem(exc)}")]
     if not isinstance(doc, dict) or not isinstance(doc.get("tests"), list):
         return [TestResult(str(path), "", "<file>", False, "expected {rule: ..., tests: [...]}")]
     ref = str(doc.get("rule") or "")

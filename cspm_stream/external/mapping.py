@@ -142,10 +142,10 @@ def load_equivalents(
     """The join data: controls from ``policies``, types and rules from the mapping file (default:
     the built-in one); ``rule_ids`` maps every loaded rule's name and id to its id."""
     p = Path(path) if path else default_mapping_path()
-    try:
-        raw = strict_yaml.load(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise DefinitionError(str(p), f"cannot read: {exc.strerror or exc}") from None
+    try:  # a regular UTF-8 file of bounded size only (a FIFO would block, /dev/zero never end)
+        raw = strict_yaml.load(strict_yaml.read_text(p))
+    except strict_yaml.ReadError as exc:
+        raise DefinitionError(str(p), str(exc)) from None
     except yaml.YAMLError as exc:
         raise DefinitionError(str(p), f"invalid YAML: {strict_yaml.problem(exc)}") from None
     guardduty, asff_types = parse_mapping(raw, str(p), rule_ids)

@@ -116,7 +116,7 @@ class TopicCheck:
         if self.created:
             return "created"
         if not self.exists:
-            return "MISSING"
+            return "MISSING" + (" (" + "; ".join(self.problems) + ")" if self.problems else "")
         if self.problems:
             return "MISMATCH " + "; ".join(self.problems)
         return "repaired: " + "; ".join(self.repaired) if self.repaired else "ok"
@@ -209,14 +209,23 @@ async def check(
         ]
         if new and create:
             try:
-                await admin.create_topics(new)
-                for t in new:
-                    results[t.name] = TopicCheck(t.name, created=True)
-                await _await_visible(admin, [t.name for t in new], kafka.request_timeout_s)
+                answer = await admin.create_topics(new)
             except TopicAlreadyExistsError:  # raced with another creator: verify below
+                answer = None
+            refused = _create_errors(answer)
+            made = [t.name for t in new if t.name not in refused]
+            for name in made:
+                results[name] = TopicCheck(name, created=True)
+            for name, (code, why) in refused.items():
+                if code == TopicAlreadyExistsError.errno:  # raced with another creator: verified below
+                    results[name].exists = True
+                else:  # the broker refused it (an invalid name, a policy): never reported as created
+                    results[name].problems.append(f"not created: {why}")
+            if answer is None:
                 existing = set(await admin.list_topics())
                 for t in new:
                     results[t.name].exists = t.name in existing
+            await _await_visible(admin, made, kafka.request_timeout_s)
         await _compare_existing(admin, kafka, wanted, results)
         if repair:
             await _repair(admin, kafka, [r for r in results.values() if r.exists and r.problems])
@@ -224,6 +233,20 @@ async def check(
         return [results[name] for name, _ in wanted]
     finally:
         await admin.close()
+
+
+def _create_errors(answer: Any) -> dict[str, tuple[int, str]]:
+    """Topic -> (error code, reason) of every topic a CreateTopics answer refused (aiokafka returns
+    the answer instead of raising: a per-topic error was reported as created)."""
+    out: dict[str, tuple[int, str]] = {}
+    for entry in getattr(answer, "topic_errors", None) or ():
+        name, code = entry[0], entry[1]
+        if code:
+            message = entry[2] if len(entry) > 2 and isinstance(entry[2], str) else ""
+            if len(message) > 200:
+                message = message[:200] + "…"
+            out[name] = (code, message or f"error code {code}")
+    return out
 
 
 async def _await_visible(admin: AIOKafkaAdminClient, names: Sequence[str], timeout_s: float) -> None:

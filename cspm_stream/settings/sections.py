@@ -30,6 +30,11 @@ def check_account_ids(key: str, ids: Iterable[str]) -> None:
             raise ConfigError(key.format(i=i, id=a), a, "must be a 12-digit AWS account id (in quotes)")
 
 
+#: longest kafka.topic_prefix and app.id: Kafka topic names are at most 249 characters, and the
+#: longest name made of them adds ~30 ('<app.id>-context-router-state-changelog')
+MAX_NAME_PREFIX = 200
+
+
 @dataclass(frozen=True)
 class KafkaSettings:
     bootstrap: str = setting("127.0.0.1:9092", doc="Comma-separated host:port list of Kafka brokers.")
@@ -60,6 +65,10 @@ class KafkaSettings:
                 raise ConfigError(f"{prefix}.bootstrap", self.bootstrap, f"{part!r} is not host:port")
         if not re.fullmatch(r"[A-Za-z0-9._-]*", self.topic_prefix):
             raise ConfigError(f"{prefix}.topic_prefix", self.topic_prefix, "only letters, digits, . _ - allowed")
+        if len(self.topic_prefix) > MAX_NAME_PREFIX:  # Kafka refuses topic names over 249 characters
+            raise ConfigError(
+                f"{prefix}.topic_prefix", None, f"at most {MAX_NAME_PREFIX} characters (Kafka topic names: 249)"
+            )
 
     def topic(self, name: str) -> str:
         return self.topic_prefix + name
@@ -567,3 +576,12 @@ class AppSettings:
         min=0.0,
         max=60,
     )
+
+    def validate(self, prefix: str) -> None:
+        # the stages' consumer groups and changelog topics ('<id>-<stage>-state-changelog') carry it
+        if not re.fullmatch(rf"[A-Za-z0-9._-]{{1,{MAX_NAME_PREFIX}}}", self.id):
+            raise ConfigError(
+                f"{prefix}.id",
+                self.id,
+                f"1 to {MAX_NAME_PREFIX} letters, digits, . _ - (it names Kafka topics and consumer groups)",
+            )

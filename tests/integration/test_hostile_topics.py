@@ -250,3 +250,19 @@ def test_largest_records_fit_their_topics(tmp_path: Path) -> None:
         headers={"h": "v" * 256},
     )
     assert len(dumps(letter)) < BY_NAME["dlq"].max_message_bytes
+
+
+async def test_a_topic_the_broker_refuses_is_never_reported_created(kafka_settings: Settings) -> None:
+    """aiokafka returns CreateTopics' per-topic errors instead of raising: a name the broker refused
+    (over 249 characters, as a 1,000-character topic_prefix made them) was printed 'created', exit 0."""
+    from cspm_stream.topic_admin import check
+
+    s = kafka_settings
+    good, bad = s.kafka.topic("activity"), s.kafka.topic("x" * 300)
+    found = {r.name: r for r in await check(s.kafka, [(good, TOPICS[0]), (bad, TOPICS[0])], create=True)}
+    assert found[good].status == "created"
+    assert not found[bad].ok and found[bad].status.startswith("MISSING (not created: Topic name is invalid")
+    assert len(found[bad].status) < 300
+    assert await _topics(s) == {good}
+    again = await check(s.kafka, [(good, TOPICS[0])], create=True)  # exists now: verified, not re-created
+    assert [r.status for r in again] == ["ok"]

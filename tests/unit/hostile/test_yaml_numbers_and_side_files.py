@@ -92,3 +92,24 @@ def test_a_bad_rule_tests_file_is_a_failed_file_not_a_stop(tmp_path: Path, kind:
     report = run_rule_tests([tmp_path])
     [result] = report.results
     assert result.name == "<file>" and not result.ok and "cannot read tests" in result.reason, result
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expect"),
+    [
+        ("CSPM_APP_ID", "../../etc", "app.id='../../etc': 1 to 200 letters"),
+        ("CSPM_APP_ID", "", "app.id='': 1 to 200 letters"),
+        ("CSPM_APP_ID", "cspm stream", "app.id='cspm stream': 1 to 200 letters"),
+        ("CSPM_APP_ID", "a" * 201, "app.id: 1 to 200 letters"),
+        ("CSPM_KAFKA_TOPIC_PREFIX", "a" * 1000, "kafka.topic_prefix: at most 200 characters"),
+    ],
+)
+def test_names_kafka_refuses_fail_at_start(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], variable: str, value: str, expect: str
+) -> None:
+    """app.id names changelog topics and consumer groups, topic_prefix every topic: a name Kafka
+    refuses (a character outside [A-Za-z0-9._-], over 249 characters) failed only once topics were made."""
+    monkeypatch.setenv(variable, value)
+    code = main(["topics", "list"])
+    err = capsys.readouterr().err
+    assert code == 2 and expect in err and variable in err and len(err.strip().splitlines()) == 1, err

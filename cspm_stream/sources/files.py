@@ -436,8 +436,16 @@ def _one(rec: Any, source: str, line: int | None, index: int) -> Located:
         rec = rec["detail"]
     problem = _check_record(rec)
     if problem:
-        return Located(RecordError(source, problem, orjson.dumps(rec), line=line, index=index), source, line, index)
+        return Located(RecordError(source, problem, _kept(rec), line=line, index=index), source, line, index)
     return Located(rec, source, line, index)
+
+
+def _kept(rec: Any) -> bytes:
+    """The record's JSON for its dead letter: at most :data:`KEEP_BYTES`, in a copy of its own size.
+
+    orjson's result keeps its ~4 KiB working buffer: a file of 1,000,000 refused ``{}`` records
+    (4 MB, 4 KB gzipped) held 4 GB of them before the first was reported."""
+    return bytes(memoryview(orjson.dumps(rec))[:KEEP_BYTES])
 
 
 # ---------------------------------------------------------------------- entry points

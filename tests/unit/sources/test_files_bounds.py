@@ -104,3 +104,24 @@ def test_json_lines_with_a_broken_first_line_stay_json_lines(tmp_path: Path) -> 
         (4, "e1"),
         (5, "e2"),
     ]
+
+
+def test_refused_records_keep_small_copies_of_their_bytes() -> None:
+    """A refused record inside ``Records`` keeps its JSON for the dead letter. orjson's result held
+    its ~4 KiB working buffer: 1,000,000 ``{}`` records (a 4 KB gzip object) took 4 GB before the
+    first was reported, the detect CLI died with SIGSEGV under a 4 GB ulimit. Now a few dozen bytes
+    each, and at most KEEP_BYTES of a huge one."""
+    import tracemalloc
+
+    from cspm_stream.sources.files import KEEP_BYTES
+
+    payload = orjson.dumps({"Records": [{}] * 20_000 + [{"x": "a" * (2 * KEEP_BYTES)}]})
+    tracemalloc.start()
+    try:
+        items = list(split_payload(payload, "bomb.json"))
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert held < 20_000 * 1024, f"{held / 20_000:.0f} bytes per refused record"
+    assert len(items) == 20_001 and all(isinstance(i, RecordError) for i in items)
+    assert items[0].raw == b"{}" and len(items[-1].raw) == KEEP_BYTES

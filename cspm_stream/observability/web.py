@@ -10,9 +10,12 @@ Nothing else is served (no table contents, no debug pages).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import inspect
 from collections.abc import Awaitable, Callable
 from types import TracebackType
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -23,6 +26,14 @@ from cspm_stream.stages.base import RoleContext
 
 ReadyCheck = Callable[[], bool | Awaitable[bool]]
 
+#: a connection is closed this long after it opened: a client trickling a request's headers
+#: (slowloris) held one forever, and each holds a file descriptor the Kafka clients need too
+MAX_CONNECTION_S = 30.0
+#: most connections held at once; past it the oldest are closed
+MAX_CONNECTIONS = 256
+#: how often connections are looked over
+SWEEP_S = 1.0
+
 
 class WebServer:
     """The health and metrics listener. ``start()``/``stop()`` or ``async with``."""
@@ -32,6 +43,7 @@ class WebServer:
         self._metrics = metrics
         self._ready: ReadyCheck = ready if ready is not None else (lambda: self._runner is not None)
         self._runner: web.AppRunner | None = None
+        self._sweeper: asyncio.Task[None] | None = None
         self.port: int | None = None
 
     def app(self) -> web.Application:
@@ -51,10 +63,34 @@ class WebServer:
             await runner.cleanup()
             raise
         self._runner = runner
+        self._sweeper = asyncio.create_task(self._sweep(runner), name="web-connection-sweeper")
         addresses = runner.addresses  # the bound sockets: the real port when port 0 was asked
         self.port = int(addresses[0][1]) if addresses else self._settings.port
 
+    async def _sweep(self, runner: web.AppRunner) -> None:
+        """Close connections older than :data:`MAX_CONNECTION_S`, and the oldest past :data:`MAX_CONNECTIONS`."""
+        loop = asyncio.get_running_loop()
+        opened: dict[Any, float] = {}  # the live handlers only: rebuilt on every sweep
+        while True:
+            await asyncio.sleep(SWEEP_S)
+            server = runner.server
+            handlers = list(server.connections) if server is not None else []
+            now = loop.time()
+            opened = {h: opened.get(h, now) for h in handlers}
+            by_age = sorted(handlers, key=opened.__getitem__)
+            excess = len(by_age) - MAX_CONNECTIONS
+            for i, h in enumerate(by_age):
+                if i < excess or now - opened[h] >= MAX_CONNECTION_S:
+                    transport = h.transport
+                    if transport is not None:
+                        transport.close()
+
     async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -70,3 +70,34 @@ async def test_build_web_service_serves_the_context_registry() -> None:
         assert 'cspm_dlq_records_total{stage="detect",topic="t"} 1.0' in body  # the one registry of the process
     finally:
         await svc.stop()
+
+
+async def test_slow_clients_are_cut_off_and_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slowloris: a client trickling request headers held its connection (and a file descriptor)
+    forever, so enough of them starved the process of descriptors. Connections now live at most
+    MAX_CONNECTION_S, at most MAX_CONNECTIONS at once (the oldest closed first); /healthz answers."""
+    import asyncio
+
+    from cspm_stream.observability import web as webmod
+
+    monkeypatch.setattr(webmod, "SWEEP_S", 0.05, raising=False)
+    monkeypatch.setattr(webmod, "MAX_CONNECTION_S", 0.5, raising=False)
+    monkeypatch.setattr(webmod, "MAX_CONNECTIONS", 3, raising=False)
+    async with WebServer(WebSettings(port=0), create_metrics()) as server:
+        assert server.port
+        slow = []
+        for _ in range(6):
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # never finished
+            await writer.drain()
+            slow.append((reader, writer))
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.25)  # past the cap: the three oldest closed, well before the age limit
+        assert [await asyncio.wait_for(r.read(), 1) for r, _ in slow[:3]] == [b""] * 3
+        assert (await _get(server.port, "/healthz"))[0] == 200
+        for reader, writer in slow[3:]:  # the rest once they are too old
+            writer.write(b"X-Slow: 1\r\n")
+            assert await asyncio.wait_for(reader.read(), 2) == b""
+            writer.close()
+        for _, writer in slow[:3]:
+            writer.close()

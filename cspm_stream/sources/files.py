@@ -200,6 +200,7 @@ class PayloadReader:
         self._pending: tuple[int, bytes] | None = None  # an invalid first line awaiting the second
         self._doc = bytearray()
         self._doc_line = 0
+        self._lead: bytes | None = b""  # the text's first bytes until a UTF-8 BOM is ruled out (None: done)
 
     # ------------------------------------------------------------------ input
     def feed(self, data: bytes) -> list[Located]:
@@ -261,6 +262,14 @@ class PayloadReader:
 
     # ------------------------------------------------------------------ lines
     def _text(self, data: bytes, out: list[Located]) -> None:
+        if self._lead is not None:  # a leading UTF-8 BOM (editors, Windows exports) is not part of the JSON
+            data = self._lead + data
+            if len(data) < len(_BOM) and _BOM.startswith(data):
+                self._lead = data
+                return
+            self._lead = None
+            if data.startswith(_BOM):
+                data = data[len(_BOM) :]
         limit = self.limits.max_line_bytes
         pieces = data.split(b"\n")
         tail = pieces.pop()  # the start of a line that continues in the next chunk (may be empty)
@@ -398,6 +407,12 @@ class PayloadReader:
 
 
 _BAD: Any = object()
+_BOM = b"\xef\xbb\xbf"
+_KINDS = {dict: "an object", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+
+
+def _json_kind(v: Any) -> str:
+    return "null" if v is None else _KINDS.get(type(v), type(v).__name__)
 
 
 def _loads(line: bytes) -> Any:
@@ -409,9 +424,14 @@ def _loads(line: bytes) -> Any:
 
 def _from_object(obj: Any, source: str, raw: bytes, line: int | None, out: list[Located]) -> None:
     """Records of one parsed JSON value (a document, or one line)."""
-    if isinstance(obj, dict) and isinstance(obj.get("Records"), list):
-        for i, rec in enumerate(obj["Records"]):
-            out.append(_one(rec, source, line, i))
+    if isinstance(obj, dict) and "Records" in obj:
+        recs = obj["Records"]
+        if isinstance(recs, list):
+            for i, rec in enumerate(recs):
+                out.append(_one(rec, source, line, i))
+            return
+        why = f"Records is {_json_kind(recs)}, expected a list of records"
+        out.append(Located(RecordError(source, why, raw[:KEEP_BYTES], line=line), source, line))
         return
     if isinstance(obj, list):
         for i, rec in enumerate(obj):

@@ -6,7 +6,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from cspm_stream.sources.files import RecordError, iter_many, iter_records, records_only, split_payload
+from cspm_stream.sources.files import PayloadReader, RecordError, iter_many, iter_records, records_only, split_payload
 from cspm_stream.testing import cloudtrail_record
 
 
@@ -111,3 +111,36 @@ def test_streaming_paths(tmp_path: Path) -> None:
     trunc.write_bytes(full[: len(full) // 2])
     out = list(iter_records(trunc))
     assert isinstance(out[-1], RecordError) and "corrupt gzip" in out[-1].reason
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+def test_a_leading_utf8_bom_loses_no_record(tmp_path: Path) -> None:
+    """Editors and Windows exports start files with a BOM: the file is still read whole (was refused)."""
+    doc = BOM + orjson.dumps({"Records": _recs(2)})
+    lines = BOM + b"\n".join(orjson.dumps(r) for r in _recs(3)) + b"\n"
+    for name, data, want in (
+        ("doc.json", doc, ["e0", "e1"]),
+        ("doc.json.gz", gzip.compress(doc), ["e0", "e1"]),
+        ("lines.jsonl", lines, ["e0", "e1", "e2"]),
+    ):
+        p = tmp_path / name
+        p.write_bytes(data)
+        out = list(iter_records(p))
+        assert [r["eventID"] for r in out if isinstance(r, dict)] == want, name
+        assert not [r for r in out if isinstance(r, RecordError)], name
+    # the BOM split over the first pushes of bytes, and a BOM anywhere else is not stripped
+    r = PayloadReader("split")
+    got = r.feed(BOM[:1]) + r.feed(BOM[1:2]) + r.feed(BOM[2:] + lines[3:]) + r.close()
+    assert [g.item["eventID"] for g in got] == ["e0", "e1", "e2"]
+    mid = list(split_payload(orjson.dumps(_recs(1)[0]) + b"\n" + BOM + b"{}\n", "mid"))
+    assert isinstance(mid[0], dict) and isinstance(mid[1], RecordError)
+
+
+@pytest.mark.parametrize("value", [7, "x", None, {"eventID": "e1"}, True])
+def test_records_that_is_not_a_list_says_so(value: object) -> None:
+    (err,) = split_payload(orjson.dumps({"Records": value}), "t.json")
+    assert isinstance(err, RecordError)
+    assert err.reason.startswith("Records is ") and err.reason.endswith("expected a list of records")
+    assert "eventID" not in err.reason

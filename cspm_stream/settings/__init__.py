@@ -74,7 +74,7 @@ def load(
     """
     env = os.environ if environ is None else environ
     if path is None and data is None:
-        path = env.get("CSPM_CONFIG")
+        path = env.get("CSPM_CONFIG") or None  # set but empty: no config file, as when unset
     raw: dict[str, Any] = copy.deepcopy(dict(data)) if data is not None else {}
     source = ""
     if path is not None:

@@ -205,3 +205,24 @@ def test_argparse_errors_are_one_line_exit_2(capsys: pytest.CaptureFixture[str],
         main(argv)
     assert info.value.code == 2
     assert "--help" in _one_line(capsys.readouterr().err)
+
+
+def test_config_path_that_is_not_a_regular_file_fails_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A FIFO with no writer blocked the start forever; /dev/zero read until memory ran out."""
+    import os
+
+    fifo = tmp_path / "cspm.yaml"
+    os.mkfifo(fifo)
+    for path in (str(fifo), "/dev/zero"):
+        code, err = _run(capsys, "-c", path, "topics", "list")
+        line = _one_line(err)
+        assert code == 2 and path in line and "not a regular file" in line, line
+
+
+def test_empty_config_variable_means_no_config_file(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CSPM_CONFIG", "")
+    assert main(["topics", "list"]) == 0, capsys.readouterr().err

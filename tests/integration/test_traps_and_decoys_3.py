@@ -583,6 +583,40 @@ _FILTERS: dict[str, tuple[str, str, str, str]] = {
         "CIS",
         "tnd3-nobody",
     ),
+    # S3 bucket policy changes: the CIS event names joined with && instead of || (no event is all of them)
+    "s3policy": (
+        "tnd3-trail",
+        "{ ($.eventSource = s3.amazonaws.com) && "
+        + " && ".join(
+            f"($.eventName = {n})"
+            for n in "PutBucketAcl PutBucketPolicy PutBucketCors PutBucketLifecycle PutBucketReplication "
+            "DeleteBucketPolicy DeleteBucketCors DeleteBucketLifecycle DeleteBucketReplication".split()
+        )
+        + " }",
+        "CIS",
+        "tnd3-oncall",
+    ),
+    # gateway changes: one clause written != (every call but DetachInternetGateway), the rest as CIS
+    "gateway": (
+        "tnd3-trail",
+        "{ ($.eventName != DetachInternetGateway) || "
+        + " || ".join(
+            f"($.eventName = {n})"
+            for n in "CreateCustomerGateway DeleteCustomerGateway AttachInternetGateway CreateInternetGateway "
+            "DeleteInternetGateway".split()
+        )
+        + " }",
+        "CIS",
+        "tnd3-oncall",
+    ),
+    # KMS key disable/deletion: the CIS filter distributed over its alternatives (same events)
+    "kms": (
+        "tnd3-trail",
+        "{ ($.eventName = DisableKey && $.eventSource = kms.amazonaws.com) || "
+        "($.eventSource = kms.amazonaws.com && $.eventName = ScheduleKeyDeletion) }",
+        "CIS",
+        "tnd3-oncall",
+    ),
     # console sign-in without MFA: the CIS pattern, spaced out
     "signin": (
         "tnd3-trail",
@@ -827,6 +861,9 @@ EXPECTED: list[tuple[str, str, int, str]] = [
     ("cloudwatch_alarm_cloudtrail_configuration_changes", MON, FAIL, "alarm on another namespace"),
     ("cloudwatch_alarm_security_group_changes", MON, FAIL, "filter on a log group no trail feeds"),
     ("cloudwatch_alarm_nacl_changes", MON, FAIL, "the alarm's topic has no subscriber"),
+    ("cloudwatch_alarm_s3_bucket_policy_changes", MON, FAIL, "clauses joined with &&: matches no event"),
+    ("cloudwatch_alarm_network_gateway_changes", MON, FAIL, "!= DetachInternetGateway never counts that call"),
+    ("cloudwatch_alarm_cmk_disable_or_deletion", MON, PASS, "the CIS filter distributed over its alternatives"),
 ]
 
 

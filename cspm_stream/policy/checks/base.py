@@ -22,6 +22,7 @@ ARG_SCHEMAS: dict[str, dict[str, Any]] = {
     "integer": {"type": "integer"},
     "boolean": {"type": "boolean"},
     "strings": {"type": "array", "items": {"type": "string"}},
+    "mapping": {"type": "object"},
     "ports": {
         "anyOf": [
             {"type": "integer", "minimum": 0, "maximum": 65535},
@@ -121,6 +122,10 @@ def _coerce(name: str, spec: Arg, v: Any) -> Any:
         if not isinstance(items, list) or not all(type(x) is int and 0 <= x <= 65535 for x in items):
             raise CheckArgError(name, "must be a port (0-65535) or a list of ports")
         return list(items)
+    if k == "mapping":
+        if not isinstance(v, dict) or not all(isinstance(x, str) for x in v):
+            raise CheckArgError(name, "must be a mapping with string keys")
+        return dict(v)
     raise CheckArgError(name, f"unknown argument kind {k}")  # pragma: no cover - registry bug
 
 

@@ -83,3 +83,123 @@ def test_bad_regex_names_the_argument() -> None:
     with pytest.raises(ConditionError) as exc:
         compile_condition({"check": "cloudwatch_log_metric_filter_alarm", "args": {"patterns": ["("]}})
     assert exc.value.where == "condition.args.patterns[0]"
+
+
+# ---------------------------------------------------------------- the filter counts by the events it matches
+
+UNAUTH = (
+    '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") && '
+    '($.sourceIPAddress != "delivery.logs.amazonaws.com") && ($.eventName != "HeadBucket") }'
+)
+IAM_NAMES = (
+    "DeleteGroupPolicy DeleteRolePolicy DeleteUserPolicy PutGroupPolicy PutRolePolicy PutUserPolicy CreatePolicy "
+    "DeletePolicy CreatePolicyVersion DeletePolicyVersion AttachRolePolicy DetachRolePolicy AttachUserPolicy "
+    "DetachUserPolicy AttachGroupPolicy DetachGroupPolicy"
+).split()
+IAM = "{" + "||".join(f"($.eventName={n})" for n in IAM_NAMES) + "}"
+
+
+def _ref_cond(reference: str, sample: dict[str, Any] | None = None) -> dict[str, Any]:
+    args: dict[str, Any] = {"reference": reference}
+    if sample:
+        args["sample"] = sample
+    return {"not": {"check": "cloudwatch_log_metric_filter_alarm", "args": args}}
+
+
+@pytest.mark.parametrize(
+    ("reference", "sample", "pattern", "fails", "why"),
+    [
+        (ROOT, None, ROOT, False, "the reference itself"),
+        (
+            ROOT,
+            None,
+            '{$.eventType!="AwsServiceEvent"&&$.userIdentity.type="Root"&&$.userIdentity.invokedBy NOT EXISTS}',
+            False,
+            "reordered, spaces removed",
+        ),
+        (ROOT, None, '{ $.userIdentity.type = "Root" }', False, "broader: still alarms on every root call"),
+        (ROOT, None, '{ $.userIdentity.type = "root" }', True, "values are case-sensitive: matches no root call"),
+        (ROOT, None, '{ $.userIdentity.type = "Root" && $.eventType = "AwsServiceEvent" }', True, "the opposite"),
+        (ROOT, None, "Root", True, "a text pattern, not a JSON filter on the fields"),
+        (ROOT, None, "{ $.eventName = * }", True, "a catch-all: its alarm fires on any call"),
+        (ROOT, None, '{ $.eventType != "AwsServiceEvent" }', True, "every API call, root or not"),
+        (UNAUTH, None, UNAUTH, False, "CIS 4.1 as published"),
+        (
+            UNAUTH,
+            None,
+            '{ (($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*")) && '
+            '($.sourceIPAddress != "delivery.logs.amazonaws.com") && ($.eventName != "HeadBucket") }',
+            False,
+            "the same with the alternatives grouped",
+        ),
+        (
+            UNAUTH,
+            None,
+            '{ ($.errorCode = "*UnauthorizedOperation") && ($.errorCode = "AccessDenied*") && '
+            '($.sourceIPAddress != "delivery.logs.amazonaws.com") && ($.eventName != "HeadBucket") }',
+            True,
+            "&& for ||: no event has both error codes, the alarm never fires (passed on text)",
+        ),
+        (UNAUTH, None, '{ $.errorCode = "AccessDenied*" }', True, "UnauthorizedOperation missing"),
+        (IAM, {"eventSource": "iam.amazonaws.com"}, IAM, False, "CIS 4.4 as published"),
+        (
+            IAM,
+            {"eventSource": "iam.amazonaws.com"},
+            "{ ($.eventSource = iam.amazonaws.com) && (" + "||".join(f"($.eventName={n})" for n in IAM_NAMES) + ") }",
+            False,
+            "the same, narrowed to IAM's events (the samples are IAM calls)",
+        ),
+        (
+            IAM,
+            {"eventSource": "iam.amazonaws.com"},
+            "{($.eventName != DeleteGroupPolicy)||" + "||".join(f"($.eventName={n})" for n in IAM_NAMES[1:]) + "}",
+            True,
+            "!= for =: DeleteGroupPolicy is the one call it never counts (passed on text)",
+        ),
+        (
+            IAM,
+            {"eventSource": "iam.amazonaws.com"},
+            "{" + "||".join(f"($.eventName={n})" for n in IAM_NAMES[:-1]) + "}",
+            True,
+            "DetachGroupPolicy missing",
+        ),
+    ],
+)
+def test_a_filter_counts_when_it_matches_every_event_of_the_reference(
+    reference: str, sample: dict[str, Any] | None, pattern: str, fails: bool, why: str
+) -> None:
+    doc = broken(["MetricFilters", 0, "filterPattern"], pattern)
+    assert compile_condition(_ref_cond(reference, sample)).predicate(doc, EvalContext(now_ts=0)) is fails, why
+
+
+def test_filter_patterns_parse_and_match_as_documented() -> None:
+    from cspm_stream.policy.checks import filterpattern as fp
+
+    ev = {"a": {"b": [{"c": 5}], "s": "AccessDeniedException", "t": True, "n": None}}
+    for pattern, want in [
+        ("{ $.a.b[0].c = 5 }", True),
+        ("{ $.a.b[0].c >= 6 }", False),
+        ("{ $.a.b[0].c < 6 && $.a.s = AccessDenied* }", True),
+        ('{ $.a.s = "*Denied*" }', True),
+        ("{ $.a.s != AccessDenied* }", False),
+        ("{ $.a.missing != x }", False),  # a field that is not there is never != (NOT EXISTS says that)
+        ("{ $.a.missing NOT EXISTS }", True),
+        ("{ $.a.n IS NULL && $.a.t IS TRUE }", True),
+        ("{ $.a.t IS FALSE || ($.a.b[1].c = 5) }", False),
+    ]:
+        tree = fp.parse(pattern)
+        assert tree is not None, pattern
+        assert fp.matches(tree, ev) is want, pattern
+    for bad in ["ERROR", "[ip, user]", '{ $.a = "x }', "{ $.a = }", "{ a = 1 }", "{ ($.a = 1 }", "{}", 7, None]:
+        assert fp.parse(bad) is None, bad
+    # hostile: bounded size and depth, linear tokenizing
+    assert fp.parse("{" + "(" * 10_000 + "$.a = 1" + ")" * 10_000 + "}") is None
+    assert fp.parse("{ $.a = " + "x" * 5000 + " }") is None
+
+
+def test_a_reference_that_cannot_match_is_refused() -> None:
+    from cspm_stream.policy.compiler import ConditionError
+
+    for reference, reason in [("ERROR", "not a JSON filter pattern"), ("{ $.a = 1 && $.a = 2 }", "matches no event")]:
+        with pytest.raises(ConditionError, match=reason):
+            compile_condition(_ref_cond(reference))

@@ -322,6 +322,8 @@ def seed_ecs(m: MotoServer, ids: dict[str, str]) -> None:
         # host network, no user, but privileged: ECS.1 excludes privileged containers (ECS.4 judges them)
         "tnd3-td-host-privileged": {"networkMode": "host", "containerDefinitions": [_container(privileged=True, **ro)]},
         "tnd3-td-bridge-root": {"networkMode": "bridge", "containerDefinitions": [_container(user="root", **ro)]},
+        # UID 0 is root whatever the name: host network, user "0:0"
+        "tnd3-td-host-uid0": {"networkMode": "host", "containerDefinitions": [_container(user="0:0", **ro)]},
         # one read-only container beside a writable one
         "tnd3-td-one-writable": {
             "containerDefinitions": [_container("a", **ro), _container("b", readonlyRootFilesystem=False)]
@@ -775,6 +777,10 @@ EXPECTED: list[tuple[str, str, int, str]] = [
     ("ecs_task_definitions_host_networking_mode_users", "tnd3-td-host-user-1000", PASS, "host, UID 1000"),
     ("ecs_task_definitions_host_networking_mode_users", "tnd3-td-host-privileged", PASS, "ECS.1 skips privileged"),
     ("ecs_task_definitions_host_networking_mode_users", "tnd3-td-bridge-root", PASS, "bridge network"),
+    ("ecs_task_definitions_host_networking_mode_users", "tnd3-td-host-uid0", PASS, "ECS.1 compares with 'root'"),
+    ("ecs_task_definitions_host_networking_mode_root_uid", "tnd3-td-host-uid0", FAIL, "UID 0 is root"),
+    ("ecs_task_definitions_host_networking_mode_root_uid", "tnd3-td-host-user-1000", PASS, "UID 1000"),
+    ("ecs_task_definitions_host_networking_mode_root_uid", "tnd3-td-host-no-user", PASS, "the ECS.1 twin's finding"),
     ("ecs_task_definitions_containers_readonly_access", "tnd3-td-one-writable", FAIL, "ECS.5: container b"),
     ("ecs_task_definitions_containers_readonly_access", "tnd3-td-privileged", PASS, "read-only root"),
     ("ecs_task_definitions_host_namespace_not_shared", "tnd3-td-pid-host", FAIL, "ECS.3: pidMode host"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from cspm_stream.delivery.model import Alert
-from cspm_stream.models import FindingStatus, Severity
+from cspm_stream.models import FindingStatus, Severity, ocsf
 from cspm_stream.timeutil import ms_to_iso
 
 _LABEL = {
@@ -47,9 +47,10 @@ def to_asff(a: Alert) -> dict[str, Any]:
     f = a.finding
     fi = f.get("finding_info") if isinstance(f.get("finding_info"), dict) else {}
     assert isinstance(fi, dict)
-    first = fi.get("first_seen_time") if isinstance(fi.get("first_seen_time"), int) else a.time_ms
-    last = fi.get("last_seen_time") if isinstance(fi.get("last_seen_time"), int) else a.time_ms
-    assert isinstance(first, int) and isinstance(last, int)
+    # a time a datetime cannot hold (a year past 9999) reads as absent: it raised ValueError at delivery
+    first, last = ocsf.epoch_ms(fi.get("first_seen_time")), ocsf.epoch_ms(fi.get("last_seen_time"))
+    first = a.time_ms if first is None else first
+    last = a.time_ms if last is None else last
     region = a.region or "us-east-1"
     resources = [
         {"Type": _ASFF_TYPE.get(t, "Other"), "Id": uid, "Region": region}

@@ -100,9 +100,10 @@ def alert_from_finding(obj: dict[str, Any], raw: bytes) -> Alert:
     comp = obj.get("compliance") if isinstance(obj.get("compliance"), dict) else {}
     assert isinstance(comp, dict)
     frameworks = tuple(f for f in _items(comp.get("standards")) if isinstance(f, str))
-    time_ms = obj["time"]
-    if isinstance(time_ms, bool) or not isinstance(time_ms, int):
-        raise DecodeError(f"time {time_ms!r} must be epoch milliseconds (integer)")
+    # the time becomes an ISO string (remediation commands): a year past 9999 raised a bare ValueError
+    time_ms = ocsf.epoch_ms(obj["time"])
+    if time_ms is None:
+        raise DecodeError(f"time {repr(obj['time'])[:40]} must be epoch milliseconds (an integer of years 1..9999)")
     return Alert(
         uid=ocsf.uid_of(obj),
         class_uid=cls,

@@ -105,9 +105,21 @@ def validate(obj: dict[str, Any]) -> dict[str, Any]:
     fi = obj["finding_info"]
     if not isinstance(fi, dict) or not isinstance(fi.get("uid"), str) or not fi["uid"]:
         raise DecodeError("finding_info.uid must be a non-empty string")
-    if not isinstance(obj["severity_id"], int) or not 0 <= obj["severity_id"] <= 6:
-        raise DecodeError(f"severity_id {obj['severity_id']!r} out of range")
+    sev = obj["severity_id"]
+    if type(sev) is not int or not 0 <= sev <= 6:  # ``true`` is not an integer here either
+        raise DecodeError(f"severity_id {repr(sev)[:40]} out of range")
     return obj
+
+
+#: epoch milliseconds a datetime can hold (years 1..9999): a finding dated outside is refused
+MIN_TIME_MS = -62_135_596_800_000
+MAX_TIME_MS = 253_402_300_799_999
+
+
+def epoch_ms(value: Any) -> int | None:
+    """``value`` when it is epoch milliseconds a datetime can hold (an integer, not a boolean, of
+    years 1..9999), else None: what reads a finding's times before turning them into ISO strings."""
+    return value if type(value) is int and MIN_TIME_MS <= value <= MAX_TIME_MS else None
 
 
 def uid_of(obj: dict[str, Any]) -> str:

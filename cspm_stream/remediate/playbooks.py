@@ -189,7 +189,8 @@ def resolve_target(pb: Playbook, finding: Mapping[str, Any], account: str, regio
     atype = str(actor.get("type") or "") if isinstance(actor, dict) else ""
     auid = str(actor.get("uid") or "") if isinstance(actor, dict) else ""
     if pb.target == "resource":
-        for r in finding.get("resources") or []:
+        resources = finding.get("resources")
+        for r in resources if isinstance(resources, list) else []:  # a number there raised TypeError
             if isinstance(r, dict) and r.get("type") == pb.resource_type and isinstance(r.get("uid"), str):
                 arn = r["uid"]
                 if not arn.startswith("arn:"):
@@ -237,11 +238,12 @@ def protected(t: Target, account: str, conf: RemediationSettings) -> str:
 
 def _binding(name: str, finding: Mapping[str, Any]) -> Any:
     if name == "first_seen":
-        first = _dig(finding, "finding_info", "first_seen_time")
-        return ms_to_iso(int(first) - CLOCK_SLACK_MS) if isinstance(first, int) else None
+        # an integer a datetime cannot hold (a year past 9999) raised ValueError: read as absent
+        first = ocsf.epoch_ms(_dig(finding, "finding_info", "first_seen_time"))
+        return ms_to_iso(max(first - CLOCK_SLACK_MS, ocsf.MIN_TIME_MS)) if first is not None else None
     if name == "last_seen":
-        last = _dig(finding, "finding_info", "last_seen_time")
-        return ms_to_iso(int(last)) if isinstance(last, int) else None
+        last = ocsf.epoch_ms(_dig(finding, "finding_info", "last_seen_time"))
+        return ms_to_iso(last) if last is not None else None
     cred = _dig(finding, "actor", "user", "credential_uid")  # OCSF user.credential_uid: the access key id
     return [str(cred)] if isinstance(cred, str) and re.fullmatch(r"(AKIA|ASIA)[A-Z0-9]{12,124}", cred) else None
 

@@ -21,12 +21,13 @@ from __future__ import annotations
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
+from cspm_stream.errors import DecodeError
 from cspm_stream.models import Approval, RemediationCommand, decode_any
 from cspm_stream.remediate.engine import ClientsProvider, Remediator
 from cspm_stream.remediate.session import RemediatorSession
 from cspm_stream.settings import RemediationSettings, Settings
 from cspm_stream.stages.base import Emit, RecordMeta, RoleContext, StageParts
-from cspm_stream.timeutil import iso, now_iso
+from cspm_stream.timeutil import iso, now_iso, to_ms
 
 
 class RemediationHandler:
@@ -46,6 +47,11 @@ class RemediationHandler:
         self, key: bytes | None, value: bytes | None, meta: RecordMeta, state: MutableMapping[str, Any]
     ) -> list[Emit]:
         msg = decode_any(value, (RemediationCommand, Approval))
+        if isinstance(msg, RemediationCommand) and msg.expires_at:
+            try:  # compared with the clock before anything runs: 'tomorrow' raised a bare ValueError
+                to_ms(msg.expires_at)
+            except (ValueError, OverflowError):
+                raise DecodeError(f"expires_at {msg.expires_at[:40]!r} is not an ISO 8601 time") from None
         # expiries ride on traffic too, so they happen even where no timer calls sweep()
         expired = self.remediator.sweep(state)
         if isinstance(msg, Approval):

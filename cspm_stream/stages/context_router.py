@@ -157,7 +157,10 @@ class ContextRouterHandler:
         if value is None:
             if not key:
                 raise DecodeError("tombstone without a key")
-            arn = key.decode("utf-8", "replace")
+            try:  # as posture refuses it: a replaced byte made another ARN's deletion
+                arn = key.decode("utf-8")
+            except UnicodeDecodeError:
+                raise DecodeError("tombstone key is not UTF-8") from None
             account = account_of_arn(arn)
             return None if account is None else ContextInput(kind="deleted", account_id=account, arn=arn)
         msg = decode_any(value, (ResourceSnapshot, ResourceDeleted))

@@ -45,7 +45,7 @@ def _handler(build: Callable[..., Any], settings: Settings) -> Handler:
     return build(role_context(settings, environ={})).handler  # type: ignore[no-any-return]
 
 
-async def _run(h: Handler, topic: str, value: bytes, key: bytes | None = b"k") -> list[Any]:
+async def _run(h: Handler, topic: str, value: bytes | None, key: bytes | None = b"k") -> list[Any]:
     return await h.handle(key, value, RecordMeta(topic, 0, 0), TrackedState({}))
 
 
@@ -143,3 +143,13 @@ def test_asff_reads_a_first_seen_time_no_datetime_holds_as_absent() -> None:
     odd["finding_info"].update(first_seen_time=FAR, last_seen_time=-FAR)
     doc = to_asff(alert_from_bytes(dumps(odd)))  # ValueError at delivery before
     assert doc["CreatedAt"] == doc["UpdatedAt"] == "2026-01-01T00:00:00.000Z"
+
+
+async def test_an_inventory_tombstone_whose_key_is_not_utf8_is_refused_by_context_router() -> None:
+    s = _settings()
+    h = _handler(context_router.build_stage, s)
+    wire = s.kafka.topic("inventory")
+    with pytest.raises(DecodeError, match="tombstone key is not UTF-8"):  # was routed as user/\ufffd
+        await _run(h, wire, None, b"arn:aws:iam::123456789012:user/\xff")
+    (out,) = await _run(h, wire, None, b"arn:aws:iam::123456789012:user/a")
+    assert b'"deleted"' in (out.value or b"")

@@ -74,6 +74,15 @@ So per-rule filters stay data. The vocabulary (``cspm-stream rules fields`` prin
     Names of plaintext environment variables in the request (CodeBuild, ECS, Batch,
     Lambda, ...) whose value looks like a credential or whose name says secret while the
     value is not a reference (:mod:`cspm_stream.detect.secret_shapes`).
+``cspm.ec2_credentials`` (list)
+    Which EC2-issued credentials the actor holds: ``instance_profile`` for an assumed-role
+    session (``userIdentity.type`` AssumedRole) whose session name is an instance id
+    (ARN ending ``:assumed-role/<role>/i-<8 to 17 hex digits>``: the credentials an instance
+    profile hands out through IMDS), ``instance_identity`` for the EC2 instance identity
+    role (ARN containing ``:assumed-role/aws:ec2-instance/``, case-insensitively; for a
+    record without an ARN, session issuer ``aws:ec2-instance``). Both for an identity-role
+    session named for an instance. A function of ``userIdentity`` alone: the rule index keys on it, so rules
+    about instance credentials cost nothing on other records. Absent otherwise.
 ``cspm.tools`` (list)
     Canonical names of security tools the user agent announces: penetration-testing
     distributions (``kali``, ``parrot``, ``pentoo``), offensive frameworks
@@ -450,11 +459,66 @@ def _tools(rec: Record, dv: Deriver) -> list[str] | None:
     return agent_tools.tools(rec)
 
 
+#: an instance profile's session: the session name is the instance id (case-sensitive, as EC2 writes it)
+_INSTANCE_SESSION = safe_regex.compile(r":assumed-role/[^/]+/i-[0-9a-f]{8,17}$")
+_INSTANCE_IDENTITY_ARN = ":assumed-role/aws:ec2-instance/"
+_INSTANCE_IDENTITY_ROLE = "aws:ec2-instance"
+#: ARN -> bit 1: names an instance-profile session, bit 2: names the instance identity role; bounded
+_ARN_SHAPES: dict[str, int] = {}
+_ARN_SHAPES_MAX = 8192
+_IDENTITY = ("instance_identity",)
+_KINDS: tuple[tuple[str, ...], ...] = ((), ("instance_profile",), _IDENTITY, ("instance_profile", "instance_identity"))
+
+
+def _arn_shape(arn: str) -> int:
+    shape = (1 if _INSTANCE_SESSION.search(arn) else 0) | (2 if _INSTANCE_IDENTITY_ARN in arn.lower() else 0)
+    if len(_ARN_SHAPES) >= _ARN_SHAPES_MAX:
+        _ARN_SHAPES.clear()
+    _ARN_SHAPES[arn] = shape
+    return shape
+
+
+def ec2_credential_kinds(rec: Record) -> tuple[str, ...]:
+    """``cspm.ec2_credentials`` as a tuple (``()``: none): a function of ``userIdentity`` alone.
+
+    Read off the ARN, whose shape is remembered per ARN (a stream repeats a few thousand
+    principals); the session issuer is read only when the record has no ARN (every record
+    is asked: the rule index keys on it, and nested objects of a cold record cost a cache miss
+    each). A value that is not a string counts as absent.
+    """
+    ident = rec.get("userIdentity")
+    if ident.__class__ is not dict:
+        return ()
+    arn = ident.get("arn")
+    if arn.__class__ is str:
+        shape = _ARN_SHAPES.get(arn)
+        if shape is None:
+            shape = _arn_shape(arn)
+        if shape & 1:
+            kind = ident.get("type")
+            if kind != "AssumedRole" and (kind.__class__ is not str or kind.lower() != "assumedrole"):
+                shape &= 2
+        return _KINDS[shape]
+    # no ARN (a record cut short): the session issuer still names the identity role
+    ctx = ident.get("sessionContext")
+    iss = ctx.get("sessionIssuer") if ctx.__class__ is dict else None
+    user = iss.get("userName") if iss.__class__ is dict else None
+    return _IDENTITY if user.__class__ is str and user.lower() == _INSTANCE_IDENTITY_ROLE else ()
+
+
+@derived("ec2_credentials", "list", "EC2-issued credentials the actor holds: instance_profile, instance_identity")
+def _ec2_credentials(rec: Record, dv: Deriver) -> list[str] | None:
+    return list(ec2_credential_kinds(rec)) or None
+
+
 #: derived fields that are a function of one top-level record field alone: name -> (that field,
 #: a hashable form of the value). The rule index keys on them like on eventName
 #: (:data:`cspm_stream.detect.compiler.KEY_DERIVED`), so a rule selecting ``cspm.tools`` costs
 #: nothing on a record whose user agent names no tool.
-KEYED: dict[str, tuple[str, Callable[[Record], Hashable]]] = {"tools": ("userAgent", agent_tools.tool_names)}
+KEYED: dict[str, tuple[str, Callable[[Record], Hashable]]] = {
+    "tools": ("userAgent", agent_tools.tool_names),
+    "ec2_credentials": ("userIdentity", ec2_credential_kinds),
+}
 
 # internal: shared by the three deployer fields (not a rule field: its name starts with "_")
 FIELDS["_deployer"] = DerivedField("_deployer", "internal", "", _deployer)

@@ -202,12 +202,12 @@ class DetectionEngine:
                 continue
             self._count(rule.info, False)
             out.matched.append(rid)
-            if resources is None:
-                resources = self._resources(rec, targets)
-                if self._clipped:
-                    truncated = sorted(self._clipped)
-                group = group or principal_key(rec)  # single-event detections group by the principal
-            if self._generate[rule.info.id]:
+            if self._generate[rid]:
+                if resources is None:
+                    resources = self._resources(rec, targets)
+                    if self._clipped:
+                        truncated = sorted(self._clipped)
+                    group = group or principal_key(rec)  # single-event detections group by the principal
                 f = self.store.record(
                     state,
                     partition,
@@ -224,9 +224,7 @@ class DetectionEngine:
                     out.findings.append(f)
             if not late:
                 for corr in rule.feeds:
-                    for f in self._correlate(
-                        state, partition, corr, rule, rec, eid, t, new_wm, resources, check_known, truncated
-                    ):
+                    for f in self._correlate(state, partition, corr, rule, rec, eid, t, new_wm, targets, check_known):
                         if self.shadow[corr.info.id]:
                             self._count(corr.info, True)
                             out.shadow.append(corr.info.id)
@@ -289,13 +287,14 @@ class DetectionEngine:
         ident = rec.get("userIdentity")
         keyed = self._keyed
         key: tuple[Any, ...]
-        if len(keyed) == 1:  # the usual rule set: one derived key field (cspm.tools), a function of one field
+        if len(keyed) == 2:  # the built-in pack: two derived key fields (cspm.ec2_credentials, cspm.tools)
             key = (
                 rec.get("eventName"),
                 rec.get("eventSource"),
                 ident.get("type") if ident.__class__ is dict else None,
                 rec.get("errorCode"),
                 keyed[0][2](rec),
+                keyed[1][2](rec),
             )
         else:
             key = (
@@ -375,9 +374,8 @@ class DetectionEngine:
         eid: str,
         t: int,
         wm: int,
-        resources: list[dict[str, Any]],
+        targets: list[RescanTarget],
         check_known: bool,
-        truncated: list[str],
     ) -> list[dict[str, Any]]:
         """Feed one matching record to ``corr`` in each of its groups (see :mod:`~cspm_stream.detect.windows`)."""
         rid = rule.info.id
@@ -397,7 +395,7 @@ class DetectionEngine:
         ]
         out = []
         for group in groups:
-            f = self._window(state, partition, corr, group, entry, rec, wm, resources, check_known, truncated)
+            f = self._window(state, partition, corr, group, entry, rec, wm, targets, check_known)
             if f is not None:
                 out.append(f)
         return out
@@ -411,9 +409,8 @@ class DetectionEngine:
         entry: list[Any],
         rec: dict[str, Any],
         wm: int,
-        resources: list[dict[str, Any]],
+        targets: list[RescanTarget],
         check_known: bool,
-        truncated: list[str],
     ) -> dict[str, Any] | None:
         t, eid = entry[0], entry[1]
         ckey = f"cor|{corr.info.id}|{group}"
@@ -444,17 +441,17 @@ class DetectionEngine:
             ids = {e[1] for e in window}
             buf = [e for e in buf if e[1] not in ids]  # the whole window is consumed
             evidence: list[Evidence] = [(e[1], e[4], ms_to_iso(e[0]), e[5], e[0]) for e in evidence_entries]
-            finding = self.store.record(
+            finding = self.store.record(  # what the detection names is worked out only when one fires
                 state,
                 partition,
                 corr.info,
                 group,
                 rec,
                 evidence,
-                resources,
+                self._resources(rec, targets),
                 window_start=window[0][0],
                 check_known=True,
-                truncated=truncated,
+                truncated=sorted(self._clipped) if self._clipped else [],
             )
         if buf:
             exp = buf[-1][0] + corr.span_ms + self._lateness

@@ -99,7 +99,7 @@ def test_cis_monitoring_policies_live_under_logs(cat: Catalog) -> None:
 
 
 def test_derived_field_table_is_the_registry() -> None:
-    rows = re.findall(r"^\| `(cspm\.[a-z_]+)` \| (\w+) \|", RULES_README, flags=re.M)
+    rows = re.findall(r"^\| `(cspm\.[a-z0-9_]+)` \| (\w+) \|", RULES_README, flags=re.M)
     public = {f"{derived.NAMESPACE}.{f.name}": f.kind for f in derived.FIELDS.values() if not f.name.startswith("_")}
     assert dict(rows) == public
     assert [r[0] for r in rows] == list(public)

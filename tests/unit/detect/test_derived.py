@@ -331,3 +331,48 @@ def test_vocabulary_shares_one_deriver() -> None:
     get = v.getter("cspm.deployer_via")
     assert get(ev("X", user_agent="Terraform/1")) == ["user_agent"]
     assert v.scalar("cspm.deployer_tool")(ev("X")) is not None  # MISSING sentinel, not a crash
+
+
+# --- cspm.ec2_credentials ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("identity", "kinds"),
+    [
+        (role_identity("web-app", "i-0a1b2c3d4e5f60718"), ["instance_profile"]),
+        (role_identity("web-app", "i-0a1b2c3d"), ["instance_profile"]),  # 8-digit (older) instance id
+        (role_identity("aws:ec2-instance", "i-0a1b2c3d4e5f60718"), ["instance_profile", "instance_identity"]),
+        (role_identity("AWS:EC2-Instance", "botocore-session-1"), ["instance_identity"]),  # contains: any case
+        (role_identity("web-app", "i-0A1B2C3D4E5F60718"), None),  # EC2 writes instance ids in lower case
+        (role_identity("web-app", "i-0a1b2c3"), None),  # too short for an instance id
+        (role_identity("web-app", "i-0a1b2c3d4e5f60718-copy"), None),  # the id must end the ARN
+        (role_identity("web-app", "alice"), None),
+        ({"type": "IAMUser", "arn": f"arn:aws:iam::{ACCT}:user/i-0a1b2c3d4e5f60718"}, None),
+        (dict(role_identity("web-app", "i-0a1b2c3d4e5f60718"), type="FederatedUser"), None),
+        (dict(role_identity("web-app", "i-0a1b2c3d4e5f60718"), type="assumedrole"), ["instance_profile"]),
+        (
+            {"type": "AssumedRole", "sessionContext": {"sessionIssuer": {"userName": "aws:ec2-instance"}}},
+            ["instance_identity"],
+        ),
+        ({"type": "AssumedRole", "arn": ["arn:aws:sts::1:assumed-role/r/i-0a1b2c3d4e5f60718"]}, None),  # not a string
+        ("not an identity", None),
+    ],
+)
+def test_ec2_credentials_reads_the_session_shape_ec2_writes(identity: Any, kinds: list[str] | None) -> None:
+    rec = ev("DescribeInstances", "ec2.amazonaws.com", userIdentity=identity)
+    assert Deriver().value(rec, "ec2_credentials") == kinds
+    assert derived.ec2_credential_kinds(rec) == tuple(kinds or ())  # the index key: the same answer
+
+
+def test_ec2_credentials_key_depends_on_the_identity_alone() -> None:
+    ident = role_identity("web-app", "i-0a1b2c3d4e5f60718")
+    a = ev(
+        "GetCallerIdentity",
+        "sts.amazonaws.com",
+        userIdentity=ident,
+        userAgent="curl/8.5.0",
+        sourceIPAddress="198.51.100.7",
+    )
+    b = ev("ListBuckets", "s3.amazonaws.com", userIdentity=ident, errorCode="AccessDenied")
+    assert derived.KEYED["ec2_credentials"][0] == "userIdentity"
+    assert derived.ec2_credential_kinds(a) == derived.ec2_credential_kinds(b) == ("instance_profile",)

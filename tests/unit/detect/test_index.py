@@ -175,3 +175,27 @@ def test_junk_key_values_are_evaluated_but_not_remembered() -> None:
     eng._candidates(normalize(ev("DeleteBucket", "s3.amazonaws.com")))
     assert [k[0] for k in eng._cache] == ["DeleteBucket"]
     assert _titles(eng, ev("Delete" + "y" * 600, "s3.amazonaws.com")) == {"R1", "R4"}
+
+
+def test_instance_credential_rules_cost_nothing_on_other_principals() -> None:
+    """The built-in rules on EC2 instance credentials select ``cspm.ec2_credentials`` (a key field):
+    they are candidates only for records made with instance credentials, and there they match."""
+    rs = load_paths([builtin_rules_dir()])
+    eng = DetectionEngine(rs)
+    ec2_rules = {r.info.id for r in rs.rules if "ec2_credentials" in r.compiled.key_derived}
+    assert len(ec2_rules) >= 3
+    for rec in generate(4000, seed=17):  # service roles, users, root: no instance sessions
+        assert not ec2_rules & {r.info.id for r in eng._candidates(normalize(rec))[0]}, rec["userIdentity"]
+    ident = {
+        "type": "AssumedRole",
+        "arn": "arn:aws:sts::123456789012:assumed-role/web-app/i-0a1b2c3d4e5f60718",
+        "accountId": "123456789012",
+        "sessionContext": {"sessionIssuer": {"type": "Role", "userName": "web-app"}, "ec2RoleDelivery": "2.0"},
+    }
+    stolen = normalize(ev("DescribeInstances", "ec2.amazonaws.com", userIdentity=ident, sourceIPAddress="203.0.113.9"))
+    names = {r.info.name for r in eng._candidates(stolen)[0]}
+    assert {"cspm_ec2_instance_role_session_call", "cspm_instance_role_discovery_call"} <= names
+    assert {r.info.name for r in eng._match(stolen, eng._candidates(stolen)[0])} >= {
+        "cspm_ec2_instance_role_session_call",
+        "cspm_instance_role_discovery_call",
+    }

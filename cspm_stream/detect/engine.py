@@ -379,7 +379,7 @@ class DetectionEngine:
     ) -> list[dict[str, Any]]:
         """Feed one matching record to ``corr`` in each of its groups (see :mod:`~cspm_stream.detect.windows`)."""
         rid = rule.info.id
-        groups = group_keys(corr.group_by, corr.group_getters[rid], rec)
+        groups = group_keys(corr.group_by, corr.group_getters[rid], rec, corr.group_scalars.get(rid, ()))
         if not groups:
             return []  # nothing to join on: the record cannot take part in this correlation
         value = None

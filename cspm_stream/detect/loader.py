@@ -319,8 +319,10 @@ def _correlation(
     group_by = tuple(corr.group_by or ())
     aliases = {a.alias: a for a in corr.aliases}
     group_getters = {}
+    group_scalars = {}
     for rid in refs:
         gets = []
+        fast = []
         for g in group_by:
             fname = g
             if g in aliases:
@@ -331,7 +333,9 @@ def _correlation(
                     raise Unsupported(f"alias {g!r} has no field for rule {rid}")
                 fname = mapped[rid]
             gets.append(vocab.getter(fname))
+            fast.append(vocab.scalar(fname))
         group_getters[rid] = tuple(gets)
+        group_scalars[rid] = tuple(fast)
     value_getters = {}
     value_field = None
     if ctype is CorrelationType.VALUE_COUNT:
@@ -364,4 +368,5 @@ def _correlation(
         threshold=threshold,
         value_getters=value_getters,
         value_field=value_field,
+        group_scalars=group_scalars,
     )

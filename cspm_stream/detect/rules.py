@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from cspm_stream.detect.compiler import Compiled
 from cspm_stream.detect.fields import MAX_FIELD_CHARS, Getter
@@ -82,6 +84,8 @@ class CorrelationRule:
     #: value_count only: per referenced rule id, the getter of the counted field
     value_getters: dict[str, Getter] = field(default_factory=dict)
     value_field: str | None = None
+    #: per referenced rule id: the group-by fields' scalar readers (the fast path of ``group_keys``)
+    group_scalars: dict[str, tuple[Callable[[dict[str, Any]], Any], ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

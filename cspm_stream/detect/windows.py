@@ -26,7 +26,7 @@ satisfies it whenever a smaller one does), which :func:`satisfied` relies on.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import islice, product
 from typing import Any
 
@@ -52,10 +52,31 @@ def _distinct(values: list[Any], *, empty: bool = False) -> list[str]:
     return list(seen)
 
 
-def group_keys(names: Sequence[str], getters: Sequence[Getter], rec: dict[str, Any]) -> list[str]:
-    """The groups ``rec`` takes part in (``[]``: a group-by field has no value); ``["*"]`` without group-by."""
+def group_keys(
+    names: Sequence[str],
+    getters: Sequence[Getter],
+    rec: dict[str, Any],
+    scalars: Sequence[Callable[[dict[str, Any]], Any]] = (),
+) -> list[str]:
+    """The groups ``rec`` takes part in (``[]``: a group-by field has no value); ``["*"]`` without group-by.
+
+    ``scalars`` (the fields' scalar readers, :func:`~cspm_stream.detect.fields.scalar`) take the
+    usual case, every field one string, without building value lists; anything else (a list,
+    an object, a number, an absent field) is decided by the general path below.
+    """
     if not names:
         return ["*"]
+    if scalars:
+        key = ""
+        for i, fast in enumerate(scalars):
+            v = fast(rec)
+            if v.__class__ is not str:
+                break
+            if not v:
+                return []
+            key = f"{names[i]}={v[:MAX_VALUE_CHARS]}" if i == 0 else f"{key}|{names[i]}={v[:MAX_VALUE_CHARS]}"
+        else:
+            return [key]
     parts: list[str] = []  # one value per field so far (the usual case)
     per_field: list[list[str]] | None = None
     for i, get in enumerate(getters):

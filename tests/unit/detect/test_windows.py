@@ -6,8 +6,9 @@ import random
 from typing import Any
 
 from cspm_stream.detect.engine import DetectionEngine
+from cspm_stream.detect.fields import Vocabulary
 from cspm_stream.detect.rules import CorrelationRule, CorrelationType, Op
-from cspm_stream.detect.windows import MAX_GROUPS, MAX_VALUE_CHARS, satisfied, satisfying
+from cspm_stream.detect.windows import MAX_GROUPS, MAX_VALUE_CHARS, group_keys, satisfied, satisfying
 from cspm_stream.timeutil import ms_to_iso
 from tests.unit.detect.helpers import ev, rules
 
@@ -207,3 +208,27 @@ def test_the_in_order_window_shortcut_finds_what_trying_every_start_finds() -> N
         assert satisfied(corr, buf, t_new) == _reference(corr, buf, t_new), trial
         t_mid = buf[rng.randrange(len(buf))][0]  # a late record: every start is tried
         assert satisfied(corr, buf, t_mid) == _reference(corr, buf, t_mid), trial
+
+
+def test_group_keys_fast_path_gives_the_general_paths_groups() -> None:
+    """The scalar readers decide only the all-strings case; every other shape falls through to the
+    list path, so both give the same groups for any JSON value in any group-by field."""
+    vocab = Vocabulary()
+    names = ("userIdentity.arn", "requestParameters.bucketName", "requestParameters.key")
+    getters = tuple(vocab.getter(n) for n in names)
+    scalars = tuple(vocab.scalar(n) for n in names)
+    shapes: list[Any] = ["a", "", "x" * (MAX_VALUE_CHARS + 40), None, 7, True, ["k1", "k2"], [], {"o": 1}, [["n"]]]
+    rnd = random.Random(5)
+    for _ in range(2000):
+        rec: dict[str, Any] = {"userIdentity": {}, "requestParameters": {}}
+        for n in names:
+            top, leaf = n.split(".")
+            if rnd.random() < 0.9:
+                rec[top][leaf] = rnd.choice(shapes)
+        if rnd.random() < 0.05:
+            rec["requestParameters"] = rnd.choice([None, "text", ["list"]])
+        assert group_keys(names, scalars=scalars, getters=getters, rec=rec) == group_keys(names, getters, rec), rec
+    one = {"userIdentity": {"arn": "arn:aws:iam::1:user/a"}, "requestParameters": {"bucketName": "b", "key": "k"}}
+    assert group_keys(names, getters, one, scalars) == [
+        "userIdentity.arn=arn:aws:iam::1:user/a|requestParameters.bucketName=b|requestParameters.key=k"
+    ]

@@ -152,8 +152,35 @@ class DetectionEngine:
         eventID/eventTime, identity fields holding lists or objects) and
         :class:`BudgetExceeded` when evaluation overruns ``budget_ms``.
         """
-        rec = normalize_keys(rec, need_time=event_time_ms is None)
-        eid: str = rec["eventID"]
+        # the key fields are read once, here, for the type check (normalize_keys' fast path, inlined)
+        # and for the rule index; any other shape takes normalize_keys (which coerces or rejects)
+        eid: str
+        if rec.__class__ is dict:
+            get = rec.get
+            eid = get("eventID")  # type: ignore[assignment]  # a str once the check below holds
+            name = get("eventName")
+            source = get("eventSource")
+            err = get("errorCode")
+            ident = get("userIdentity")
+            itype = ident.get("type") if ident.__class__ is dict else None
+            fast = (
+                eid.__class__ is str
+                and eid
+                and (event_time_ms is not None or get("eventTime").__class__ is str)
+                and (name is None or name.__class__ is str)
+                and (source is None or source.__class__ is str)
+                and (err is None or (err.__class__ is str and err != ""))
+                and (ident is None or ident.__class__ is dict)
+                and (itype is None or itype.__class__ is str)
+            )
+        else:
+            fast = False
+        if not fast:
+            rec = normalize_keys(rec, need_time=event_time_ms is None)
+            get = rec.get
+            eid, name, source, err = rec["eventID"], get("eventName"), get("eventSource"), get("errorCode")
+            ident = get("userIdentity")
+            itype = ident.get("type") if ident.__class__ is dict else None
         if event_time_ms is None:
             try:
                 event_time_ms = to_ms(rec["eventTime"])
@@ -167,7 +194,7 @@ class DetectionEngine:
         if store.known(partition, eid):
             stats["duplicates"] += 1
             return Outcome(duplicate=True)
-        cands, specs = self._candidates(rec)
+        cands, specs = self._lookup(rec, name, source, itype, err)
         hits = self._match(rec, cands) if cands else []  # before any state changes: over budget leaves no trace
         if hits or specs:  # it will produce output: every field checked
             rec = normalize(rec, need_time=False)
@@ -285,25 +312,24 @@ class DetectionEngine:
         eventName and whether errorCode is set).
         """
         ident = rec.get("userIdentity")
+        return self._lookup(
+            rec,
+            rec.get("eventName"),
+            rec.get("eventSource"),
+            ident.get("type") if ident.__class__ is dict else None,
+            rec.get("errorCode"),
+        )
+
+    def _lookup(
+        self, rec: dict[str, Any], name: Any, source: Any, itype: Any, err: Any
+    ) -> tuple[tuple[DetectionRule, ...], tuple[ResourceSpec, ...]]:
+        """:meth:`_candidates` given the index fields' values (read once by :meth:`process`)."""
         keyed = self._keyed
         key: tuple[Any, ...]
         if len(keyed) == 2:  # the built-in pack: two derived key fields (cspm.ec2_credentials, cspm.tools)
-            key = (
-                rec.get("eventName"),
-                rec.get("eventSource"),
-                ident.get("type") if ident.__class__ is dict else None,
-                rec.get("errorCode"),
-                keyed[0][2](rec),
-                keyed[1][2](rec),
-            )
+            key = (name, source, itype, err, keyed[0][2](rec), keyed[1][2](rec))
         else:
-            key = (
-                rec.get("eventName"),
-                rec.get("eventSource"),
-                ident.get("type") if ident.__class__ is dict else None,
-                rec.get("errorCode"),
-                *(fn(rec) for _, _, fn in keyed),
-            )
+            key = (name, source, itype, err, *(fn(rec) for _, _, fn in keyed))
         hit = self._cache.get(key)
         if hit is not None:
             return hit

@@ -64,7 +64,7 @@ Placeholders = Mapping[str, Sequence[str]]
 
 
 #: Fields the engine indexes rules by, in order of preference (most selective first).
-INDEX_FIELDS: tuple[str, ...] = ("eventName", "eventSource", "userIdentity.type", "errorCode")
+INDEX_FIELDS: tuple[str, ...] = ("eventName", "eventSource", "userIdentity.type", "errorCode", "eventType")
 #: Derived fields the candidate cache keys on too (each a function of one record field: derived.KEYED).
 KEY_DERIVED: tuple[str, ...] = tuple(f"{derived.NAMESPACE}.{name}" for name in derived.KEYED)
 #: every field a rule's condition is projected onto (decided once per key, never re-checked)

@@ -161,6 +161,7 @@ class DetectionEngine:
             name = get("eventName")
             source = get("eventSource")
             err = get("errorCode")
+            etype = get("eventType")
             ident = get("userIdentity")
             itype = ident.get("type") if ident.__class__ is dict else None
             fast = (
@@ -170,6 +171,7 @@ class DetectionEngine:
                 and (name is None or name.__class__ is str)
                 and (source is None or source.__class__ is str)
                 and (err is None or (err.__class__ is str and err != ""))
+                and (etype is None or etype.__class__ is str)
                 and (ident is None or ident.__class__ is dict)
                 and (itype is None or itype.__class__ is str)
             )
@@ -179,6 +181,7 @@ class DetectionEngine:
             rec = normalize_keys(rec, need_time=event_time_ms is None)
             get = rec.get
             eid, name, source, err = rec["eventID"], get("eventName"), get("eventSource"), get("errorCode")
+            etype = get("eventType")
             ident = get("userIdentity")
             itype = ident.get("type") if ident.__class__ is dict else None
         if event_time_ms is None:
@@ -194,7 +197,7 @@ class DetectionEngine:
         if store.known(partition, eid):
             stats["duplicates"] += 1
             return Outcome(duplicate=True)
-        cands, specs = self._lookup(rec, name, source, itype, err)
+        cands, specs = self._lookup(rec, name, source, itype, err, etype)
         hits = self._match(rec, cands) if cands else []  # before any state changes: over budget leaves no trace
         if hits or specs:  # it will produce output: every field checked
             rec = normalize(rec, need_time=False)
@@ -318,23 +321,25 @@ class DetectionEngine:
             rec.get("eventSource"),
             ident.get("type") if ident.__class__ is dict else None,
             rec.get("errorCode"),
+            rec.get("eventType"),
         )
 
     def _lookup(
-        self, rec: dict[str, Any], name: Any, source: Any, itype: Any, err: Any
+        self, rec: dict[str, Any], name: Any, source: Any, itype: Any, err: Any, etype: Any
     ) -> tuple[tuple[DetectionRule, ...], tuple[ResourceSpec, ...]]:
         """:meth:`_candidates` given the index fields' values (read once by :meth:`process`)."""
         keyed = self._keyed
         key: tuple[Any, ...]
         if len(keyed) == 2:  # the built-in pack: two derived key fields (cspm.ec2_credentials, cspm.tools)
-            key = (name, source, itype, err, keyed[0][2](rec), keyed[1][2](rec))
+            key = (name, source, itype, err, etype, keyed[0][2](rec), keyed[1][2](rec))
         else:
-            key = (name, source, itype, err, *(fn(rec) for _, _, fn in keyed))
+            key = (name, source, itype, err, etype, *(fn(rec) for _, _, fn in keyed))
         hit = self._cache.get(key)
         if hit is not None:
             return hit
         lst: list[DetectionRule] = []
-        for f, v in zip(INDEX_FIELDS, key[:4], strict=True):
+        n = len(INDEX_FIELDS)
+        for f, v in zip(INDEX_FIELDS, key[:n], strict=True):
             if isinstance(v, str):
                 lst.extend(self._index[f].get(v.lower(), ()))
         lst.extend(self._generic)
@@ -344,13 +349,15 @@ class DetectionEngine:
             probe["userIdentity"] = {"type": key[2]}
         if key[3] is not None:
             probe["errorCode"] = key[3]
+        if key[4] is not None:
+            probe["eventType"] = key[4]
         for _, src, _ in keyed:  # the same source value gives the same derived value
             if (v := rec.get(src)) is not None:
                 probe[src] = v
         cands = tuple(r for r in lst if r.compiled.key_filter is None or r.compiled.key_filter(probe))
         specs = self.rescan_map.specs(rec) if self.rescan_map is not None else ()
         hit = (cands, specs)
-        if sum(len(v) for v in key[:4] if v.__class__ is str) <= _KEY_CHARS_MAX:  # junk values are not kept
+        if sum(len(v) for v in key[:n] if v.__class__ is str) <= _KEY_CHARS_MAX:  # junk values are not kept
             if len(self._cache) >= _CANDIDATE_CACHE_MAX:
                 self._cache.clear()
             self._cache[key] = hit

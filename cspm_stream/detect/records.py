@@ -60,7 +60,7 @@ SCALARS: tuple[str, ...] = (
     "eventType",
 )
 #: the top-level fields the rule index reads on every record
-KEY_SCALARS: tuple[str, ...] = ("eventName", "eventSource", "errorCode")
+KEY_SCALARS: tuple[str, ...] = ("eventName", "eventSource", "errorCode", "eventType")
 #: userIdentity (and sessionIssuer) fields the engine reads as text
 IDENTITY_SCALARS: tuple[str, ...] = ("type", "arn", "accountId", "principalId", "userName", "invokedBy", "accessKeyId")
 ISSUER_SCALARS: tuple[str, ...] = ("type", "arn", "accountId", "principalId", "userName")

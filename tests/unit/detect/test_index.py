@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from bench.detect.mix import generate
 from cspm_stream.detect.agent_tools import tool_names
 from cspm_stream.detect.catalog import builtin_rules_dir
 from cspm_stream.detect.engine import DetectionEngine
 from cspm_stream.detect.loader import load_paths
-from cspm_stream.detect.records import normalize, normalize_keys
+from cspm_stream.detect.records import RecordRejected, normalize, normalize_keys
 from cspm_stream.detect.rescan import load_map
 from tests.unit.detect.helpers import ev, rules
 from tests.unit.detect.test_sigmahq import RULES as SIGMAHQ
@@ -199,3 +201,28 @@ def test_instance_credential_rules_cost_nothing_on_other_principals() -> None:
         "cspm_ec2_instance_role_session_call",
         "cspm_instance_role_discovery_call",
     }
+
+
+def test_rules_pinned_only_by_event_type_are_candidates_only_for_that_type() -> None:
+    """``eventType`` is an index field: a rule on VPC endpoint network-activity events (no eventName,
+    eventSource or identity type to pin) costs nothing on API calls."""
+    rs = rules(
+        _rule(7, "  sel: {eventType: AwsVpceEvent, vpcEndpointId|exists: true}\n  condition: sel"),
+        _rule(8, "  sel: {eventType: AwsConsoleSignIn}\n  f: {errorCode|exists: true}\n  condition: sel and not f"),
+    )
+    eng = DetectionEngine(rs)
+    assert not eng._generic
+    api = normalize(ev("GetObject", "s3.amazonaws.com", vpcEndpointId="vpce-0a1b2c3d"))
+    vpce = normalize(ev("GetObject", "s3.amazonaws.com", eventType="AwsVpceEvent", vpcEndpointId="vpce-0a1b2c3d"))
+    sign_in = normalize(ev("ConsoleLogin", "signin.amazonaws.com", eventType="AwsConsoleSignIn"))
+    assert _titles(eng, api) == set()
+    assert _titles(eng, vpce) == {"R7"}
+    assert _titles(eng, sign_in) == {"R8"}
+    assert [f["finding_info"]["title"] for f in eng.process(vpce, {}).findings] == ["R7"]
+
+
+def test_an_event_type_that_is_not_text_is_rejected_naming_the_field() -> None:
+    eng = DetectionEngine(INDEXED)
+    with pytest.raises(RecordRejected, match="eventType"):
+        eng.process(ev("GetObject", "s3.amazonaws.com", eventType=["AwsApiCall"]), {})
+    assert eng.process(ev("GetObject", "s3.amazonaws.com", eventType=7), {}).duplicate is False  # a number: its text

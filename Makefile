@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	@$(BIN)/python -m compileall -q cspm_stream >/dev/null  # an editable install has no bytecode
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -1,5 +1,3 @@
-import sys
+from cspm_stream.cli import entry
 
-from cspm_stream.cli import main
-
-sys.exit(main())
+entry()

@@ -22,7 +22,7 @@ import gc
 import sys
 import time
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from operator import itemgetter
 from typing import Any
 
@@ -63,9 +63,12 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from cspm_stream.cli import exit_without_teardown
+
     # start-up (imports, settings, rules) makes long-lived objects only: the cyclic collector would
     # re-scan them over and over while they are made; it is paused for the whole run (see below)
     gc.disable()
+    exit_without_teardown()  # the rules and the engine's state are not freed one by one at exit
     try:
         return _detect(args)
     finally:
@@ -77,7 +80,7 @@ def _detect(args: argparse.Namespace) -> int:
     from cspm_stream.detect.engine import BudgetExceeded, DetectionEngine, EngineConfig
     from cspm_stream.detect.records import MAX_FUTURE_S, RecordRejected
     from cspm_stream.detect.rescan import load_map
-    from cspm_stream.sources.files import Limits, Located, RecordError, iter_located
+    from cspm_stream.sources.files import Limits, Located, RecordError, iter_located_batches
 
     started = time.perf_counter()
     settings = load(args.config)
@@ -95,23 +98,25 @@ def _detect(args: argparse.Namespace) -> int:
     counts = {"skipped": 0, "unreadable": 0, "reordered": 0}
     err = sys.stderr
 
-    def located() -> Iterator[Located]:
+    def batches() -> Iterator[list[Located]]:
         for path in args.events:
             try:
-                for loc in iter_located(path, limits):
-                    item = loc.item
-                    if isinstance(item, RecordError):
-                        if item.line is None and item.index is None:  # the whole file was refused
-                            counts["unreadable"] += 1
-                        counts["skipped"] += 1
-                        print(f"skipped {item.where()}: {item.reason}", file=err)
-                        continue
-                    yield loc
+                yield from iter_located_batches(path, limits)
             except OSError as exc:
                 counts["unreadable"] += 1
                 print(f"cannot read {path}: {exc.strerror or exc}", file=err)
 
-    chunks = _unordered(located()) if args.no_sort else _ordered(located(), max(1, args.sort_buffer), counts)
+    def skipped(item: RecordError) -> None:
+        if item.line is None and item.index is None:  # the whole file was refused
+            counts["unreadable"] += 1
+        counts["skipped"] += 1
+        print(f"skipped {item.where()}: {item.reason}", file=err)
+
+    chunks = (
+        _unordered(_timed(batches(), skipped))
+        if args.no_sort
+        else _ordered(_timed(batches(), skipped), max(1, args.sort_buffer), counts)
+    )
     state: dict[str, Any] = {}
     final: dict[str, dict[str, Any]] = {}
     process = engine.process
@@ -191,19 +196,47 @@ def _detect(args: argparse.Namespace) -> int:
 Chunk = list[tuple[int, int | None, Any]]
 
 
-def _unordered(items: Iterator[Any], size: int = 1024) -> Iterator[Chunk]:
+def _timed(batches: Iterator[list[Any]], skipped: Callable[[Any], None]) -> Iterator[Chunk]:
+    """Each batch of located records as ``(key, eventTime ms, item)``; errors go to ``skipped``.
+
+    Each batch is emptied once read (the records then live in the yielded list only, so the
+    consumer can release each as it goes)."""
+    from cspm_stream.sources.files import RecordError
+
+    for batch in batches:
+        out: Chunk = []
+        append = out.append
+        for loc in batch:
+            item = loc.item
+            if isinstance(item, RecordError):
+                skipped(item)
+                continue
+            et = item.get("eventTime")
+            t: int | None = None
+            if et.__class__ is str:
+                try:
+                    t = to_ms(et)
+                except ValueError:
+                    t = None
+            append((-1 if t is None else t, t, loc))
+        batch.clear()  # the records live on in ``out`` only
+        if out:
+            yield out
+
+
+def _unordered(batches: Iterator[Chunk], size: int = 1024) -> Iterator[Chunk]:
     """``(key, eventTime ms, item)`` in file order, in chunks of ``size``."""
     chunk: Chunk = []
-    for loc in items:
-        t = _event_ms(loc.item)
-        chunk.append((-1 if t is None else t, t, loc))
-        if len(chunk) >= size:
-            yield _handed(chunk)
+    for timed in batches:
+        for e in timed:
+            chunk.append(e)
+            if len(chunk) >= size:
+                yield _handed(chunk)
     if chunk:
         yield _handed(chunk)
 
 
-def _ordered(items: Iterator[Any], size: int, counts: dict[str, int]) -> Iterator[Chunk]:
+def _ordered(items: Iterator[Chunk], size: int, counts: dict[str, int]) -> Iterator[Chunk]:
     """``(key, eventTime ms, item)`` in eventTime order through a buffer of ``size`` records, in chunks.
 
     Memory stays bounded. The buffer is sorted when full (nearly sorted input: a linear pass
@@ -218,14 +251,14 @@ def _ordered(items: Iterator[Any], size: int, counts: dict[str, int]) -> Iterato
     released = -1
     keep = max(1, size // 2)
     first = itemgetter(0)
-    for loc in items:
-        t = _event_ms(loc.item)
-        buf.append((-1 if t is None else t, t, loc))
-        if len(buf) >= size:
-            buf.sort(key=first)
-            out, buf = buf[: len(buf) - keep], buf[len(buf) - keep :]
-            released = _release(out, released, counts)
-            yield _handed(out)
+    for timed in items:
+        for e in timed:
+            buf.append(e)
+            if len(buf) >= size:
+                buf.sort(key=first)
+                out, buf = buf[: len(buf) - keep], buf[len(buf) - keep :]
+                released = _release(out, released, counts)
+                yield _handed(out)
     buf.sort(key=first)
     _release(buf, released, counts)
     yield _handed(buf)
@@ -246,13 +279,3 @@ def _release(out: list[tuple[int, int | None, Any]], released: int, counts: dict
     late = bisect_left(out, released, key=itemgetter(0))  # sorted: the older ones come first
     counts["reordered"] += late
     return max(released, out[-1][0])
-
-
-def _event_ms(rec: dict[str, Any]) -> int | None:
-    et = rec.get("eventTime")
-    if not isinstance(et, str):
-        return None
-    try:
-        return to_ms(et)
-    except ValueError:
-        return None

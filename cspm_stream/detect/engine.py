@@ -211,7 +211,9 @@ class DetectionEngine:
             new_wm = floor
         found: list[dict[str, Any]] = []
         if new_wm > wm:
-            found = self._live(store.advance(state, partition, new_wm))
+            swept = store.advance(state, partition, new_wm)
+            if swept:
+                found = self._live(swept)
         late = t < new_wm - self._lateness
         if late:
             stats["late"] += 1

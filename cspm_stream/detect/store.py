@@ -45,6 +45,8 @@ MAX_SWEEP_MINUTES = 7 * 24 * 60
 MAX_REMEMBERED = 200_000
 #: keys per expiry-registration chunk
 REG_CHUNK = 16
+#: what advance() returns when no sweep ran (shared: callers only read it)
+_NOTHING: list[dict[str, Any]] = []
 CHUNK = 32
 
 
@@ -148,7 +150,9 @@ class Store:
 
     def advance(self, state: State, partition: int, wm: int) -> list[dict[str, Any]]:
         self._wm[partition] = wm
-        key = f"wm|{partition}"
+        key = self._wm_keys.get(partition)
+        if key is None:
+            key = self._wm_keys[partition] = f"wm|{partition}"
         if wm - int(state.get(key, 0)) >= 1000:
             state[key] = wm
         nxt = self._next_sweep.get(partition)
@@ -157,7 +161,7 @@ class Store:
         elif wm >= nxt:
             self._next_sweep[partition] = wm + SWEEP_EVERY_MS
             return self.sweep(state, partition, wm)
-        return []
+        return _NOTHING
 
     # ------------------------------------------------------------------ expiry
     def register(self, state: State, partition: int, key: str, expiry: int) -> None:

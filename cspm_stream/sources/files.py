@@ -487,14 +487,25 @@ def split_payload(data: bytes, source: str = "<payload>", limits: Limits | None 
 
 def iter_located(path: str | Path, limits: Limits | None = None) -> Iterator[Located]:
     """Records of one file with their position (see the module docstring). Raises ``OSError`` if unreadable."""
+    for batch in iter_located_batches(path, limits):
+        yield from batch
+
+
+def iter_located_batches(path: str | Path, limits: Limits | None = None) -> Iterator[list[Located]]:
+    """:func:`iter_located` a read at a time (a list per chunk read; a bulk consumer saves a
+    generator step per record). Raises ``OSError`` if unreadable."""
     p = Path(path)
     r = PayloadReader(str(p), limits)
     with p.open("rb") as fh:
         while chunk := fh.read(_READ):
-            yield from r.feed(chunk)
+            out = r.feed(chunk)
+            if out:
+                yield out
             if r.failed:
                 return
-    yield from r.close()
+    out = r.close()
+    if out:
+        yield out
 
 
 def iter_records(path: str | Path, limits: Limits | None = None) -> Iterator[Item]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from cspm_stream.cli.detect_cmd import _ordered, _unordered
+from cspm_stream.cli.detect_cmd import Chunk, _ordered, _timed, _unordered
 from cspm_stream.sources.files import Located
 from cspm_stream.timeutil import ms_to_iso, to_ms
 
@@ -55,12 +55,20 @@ def _records(rng: random.Random, n: int) -> list[Located]:
     return out
 
 
+def _batches(items: list[Located], per: int = 300) -> Any:
+    """``items`` as the reader hands them over: timed, a list per read of ``per`` records."""
+    skipped: list[Any] = []
+    timed: list[Chunk] = list(_timed(iter([items[i : i + per] for i in range(0, len(items), per)]), skipped.append))
+    assert not skipped
+    return iter(timed)
+
+
 def test_chunks_flatten_to_the_reference_order_and_late_count() -> None:
     rng = random.Random(41)
     for size in (1, 2, 7, 64, 1000):
         items = _records(rng, 700)
         counts = {"reordered": 0}
-        got = [(t, loc) for chunk in _ordered(iter(items), size, counts) for _, t, loc in chunk]
+        got = [(t, loc) for chunk in _ordered(_batches(items), size, counts) for _, t, loc in chunk]
         want, late = _reference(items, size)
         assert [(t, loc.line) for t, loc in got] == [(t, loc.line) for t, loc in want], size
         assert counts["reordered"] == late, size
@@ -68,6 +76,6 @@ def test_chunks_flatten_to_the_reference_order_and_late_count() -> None:
 
 def test_unordered_keeps_file_order_in_chunks() -> None:
     items = _records(random.Random(2), 2500)
-    chunks = list(_unordered(iter(items)))
+    chunks = list(_unordered(_batches(items)))
     assert [len(c) for c in chunks] == [1024, 1024, 452]
     assert [loc.line for c in chunks for _, _, loc in c] == list(range(1, 2501))

@@ -46,7 +46,7 @@ from sigma.types import (
     SpecialChars,
 )
 
-from cspm_stream.detect import derived
+from cspm_stream.detect import conditions, derived
 from cspm_stream.detect.fields import FieldError, Vocabulary
 from cspm_stream.detect.matchers import (
     Predicate,
@@ -108,7 +108,7 @@ def compile_rule(
     """
     trees: list[Node] = []
     for cond in rule.detection.parsed_condition:
-        tree = cond.parsed
+        tree = conditions.parsed(cond)  # pySigma's tree, without pyparsing for the usual conditions
         if tree is None:
             raise Unsupported("condition resolves to nothing")
         trees.append(tree)

@@ -176,3 +176,64 @@ def test_combination_and_playbook_files_with_a_duplicate_key_are_refused(tmp_pat
     with pytest.raises(DefinitionError) as info:
         load_playbooks([pb])
     assert "p.yaml" in str(info.value) and "line 3" in str(info.value) and "duplicate key 'rules'" in str(info.value)
+
+
+# --- the fast walk builds what PyYAML's constructor builds ------------------------------------------
+
+
+def _general(text: str, loader: type[strict_yaml.StrictLoader]) -> list[object]:
+    """``load_all`` through PyYAML's general constructor only (the walk switched off)."""
+
+    class General(loader):  # type: ignore[valid-type,misc]
+        def construct_document(self, node: yaml.Node) -> object:
+            return yaml.constructor.BaseConstructor.construct_document(self, node)
+
+    return list(yaml.load_all(text, Loader=General))
+
+
+def _outcome(load: object) -> object:
+    try:
+        return load()  # type: ignore[operator]
+    except yaml.YAMLError as exc:
+        return (type(exc).__name__, strict_yaml.problem(exc))
+
+
+def test_every_project_yaml_file_loads_the_same_with_and_without_the_walk() -> None:
+    files = [
+        p for p in [*ROOT.rglob("*.yml"), *ROOT.rglob("*.yaml")] if ".venv" not in p.parts and ".git" not in p.parts
+    ]
+    assert len(files) > 1000
+    shipped = set(_shipped_yaml())
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        loaders = (strict_yaml.StrictLoader, strict_yaml.TextLoader, strict_yaml.ConfigLoader)
+        for loader in loaders if f in shipped else loaders[:1]:
+            fast = _outcome(lambda: strict_yaml.load_all(text, loader))
+            assert fast == _outcome(lambda: _general(text, loader)), (f, loader.__name__)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\na: 2\n",  # a repeated key: the same error, with both lines
+        "base: &b {x: 1}\nderived:\n  <<: *b\n  y: 2\n",  # merge keys
+        "when: 2026-01-01T00:00:00Z\nday: 2026-01-02\n",  # timestamps (strings for TextLoader)
+        "s: !!set {a, b}\nbin: !!binary aGk=\n",  # other tags
+        "x: &a [1, 2]\ny: *a\n",  # an alias shares one object
+        "? [1, 2]\n: unhashable key\n",
+        "n: 0x1f\nf: .inf\nb: yes\nnull_: ~\noct: 0o17\nsexa: 1:30\n",  # YAML 1.1 scalars
+        "big: " + "9" * 150 + "\n",  # refused number
+        "deep: " + "[" * 3000 + "]" * 3000 + "\n",  # deeper than the walk recurses
+        "r: &r [*r]\n",  # a structure holding itself
+        "- a\n- {b: c, d: [e, {f: g}]}\n---\nsecond: doc\n",
+    ],
+)
+def test_edge_documents_load_the_same_with_and_without_the_walk(text: str) -> None:
+    for loader in (strict_yaml.StrictLoader, strict_yaml.TextLoader, strict_yaml.ConfigLoader):
+        fast, general = _outcome(lambda: strict_yaml.load_all(text, loader)), _outcome(lambda: _general(text, loader))
+        if text.startswith("r: &r"):  # recursive: compare the shape, not with == (infinite)
+            assert type(fast) is type(general) is list and fast[0]["r"][0] is fast[0]["r"]  # type: ignore[index]
+            continue
+        assert fast == general, (text[:40], loader.__name__)
+        if text.startswith("x: &a"):
+            assert fast[0]["x"] is fast[0]["y"]  # type: ignore[index]

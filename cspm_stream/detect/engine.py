@@ -53,7 +53,7 @@ from cspm_stream.detect.records import RecordRejected, normalize, normalize_keys
 from cspm_stream.detect.rescan import RescanMap, RescanTarget, ResourceSpec
 from cspm_stream.detect.rules import CorrelationRule, CorrelationType, DetectionRule, RuleInfo, RuleSet
 from cspm_stream.detect.store import EngineConfig, Evidence, State, Store
-from cspm_stream.detect.windows import counted_value, group_keys, satisfied
+from cspm_stream.detect.windows import count_values, counted_value, group_keys, satisfied, value_counts
 from cspm_stream.errors import CspmError
 from cspm_stream.models.activity import principal_key
 from cspm_stream.timeutil import ms_to_iso, to_ms
@@ -332,8 +332,8 @@ class DetectionEngine:
         """:meth:`_candidates` given the index fields' values (read once by :meth:`process`)."""
         keyed = self._keyed
         key: tuple[Any, ...]
-        if len(keyed) == 2:  # the built-in pack: two derived key fields (cspm.ec2_credentials, cspm.tools)
-            key = (name, source, itype, err, etype, keyed[0][2](rec), keyed[1][2](rec))
+        if len(keyed) == 3:  # the built-in pack: cspm.console, cspm.ec2_credentials, cspm.tools
+            key = (name, source, itype, err, etype, keyed[0][2](rec), keyed[1][2](rec), keyed[2][2](rec))
         else:
             key = (name, source, itype, err, etype, *(fn(rec) for _, _, fn in keyed))
         hit = self._cache.get(key)
@@ -457,24 +457,40 @@ class DetectionEngine:
             det = state.get(f"det|{corr.info.id}|{group}")
             if det is not None and eid in self.store.known_ids(state, det):
                 return None  # consumed by a window that already fired
+        # value_count: how many buffered records hold each value, kept with the buffer (rebuilt for a
+        # buffer stored without it), so the distinct count of the buffer is known without a scan
+        counted = corr.ctype is CorrelationType.VALUE_COUNT
+        values: dict[str, int] | None = None
+        if counted:
+            values = held.get("v") if held else None
+            if values is None:
+                values = value_counts(buf)
         cutoff = wm - self._lateness - corr.span_ms
         if buf and buf[0][0] < cutoff:  # sorted by time: drop the expired head
-            buf = buf[bisect_left(buf, cutoff, key=_time) :]
+            cut = bisect_left(buf, cutoff, key=_time)
+            if values is not None:
+                for e in buf[:cut]:
+                    count_values(values, e[3], -1)
+            buf = buf[cut:]
         if not buf or buf[-1][0] < t or (buf[-1][0] == t and buf[-1][1] < eid):
             buf.append(list(entry))  # in order: the usual case
         else:
             insort(buf, list(entry), key=_order)
-        # every count a condition takes is at most the window's records (value_count aside): a buffer
-        # too short for the threshold cannot hold a satisfying window
-        if corr.ctype is not CorrelationType.VALUE_COUNT and not corr.op.holds(len(buf), corr.threshold):
-            found = None
+        # every count a condition takes is at most the buffer's (a window is part of it): a buffer with
+        # too few records, or too few distinct values, cannot hold a satisfying window (gte/gt only)
+        if values is not None:
+            count_values(values, entry[3], 1)
+            possible = corr.op.holds(len(values), corr.threshold)
         else:
-            found = satisfied(corr, buf, t)
+            possible = corr.op.holds(len(buf), corr.threshold)
+        found = satisfied(corr, buf, t) if possible else None
         finding = None
         if found is not None:
             window, evidence_entries = found
             ids = {e[1] for e in window}
             buf = [e for e in buf if e[1] not in ids]  # the whole window is consumed
+            if values is not None:
+                values = value_counts(buf)
             evidence: list[Evidence] = [(e[1], e[4], ms_to_iso(e[0]), e[5], e[0]) for e in evidence_entries]
             finding = self.store.record(  # what the detection names is worked out only when one fires
                 state,
@@ -490,7 +506,7 @@ class DetectionEngine:
             )
         if buf:
             exp = buf[-1][0] + corr.span_ms + self._lateness
-            state[ckey] = {"exp": exp, "b": buf}
+            state[ckey] = {"exp": exp, "b": buf} if values is None else {"exp": exp, "b": buf, "v": values}
             if not held:
                 self.store.register(state, partition, ckey, exp)
         elif held:

@@ -33,7 +33,16 @@ from typing import Any
 from cspm_stream.detect.fields import Getter, text
 from cspm_stream.detect.rules import CorrelationRule, CorrelationType
 
-__all__ = ["MAX_GROUPS", "MAX_VALUE_CHARS", "counted_value", "group_keys", "satisfied", "satisfying"]
+__all__ = [
+    "MAX_GROUPS",
+    "MAX_VALUE_CHARS",
+    "count_values",
+    "counted_value",
+    "group_keys",
+    "satisfied",
+    "satisfying",
+    "value_counts",
+]
 
 #: the most groups one record takes part in, per correlation
 MAX_GROUPS = 32
@@ -109,6 +118,26 @@ def counted_value(get: Getter, rec: dict[str, Any], keep: int) -> str | list[str
     if len(vals) == 1:
         return vals[0]
     return vals[: max(1, keep)]
+
+
+def count_values(counts: dict[str, int], value: str | list[str] | None, step: int) -> None:
+    """Add ``step`` (1 or -1) to the count of each value a buffer entry holds; drop counts reaching 0."""
+    if value is None:
+        return
+    for v in value if isinstance(value, list) else (value,):
+        n = counts.get(v, 0) + step
+        if n > 0:
+            counts[v] = n
+        else:
+            counts.pop(v, None)
+
+
+def value_counts(buf: list[list[Any]]) -> dict[str, int]:
+    """How many entries of ``buf`` hold each value (value_count correlations: the buffer's distinct values)."""
+    counts: dict[str, int] = {}
+    for e in buf:
+        count_values(counts, e[3], 1)
+    return counts
 
 
 def satisfied(

@@ -167,6 +167,9 @@ class Deriver:
         self._sessions = [safe_regex.glob(p) for p in self.config.deployer_session_patterns]
         self._rec: Record | None = None
         self._vals: dict[str, Any] = {}
+        #: deployer signals by user agent / by identity (see _deployer), bounded
+        self._agent_memo: dict[str, str] = {}
+        self._identity_memo: dict[tuple[str, str, str, str], tuple[tuple[str, str], ...]] = {}
 
     def value(self, rec: Record, name: str) -> Any:
         if rec is not self._rec:
@@ -270,46 +273,75 @@ def is_console(rec: Record) -> bool:
 
 
 def _deployer(rec: Record, dv: Deriver) -> tuple[str, tuple[str, ...]] | None:
-    """(tool, signals) or None."""
+    """(tool, signals) or None.
+
+    The user-agent and identity signals are functions of their inputs alone, remembered per
+    agent and per (session, role, ARNs) by the deriver (bounded): a stream repeats a few
+    thousand of each, and the session and role globs are the costly part.
+    """
     ident = identity(rec)
     if _s(ident.get("type")) == "Root" or dv.value(rec, "console"):
         return None
     tool = ""
     via: list[str] = []
-    ua = _s(rec.get("userAgent")).lower()
+    ua = _s(rec.get("userAgent"))
     if ua:
-        for frag, t in _AGENTS:
-            if frag in ua:
-                tool = tool or t
-                via.append("user_agent")
-                break
+        agent_tool = dv._agent_memo.get(ua)
+        if agent_tool is None:
+            agent_tool = _agent_tool(ua.lower())
+            if len(dv._agent_memo) >= _MEMO_MAX:
+                dv._agent_memo.clear()
+            dv._agent_memo[ua] = agent_tool
+        if agent_tool:
+            tool = agent_tool
+            via.append("user_agent")
     if _s(ident.get("invokedBy")) == _CFN or _s(rec.get("sourceIPAddress")) == _CFN:
         tool = tool or "cloudformation"
         via.append("invoked_by")
-    session = session_name(rec)
+    key = (session_name(rec), _role_name(rec), _s(ident.get("arn")), _s(issuer(rec).get("arn")))
+    found = dv._identity_memo.get(key)
+    if found is None:
+        found = _identity_signals(dv, *key)
+        if len(dv._identity_memo) >= _MEMO_MAX:
+            dv._identity_memo.clear()
+        dv._identity_memo[key] = found
+    for t, signal in found:
+        tool = tool or t
+        via.append(signal)
+    return (tool, tuple(via)) if via else None
+
+
+_MEMO_MAX = 8192
+
+
+def _agent_tool(ua: str) -> str:
+    for frag, t in _AGENTS:
+        if frag in ua:
+            return t
+    return ""
+
+
+def _identity_signals(dv: Deriver, session: str, role: str, arn: str, issuer_arn: str) -> tuple[tuple[str, str], ...]:
+    """The (tool, signal) pairs the identity gives: session name, role name, configured principal."""
+    out: list[tuple[str, str]] = []
     if session:
         for rx, t in _SESSION_RX:
             if rx.fullmatch(session):
-                tool = tool or t
-                via.append("session_name")
+                out.append((t, "session_name"))
                 break
         else:
             if any(rx.fullmatch(session) for rx in dv._sessions):
-                tool = tool or "configured"
-                via.append("session_name")
-    role = _role_name(rec)
+                out.append(("configured", "session_name"))
     if role:
         for rx, t in _ROLE_RX:
             if rx.fullmatch(role):
-                tool = tool or t
-                via.append("role_name")
+                out.append((t, "role_name"))
                 break
     if dv._principals:
-        arns = [a for a in (_s(ident.get("arn")), _s(issuer(rec).get("arn"))) if a]
+        arns = [a for a in (arn, issuer_arn) if a]
         if any(rx.fullmatch(a) for rx in dv._principals for a in arns):
-            tool = tool or "configured"
-            via.append("principal")
-    return (tool, tuple(via)) if via else None
+            out.append(("configured", "principal"))
+    return tuple(out)
 
 
 @derived("deployer", "bool", "the actor is a deployer (Terraform, CloudFormation, CDK, Pulumi, configured)")
@@ -511,13 +543,16 @@ def _ec2_credentials(rec: Record, dv: Deriver) -> list[str] | None:
     return list(ec2_credential_kinds(rec)) or None
 
 
-#: derived fields that are a function of one top-level record field alone: name -> (that field,
-#: a hashable form of the value). The rule index keys on them like on eventName
-#: (:data:`cspm_stream.detect.compiler.KEY_DERIVED`), so a rule selecting ``cspm.tools`` costs
-#: nothing on a record whose user agent names no tool.
+#: derived fields that are a function of one top-level record field alone (besides the index fields,
+#: which are in the key anyway): name -> (that field, a hashable form of the value). The rule index
+#: keys on them like on eventName (:data:`cspm_stream.detect.compiler.KEY_DERIVED`), so a rule
+#: selecting ``cspm.tools`` costs nothing on a record whose user agent names no tool, and one
+#: selecting ``cspm.console`` nothing on API calls made outside the console.
 KEYED: dict[str, tuple[str, Callable[[Record], Hashable]]] = {
     "tools": ("userAgent", agent_tools.tool_names),
     "ec2_credentials": ("userIdentity", ec2_credential_kinds),
+    # a function of sessionCredentialFromConsole given eventName and eventSource, both in the index key
+    "console": ("sessionCredentialFromConsole", is_console),
 }
 
 # internal: shared by the three deployer fields (not a rule field: its name starts with "_")

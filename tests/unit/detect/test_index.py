@@ -226,3 +226,18 @@ def test_an_event_type_that_is_not_text_is_rejected_naming_the_field() -> None:
     with pytest.raises(RecordRejected, match="eventType"):
         eng.process(ev("GetObject", "s3.amazonaws.com", eventType=["AwsApiCall"]), {})
     assert eng.process(ev("GetObject", "s3.amazonaws.com", eventType=7), {}).duplicate is False  # a number: its text
+
+
+def test_rules_on_console_calls_are_candidates_only_for_console_records() -> None:
+    rs = rules(
+        _rule(9, "  sel: {cspm.console: true, eventSource: s3.amazonaws.com}\n  condition: sel"),
+        _rule(10, "  sel: {cspm.console: true}\n  f: {errorCode|exists: true}\n  condition: sel and not f"),
+    )
+    eng = DetectionEngine(rs)
+    api = normalize(ev("ListBuckets", "s3.amazonaws.com"))
+    console = normalize(ev("ListBuckets", "s3.amazonaws.com", sessionCredentialFromConsole="true"))
+    sign_in = normalize(ev("ConsoleLogin", "signin.amazonaws.com"))
+    assert _titles(eng, api) == set()
+    assert _titles(eng, console) == {"R9", "R10"}
+    assert _titles(eng, sign_in) == {"R10"}
+    assert {f["finding_info"]["title"] for f in eng.process(console, {}).findings} == {"R9", "R10"}

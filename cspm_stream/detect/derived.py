@@ -83,6 +83,12 @@ So per-rule filters stay data. The vocabulary (``cspm-stream rules fields`` prin
     record without an ARN, session issuer ``aws:ec2-instance``). Both for an identity-role
     session named for an instance. A function of ``userIdentity`` alone: the rule index keys on it, so rules
     about instance credentials cost nothing on other records. Absent otherwise.
+``cspm.person`` (bool)
+    The credentials are a person's, not a workload's: an IAM user or the root user, a federated
+    user, an IAM Identity Center user, or an IAM Identity Center role session (ARN
+    ``:assumed-role/AWSReservedSSO_…``). Other role sessions (applications, pipelines, AWS
+    services, instance profiles) are not, whoever assumed them (a console session of any role
+    is ``cspm.console``). A function of ``userIdentity`` alone: the rule index keys on it.
 ``cspm.tools`` (list)
     Canonical names of security tools the user agent announces: penetration-testing
     distributions (``kali``, ``parrot``, ``pentoo``), offensive frameworks
@@ -538,6 +544,37 @@ def ec2_credential_kinds(rec: Record) -> tuple[str, ...]:
     return _IDENTITY if user.__class__ is str and user.lower() == _INSTANCE_IDENTITY_ROLE else ()
 
 
+_PERSON_TYPES = frozenset({"iamuser", "root", "federateduser", "identitycenteruser"})
+_SSO_SESSION = ":assumed-role/awsreservedsso_"
+#: (type, ARN) -> a person's credentials; bounded
+_PERSONS: dict[tuple[str, str], bool] = {}
+
+
+def is_person(rec: Record) -> bool:
+    """``cspm.person``: a function of ``userIdentity`` alone (remembered per type and ARN)."""
+    ident = rec.get("userIdentity")
+    if ident.__class__ is not dict:
+        return False
+    kind = ident.get("type")
+    arn = ident.get("arn")
+    key = (kind if kind.__class__ is str else "", arn if arn.__class__ is str else "")
+    hit = _PERSONS.get(key)
+    if hit is None:
+        k = key[0].lower()
+        hit = k in _PERSON_TYPES or (k == "assumedrole" and _SSO_SESSION in key[1].lower())
+        if len(_PERSONS) >= _ARN_SHAPES_MAX:
+            _PERSONS.clear()
+        _PERSONS[key] = hit
+    return hit
+
+
+@derived(
+    "person", "bool", "the credentials are a person's: IAM or root user, federated or IAM Identity Center user/session"
+)
+def _person(rec: Record, dv: Deriver) -> bool:
+    return is_person(rec)
+
+
 @derived("ec2_credentials", "list", "EC2-issued credentials the actor holds: instance_profile, instance_identity")
 def _ec2_credentials(rec: Record, dv: Deriver) -> list[str] | None:
     return list(ec2_credential_kinds(rec)) or None
@@ -551,6 +588,7 @@ def _ec2_credentials(rec: Record, dv: Deriver) -> list[str] | None:
 KEYED: dict[str, tuple[str, Callable[[Record], Hashable]]] = {
     "tools": ("userAgent", agent_tools.tool_names),
     "ec2_credentials": ("userIdentity", ec2_credential_kinds),
+    "person": ("userIdentity", is_person),
     # a function of sessionCredentialFromConsole given eventName and eventSource, both in the index key
     "console": ("sessionCredentialFromConsole", is_console),
 }

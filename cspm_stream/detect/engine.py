@@ -332,8 +332,18 @@ class DetectionEngine:
         """:meth:`_candidates` given the index fields' values (read once by :meth:`process`)."""
         keyed = self._keyed
         key: tuple[Any, ...]
-        if len(keyed) == 3:  # the built-in pack: cspm.console, cspm.ec2_credentials, cspm.tools
-            key = (name, source, itype, err, etype, keyed[0][2](rec), keyed[1][2](rec), keyed[2][2](rec))
+        if len(keyed) == 4:  # the built-in pack: cspm.console, cspm.ec2_credentials, cspm.person, cspm.tools
+            key = (
+                name,
+                source,
+                itype,
+                err,
+                etype,
+                keyed[0][2](rec),
+                keyed[1][2](rec),
+                keyed[2][2](rec),
+                keyed[3][2](rec),
+            )
         else:
             key = (name, source, itype, err, etype, *(fn(rec) for _, _, fn in keyed))
         hit = self._cache.get(key)

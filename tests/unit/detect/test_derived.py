@@ -376,3 +376,30 @@ def test_ec2_credentials_key_depends_on_the_identity_alone() -> None:
     b = ev("ListBuckets", "s3.amazonaws.com", userIdentity=ident, errorCode="AccessDenied")
     assert derived.KEYED["ec2_credentials"][0] == "userIdentity"
     assert derived.ec2_credential_kinds(a) == derived.ec2_credential_kinds(b) == ("instance_profile",)
+
+
+# --- cspm.person ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("identity", "person"),
+    [
+        ({"type": "IAMUser", "arn": f"arn:aws:iam::{ACCT}:user/alice"}, True),
+        ({"type": "Root", "arn": f"arn:aws:iam::{ACCT}:root"}, True),
+        ({"type": "FederatedUser", "arn": f"arn:aws:sts::{ACCT}:federated-user/bob"}, True),
+        ({"type": "IdentityCenterUser", "accountId": ACCT}, True),
+        (role_identity("AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b", "alice@example.com"), True),
+        (role_identity("awsreservedsso_ReadOnly_0a1b2c3d4e5f6a7b", "carol"), True),  # ARN compared in any case
+        (role_identity("payments-api", "botocore-session-1"), False),
+        (role_identity("AWSServiceRoleForConfig", "AWSConfig"), False),
+        (role_identity("web-app", "i-0a1b2c3d4e5f60718"), False),
+        (role_identity("ci", "AWSReservedSSO_fake"), False),  # the session name is not the role
+        ({"type": "AWSService", "invokedBy": "cloudtrail.amazonaws.com"}, False),
+        ({"type": ["IAMUser"], "arn": f"arn:aws:iam::{ACCT}:user/alice"}, False),  # not a string
+        ("not an identity", False),
+    ],
+)
+def test_person_tells_a_persons_credentials_from_a_workloads(identity: Any, person: bool) -> None:
+    rec = ev("ListBuckets", "s3.amazonaws.com", userIdentity=identity)
+    assert Deriver().value(rec, "person") is person
+    assert derived.is_person(rec) is person  # the index key: the same answer

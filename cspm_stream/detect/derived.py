@@ -585,10 +585,33 @@ def _ec2_credentials(rec: Record, dv: Deriver) -> list[str] | None:
 #: keys on them like on eventName (:data:`cspm_stream.detect.compiler.KEY_DERIVED`), so a rule
 #: selecting ``cspm.tools`` costs nothing on a record whose user agent names no tool, and one
 #: selecting ``cspm.console`` nothing on API calls made outside the console.
+_IDENTITY_KEYS: dict[tuple[str, str], tuple[tuple[str, ...], bool]] = {}
+
+
+def identity_key(rec: Record) -> Hashable:
+    """``(cspm.ec2_credentials, cspm.person)`` at once: both read ``userIdentity`` only, so one key
+    function serves both in the rule index (remembered per type and ARN; computed directly for a
+    record without a string ARN, where the instance identity is read off the session issuer)."""
+    ident = rec.get("userIdentity")
+    if ident.__class__ is not dict:
+        return ((), False)
+    kind, arn = ident.get("type"), ident.get("arn")
+    if arn.__class__ is not str or (kind is not None and kind.__class__ is not str):
+        return (ec2_credential_kinds(rec), is_person(rec))
+    key = (kind or "", arn)
+    hit = _IDENTITY_KEYS.get(key)
+    if hit is None:
+        hit = (ec2_credential_kinds(rec), is_person(rec))
+        if len(_IDENTITY_KEYS) >= _ARN_SHAPES_MAX:
+            _IDENTITY_KEYS.clear()
+        _IDENTITY_KEYS[key] = hit
+    return hit
+
+
 KEYED: dict[str, tuple[str, Callable[[Record], Hashable]]] = {
     "tools": ("userAgent", agent_tools.tool_names),
-    "ec2_credentials": ("userIdentity", ec2_credential_kinds),
-    "person": ("userIdentity", is_person),
+    "ec2_credentials": ("userIdentity", identity_key),
+    "person": ("userIdentity", identity_key),
     # a function of sessionCredentialFromConsole given eventName and eventSource, both in the index key
     "console": ("sessionCredentialFromConsole", is_console),
 }

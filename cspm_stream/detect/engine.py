@@ -130,7 +130,11 @@ class DetectionEngine:
         self._cache: dict[tuple[Any, ...], tuple[tuple[DetectionRule, ...], tuple[ResourceSpec, ...]]] = {}
         #: derived key fields some indexed rule selects: (name, source field, key function)
         used = {n for r in rules.rules for n in r.compiled.key_derived}
-        self._keyed = tuple((n, *derived.KEYED[n]) for n in sorted(used))
+        keyed: dict[Any, tuple[str, str, Any]] = {}  # one entry per key function (fields may share one)
+        for n in sorted(used):
+            src, fn = derived.KEYED[n]
+            keyed.setdefault(fn, (n, src, fn))
+        self._keyed = tuple(keyed.values())
         self._budget = self.config.budget_ms / 1000.0
         self._clipped = rules.clipped
         self.stats = {"records": 0, "duplicates": 0, "late": 0, "findings": 0, "rescans": 0, "over_budget": 0}
@@ -332,18 +336,8 @@ class DetectionEngine:
         """:meth:`_candidates` given the index fields' values (read once by :meth:`process`)."""
         keyed = self._keyed
         key: tuple[Any, ...]
-        if len(keyed) == 4:  # the built-in pack: cspm.console, cspm.ec2_credentials, cspm.person, cspm.tools
-            key = (
-                name,
-                source,
-                itype,
-                err,
-                etype,
-                keyed[0][2](rec),
-                keyed[1][2](rec),
-                keyed[2][2](rec),
-                keyed[3][2](rec),
-            )
+        if len(keyed) == 3:  # the built-in pack: cspm.console, cspm.ec2_credentials + cspm.person, cspm.tools
+            key = (name, source, itype, err, etype, keyed[0][2](rec), keyed[1][2](rec), keyed[2][2](rec))
         else:
             key = (name, source, itype, err, etype, *(fn(rec) for _, _, fn in keyed))
         hit = self._cache.get(key)

@@ -362,6 +362,8 @@ def test_ec2_credentials_reads_the_session_shape_ec2_writes(identity: Any, kinds
     rec = ev("DescribeInstances", "ec2.amazonaws.com", userIdentity=identity)
     assert Deriver().value(rec, "ec2_credentials") == kinds
     assert derived.ec2_credential_kinds(rec) == tuple(kinds or ())  # the index key: the same answer
+    assert derived.identity_key(rec) == (tuple(kinds or ()), derived.is_person(rec))  # twice: remembered
+    assert derived.identity_key(rec) == (tuple(kinds or ()), derived.is_person(rec))
 
 
 def test_ec2_credentials_key_depends_on_the_identity_alone() -> None:
@@ -402,4 +404,5 @@ def test_ec2_credentials_key_depends_on_the_identity_alone() -> None:
 def test_person_tells_a_persons_credentials_from_a_workloads(identity: Any, person: bool) -> None:
     rec = ev("ListBuckets", "s3.amazonaws.com", userIdentity=identity)
     assert Deriver().value(rec, "person") is person
-    assert derived.is_person(rec) is person  # the index key: the same answer
+    assert derived.is_person(rec) is person
+    assert derived.identity_key(rec)[1] is person  # the index key: the same answer

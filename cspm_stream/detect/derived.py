@@ -272,10 +272,12 @@ def _role_name(rec: Record) -> str:
 
 
 def is_console(rec: Record) -> bool:
+    """``cspm.console``; asked of every record (the rule index keys on it), so written for speed."""
     flag = rec.get("sessionCredentialFromConsole")
-    if flag is True or (isinstance(flag, str) and flag.lower() == "true"):
+    if flag is not None and (flag is True or (flag.__class__ is str and flag.lower() == "true")):
         return True
-    return _s(rec.get("eventName")) == "ConsoleLogin" or _s(rec.get("eventSource")) == "signin.amazonaws.com"
+    # a value that is not a string never equals these (as _s would make it "")
+    return rec.get("eventName") == "ConsoleLogin" or rec.get("eventSource") == "signin.amazonaws.com"
 
 
 def _deployer(rec: Record, dv: Deriver) -> tuple[str, tuple[str, ...]] | None:

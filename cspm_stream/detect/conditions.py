@@ -18,6 +18,7 @@ condition of the built-in and vendored SigmaHQ packs and over randomly generated
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from sigma.conditions import (
@@ -118,18 +119,18 @@ class _Parser:
         return self.t[self.i] if self.i < len(self.t) else None
 
     def _or(self) -> Recipe:
-        args = [self._and()]
-        while self._peek() == "or":
-            self.i += 1
-            args.append(self._and())
-        return args[0] if len(args) == 1 else ("or", args)
+        return self._chain("or", self._and)
 
     def _and(self) -> Recipe:
-        args = [self._not()]
-        while self._peek() == "and":
+        return self._chain("and", self._not)
+
+    def _chain(self, op: str, operand: Callable[[], Recipe]) -> Recipe:
+        """``operand (op operand)*`` as one n-ary node (pyparsing's flat groups), or the operand alone."""
+        args = [operand()]
+        while self._peek() == op:
             self.i += 1
-            args.append(self._not())
-        return args[0] if len(args) == 1 else ("and", args)
+            args.append(operand())
+        return args[0] if len(args) == 1 else (op, args)
 
     def _not(self) -> Recipe:
         if self._peek() == "not":

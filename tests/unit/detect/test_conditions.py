@@ -87,7 +87,4 @@ def test_random_conditions_parse_to_pysigmas_tree() -> None:
     ],
 )
 def test_anything_else_is_left_to_pysigma(text: str) -> None:
-    r = recipe(text)
-    if r is None:
-        return  # pySigma parses it, or raises its own error
-    assert build(r) == _pysigma(text), text  # never a tree pySigma would not build
+    assert recipe(text) is None, text  # not guessed at: pySigma parses it or raises its own error

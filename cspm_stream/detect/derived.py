@@ -208,6 +208,18 @@ def _s(v: Any) -> str:
     return v if isinstance(v, str) else ""
 
 
+#: bound on each memo of this module (a stream repeats a few thousand principals and agents)
+_MEMO_MAX = 8192
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> Any:
+    """Store ``value`` under ``key`` in a bounded memo (emptied when full); return ``value``."""
+    if len(memo) >= _MEMO_MAX:
+        memo.clear()
+    memo[key] = value
+    return value
+
+
 def identity(rec: Record) -> dict[str, Any]:
     return _d(rec.get("userIdentity"))
 
@@ -296,10 +308,7 @@ def _deployer(rec: Record, dv: Deriver) -> tuple[str, tuple[str, ...]] | None:
     if ua:
         agent_tool = dv._agent_memo.get(ua)
         if agent_tool is None:
-            agent_tool = _agent_tool(ua.lower())
-            if len(dv._agent_memo) >= _MEMO_MAX:
-                dv._agent_memo.clear()
-            dv._agent_memo[ua] = agent_tool
+            agent_tool = _remember(dv._agent_memo, ua, _agent_tool(ua.lower()))
         if agent_tool:
             tool = agent_tool
             via.append("user_agent")
@@ -309,17 +318,11 @@ def _deployer(rec: Record, dv: Deriver) -> tuple[str, tuple[str, ...]] | None:
     key = (session_name(rec), _role_name(rec), _s(ident.get("arn")), _s(issuer(rec).get("arn")))
     found = dv._identity_memo.get(key)
     if found is None:
-        found = _identity_signals(dv, *key)
-        if len(dv._identity_memo) >= _MEMO_MAX:
-            dv._identity_memo.clear()
-        dv._identity_memo[key] = found
+        found = _remember(dv._identity_memo, key, _identity_signals(dv, *key))
     for t, signal in found:
         tool = tool or t
         via.append(signal)
     return (tool, tuple(via)) if via else None
-
-
-_MEMO_MAX = 8192
 
 
 def _agent_tool(ua: str) -> str:
@@ -503,37 +506,23 @@ def _tools(rec: Record, dv: Deriver) -> list[str] | None:
 _INSTANCE_SESSION = safe_regex.compile(r":assumed-role/[^/]+/i-[0-9a-f]{8,17}$")
 _INSTANCE_IDENTITY_ARN = ":assumed-role/aws:ec2-instance/"
 _INSTANCE_IDENTITY_ROLE = "aws:ec2-instance"
-#: ARN -> bit 1: names an instance-profile session, bit 2: names the instance identity role; bounded
-_ARN_SHAPES: dict[str, int] = {}
-_ARN_SHAPES_MAX = 8192
 _IDENTITY = ("instance_identity",)
 _KINDS: tuple[tuple[str, ...], ...] = ((), ("instance_profile",), _IDENTITY, ("instance_profile", "instance_identity"))
-
-
-def _arn_shape(arn: str) -> int:
-    shape = (1 if _INSTANCE_SESSION.search(arn) else 0) | (2 if _INSTANCE_IDENTITY_ARN in arn.lower() else 0)
-    if len(_ARN_SHAPES) >= _ARN_SHAPES_MAX:
-        _ARN_SHAPES.clear()
-    _ARN_SHAPES[arn] = shape
-    return shape
 
 
 def ec2_credential_kinds(rec: Record) -> tuple[str, ...]:
     """``cspm.ec2_credentials`` as a tuple (``()``: none): a function of ``userIdentity`` alone.
 
-    Read off the ARN, whose shape is remembered per ARN (a stream repeats a few thousand
-    principals); the session issuer is read only when the record has no ARN (every record
-    is asked: the rule index keys on it, and nested objects of a cold record cost a cache miss
-    each). A value that is not a string counts as absent.
+    Read off the ARN; the session issuer is read only when the record has no ARN (nested
+    objects of a cold record cost a cache miss each). A value that is not a string counts as
+    absent. The rule index asks :func:`identity_key`, which remembers the answer per ARN.
     """
     ident = rec.get("userIdentity")
     if ident.__class__ is not dict:
         return ()
     arn = ident.get("arn")
     if arn.__class__ is str:
-        shape = _ARN_SHAPES.get(arn)
-        if shape is None:
-            shape = _arn_shape(arn)
+        shape = (1 if _INSTANCE_SESSION.search(arn) else 0) | (2 if _INSTANCE_IDENTITY_ARN in arn.lower() else 0)
         if shape & 1:
             kind = ident.get("type")
             if kind != "AssumedRole" and (kind.__class__ is not str or kind.lower() != "assumedrole"):
@@ -548,26 +537,15 @@ def ec2_credential_kinds(rec: Record) -> tuple[str, ...]:
 
 _PERSON_TYPES = frozenset({"iamuser", "root", "federateduser", "identitycenteruser"})
 _SSO_SESSION = ":assumed-role/awsreservedsso_"
-#: (type, ARN) -> a person's credentials; bounded
-_PERSONS: dict[tuple[str, str], bool] = {}
 
 
 def is_person(rec: Record) -> bool:
-    """``cspm.person``: a function of ``userIdentity`` alone (remembered per type and ARN)."""
+    """``cspm.person``: a function of ``userIdentity`` alone (the index asks :func:`identity_key`)."""
     ident = rec.get("userIdentity")
     if ident.__class__ is not dict:
         return False
-    kind = ident.get("type")
-    arn = ident.get("arn")
-    key = (kind if kind.__class__ is str else "", arn if arn.__class__ is str else "")
-    hit = _PERSONS.get(key)
-    if hit is None:
-        k = key[0].lower()
-        hit = k in _PERSON_TYPES or (k == "assumedrole" and _SSO_SESSION in key[1].lower())
-        if len(_PERSONS) >= _ARN_SHAPES_MAX:
-            _PERSONS.clear()
-        _PERSONS[key] = hit
-    return hit
+    kind = _s(ident.get("type")).lower()
+    return kind in _PERSON_TYPES or (kind == "assumedrole" and _SSO_SESSION in _s(ident.get("arn")).lower())
 
 
 @derived(
@@ -582,11 +560,7 @@ def _ec2_credentials(rec: Record, dv: Deriver) -> list[str] | None:
     return list(ec2_credential_kinds(rec)) or None
 
 
-#: derived fields that are a function of one top-level record field alone (besides the index fields,
-#: which are in the key anyway): name -> (that field, a hashable form of the value). The rule index
-#: keys on them like on eventName (:data:`cspm_stream.detect.compiler.KEY_DERIVED`), so a rule
-#: selecting ``cspm.tools`` costs nothing on a record whose user agent names no tool, and one
-#: selecting ``cspm.console`` nothing on API calls made outside the console.
+#: (type, ARN) -> identity_key's answer
 _IDENTITY_KEYS: dict[tuple[str, str], tuple[tuple[str, ...], bool]] = {}
 
 
@@ -603,13 +577,16 @@ def identity_key(rec: Record) -> Hashable:
     key = (kind or "", arn)
     hit = _IDENTITY_KEYS.get(key)
     if hit is None:
-        hit = (ec2_credential_kinds(rec), is_person(rec))
-        if len(_IDENTITY_KEYS) >= _ARN_SHAPES_MAX:
-            _IDENTITY_KEYS.clear()
-        _IDENTITY_KEYS[key] = hit
+        hit = _remember(_IDENTITY_KEYS, key, (ec2_credential_kinds(rec), is_person(rec)))
     return hit
 
 
+#: derived fields that are a function of one top-level record field alone (besides the index fields,
+#: which are in the key anyway): name -> (that field, a hashable form of the value). The rule index
+#: keys on them like on eventName (:data:`cspm_stream.detect.compiler.KEY_DERIVED`), so a rule
+#: selecting ``cspm.tools`` costs nothing on a record whose user agent names no tool, and one
+#: selecting ``cspm.console`` nothing on API calls made outside the console. Fields computed from
+#: the same source may share one key function (``identity_key``): the index calls it once.
 KEYED: dict[str, tuple[str, Callable[[Record], Hashable]]] = {
     "tools": ("userAgent", agent_tools.tool_names),
     "ec2_credentials": ("userIdentity", identity_key),

@@ -216,8 +216,8 @@ def _timed(batches: Iterator[list[Any]], skipped: Callable[[Any], None]) -> Iter
             if et.__class__ is str:
                 try:
                     t = to_ms(et)
-                except ValueError:
-                    t = None
+                except ValueError:  # not a time: the record comes out first and the engine reports it
+                    pass
             append((-1 if t is None else t, t, loc))
         batch.clear()  # the records live on in ``out`` only
         if out:

@@ -82,6 +82,11 @@ class Outcome:
     shadow: list[str] = field(default_factory=list)  # ids of shadow rules that matched (or fired), not alerted
 
 
+#: what most records produce, and a duplicate (shared: callers only read an Outcome)
+_QUIET = Outcome()
+_DUPLICATE = Outcome(duplicate=True)
+
+
 class DetectionEngine:
     """Evaluates records against a loaded :class:`RuleSet`; see the module doc for semantics."""
 
@@ -197,30 +202,21 @@ class DetectionEngine:
         stats = self.stats
         stats["records"] += 1
         store = self.store
-        wm = store.watermark(state, partition)
-        if store.known(partition, eid):
+        wm = store.begin(state, partition, eid)
+        if wm is None:
             stats["duplicates"] += 1
-            return Outcome(duplicate=True)
+            return _DUPLICATE
         cands, specs = self._lookup(rec, name, source, itype, err, etype)
         hits = self._match(rec, cands) if cands else []  # before any state changes: over budget leaves no trace
         if hits or specs:  # it will produce output: every field checked
             rec = normalize(rec, need_time=False)
-        check_known = store.seen(partition, eid, t, wm)
-        if check_known is None:  # not reached: known() above said it is new
-            stats["duplicates"] += 1
-            return Outcome(duplicate=True)
-        new_wm = t if t > wm else wm  # max(wm, t, watermark_ms or 0) without the call
-        floor = watermark_ms or 0
-        if floor > new_wm:
-            new_wm = floor
-        found: list[dict[str, Any]] = []
-        if new_wm > wm:
-            swept = store.advance(state, partition, new_wm)
-            if swept:
-                found = self._live(swept)
+        check_known, new_wm, swept = store.admit(state, partition, eid, t, wm, watermark_ms or 0)
+        found = self._live(swept) if swept else []
         late = t < new_wm - self._lateness
         if late:
             stats["late"] += 1
+        if not (hits or specs or found or late):
+            return _QUIET
         targets = self.rescan_map.targets_of(rec, specs) if specs else []  # type: ignore[union-attr]
         out = Outcome(found, targets, False, late, [], [])
         if not hits:

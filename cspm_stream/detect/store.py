@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
 State = MutableMapping[str, Any]
 Evidence = tuple[str, str, str, str, int]  # eventID, eventName, eventTime, eventSource, t_ms
+#: :meth:`Store.admit`: (check the evidence for a redelivery, new watermark, detections a sweep closed)
+Admitted = tuple[bool, int, list[dict[str, Any]]]
 SWEEP_EVERY_MS = 60_000
 MAX_SWEEP_MINUTES = 7 * 24 * 60
 MAX_REMEMBERED = 200_000
@@ -110,18 +112,24 @@ class Store:
         self._wm_keys: dict[int, str] = {}
 
     # ------------------------------------------------------------------ watermark and eventID memory
-    def watermark(self, state: State, partition: int) -> int:
+    def begin(self, state: State, partition: int, eid: str) -> int | None:
+        """The watermark of ``partition`` before record ``eid``; None when ``eid`` is remembered as
+        processed (a duplicate: nothing changes). Reads the stored watermark: on first sight of the
+        partition, or when another worker advanced it (rebalance), records up to it may be
+        redeliveries this process has not seen (:meth:`admit` says which to check)."""
         key = self._wm_keys.get(partition)
         if key is None:
             key = self._wm_keys[partition] = f"wm|{partition}"
         stored = state.get(key)
         mem = self._wm.get(partition, 0)
         if partition not in self._restored or (stored is not None and stored > mem):
-            # first sight of the partition, or another worker advanced it (rebalance): records up to
-            # the stored watermark may be redeliveries this process has not seen
             self._restored[partition] = int(stored) if stored is not None else None
             self._ids.pop(partition, None)
             self._order.pop(partition, None)
+        else:
+            ids = self._ids.get(partition)
+            if ids is not None and eid in ids:
+                return None
         return mem if stored is None or mem >= stored else int(stored)
 
     def known(self, partition: int, eid: str) -> bool:
@@ -129,30 +137,39 @@ class Store:
         ids = self._ids.get(partition)
         return ids is not None and eid in ids
 
-    def seen(self, partition: int, eid: str, t: int, wm: int) -> bool | None:
-        """None = a duplicate; else whether the evidence must be checked (possible redelivery)."""
+    def admit(self, state: State, partition: int, eid: str, t: int, wm: int, floor: int) -> Admitted:
+        """Remember new record ``eid`` (event time ``t``; :meth:`begin` gave ``wm``) and move the
+        watermark to ``max(wm, t, floor)``.
+
+        Returns whether the record's evidence must be checked (it may be a redelivery: at or below
+        the watermark restored after a restart), the new watermark, and the detections closed by a
+        sweep that the move ran (a shared empty list when none ran: callers only read it).
+        """
         ids = self._ids.get(partition)
         if ids is None:  # (not setdefault: its default would be built for every record)
             ids = self._ids[partition] = {}
-        elif eid in ids:
-            return None
-        order = self._order.get(partition)
-        if order is None:
             order = self._order[partition] = deque()
+        else:
+            order = self._order[partition]
         cutoff = wm - self.event_dedup
-        while order and (order[0][0] < cutoff or len(order) >= MAX_REMEMBERED):
-            ids.pop(order.popleft()[1], None)
+        if order and (order[0][0] < cutoff or len(order) >= MAX_REMEMBERED):
+            while order and (order[0][0] < cutoff or len(order) >= MAX_REMEMBERED):
+                ids.pop(order.popleft()[1], None)
         if t >= cutoff:
             ids[eid] = t
             order.append((t, eid))
         restored = self._restored.get(partition)
-        return restored is not None and t <= restored + 1000
+        check = restored is not None and t <= restored + 1000
+        new = t if t > wm else wm
+        if floor > new:
+            new = floor
+        if new > wm:
+            return check, new, self.advance(state, partition, new)
+        return check, wm, _NOTHING
 
     def advance(self, state: State, partition: int, wm: int) -> list[dict[str, Any]]:
         self._wm[partition] = wm
-        key = self._wm_keys.get(partition)
-        if key is None:
-            key = self._wm_keys[partition] = f"wm|{partition}"
+        key = self._wm_keys[partition]  # named by begin()
         if wm - int(state.get(key, 0)) >= 1000:
             state[key] = wm
         nxt = self._next_sweep.get(partition)

@@ -27,7 +27,8 @@ def parse_iso(s: str) -> dt.datetime:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
-_MS_CACHE: dict[str, int] = {}
+#: to_ms's memo (second-resolution ``...Z`` times); callers in a hot loop may read it before calling
+MS_MEMO: dict[str, int] = {}
 
 
 def to_ms(s: str) -> int:
@@ -36,14 +37,14 @@ def to_ms(s: str) -> int:
     Second-resolution ``...Z`` times (CloudTrail's ``eventTime``) are cached: a busy stream
     carries thousands of records per distinct second.
     """
-    ms = _MS_CACHE.get(s)
+    ms = MS_MEMO.get(s)
     if ms is not None:
         return ms
     ms = int(parse_iso(s).timestamp() * 1000)
     if len(s) == 20 and s[19] == "Z":
-        if len(_MS_CACHE) >= 4096:
-            _MS_CACHE.clear()
-        _MS_CACHE[s] = ms
+        if len(MS_MEMO) >= 4096:
+            MS_MEMO.clear()
+        MS_MEMO[s] = ms
     return ms
 
 

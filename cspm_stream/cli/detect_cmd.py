@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 
 from cspm_stream.settings import load
-from cspm_stream.timeutil import to_ms
+from cspm_stream.timeutil import MS_MEMO, to_ms
 
 DEFAULT_SORT_BUFFER = 20_000
 #: update interval of the engine in this command: longer than any input spans (100 years)
@@ -203,6 +203,7 @@ def _timed(batches: Iterator[list[Any]], skipped: Callable[[Any], None]) -> Iter
     consumer can release each as it goes)."""
     from cspm_stream.sources.files import RecordError
 
+    known = MS_MEMO.get
     for batch in batches:
         out: Chunk = []
         append = out.append
@@ -214,10 +215,12 @@ def _timed(batches: Iterator[list[Any]], skipped: Callable[[Any], None]) -> Iter
             et = item.get("eventTime")
             t: int | None = None
             if et.__class__ is str:
-                try:
-                    t = to_ms(et)
-                except ValueError:  # not a time: the record comes out first and the engine reports it
-                    pass
+                t = known(et)  # to_ms's own memo, read here first: most records share their second
+                if t is None:
+                    try:
+                        t = to_ms(et)
+                    except ValueError:  # not a time: the record comes out first and the engine reports it
+                        pass
             append((-1 if t is None else t, t, loc))
         batch.clear()  # the records live on in ``out`` only
         if out:
@@ -239,7 +242,8 @@ def _unordered(batches: Iterator[Chunk], size: int = 1024) -> Iterator[Chunk]:
 def _ordered(items: Iterator[Chunk], size: int, counts: dict[str, int]) -> Iterator[Chunk]:
     """``(key, eventTime ms, item)`` in eventTime order through a buffer of ``size`` records, in chunks.
 
-    Memory stays bounded. The buffer is sorted when full (nearly sorted input: a linear pass
+    Memory stays bounded. The buffer is filled a read at a time and sorted once it holds ``size``
+    records (nearly sorted input: a linear pass
     for Timsort; the sort is stable, so records of the same millisecond keep their file
     order) and its older half released, so every record has at least ``size / 2`` successors
     to be ordered against. A record older than one already released is counted in
@@ -252,13 +256,12 @@ def _ordered(items: Iterator[Chunk], size: int, counts: dict[str, int]) -> Itera
     keep = max(1, size // 2)
     first = itemgetter(0)
     for timed in items:
-        for e in timed:
-            buf.append(e)
-            if len(buf) >= size:
-                buf.sort(key=first)
-                out, buf = buf[: len(buf) - keep], buf[len(buf) - keep :]
-                released = _release(out, released, counts)
-                yield _handed(out)
+        buf.extend(timed)  # a read's worth at a time: the buffer may pass ``size`` by one read
+        if len(buf) >= size:
+            buf.sort(key=first)
+            out, buf = buf[: len(buf) - keep], buf[len(buf) - keep :]
+            released = _release(out, released, counts)
+            yield _handed(out)
     buf.sort(key=first)
     _release(buf, released, counts)
     yield _handed(buf)

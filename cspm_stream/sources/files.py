@@ -275,24 +275,29 @@ class PayloadReader:
         tail = pieces.pop()  # the start of a line that continues in the next chunk (may be empty)
         source = self.source
         loads = orjson.loads
+        append = out.append
+        # the common case, inlined: JSON lines, no line carried over or being skipped (the line number
+        # lives in a local; the state is read again after any line that takes the general path)
+        fast = self._mode == "lines" and self._skip is None and not self._buf
+        n = self._line
         for piece in pieces:  # each completes a line
-            if self._mode == "lines" and self._skip is None and not self._buf and len(piece) <= limit:
-                # the common case, inlined: one JSON-lines record (orjson skips surrounding whitespace)
-                self._line += 1
+            if fast and len(piece) <= limit:
+                n += 1
                 try:
-                    obj = loads(piece)
+                    obj = loads(piece)  # orjson skips surrounding whitespace
                 except orjson.JSONDecodeError:
                     if piece.strip():
-                        self._line -= 1
+                        self._line = n - 1
                         self._end_line(out, piece)
                     continue
                 if obj.__class__ is dict and "Records" not in obj and "detail-type" not in obj:
                     eid = obj.get("eventID")
                     if eid.__class__ is str and eid:
-                        out.append(Located(obj, source, self._line))
+                        append(Located(obj, source, n))
                         continue
-                _from_object(obj, source, piece.strip(), self._line, out)
+                _from_object(obj, source, piece.strip(), n, out)
                 continue
+            self._line = n
             if self._skip is None:
                 if self._buf:
                     if len(self._buf) + len(piece) > limit:
@@ -306,6 +311,9 @@ class PayloadReader:
             self._end_line(out, piece)
             if self._failed:
                 return
+            n = self._line
+            fast = self._mode == "lines" and self._skip is None and not self._buf
+        self._line = n
         if self._skip is None:
             if len(self._buf) + len(tail) > limit:
                 self._start_skip(tail)

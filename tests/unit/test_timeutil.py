@@ -12,4 +12,4 @@ def test_to_ms_cached_and_uncached_agree() -> None:
         want = int(dt.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp() * 1000)
         assert timeutil.to_ms(s) == want
     assert timeutil.to_ms("2026-01-01T00:00:01Z") == timeutil.to_ms("2026-01-01T01:00:01+01:00")
-    assert "2026-01-01T00:00:01Z" in timeutil._MS_CACHE and "2026-01-01T00:00:01.250Z" not in timeutil._MS_CACHE
+    assert "2026-01-01T00:00:01Z" in timeutil.MS_MEMO and "2026-01-01T00:00:01.250Z" not in timeutil.MS_MEMO

@@ -10,8 +10,9 @@ from cspm_stream.sources.files import Located
 from cspm_stream.timeutil import ms_to_iso, to_ms
 
 
-def _reference(items: list[Located], size: int) -> tuple[list[tuple[int | None, Located]], int]:
-    """Sort a full buffer, release its older half, count records older than one released."""
+def _reference(items: list[Located], size: int, per: int = 300) -> tuple[list[tuple[int | None, Located]], int]:
+    """Fill the buffer a read (``per`` records) at a time; once it holds ``size``, sort it, release
+    all but its newest ``size // 2``; count records older than one released."""
     out: list[tuple[int | None, Located]] = []
     buf: list[tuple[int, int, int | None, Located]] = []
     released, late, keep = -1, 0, max(1, size // 2)
@@ -29,7 +30,7 @@ def _reference(items: list[Located], size: int) -> tuple[list[tuple[int | None, 
         et = loc.item.get("eventTime") if isinstance(loc.item, dict) else None
         t = to_ms(et) if isinstance(et, str) and et[:1] == "2" else None
         buf.append((-1 if t is None else t, seq, t, loc))
-        if len(buf) >= size:
+        if (seq + 1) % per == 0 and len(buf) >= size:
             buf.sort()
             emit(buf[: len(buf) - keep])
             buf = buf[len(buf) - keep :]

@@ -3,9 +3,11 @@
 Reads CloudTrail log files (``{"Records": [...]}``, gzip or not), JSON lines or
 EventBridge envelopes as a stream, bounded by ``cloudtrail.max_file_bytes`` (a gzip
 bomb is refused) and ``cloudtrail.max_line_bytes`` (see :mod:`cspm_stream.sources.files`).
-Records are put in ``eventTime`` order through a reorder buffer of ``--sort-buffer``
-records (so correlations see history in order; memory stays bounded whatever the
-input: records further out of order than the buffer are evaluated as late arrivals).
+Records are evaluated against the rules as each read is parsed (:meth:`DetectionEngine.prepare`),
+then applied to the engine's state in ``eventTime`` order through a reorder buffer of
+``--sort-buffer`` records (so correlations see history in order; memory stays bounded whatever
+the input: records further out of order than the buffer are applied as late arrivals; a record
+that matched nothing waits there as its eventID and time alone).
 One OCSF Detection Finding per line goes to stdout — the final state of each detection
 (a repeat within the dedup window updates the same finding). On stderr: every record
 that was skipped, with its file and line (``file:line`` or ``file:line[Records][i]``) and
@@ -112,14 +114,40 @@ def _detect(args: argparse.Namespace) -> int:
         counts["skipped"] += 1
         print(f"skipped {item.where()}: {item.reason}", file=err)
 
-    chunks = (
-        _unordered(_timed(batches(), skipped))
-        if args.no_sort
-        else _ordered(_timed(batches(), skipped), max(1, args.sort_buffer), counts)
-    )
+    # as in the daemon: an event time far ahead of the clock would advance the watermark for good
+    horizon_ms = int((time.time() + MAX_FUTURE_S) * 1000)
+    prepare = engine.prepare
+
+    def prepared(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
+        """Each read's records evaluated against the rules as soon as they are parsed (while in the
+        CPU's cache); ordering and state come after. Records that cannot be evaluated are reported
+        here, with where they were."""
+        for chunk in chunks:
+            out: Chunk = []
+            append = out.append
+            for key, t, loc in chunk:
+                if t is not None and t > horizon_ms:
+                    counts["skipped"] += 1
+                    print(
+                        f"skipped {loc.where()}: eventTime is more than {MAX_FUTURE_S} s ahead of the clock "
+                        "(refused: it would advance the watermark)",
+                        file=err,
+                    )
+                    continue
+                try:
+                    append((key, t, prepare(loc.item, event_time_ms=t)))
+                except (RecordRejected, BudgetExceeded) as exc:
+                    counts["skipped"] += 1
+                    print(f"skipped {loc.where()}: {exc}", file=err)
+            chunk.clear()
+            if out:
+                yield out
+
+    timed = prepared(_timed(batches(), skipped))
+    chunks = _unordered(timed) if args.no_sort else _ordered(timed, max(1, args.sort_buffer), counts)
     state: dict[str, Any] = {}
     final: dict[str, dict[str, Any]] = {}
-    process = engine.process
+    apply = engine.apply
     # the rules and settings live as long as the run: keep them out of every GC pass (as the daemon
     # does). Parsed records and the engine's state are acyclic, so the cyclic collector has nothing
     # to find in them; left automatic it re-scans the records held by the sort buffer (~0.3 s of CPU
@@ -128,30 +156,14 @@ def _detect(args: argparse.Namespace) -> int:
     # rule object costs ~0.04 s; what it would free is a few kB of parser cycles, measured: same RSS).
     gc.freeze()
     done = 0
-    # as in the daemon: an event time far ahead of the clock would advance the watermark for good
-    horizon_ms = int((time.time() + MAX_FUTURE_S) * 1000)
     for chunk in chunks:
         n = len(chunk)
         for i in range(n):
-            # each record is released as soon as it is processed, while its memory is still warm
-            # (the chunk would otherwise hold every record until its end, then free them all cold)
-            _, t, loc = chunk[i]
+            # each record is released as soon as it is applied (the chunk would otherwise hold every
+            # record until its end, then free them all)
+            prep = chunk[i][2]
             chunk[i] = None  # type: ignore[call-overload]
-            if t is not None and t > horizon_ms:
-                counts["skipped"] += 1
-                print(
-                    f"skipped {loc.where()}: eventTime is more than {MAX_FUTURE_S} s ahead of the clock "
-                    "(refused: it would advance the watermark)",
-                    file=err,
-                )
-                continue
-            try:
-                out = process(loc.item, state, event_time_ms=t)
-            except (RecordRejected, BudgetExceeded) as exc:
-                counts["skipped"] += 1
-                print(f"skipped {loc.where()}: {exc}", file=err)
-                continue
-            for f in out.findings:
+            for f in apply(prep, state).findings:
                 final[f["finding_info"]["uid"]] = f
         done += n
         if done >= GC_EVERY:

@@ -58,7 +58,7 @@ from cspm_stream.errors import CspmError
 from cspm_stream.models.activity import principal_key
 from cspm_stream.timeutil import ms_to_iso, to_ms
 
-__all__ = ["BudgetExceeded", "DetectionEngine", "EngineConfig", "Outcome", "RecordRejected", "State"]
+__all__ = ["BudgetExceeded", "DetectionEngine", "EngineConfig", "Outcome", "Prepared", "RecordRejected", "State"]
 
 
 class BudgetExceeded(CspmError):
@@ -82,6 +82,12 @@ class Outcome:
     shadow: list[str] = field(default_factory=list)  # ids of shadow rules that matched (or fired), not alerted
 
 
+#: :meth:`DetectionEngine.prepare` -> :meth:`DetectionEngine.apply`: (the record, None when it matched
+#: nothing and names no mutating call; eventID; event time ms; rules whose predicate held; rescan specs
+#: of its call; fields a matcher had to cut, sorted)
+Prepared = tuple[dict[str, Any] | None, str, int, list[DetectionRule], tuple[ResourceSpec, ...], list[str]]
+_NO_HITS: list[DetectionRule] = []  # shared: never changed
+_NO_FIELDS: list[str] = []  # shared: never changed
 #: what most records produce, and a duplicate (shared: callers only read an Outcome)
 _QUIET = Outcome()
 _DUPLICATE = Outcome(duplicate=True)
@@ -155,11 +161,28 @@ class DetectionEngine:
         event_time_ms: int | None = None,
         watermark_ms: int | None = None,
     ) -> Outcome:
-        """Evaluate one CloudTrail record.
+        """Evaluate one CloudTrail record: :meth:`prepare` then :meth:`apply`.
 
         Raises :class:`RecordRejected` for a record that cannot be evaluated safely (no
         eventID/eventTime, identity fields holding lists or objects) and
         :class:`BudgetExceeded` when evaluation overruns ``budget_ms``.
+        """
+        return self.apply(
+            self.prepare(rec, event_time_ms=event_time_ms),
+            state,
+            partition=partition,
+            principal=principal,
+            watermark_ms=watermark_ms,
+        )
+
+    def prepare(self, rec: dict[str, Any], *, event_time_ms: int | None = None) -> Prepared:
+        """The half of :meth:`process` that reads the record alone (no state): field checks, the
+        rule index and the rules' predicates. What it returns is for :meth:`apply`.
+
+        A bulk caller may prepare records as they are read (while they are in the CPU's cache) and
+        apply them later, in event-time order: a record that matched nothing and names no mutating
+        call is carried as its eventID and time alone. Raises as :meth:`process` does; a record that
+        raised leaves no trace.
         """
         # the key fields are read once, here, for the type check (normalize_keys' fast path, inlined)
         # and for the rule index; any other shape takes normalize_keys (which coerces or rejects)
@@ -198,7 +221,26 @@ class DetectionEngine:
                 event_time_ms = to_ms(rec["eventTime"])
             except ValueError:
                 raise RecordRejected(f"eventTime {rec['eventTime'][:64]!r} is not an ISO 8601 time") from None
-        t = event_time_ms
+        cands, specs = self._lookup(rec, name, source, itype, err, etype)
+        hits = self._match(rec, cands) if cands else _NO_HITS
+        if hits or specs:  # it will produce output: every field checked
+            # the fields a matcher had to cut are read now: the next record's evaluation resets them
+            cut = sorted(self._clipped) if self._clipped else _NO_FIELDS
+            return (normalize(rec, need_time=False), eid, event_time_ms, hits, specs, cut)
+        return (None, eid, event_time_ms, _NO_HITS, specs, _NO_FIELDS)
+
+    def apply(
+        self,
+        prepared: Prepared,
+        state: State,
+        *,
+        partition: int = 0,
+        principal: str | None = None,
+        watermark_ms: int | None = None,
+    ) -> Outcome:
+        """The half of :meth:`process` that reads and changes ``state``: duplicates, the watermark,
+        detections and correlations. ``prepared`` comes from :meth:`prepare` of this engine."""
+        rec, eid, t, hits, specs, truncated = prepared
         stats = self.stats
         stats["records"] += 1
         store = self.store
@@ -206,17 +248,16 @@ class DetectionEngine:
         if wm is None:
             stats["duplicates"] += 1
             return _DUPLICATE
-        cands, specs = self._lookup(rec, name, source, itype, err, etype)
-        hits = self._match(rec, cands) if cands else []  # before any state changes: over budget leaves no trace
-        if hits or specs:  # it will produce output: every field checked
-            rec = normalize(rec, need_time=False)
         check_known, new_wm, swept = store.admit(state, partition, eid, t, wm, watermark_ms or 0)
         found = self._live(swept) if swept else []
         late = t < new_wm - self._lateness
         if late:
             stats["late"] += 1
-        if not (hits or specs or found or late):
-            return _QUIET
+        if rec is None:  # matched nothing, names no mutating call
+            if not (found or late):
+                return _QUIET
+            stats["findings"] += len(found)
+            return Outcome(found, [], False, late, [], [])
         targets = self.rescan_map.targets_of(rec, specs) if specs else []  # type: ignore[union-attr]
         out = Outcome(found, targets, False, late, [], [])
         if not hits:
@@ -224,7 +265,6 @@ class DetectionEngine:
             stats["rescans"] += len(targets)
             return out
         resources: list[dict[str, Any]] | None = None
-        truncated: list[str] = []
         group = principal or ""
         for rule in hits:
             rid = rule.info.id
@@ -237,8 +277,6 @@ class DetectionEngine:
             if self._generate[rid]:
                 if resources is None:
                     resources = self._resources(rec, targets)
-                    if self._clipped:
-                        truncated = sorted(self._clipped)
                     group = group or principal_key(rec)  # single-event detections group by the principal
                 f = self.store.record(
                     state,
@@ -250,13 +288,15 @@ class DetectionEngine:
                     resources,
                     window_start=t,
                     check_known=check_known,
-                    truncated=truncated,
+                    truncated=list(truncated),
                 )
                 if f is not None:
                     out.findings.append(f)
             if not late:
                 for corr in rule.feeds:
-                    for f in self._correlate(state, partition, corr, rule, rec, eid, t, new_wm, targets, check_known):
+                    for f in self._correlate(
+                        state, partition, corr, rule, rec, eid, t, new_wm, targets, check_known, truncated
+                    ):
                         if self.shadow[corr.info.id]:
                             self._count(corr.info, True)
                             out.shadow.append(corr.info.id)
@@ -411,6 +451,7 @@ class DetectionEngine:
         wm: int,
         targets: list[RescanTarget],
         check_known: bool,
+        truncated: list[str],
     ) -> list[dict[str, Any]]:
         """Feed one matching record to ``corr`` in each of its groups (see :mod:`~cspm_stream.detect.windows`)."""
         rid = rule.info.id
@@ -430,7 +471,7 @@ class DetectionEngine:
         ]
         out = []
         for group in groups:
-            f = self._window(state, partition, corr, group, entry, rec, wm, targets, check_known)
+            f = self._window(state, partition, corr, group, entry, rec, wm, targets, check_known, truncated)
             if f is not None:
                 out.append(f)
         return out
@@ -446,6 +487,7 @@ class DetectionEngine:
         wm: int,
         targets: list[RescanTarget],
         check_known: bool,
+        truncated: list[str],
     ) -> dict[str, Any] | None:
         t, eid = entry[0], entry[1]
         ckey = f"cor|{corr.info.id}|{group}"
@@ -502,7 +544,7 @@ class DetectionEngine:
                 self._resources(rec, targets),
                 window_start=window[0][0],
                 check_known=True,
-                truncated=sorted(self._clipped) if self._clipped else [],
+                truncated=list(truncated),
             )
         if buf:
             exp = buf[-1][0] + corr.span_ms + self._lateness

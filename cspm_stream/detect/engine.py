@@ -243,12 +243,11 @@ class DetectionEngine:
         rec, eid, t, hits, specs, truncated = prepared
         stats = self.stats
         stats["records"] += 1
-        store = self.store
-        wm = store.begin(state, partition, eid)
-        if wm is None:
+        admitted = self.store.admit(state, partition, eid, t, watermark_ms or 0)
+        if admitted is None:
             stats["duplicates"] += 1
             return _DUPLICATE
-        check_known, new_wm, swept = store.admit(state, partition, eid, t, wm, watermark_ms or 0)
+        check_known, new_wm, swept = admitted
         found = self._live(swept) if swept else []
         late = t < new_wm - self._lateness
         if late:

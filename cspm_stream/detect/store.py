@@ -112,40 +112,28 @@ class Store:
         self._wm_keys: dict[int, str] = {}
 
     # ------------------------------------------------------------------ watermark and eventID memory
-    def begin(self, state: State, partition: int, eid: str) -> int | None:
-        """The watermark of ``partition`` before record ``eid``; None when ``eid`` is remembered as
-        processed (a duplicate: nothing changes). Reads the stored watermark: on first sight of the
-        partition, or when another worker advanced it (rebalance), records up to it may be
-        redeliveries this process has not seen (:meth:`admit` says which to check)."""
+    def admit(self, state: State, partition: int, eid: str, t: int, floor: int) -> Admitted | None:
+        """Record ``eid`` (event time ``t``) as processed and move the watermark of ``partition`` to at
+        least ``t`` and ``floor``; None when ``eid`` is remembered as processed (a duplicate: nothing
+        changes).
+
+        Returns whether the record's evidence must be checked (it may be a redelivery: at or below
+        the watermark stored when this process first saw the partition, or that another worker
+        advanced it to — a rebalance), the new watermark, and the detections closed by a sweep that
+        the move ran (a shared empty list when none ran: callers only read it).
+        """
         key = self._wm_keys.get(partition)
         if key is None:
             key = self._wm_keys[partition] = f"wm|{partition}"
         stored = state.get(key)
         mem = self._wm.get(partition, 0)
+        ids = self._ids.get(partition)
         if partition not in self._restored or (stored is not None and stored > mem):
             self._restored[partition] = int(stored) if stored is not None else None
-            self._ids.pop(partition, None)
-            self._order.pop(partition, None)
-        else:
-            ids = self._ids.get(partition)
-            if ids is not None and eid in ids:
-                return None
-        return mem if stored is None or mem >= stored else int(stored)
-
-    def known(self, partition: int, eid: str) -> bool:
-        """Whether ``eid`` is remembered as processed (a duplicate); changes nothing."""
-        ids = self._ids.get(partition)
-        return ids is not None and eid in ids
-
-    def admit(self, state: State, partition: int, eid: str, t: int, wm: int, floor: int) -> Admitted:
-        """Remember new record ``eid`` (event time ``t``; :meth:`begin` gave ``wm``) and move the
-        watermark to ``max(wm, t, floor)``.
-
-        Returns whether the record's evidence must be checked (it may be a redelivery: at or below
-        the watermark restored after a restart), the new watermark, and the detections closed by a
-        sweep that the move ran (a shared empty list when none ran: callers only read it).
-        """
-        ids = self._ids.get(partition)
+            ids = None  # the records up to the stored watermark are checked against state instead
+        elif ids is not None and eid in ids:
+            return None
+        wm = mem if stored is None or mem >= stored else int(stored)
         if ids is None:  # (not setdefault: its default would be built for every record)
             ids = self._ids[partition] = {}
             order = self._order[partition] = deque()
@@ -167,9 +155,14 @@ class Store:
             return check, new, self.advance(state, partition, new)
         return check, wm, _NOTHING
 
+    def known(self, partition: int, eid: str) -> bool:
+        """Whether ``eid`` is remembered as processed (a duplicate); changes nothing."""
+        ids = self._ids.get(partition)
+        return ids is not None and eid in ids
+
     def advance(self, state: State, partition: int, wm: int) -> list[dict[str, Any]]:
         self._wm[partition] = wm
-        key = self._wm_keys[partition]  # named by begin()
+        key = self._wm_keys[partition]  # named by admit()
         if wm - int(state.get(key, 0)) >= 1000:
             state[key] = wm
         nxt = self._next_sweep.get(partition)

@@ -417,6 +417,12 @@ def _actor_account(rec: Record, dv: Deriver) -> str | None:
     return parts[4] if len(parts) > 5 and parts[4] else None
 
 
+@derived("actor_account_trusted", "bool", "the actor's account is one of detection.trusted_accounts")
+def _actor_account_trusted(rec: Record, dv: Deriver) -> bool:
+    acct = _actor_account(rec, dv)
+    return acct is not None and acct in dv.config.trusted_accounts
+
+
 @derived("target_is_self", "bool", "the IAM user named in the request is the caller's own (or none is named)")
 def _target_is_self(rec: Record, dv: Deriver) -> bool:
     rp = rec.get("requestParameters")

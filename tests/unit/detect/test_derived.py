@@ -209,6 +209,19 @@ def test_foreign_accounts_ignores_own_trusted_ids_numbers_and_resource_ids() -> 
     assert val(ev("ListUsers", request_parameters=None), "foreign_accounts") is None
 
 
+def test_actor_account_trusted_reads_the_actors_account_against_the_trusted_list() -> None:
+    partner = ev(
+        "GetObject", "s3.amazonaws.com", user_arn="arn:aws:iam::444455556666:user/x", account_id="444455556666"
+    )
+    trusted = DerivedConfig(trusted_accounts=frozenset({"444455556666"}))
+    assert val(partner, "actor_account_trusted", trusted) is True
+    assert val(partner, "actor_account_trusted") is False  # no trusted accounts configured
+    assert val(ev("GetObject", "s3.amazonaws.com"), "actor_account_trusted", trusted) is False  # our own account
+    arn_only = ev("GetObject", "s3.amazonaws.com", user_arn="arn:aws:iam::444455556666:user/x")
+    del arn_only["userIdentity"]["accountId"]  # the account read off the ARN
+    assert val(arn_only, "actor_account_trusted", trusted) is True
+
+
 # ---------------------------------------------------------------------------- actor and target
 
 
@@ -405,4 +418,26 @@ def test_person_tells_a_persons_credentials_from_a_workloads(identity: Any, pers
     rec = ev("ListBuckets", "s3.amazonaws.com", userIdentity=identity)
     assert Deriver().value(rec, "person") is person
     assert derived.is_person(rec) is person
-    assert derived.identity_key(rec)[1] is person  # the index key: the same answer
+    key = derived.identity_key(rec)
+    assert isinstance(key, tuple) and key[1] is person  # the index key: the same answer
+
+
+def test_vpc_endpoint_rule_leaves_trusted_accounts_out() -> None:
+    """The built-in VPC endpoint rule reads detection.trusted_accounts through cspm.actor_account_trusted."""
+    from pathlib import Path
+
+    import yaml
+
+    from cspm_stream.detect.catalog import builtin_rules_dir, vocabulary
+    from cspm_stream.detect.engine import DetectionEngine
+    from cspm_stream.detect.loader import load_paths
+    from cspm_stream.settings import DetectionSettings
+
+    path = Path(builtin_rules_dir()) / "exfiltration" / "vpc_endpoint_used_by_foreign_account.yml"
+    tests = yaml.safe_load(path.with_suffix("").with_suffix(".tests.yml").read_text())["tests"]
+    outsider = next(t["events"][0] for t in tests if t["expect"] == "match")
+    acct = outsider["userIdentity"]["accountId"]
+    for trusted, expect in ((set(), True), ({acct}, False)):
+        settings = DetectionSettings(trusted_accounts=sorted(trusted))
+        rs = load_paths([path], vocab=vocabulary(settings))
+        assert bool(DetectionEngine(rs).process(dict(outsider), {}).findings) is expect, trusted

@@ -3,7 +3,8 @@
 ``aws.events.event_bus``: the ListEventBuses item (``Name``, ``Arn``) plus ``Bus`` (DescribeEventBus: ``Policy``
 parsed — absent when the bus has no resource policy —, ``KmsKeyIdentifier``, ``DeadLetterConfig.Arn``, and
 ``ForeignPrincipals``: the principals of the policy's Allow statements outside the scanned account — ``*``, another
-account id, or an ARN of another account; service principals are not counted) and
+account id, or an ARN of another account; service principals are not counted, nor statements whose condition
+``StringEquals`` pins ``aws:PrincipalAccount`` to the scanned account) and
 ``Archives`` (ListArchives with ``EventSourceArn`` = the bus: ``ArchiveName``, ``State``, ``RetentionDays``).
 
 ``aws.events.endpoint`` (global endpoints): the ListEndpoints item plus ``Endpoint`` (DescribeEndpoint:
@@ -29,15 +30,33 @@ def _principals(statement: dict[str, Any]) -> list[str]:
     return []
 
 
+def _pinned_to(statement: dict[str, Any], account: str) -> bool:
+    """Whether the statement's condition admits callers of ``account`` only: ``StringEquals`` on
+    ``aws:PrincipalAccount`` with this account as its only value (condition keys are case-insensitive;
+    ``IfExists`` and set operators let other callers through and do not count)."""
+    cond = statement.get("Condition")
+    if not isinstance(cond, dict):
+        return False
+    for op, keys in cond.items():
+        if op != "StringEquals" or not isinstance(keys, dict):
+            continue
+        for k, v in keys.items():
+            values = v if isinstance(v, list) else [v]
+            if str(k).lower() == "aws:principalaccount" and values and all(str(x) == account for x in values):
+                return True
+    return False
+
+
 def foreign_principals(policy: Any, account: str) -> list[str]:
-    """Principals of the Allow statements of ``policy`` that are not ``account`` (``*`` counts as foreign)."""
+    """Principals of the Allow statements of ``policy`` that are not ``account`` (``*`` counts as foreign,
+    unless the statement's condition pins ``aws:PrincipalAccount`` to ``account``)."""
     if not isinstance(policy, dict):
         return []
     statements = policy.get("Statement")
     statements = statements if isinstance(statements, list) else [statements]
     out: list[str] = []
     for st in statements:
-        if not isinstance(st, dict) or st.get("Effect") != "Allow":
+        if not isinstance(st, dict) or st.get("Effect") != "Allow" or _pinned_to(st, account):
             continue
         for p in _principals(st):
             owner = p if p.isdigit() else (p.split(":")[4] if p.startswith("arn:") and p.count(":") >= 5 else p)

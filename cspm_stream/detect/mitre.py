@@ -102,6 +102,7 @@ TECHNIQUES: dict[str, str] = {
     "T1555": "Credentials from Password Stores",
     "T1555.006": "Credentials from Password Stores: Cloud Secrets Management Stores",
     "T1556": "Modify Authentication Process",
+    "T1557": "Adversary-in-the-Middle",
     "T1556.006": "Modify Authentication Process: Multi-Factor Authentication",
     "T1562": "Impair Defenses",
     "T1562.001": "Impair Defenses: Disable or Modify Tools",
@@ -288,6 +289,10 @@ TECHNIQUE_TACTICS: dict[str, tuple[str, ...]] = {
         "credential-access",
         "defense-evasion",
         "persistence",
+    ),
+    "T1557": (
+        "credential-access",
+        "collection",
     ),
     "T1556.006": (
         "credential-access",

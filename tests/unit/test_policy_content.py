@@ -73,7 +73,8 @@ ITEM_FIELDS: dict[str, frozenset[str]] = {
         "aws.elasticache.cluster": "AutoMinorVersionUpgrade CacheNodes CacheSubnetGroupName ConfigurationEndpoint Engine "
         "TransitEncryptionEnabled",
         "aws.elasticache.replication_group": "AtRestEncryptionEnabled AuthTokenEnabled AutoMinorVersionUpgrade "
-        "AutomaticFailover ConfigurationEndpoint MultiAZ NodeGroups SnapshotRetentionLimit TransitEncryptionEnabled",
+        "AutomaticFailover ConfigurationEndpoint MultiAZ NodeGroups SnapshotRetentionLimit TransitEncryptionEnabled "
+        "TransitEncryptionMode",
         "aws.elb.load_balancer": "AvailabilityZones ListenerDescriptions Scheme",
         "aws.glue.connection": "ConnectionProperties",
         "aws.glue.job": "DefaultArguments",

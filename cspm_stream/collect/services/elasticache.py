@@ -9,8 +9,9 @@
 * ``Tags``: ListTagsForResource.
 
 ``aws.elasticache.replication_group``: the DescribeReplicationGroups item (``AutomaticFailover``, ``MultiAZ``,
-``SnapshotRetentionLimit``, ``AtRestEncryptionEnabled``, ``TransitEncryptionEnabled``, ``AuthTokenEnabled``,
-``AutoMinorVersionUpgrade``, ``MemberClusters``, ``NodeGroups``, ``ConfigurationEndpoint``, ``Engine``) plus
+``SnapshotRetentionLimit``, ``AtRestEncryptionEnabled``, ``TransitEncryptionEnabled``, ``TransitEncryptionMode``,
+``AuthTokenEnabled``, ``AutoMinorVersionUpgrade``,
+``MemberClusters``, ``NodeGroups``, ``ConfigurationEndpoint``, ``Engine``) plus
 ``EngineVersion`` (the first member cluster's; null when the group has no members) and ``Tags``.
 """
 

@@ -228,8 +228,9 @@ async def check(
             await _await_visible(admin, made, kafka.request_timeout_s)
         await _compare_existing(admin, kafka, wanted, results)
         if repair:
-            await _repair(admin, kafka, [r for r in results.values() if r.exists and r.problems])
-            await _compare_existing(admin, kafka, wanted, results)
+            broken = [r for r in results.values() if r.exists and r.problems]
+            asked = await _repair(admin, kafka, broken)
+            await _await_repaired(admin, kafka, wanted, results, asked)
         return [results[name] for name, _ in wanted]
     finally:
         await admin.close()
@@ -287,7 +288,38 @@ async def _compare_existing(
         )
 
 
-async def _repair(admin: AIOKafkaAdminClient, kafka: KafkaSettings, broken: list[TopicCheck]) -> None:
+async def _await_repaired(
+    admin: AIOKafkaAdminClient,
+    kafka: KafkaSettings,
+    wanted: Sequence[tuple[str, TopicSpec]],
+    results: dict[str, Any],
+    asked: dict[str, tuple[int | None, set[str]]],
+) -> None:
+    """Verify again after a repair, until the broker's answers show what was changed (a broker
+    answers CreatePartitions and IncrementalAlterConfigs before its metadata cache holds the change:
+    describing at once can still report one partition). Gives up after ``request_timeout_s`` and
+    reports what the broker then says."""
+    deadline = asyncio.get_running_loop().time() + kafka.request_timeout_s
+    delay = 0.05
+    while True:
+        await _compare_existing(admin, kafka, wanted, results)
+        pending = [
+            name
+            for name, (grow_to, keys) in asked.items()
+            if (grow_to and results[name].grow_to) or keys & set(results[name].config_fixes)
+        ]
+        if not pending or asyncio.get_running_loop().time() >= deadline:
+            return
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 1.0)
+
+
+async def _repair(
+    admin: AIOKafkaAdminClient, kafka: KafkaSettings, broken: list[TopicCheck]
+) -> dict[str, tuple[int | None, set[str]]]:
+    """Apply each topic's config fixes and partition growth; returns what the broker accepted:
+    topic -> (partitions grown to, config keys changed)."""
+    done: dict[str, tuple[int | None, set[str]]] = {}
     changes = {r.name: r.config_fixes for r in broken if r.config_fixes}
     if changes:
         client = AIOKafkaClient(**client_options(kafka), request_timeout_ms=int(kafka.request_timeout_s * 1000))
@@ -300,6 +332,7 @@ async def _repair(admin: AIOKafkaAdminClient, kafka: KafkaSettings, broken: list
         for r in broken:
             if r.name in changes and r.name not in errors:
                 r.repaired += [f"{k}={v}" for k, v in sorted(changes[r.name].items())]
+                done[r.name] = (None, set(changes[r.name]))
             elif r.name in errors:
                 r.unfixable.append(f"alter configs failed: {errors[r.name]}")
     grow = {r.name: NewPartitions(total_count=r.grow_to) for r in broken if r.grow_to}
@@ -308,6 +341,8 @@ async def _repair(admin: AIOKafkaAdminClient, kafka: KafkaSettings, broken: list
         for r in broken:
             if r.grow_to:
                 r.repaired.append(f"partitions grown to {r.grow_to} (existing keys now map to other partitions)")
+                done[r.name] = (r.grow_to, done.get(r.name, (None, set()))[1])
+    return done
 
 
 def table(kafka: KafkaSettings, specs: Iterable[TopicSpec] = TOPICS) -> list[tuple[str, TopicSpec]]:
